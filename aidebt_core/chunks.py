@@ -1,0 +1,228 @@
+"""Split a table into chunks over time (day/week/month/quarter/year) or by N rows, in DuckDB.
+
+Analyses over time (performance per month, drift per week, …) share one chunker so their
+chunks line up. The chunk key is computed in SQL, so a caller aggregates every chunk in a
+single pass instead of one query per chunk:
+
+    chunking = Chunking.parse("month")               # or "week", "day", "5000" (rows)
+    plan = plan_chunks(table, chunking, "applied_at")
+    frame = table.df(f"SELECT {CHUNK_COLUMN} AS chunk, avg(x) FROM "
+                     f"({plan.sub_query()}) GROUP BY 1 ORDER BY 1")
+    for chunk in plan.chunks: ...                    # index, label, start, end, rows
+
+`plan.sub_query()` is `SELECT *, <chunk index> AS aidebt_chunk FROM ROWS …`: it contains the
+`ROWS` marker, so `Table.execute` substitutes the table's (filtered) rows. Chunk indices are
+0, 1, … in time order and index `plan.chunks`. Rows whose timestamp is NULL belong to no
+chunk (counted in `plan.missing_timestamps`); timestamps that cannot be parsed raise a
+`SchemaError` naming the column.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import pandas as pd
+
+from aidebt_core.data import ROWS, Table, is_temporal_type, quote_ident
+from aidebt_core.errors import SchemaError
+
+PERIODS = ("day", "week", "month", "quarter", "year")
+CHUNK_COLUMN = "aidebt_chunk"
+MAX_CHUNKS = 1000
+
+
+@dataclass(frozen=True)
+class Chunking:
+    """How to chunk: by calendar period (`kind` in PERIODS) or every `size` rows (`kind="rows"`)."""
+
+    kind: str
+    size: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind == "rows":
+            if not isinstance(self.size, int) or self.size < 1:
+                raise SchemaError(f"Row chunks need a positive whole size, not {self.size!r}.")
+        elif self.kind not in PERIODS:
+            raise SchemaError(f"Unknown chunking '{self.kind}'. Use one of "
+                              f"{', '.join(PERIODS)} or a number of rows.")
+
+    @classmethod
+    def parse(cls, text: str | int) -> Chunking:
+        """'month' / 'week' / 'day' / 'quarter' / 'year', or a row count such as '5000'."""
+        raw = str(text).strip().lower()
+        if raw in PERIODS:
+            return cls(raw)
+        try:
+            size = int(raw)
+        except ValueError:
+            raise SchemaError(f"Chunking '{text}' is neither a period ({', '.join(PERIODS)}) "
+                              "nor a number of rows.") from None
+        return cls("rows", size)
+
+    @property
+    def is_period(self) -> bool:
+        return self.kind != "rows"
+
+    def __str__(self) -> str:
+        return self.kind if self.is_period else f"{self.size} rows"
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """One chunk. For periods, [start, end) are the period's bounds; for row chunks they are
+    the first and last timestamp in the chunk (None without a timestamp column). Row chunks
+    order rows by timestamp; rows with equal timestamps may fall either side of a boundary."""
+
+    index: int
+    label: str
+    start: pd.Timestamp | None
+    end: pd.Timestamp | None
+    rows: int
+
+    def to_dict(self) -> dict:
+        return {"index": self.index, "label": self.label,
+                "start": None if self.start is None else self.start.isoformat(),
+                "end": None if self.end is None else self.end.isoformat(), "rows": self.rows}
+
+
+@dataclass(frozen=True)
+class ChunkPlan:
+    """The chunks of one table and the SQL that tags each row with its chunk index."""
+
+    chunking: Chunking
+    timestamp: str | None
+    chunks: tuple[Chunk, ...]
+    missing_timestamps: int
+    _index_sql: str
+
+    def sub_query(self) -> str:
+        """`SELECT *, <index> AS aidebt_chunk FROM ROWS …` (rows without a chunk left out)."""
+        return self._index_sql
+
+    def to_frame(self) -> pd.DataFrame:
+        return pd.DataFrame([c.to_dict() for c in self.chunks],
+                            columns=["index", "label", "start", "end", "rows"])
+
+
+def timestamp_sql(table: Table, column: str) -> str:
+    """A SQL expression giving `column` as TIMESTAMP; refuses columns with unparsable values."""
+    table.require_columns([column])
+    kind = table.column_types[column]
+    col = quote_ident(column)
+    if is_temporal_type(kind) and not kind.upper().startswith("TIME "):
+        return f"CAST({col} AS TIMESTAMP)"
+    if kind.upper() != "VARCHAR":
+        raise SchemaError(f"Column '{column}' of {table.label} is {kind}, not a timestamp; "
+                          "pick a date/time column to chunk by.")
+    expr = f"TRY_CAST({col} AS TIMESTAMP)"
+    bad = table.execute(f"SELECT count(*), any_value({col}) FILTER (WHERE {expr} IS NULL) FROM "
+                        f"{ROWS} WHERE {col} IS NOT NULL AND {expr} IS NULL").fetchone()
+    if bad[0]:
+        raise SchemaError(f"Column '{column}' of {table.label} has {bad[0]} value(s) that are not "
+                          f"timestamps (e.g. {bad[1]!r}); fix them or pick another column.")
+    return expr
+
+
+def plan_chunks(table: Table, chunking: Chunking, timestamp: str | None = None,
+                max_chunks: int = MAX_CHUNKS) -> ChunkPlan:
+    """Chunk `table` by period of `timestamp`, or every `chunking.size` rows (in time order when
+    a timestamp is given, else in storage order)."""
+    if chunking.is_period and not timestamp:
+        raise SchemaError(f"Chunking by {chunking.kind} needs a timestamp column; "
+                          "pick one or chunk by a number of rows.")
+    ts = timestamp_sql(table, timestamp) if timestamp else None
+    if chunking.is_period:
+        index_sql, chunks, missing = _period_plan(table, chunking, ts)
+    else:
+        index_sql, chunks, missing = _row_plan(table, chunking, ts)
+    if not chunks:
+        raise SchemaError(f"{table.label} has no rows to chunk"
+                          + (f" (every '{timestamp}' is empty)." if missing else "."))
+    if len(chunks) > max_chunks:
+        raise SchemaError(f"Chunking {table.label} by {chunking} gives {len(chunks)} chunks "
+                          f"(more than {max_chunks}); choose a coarser chunking.")
+    return ChunkPlan(chunking, timestamp, tuple(chunks), missing, index_sql)
+
+
+def _period_plan(table: Table, chunking: Chunking, ts: str):
+    key = f"date_trunc('{chunking.kind}', {ts})"
+    counts = table.execute(f"SELECT {key} AS k, count(*) FROM {ROWS} GROUP BY 1 ORDER BY 1 "
+                           "NULLS LAST").fetchall()
+    missing = sum(n for k, n in counts if k is None)
+    keys = [k for k, _ in counts if k is not None]
+    chunks = []
+    for i, (k, n) in enumerate((k, n) for k, n in counts if k is not None):
+        start = pd.Timestamp(k)
+        end = start + _offset(chunking.kind)
+        chunks.append(Chunk(i, _period_label(chunking.kind, start), start, end, int(n)))
+    # Index = position of the row's period among the sorted period starts (a bound list).
+    # The keys are timestamps DuckDB itself produced, written back as typed literals.
+    starts = ", ".join(f"TIMESTAMP '{pd.Timestamp(k).isoformat(sep=' ')}'" for k in keys)
+    expr = f"list_position([{starts}]::TIMESTAMP[], {key}) - 1"
+    index_sql = f"SELECT *, {expr} AS {CHUNK_COLUMN} FROM {ROWS} WHERE {key} IS NOT NULL"
+    return index_sql, chunks, missing
+
+
+def _row_plan(table: Table, chunking: Chunking, ts: str | None):
+    size = int(chunking.size)
+    order = f"ORDER BY {ts}" if ts else ""
+    where = f"WHERE {ts} IS NOT NULL" if ts else ""
+    inner = (f"SELECT *, (row_number() OVER ({order}) - 1) // {size} AS {CHUNK_COLUMN} "
+             f"FROM {ROWS} {where}")
+    if ts:
+        stats = table.execute(f"SELECT {CHUNK_COLUMN}, count(*), min(aidebt_ts), max(aidebt_ts) "
+                              f"FROM (SELECT {CHUNK_COLUMN}, {ts} AS aidebt_ts FROM ({inner})) "
+                              "GROUP BY 1 ORDER BY 1").fetchall()
+        missing = int(table.execute(f"SELECT count(*) FROM {ROWS} WHERE {ts} IS NULL"
+                                    ).fetchone()[0])
+    else:
+        stats = [(i, n, None, None) for i, n in table.execute(
+            f"SELECT {CHUNK_COLUMN}, count(*) FROM ({inner}) GROUP BY 1 ORDER BY 1").fetchall()]
+        missing = 0
+    chunks = [Chunk(int(i), f"rows {int(i) * size:,}–{int(i) * size + int(n) - 1:,}",
+                    None if lo is None else pd.Timestamp(lo),
+                    None if hi is None else pd.Timestamp(hi), int(n))
+              for i, n, lo, hi in stats]
+    return inner, chunks, missing
+
+
+def _offset(kind: str) -> pd.DateOffset:
+    return {"day": pd.DateOffset(days=1), "week": pd.DateOffset(weeks=1),
+            "month": pd.DateOffset(months=1), "quarter": pd.DateOffset(months=3),
+            "year": pd.DateOffset(years=1)}[kind]
+
+
+def _period_label(kind: str, start: pd.Timestamp) -> str:
+    if kind == "day":
+        return start.strftime("%Y-%m-%d")
+    if kind == "week":
+        year, week, _ = start.isocalendar()
+        return f"{year}-W{week:02d}"
+    if kind == "month":
+        return start.strftime("%Y-%m")
+    if kind == "quarter":
+        return f"{start.year}-Q{(start.month - 1) // 3 + 1}"
+    return str(start.year)
+
+
+def chunk_periods(plan: ChunkPlan, reference_end: datetime | str | None) -> list[str]:
+    """'reference' for chunks that end on or before `reference_end`, else 'current'.
+
+    Period chunks compare their end bound; row chunks their last timestamp (strictly before).
+    Without `reference_end` every chunk is 'current'.
+    """
+    if reference_end is None:
+        return ["current"] * len(plan.chunks)
+    try:
+        boundary = pd.Timestamp(reference_end)
+    except (ValueError, TypeError):
+        raise SchemaError(f"Reference end '{reference_end}' is not a date (use YYYY-MM-DD)."
+                          ) from None
+    out = []
+    for c in plan.chunks:
+        if c.end is None:
+            raise SchemaError("A reference end date needs chunks with a timestamp column.")
+        before = c.end <= boundary if plan.chunking.is_period else c.end < boundary
+        out.append("reference" if before else "current")
+    return out
