@@ -1,0 +1,174 @@
+"""Feature entanglement (CACE): which features move together, which are redundant, which
+relationships changed between reference and current, and which features are risky to touch.
+
+`analyse(reference, current, schema)` is the one entry point the page and the CLI use.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pandas as pd
+
+from aidebt_core.data import Table
+from aidebt_core.entanglement.change import (
+    DEFAULT_CHANGE_THRESHOLD,
+    CorrelationChange,
+    correlation_change,
+)
+from aidebt_core.entanglement.encode import (
+    CATEGORICAL,
+    DEFAULT_MAX_ROWS,
+    DEFAULT_TOP_K,
+    NUMERIC,
+    encode,
+)
+from aidebt_core.entanglement.matrix import (
+    DEFAULT_GROUP_THRESHOLD,
+    MEASURE_NAMES,
+    METHODS,
+    AssociationMatrix,
+    compute_matrix,
+    redundant_groups,
+)
+from aidebt_core.entanglement.ripple import Importance, RippleRisk, mutual_information, ripple_risk
+from aidebt_core.errors import SchemaError
+from aidebt_core.jsonsafe import jsonable
+from aidebt_core.schema import Schema
+
+__all__ = ["AssociationMatrix", "CorrelationChange", "EntanglementResult", "Importance",
+           "MEASURE_NAMES", "METHODS", "RippleRisk", "analyse", "association_matrix",
+           "correlation_change", "feature_kinds", "redundant_groups", "ripple_risk"]
+
+_KIND_OF_ROLE = {"numeric": NUMERIC, "categorical": CATEGORICAL, "boolean": CATEGORICAL}
+
+
+@dataclass(frozen=True, eq=False)
+class EntanglementResult:
+    """Reference matrix and groups; with a current table also the change; and ripple risk."""
+
+    reference: AssociationMatrix
+    groups: list[list[str]]
+    ripple: RippleRisk
+    current: AssociationMatrix | None = None
+    change: CorrelationChange | None = None
+    group_threshold: float = DEFAULT_GROUP_THRESHOLD
+
+    @property
+    def notes(self) -> list[str]:
+        notes = list(self.reference.notes)
+        if self.current is not None:
+            notes += [n for n in self.current.notes if n not in notes]
+        return notes
+
+    def to_frame(self) -> pd.DataFrame:
+        """All pairs of the reference matrix, strongest first."""
+        return self.reference.pairs()
+
+    def to_dict(self) -> dict:
+        """JSON-safe: the CLI contract's columns/matrix/groups/pairs, plus change and ripple."""
+        ref = self.reference
+        pairs = ref.pairs()
+        out = {
+            "columns": list(ref.columns),
+            "kinds": list(ref.kinds),
+            "matrix": ref.values,
+            "methods": ref.methods.tolist(),
+            "method": ref.method,
+            "groups": self.groups,
+            "group_threshold": self.group_threshold,
+            "pairs": [{"a": r.a, "b": r.b, "value": r.value, "method": r.method,
+                       "rows": r.rows, **({"note": r.note} if r.note else {})}
+                      for r in pairs.itertuples(index=False)],
+            "rows_used": ref.rows_used,
+            "rows_total": ref.rows_total,
+            "notes": self.notes,
+            "ripple": {"importance_source": self.ripple.source,
+                       "features": self.ripple.table.to_dict("records")},
+            "summary": self.summary(),
+        }
+        if self.current is not None and self.change is not None:
+            out["current"] = {"columns": list(self.current.columns),
+                              "matrix": self.current.values,
+                              "rows_used": self.current.rows_used,
+                              "rows_total": self.current.rows_total}
+            out["change"] = {"threshold": self.change.threshold,
+                             "pairs": self.change.flagged.to_dict("records")}
+        return jsonable(out)
+
+    def summary(self) -> dict:
+        """A few headline figures (for metrics on the page and the audit's pre-fill)."""
+        strength = self.reference.strength()
+        for k in range(len(strength)):
+            strength[k, k] = 0.0
+        top = self.ripple.table.iloc[0] if len(self.ripple.table) else None
+        return {
+            "features": len(self.reference.columns),
+            "redundant_groups": len(self.groups),
+            "features_in_groups": sum(len(g) for g in self.groups),
+            "max_association": float(strength.max()) if strength.size else None,
+            "changed_pairs": (int(self.change.pairs["flagged"].sum())
+                              if self.change is not None else None),
+            "top_ripple_feature": None if top is None else str(top["feature"]),
+        }
+
+
+def feature_kinds(schema: Schema, columns: Sequence[str] | None = None,
+                  exclude: Sequence[str] = ()) -> dict[str, str]:
+    """Feature column -> 'numeric' | 'categorical' from the schema's roles (booleans count as
+    categorical). Named `columns` must be features."""
+    if columns is None:
+        names = [c for c in schema.features if c not in set(exclude)]
+    else:
+        names = [c for c in columns if c not in set(exclude)]
+        for name in names:
+            role = schema[name].role
+            if role not in _KIND_OF_ROLE:
+                raise SchemaError(f"Column '{name}' has role '{role}', not a feature role "
+                                  "(numeric, categorical, boolean); change its role or drop it.")
+    return {name: _KIND_OF_ROLE[schema[name].role] for name in names}
+
+
+def association_matrix(table: Table, kinds: dict[str, str], method: str = "auto",
+                       top_k: int = DEFAULT_TOP_K, max_rows: int | None = DEFAULT_MAX_ROWS,
+                       seed: int = 0) -> AssociationMatrix:
+    """The clustered association matrix of `kinds`' columns in `table`."""
+    return compute_matrix(encode(table, kinds, top_k=top_k, max_rows=max_rows, seed=seed),
+                          method)
+
+
+def default_importance(table: Table, schema: Schema, kinds: dict[str, str], seed: int = 0
+                       ) -> Importance | None:
+    """Mutual information with the model's score, else with the target; None without either."""
+    score = schema.first("score")
+    if score is not None and not schema[score].all_null:
+        return mutual_information(table, kinds, score, NUMERIC, seed=seed)
+    target = schema.first("target")
+    if target is not None and not schema[target].all_null:
+        return mutual_information(table, kinds, target, CATEGORICAL, seed=seed)
+    return None
+
+
+def analyse(reference: Table, current: Table | None, schema: Schema,
+            columns: Sequence[str] | None = None, exclude: Sequence[str] = (),
+            method: str = "auto", group_threshold: float = DEFAULT_GROUP_THRESHOLD,
+            change_threshold: float = DEFAULT_CHANGE_THRESHOLD, top_k: int = DEFAULT_TOP_K,
+            max_rows: int | None = DEFAULT_MAX_ROWS, importance: Importance | None = None,
+            seed: int = 0) -> EntanglementResult:
+    """Entanglement of the schema's features (or `columns`) on reference (and current) data.
+
+    `importance` defaults to mutual information with the score (see `default_importance`);
+    pass the model run's logged importances when they exist.
+    """
+    kinds = feature_kinds(schema, columns, exclude)
+    ref = association_matrix(reference, kinds, method, top_k, max_rows, seed)
+    groups = redundant_groups(ref, group_threshold)
+    cur = change = None
+    if current is not None:
+        cur = association_matrix(current, kinds, method, top_k, max_rows, seed)
+        change = correlation_change(ref, cur, change_threshold)
+    if importance is None:
+        importance = default_importance(reference, schema, kinds, seed)
+    return EntanglementResult(ref, groups, ripple_risk(ref, importance), cur, change,
+                              group_threshold)

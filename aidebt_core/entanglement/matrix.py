@@ -1,0 +1,208 @@
+"""The mixed-type association matrix, its clustered order and the groups of redundant features.
+
+`auto` picks per pair: Pearson for numeric–numeric, bias-corrected Cramér's V for
+categorical–categorical and the correlation ratio η for numeric–categorical. Asking for
+`spearman` changes the numeric pairs, `theils_u` the categorical pairs (then the matrix is
+asymmetric: cell (a, b) is U(a | b), how much knowing b tells about a). Every cell records
+the measure used; undefined cells are NaN with a reason.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy.cluster import hierarchy
+from scipy.spatial.distance import squareform
+
+from aidebt_core.entanglement import measures
+from aidebt_core.entanglement.encode import Encoded
+from aidebt_core.errors import SchemaError
+
+METHODS = ("auto", "pearson", "spearman", "cramers_v", "theils_u")
+PEARSON, SPEARMAN, CRAMERS_V, THEILS_U, ETA = ("pearson", "spearman", "cramers_v", "theils_u",
+                                               "eta")
+MEASURE_NAMES = {PEARSON: "Pearson r", SPEARMAN: "Spearman ρ", CRAMERS_V: "Cramér's V (bias-"
+                 "corrected)", THEILS_U: "Theil's U", ETA: "correlation ratio η"}
+SIGNED = (PEARSON, SPEARMAN)
+MIN_ROWS = 3
+DEFAULT_GROUP_THRESHOLD = 0.8
+
+
+@dataclass(frozen=True, eq=False)
+class AssociationMatrix:
+    """Association between every pair of features, in clustered order.
+
+    `values[i, j]` is the association of columns[i] with columns[j] (signed for Pearson /
+    Spearman, in [0, 1] otherwise), `methods[i, j]` the measure, `counts[i, j]` the rows
+    where both were present; `undefined` maps a pair (a, b) to why its value is blank.
+    """
+
+    columns: tuple[str, ...]
+    kinds: tuple[str, ...]
+    values: np.ndarray
+    methods: np.ndarray
+    counts: np.ndarray
+    undefined: dict[tuple[str, str], str] = field(default_factory=dict)
+    method: str = "auto"
+    rows_used: int = 0
+    rows_total: int = 0
+    notes: tuple[str, ...] = ()
+
+    @property
+    def symmetric(self) -> bool:
+        return bool(np.allclose(self.values, self.values.T, equal_nan=True))
+
+    def index(self, name: str) -> int:
+        try:
+            return self.columns.index(name)
+        except ValueError:
+            raise SchemaError(f"'{name}' is not in the association matrix. Columns are: "
+                              f"{', '.join(self.columns)}.") from None
+
+    def value(self, a: str, b: str) -> float:
+        return float(self.values[self.index(a), self.index(b)])
+
+    def method_of(self, a: str, b: str) -> str:
+        return str(self.methods[self.index(a), self.index(b)])
+
+    def strength(self) -> np.ndarray:
+        """|association|, symmetrised by the larger direction, NaN treated as none."""
+        strength = np.abs(np.nan_to_num(self.values, nan=0.0))
+        return np.maximum(strength, strength.T)
+
+    def to_frame(self) -> pd.DataFrame:
+        """The matrix as a square DataFrame (rows/columns in clustered order)."""
+        return pd.DataFrame(self.values, index=list(self.columns), columns=list(self.columns))
+
+    def pairs(self) -> pd.DataFrame:
+        """One row per pair (both directions when asymmetric), strongest first."""
+        rows = []
+        asymmetric = not self.symmetric
+        p = len(self.columns)
+        for i in range(p):
+            for j in range(p):
+                if i == j or (j < i and not asymmetric):
+                    continue
+                a, b = self.columns[i], self.columns[j]
+                rows.append({"a": a, "b": b, "value": float(self.values[i, j]),
+                             "method": str(self.methods[i, j]), "rows": int(self.counts[i, j]),
+                             "note": self.undefined.get((a, b), "")})
+        frame = pd.DataFrame(rows, columns=["a", "b", "value", "method", "rows", "note"])
+        order = frame["value"].abs().fillna(-1).sort_values(ascending=False, kind="stable").index
+        return frame.loc[order].reset_index(drop=True)
+
+
+def compute_matrix(data: Encoded, method: str = "auto") -> AssociationMatrix:
+    """Every pairwise association of the encoded columns, in clustered order."""
+    if method not in METHODS:
+        raise SchemaError(f"Unknown method '{method}'. Methods: {', '.join(METHODS)}.")
+    columns = list(data.columns)
+    if len(columns) < 2:
+        left = f" (only '{columns[0]}' is usable)" if columns else ""
+        raise SchemaError(f"Entanglement needs at least two feature columns with data{left}. "
+                          "Add columns or check the roles.")
+    p, nn = len(columns), len(data.numeric)
+    values = np.full((p, p), np.nan)
+    methods = np.full((p, p), "", dtype=object)
+    counts = np.zeros((p, p), dtype=np.int64)
+
+    if nn:
+        numeric_method = SPEARMAN if method == SPEARMAN else PEARSON
+        fn = measures.spearman_matrix if numeric_method == SPEARMAN else measures.pearson_matrix
+        r, n = fn(data.x)
+        values[:nn, :nn], counts[:nn, :nn], methods[:nn, :nn] = r, n, numeric_method
+    cat_method = THEILS_U if method == THEILS_U else CRAMERS_V
+    for ci in range(len(data.categorical)):
+        i = nn + ci
+        if nn:
+            eta, n = measures.correlation_ratio(data.x, data.codes[:, ci], len(data.levels[ci]))
+            values[:nn, i] = values[i, :nn] = eta
+            counts[:nn, i] = counts[i, :nn] = n
+            methods[:nn, i] = methods[i, :nn] = ETA
+        for cj in range(ci, len(data.categorical)):
+            j = nn + cj
+            table = measures.contingency(data.codes[:, ci], data.codes[:, cj],
+                                         len(data.levels[ci]), len(data.levels[cj]))
+            counts[i, j] = counts[j, i] = table.sum()
+            methods[i, j] = methods[j, i] = cat_method
+            if cat_method == THEILS_U:
+                values[i, j], values[j, i] = measures.theils_u(table), measures.theils_u(table.T)
+            else:
+                values[i, j] = values[j, i] = measures.cramers_v(table)
+
+    undefined = _explain_undefined(columns, values, counts, data)
+    for k, name in enumerate(columns):
+        methods[k, k] = "self"
+        values[k, k] = np.nan if name in data.constant else 1.0
+    order = cluster_order(values)
+    ordered = [columns[k] for k in order]
+    kinds = tuple(data.kind(c) for c in ordered)
+    return AssociationMatrix(
+        columns=tuple(ordered), kinds=kinds, values=values[np.ix_(order, order)],
+        methods=methods[np.ix_(order, order)], counts=counts[np.ix_(order, order)],
+        undefined=undefined, method=method, rows_used=data.rows_used,
+        rows_total=data.rows_total, notes=data.notes)
+
+
+def _explain_undefined(columns, values, counts, data: Encoded) -> dict[tuple[str, str], str]:
+    reasons = {}
+    for i, a in enumerate(columns):
+        for j, b in enumerate(columns):
+            if i == j:
+                continue
+            if a in data.constant or b in data.constant:
+                constant = a if a in data.constant else b
+                reasons[(a, b)] = f"undefined: '{constant}' is constant"
+                values[i, j] = np.nan
+            elif counts[i, j] < MIN_ROWS:
+                reasons[(a, b)] = f"undefined: only {counts[i, j]} row(s) have both values"
+                values[i, j] = np.nan
+            elif not np.isfinite(values[i, j]):
+                reasons[(a, b)] = "undefined: no variation on the rows where both are present"
+    return reasons
+
+
+def _distance(values: np.ndarray) -> np.ndarray:
+    strength = np.abs(np.nan_to_num(values, nan=0.0))
+    strength = np.clip(np.maximum(strength, strength.T), 0.0, 1.0)
+    distance = 1.0 - strength
+    np.fill_diagonal(distance, 0.0)
+    return distance
+
+
+def cluster_order(values: np.ndarray) -> list[int]:
+    """Leaf order of average-linkage clustering on 1 − |association| (entangled blocks adjacent)."""
+    p = values.shape[0]
+    if p < 3:
+        return list(range(p))
+    link = hierarchy.linkage(squareform(_distance(values), checks=False), method="average",
+                             optimal_ordering=True)
+    return [int(k) for k in hierarchy.leaves_list(link)]
+
+
+def redundant_groups(matrix: AssociationMatrix, threshold: float = DEFAULT_GROUP_THRESHOLD
+                     ) -> list[list[str]]:
+    """Groups in which every pair is associated at |value| ≥ threshold (complete linkage).
+
+    For an asymmetric matrix the stronger direction counts. Largest groups first.
+    """
+    if not 0 < threshold <= 1:
+        raise SchemaError(f"The redundancy threshold must be in (0, 1] (got {threshold}).")
+    p = len(matrix.columns)
+    if p < 2:
+        return []
+    link = hierarchy.linkage(squareform(_distance(matrix.values), checks=False),
+                             method="complete")
+    labels = hierarchy.fcluster(link, t=1.0 - threshold + 1e-9, criterion="distance")
+    groups = []
+    for label in np.unique(labels):
+        members = [matrix.columns[k] for k in np.flatnonzero(labels == label)]
+        if len(members) > 1:
+            groups.append(members)
+    strength = matrix.strength()
+    def weakest(members):
+        idx = [matrix.index(m) for m in members]
+        return float(strength[np.ix_(idx, idx)].min())
+    return sorted(groups, key=lambda g: (-len(g), -weakest(g), g))
