@@ -1,0 +1,245 @@
+"""Performance over time: chunk reference and current, compute realized metrics where labels
+exist, the label-free estimate where a score exists, bands, and alerts.
+
+Only the needed columns (label, score, prediction, chunk index) leave DuckDB, as float64
+arrays; validation (label values, score range, missing values) runs as SQL aggregates first
+so bad input is refused with a message naming the column before anything is computed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from aidebt_core.chunks import CHUNK_COLUMN, Chunking, plan_chunks
+from aidebt_core.data import ROWS, Table, is_numeric_type, quote_ident
+from aidebt_core.errors import SchemaError
+from aidebt_core.performance.concept import DEFAULT_K, band_from_reference, worse_than_band
+from aidebt_core.performance.estimation import ESTIMABLE, Calibrator, expected_metric
+from aidebt_core.performance.realized import (
+    BINARY_METRICS,
+    LABEL_METRICS,
+    METRIC_NAMES,
+    REGRESSION_METRICS,
+    SCORE_METRICS,
+    realized_metric,
+)
+from aidebt_core.performance.result import ChunkInfo, ChunkValue, MetricSeries, PerformanceResult
+
+
+@dataclass(frozen=True)
+class _Chunked:
+    """Arrays of one table sorted by chunk, and each chunk's slice bounds."""
+
+    infos: list[ChunkInfo]
+    y: np.ndarray
+    score: np.ndarray | None
+    pred: np.ndarray | None
+    bounds: list[tuple[int, int]]
+
+
+def applicable_metrics(task: str, score: str | None, prediction: str | None) -> list[str]:
+    """The metrics the given columns allow (binary: score metrics need a score)."""
+    if task == "regression":
+        return list(REGRESSION_METRICS)
+    return [m for m in BINARY_METRICS if score or m in LABEL_METRICS]
+
+
+def analyse_performance(reference: Table, current: Table, target: str, *,
+                        score: str | None = None, prediction: str | None = None,
+                        timestamp: str | None = None, chunking: Chunking | str = "month",
+                        metric: str | None = None, threshold: float = 0.5,
+                        k: float = DEFAULT_K) -> PerformanceResult:
+    """Realized and estimated performance per chunk of `reference` then `current`."""
+    chunking = chunking if isinstance(chunking, Chunking) else Chunking.parse(chunking)
+    metric = metric or ("roc_auc" if score else "accuracy")
+    if metric not in METRIC_NAMES:
+        raise SchemaError(f"Unknown metric '{metric}'. Metrics: {', '.join(METRIC_NAMES)}.")
+    task = "regression" if metric in REGRESSION_METRICS else "binary"
+    if task == "binary" and not score and not prediction:
+        raise SchemaError("Binary metrics need a prediction column, a score column, or both.")
+    if task == "regression" and not prediction:
+        raise SchemaError(f"{METRIC_NAMES[metric]} needs a numeric prediction column.")
+    if metric in SCORE_METRICS and not score:
+        raise SchemaError(f"{METRIC_NAMES[metric]} needs a score (probability) column.")
+    if task == "binary" and not 0 < threshold < 1:
+        raise SchemaError(f"The decision threshold must lie strictly between 0 and 1, "
+                          f"not {threshold}.")
+    if chunking.is_period and not timestamp:
+        raise SchemaError(f"Chunking by {chunking.kind} needs a timestamp column.")
+
+    parts = [_load(t, period, target, score, prediction, timestamp, chunking, task, threshold)
+             for t, period in ((reference, "reference"), (current, "current"))]
+    ref, cur = parts
+    metrics = applicable_metrics(task, score, prediction)
+    calibrators = _calibrators(ref) if task == "binary" and score else None
+    series = {m: _series(m, ref, cur, calibrators, k) for m in metrics}
+    return PerformanceResult(
+        metric=metric, task=task, chunking=str(chunking), target=target, score=score,
+        prediction=prediction, timestamp=timestamp,
+        threshold=threshold if task == "binary" and score and not prediction else None,
+        chunks=tuple(ref.infos + cur.infos), series=series)
+
+
+# ------------------------------------------------------------------------- loading & checks
+
+def _load(table: Table, period: str, target: str, score: str | None, prediction: str | None,
+          timestamp: str | None, chunking: Chunking, task: str, threshold: float) -> _Chunked:
+    needed = [c for c in (target, score, prediction) if c]
+    table.require_columns(needed)
+    _check_columns(table, target, score, prediction, task)
+    plan = plan_chunks(table, chunking, timestamp)
+    periods = [period] * len(plan.chunks)
+    cols = [f"CAST({quote_ident(target)} AS DOUBLE) AS y"]
+    if score:
+        cols.append(f"CAST({quote_ident(score)} AS DOUBLE) AS s")
+    if prediction:
+        cols.append(f"CAST({quote_ident(prediction)} AS DOUBLE) AS p")
+    data = table.execute(f"SELECT {CHUNK_COLUMN} AS c, {', '.join(cols)} FROM "
+                         f"({plan.sub_query()})").fetchnumpy()
+    chunk = np.asarray(data["c"], dtype=np.int64)
+    order = np.argsort(chunk, kind="stable")
+    edges = np.searchsorted(chunk[order], np.arange(len(plan.chunks) + 1))
+    y = _as_float(data["y"])[order]
+    s = _as_float(data["s"])[order] if score else None
+    if prediction:
+        p = _as_float(data["p"])[order]
+    elif task == "binary":
+        p = (s >= threshold).astype(np.float64)
+    else:
+        p = None
+    bounds = [(int(edges[i]), int(edges[i + 1])) for i in range(len(plan.chunks))]
+    infos = [ChunkInfo(c.index, c.label, c.start, c.end, c.rows,
+                       int(np.count_nonzero(~np.isnan(y[a:b]))), per)
+             for c, per, (a, b) in zip(plan.chunks, periods, bounds, strict=True)]
+    return _Chunked(infos, y, s, p, bounds)
+
+
+def _as_float(values) -> np.ndarray:
+    """DuckDB NULLs arrive as a masked array; they become NaN."""
+    if np.ma.isMaskedArray(values):
+        return values.astype(np.float64).filled(np.nan)
+    return np.asarray(values, dtype=np.float64)
+
+
+def _check_columns(table: Table, target: str, score: str | None, prediction: str | None,
+                   task: str) -> None:
+    types = table.column_types
+    for col, role in ((target, "label"), (score, "score"), (prediction, "prediction")):
+        if col and not (is_numeric_type(types[col]) or types[col].upper() == "BOOLEAN"):
+            raise SchemaError(f"The {role} column '{col}' of {table.label} is {types[col]}; "
+                              f"it must hold numbers{' (0/1)' if task == 'binary' else ''}.")
+    y = f"CAST({quote_ident(target)} AS DOUBLE)"
+    checks = [f"count(*) FILTER (WHERE {y} IS NOT NULL AND NOT isfinite({y}))"]
+    if task == "binary":
+        checks.append(f"count(*) FILTER (WHERE {y} NOT IN (0, 1))")
+        checks.append(f"list(DISTINCT {y}) FILTER (WHERE {y} NOT IN (0, 1))[1:5]")
+    for col in (score, prediction):
+        if col:
+            checks.append(f"count(*) - count({quote_ident(col)})")
+    if score:
+        s = f"CAST({quote_ident(score)} AS DOUBLE)"
+        checks.append(f"count(*) FILTER (WHERE {s} < 0 OR {s} > 1 OR isnan({s}))")
+        checks.append(f"min({s}), max({s})")
+    if prediction and task == "binary":
+        checks.append(f"count(*) FILTER (WHERE CAST({quote_ident(prediction)} AS DOUBLE) "
+                      "NOT IN (0, 1))")
+    row = list(table.execute(f"SELECT {', '.join(checks)} FROM {ROWS}").fetchone())
+    if row.pop(0):
+        raise SchemaError(f"The label column '{target}' of {table.label} holds NaN or infinite "
+                          "values.")
+    if task == "binary":
+        bad, examples = row.pop(0), row.pop(0)
+        if bad:
+            raise SchemaError(f"The label column '{target}' of {table.label} is not binary: "
+                              f"{bad} value(s) other than 0/1 (e.g. {examples}). Binary metrics "
+                              "need 0/1 labels; use MAE/RMSE for a numeric target.")
+    for col, role in ((score, "score"), (prediction, "prediction")):
+        if col:
+            missing = row.pop(0)
+            if missing:
+                raise SchemaError(f"The {role} column '{col}' of {table.label} has {missing} "
+                                  "missing value(s); every row needs one.")
+    if score:
+        bad, lo, hi = row.pop(0), row.pop(0), row.pop(0)
+        if bad:
+            raise SchemaError(f"The score column '{score}' of {table.label} must hold "
+                              f"probabilities in [0, 1]; {bad} value(s) are outside "
+                              f"(range {lo} … {hi}).")
+    if prediction and task == "binary" and row.pop(0):
+        raise SchemaError(f"The prediction column '{prediction}' of {table.label} must hold 0/1 "
+                          "decisions for binary metrics.")
+
+
+# ------------------------------------------------------------------------------- computing
+
+def _calibrators(ref: _Chunked) -> list[Calibrator]:
+    """One calibrator on all labelled reference rows, then one per reference chunk fitted
+    without that chunk (for honest reference gaps). Index i = leave-chunk-i-out; [-1] = all."""
+    labelled = ~np.isnan(ref.y)
+    full = Calibrator.fit(ref.score[labelled], ref.y[labelled])
+    out = []
+    for a, b in ref.bounds:
+        keep = labelled.copy()
+        keep[a:b] = False
+        others = ref.y[keep]
+        out.append(Calibrator.fit(ref.score[keep], others)
+                   if np.unique(others).size == 2 else full)
+    return [*out, full]
+
+
+def _series(metric: str, ref: _Chunked, cur: _Chunked, calibrators: list[Calibrator] | None,
+            k: float) -> MetricSeries:
+    estimable = calibrators is not None and metric in ESTIMABLE
+    raw = []   # (realized Estimate, estimated all rows, estimated on labelled rows, note)
+    for part, is_ref in ((ref, True), (cur, False)):
+        for i, (a, b) in enumerate(part.bounds):
+            y = part.y[a:b]
+            s = part.score[a:b] if part.score is not None else None
+            p = part.pred[a:b] if part.pred is not None else None
+            labelled = ~np.isnan(y)
+            real = realized_metric(metric, y[labelled], None if s is None else s[labelled],
+                                   None if p is None else p[labelled])
+            note = _note(metric, y[labelled], p, labelled)
+            est = est_l = np.nan
+            if estimable:
+                cal = calibrators[i] if is_ref else calibrators[-1]
+                prob = cal(s)
+                est = expected_metric(metric, s, prob, p)
+                est_l = est if labelled.all() else expected_metric(
+                    metric, s[labelled], prob[labelled], p[labelled])
+            raw.append((real, est, est_l, note))
+    n_ref = len(ref.bounds)
+    ref_raw = raw[:n_ref]
+    band = band_from_reference([r.value for r, *_ in ref_raw],
+                               [(r.high - r.low) / 2 for r, *_ in ref_raw], k,
+                               f"{METRIC_NAMES[metric]}")
+    gaps = [r.value - el for r, _, el, _ in raw]
+    gap_band = None
+    if estimable:
+        gap_band = band_from_reference(gaps[:n_ref], [(r.high - r.low) / 2 for r, *_ in ref_raw],
+                                       k, f"{METRIC_NAMES[metric]} gap")
+    values = []
+    for (real, est, _, note), gap in zip(raw, gaps, strict=True):
+        shown = real.value if np.isfinite(real.value) else est
+        values.append(ChunkValue(
+            realized=real.value, ci_low=real.low, ci_high=real.high, estimated=est, gap=gap,
+            alert=worse_than_band(metric, shown, band),
+            estimated_alert=worse_than_band(metric, est, band),
+            concept_alert=bool(gap_band is not None and gap_band.outside(gap)), note=note))
+    return MetricSeries(metric, band, gap_band, tuple(values))
+
+
+def _note(metric: str, y: np.ndarray, pred: np.ndarray | None, labelled: np.ndarray) -> str:
+    if len(y) == 0:
+        return "no labels yet"
+    classes = np.unique(y)
+    if metric == "roc_auc" and classes.size < 2:
+        return f"undefined: all labels are {int(classes[0])}"
+    if metric == "precision" and pred is not None and not (pred[labelled] == 1).any():
+        return "undefined: no positive predictions"
+    if metric in ("recall", "f1") and not (y == 1).any() and (
+            metric == "recall" or pred is None or not (pred[labelled] == 1).any()):
+        return "undefined: no positive labels"
+    return "" if labelled.all() else f"{int((~labelled).sum())} rows without labels"

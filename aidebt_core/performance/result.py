@@ -1,0 +1,138 @@
+"""Result objects of the performance analysis: per-chunk values, bands, alerts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from aidebt_core.jsonsafe import jsonable
+from aidebt_core.performance.concept import Band
+from aidebt_core.performance.realized import LOWER_IS_BETTER, METRIC_NAMES
+
+
+@dataclass(frozen=True)
+class ChunkValue:
+    """One metric on one chunk. NaN where undefined; `note` says why."""
+
+    realized: float
+    ci_low: float
+    ci_high: float
+    estimated: float
+    gap: float              # realized − estimate on the same (labelled) rows
+    alert: bool             # realized (or, without labels, estimated) worse than the band
+    estimated_alert: bool   # the estimate alone is worse than the band
+    concept_alert: bool     # the gap is outside the reference gaps' band
+    note: str
+
+
+@dataclass(frozen=True)
+class ChunkInfo:
+    index: int
+    label: str
+    start: pd.Timestamp | None
+    end: pd.Timestamp | None
+    rows: int
+    labelled_rows: int
+    period: str             # "reference" | "current"
+
+
+@dataclass(frozen=True)
+class MetricSeries:
+    """One metric over all chunks, with its performance band and concept-drift band."""
+
+    metric: str
+    band: Band
+    gap_band: Band | None   # None when there is no estimate (no score, or regression)
+    values: tuple[ChunkValue, ...]
+
+    @property
+    def name(self) -> str:
+        return METRIC_NAMES[self.metric]
+
+    @property
+    def lower_is_better(self) -> bool:
+        return self.metric in LOWER_IS_BETTER
+
+
+@dataclass(frozen=True)
+class PerformanceResult:
+    """Performance over time for every applicable metric; `metric` is the primary one."""
+
+    metric: str
+    task: str               # "binary" | "regression"
+    chunking: str
+    target: str
+    score: str | None
+    prediction: str | None
+    timestamp: str | None
+    threshold: float | None  # decision threshold used when predictions come from the score
+    chunks: tuple[ChunkInfo, ...]
+    series: dict[str, MetricSeries]
+
+    @property
+    def metrics(self) -> list[str]:
+        return list(self.series)
+
+    def to_frame(self, metric: str | None = None) -> pd.DataFrame:
+        """One row per chunk for `metric` (default: the primary metric)."""
+        s = self.series[metric or self.metric]
+        rows = []
+        for c, v in zip(self.chunks, s.values, strict=True):
+            rows.append({
+                "chunk": c.label, "start": c.start, "end": c.end, "period": c.period,
+                "rows": c.rows, "labelled_rows": c.labelled_rows,
+                "realized": v.realized, "ci_low": v.ci_low, "ci_high": v.ci_high,
+                "estimated": v.estimated, "lower": s.band.lower, "upper": s.band.upper,
+                "gap": v.gap,
+                "gap_lower": s.gap_band.lower if s.gap_band else np.nan,
+                "gap_upper": s.gap_band.upper if s.gap_band else np.nan,
+                "alert": v.alert, "estimated_alert": v.estimated_alert,
+                "concept_alert": v.concept_alert, "note": v.note})
+        return pd.DataFrame(rows)
+
+    def alerts(self, metric: str | None = None) -> dict:
+        """Labels of current chunks with each kind of alert, for summaries and the audit."""
+        s = self.series[metric or self.metric]
+        pairs = [(c, v) for c, v in zip(self.chunks, s.values, strict=True)
+                 if c.period == "current"]
+        return {
+            "performance": [c.label for c, v in pairs if v.alert],
+            "estimated": [c.label for c, v in pairs if v.estimated_alert],
+            "concept_drift": [c.label for c, v in pairs if v.concept_alert],
+            "unlabelled": [c.label for c, _ in pairs if c.labelled_rows == 0],
+        }
+
+    @property
+    def any_alert(self) -> bool:
+        found = self.alerts()
+        return bool(found["performance"] or found["concept_drift"])
+
+    def to_dict(self) -> dict:
+        """The CLI contract's JSON (`metric`, `chunks`), plus every metric and an alert summary."""
+        def chunk_rows(metric: str) -> list[dict]:
+            s = self.series[metric]
+            return [{"label": c.label, "start": c.start, "end": c.end, "rows": c.rows,
+                     "labelled_rows": c.labelled_rows, "period": c.period,
+                     "realized": v.realized, "ci_low": v.ci_low, "ci_high": v.ci_high,
+                     "estimated": v.estimated, "lower": s.band.lower, "upper": s.band.upper,
+                     "gap": v.gap, "alert": v.alert, "estimated_alert": v.estimated_alert,
+                     "concept_drift_alert": v.concept_alert, "note": v.note}
+                    for c, v in zip(self.chunks, s.values, strict=True)]
+
+        payload = {
+            "metric": self.metric, "task": self.task, "chunking": self.chunking,
+            "target": self.target, "score": self.score, "prediction": self.prediction,
+            "timestamp": self.timestamp, "decision_threshold": self.threshold,
+            "chunks": chunk_rows(self.metric),
+            "alerts": self.alerts(),
+            "any_alert": self.any_alert,
+            "metrics": {m: {"name": s.name, "lower_is_better": s.lower_is_better,
+                            "lower": s.band.lower, "upper": s.band.upper,
+                            "gap_lower": s.gap_band.lower if s.gap_band else None,
+                            "gap_upper": s.gap_band.upper if s.gap_band else None,
+                            "alerts": self.alerts(m), "chunks": chunk_rows(m)}
+                        for m, s in self.series.items()},
+        }
+        return jsonable(payload)
