@@ -104,13 +104,13 @@ class Table:
         return replace(self, filters=(*self.filters, renamed), label=label or self.label,
                        params=MappingProxyType(bound))
 
-    def execute(self, query: str, params: Mapping[str, object] | None = None):
-        """Run `query`, in which `ROWS` stands for this table's rows; returns the DuckDB cursor."""
+    def execute(self, query: str, params: Mapping[str, object] | None = None) -> QueryResult:
+        """Run `query`, in which `ROWS` stands for this table's rows."""
         sql = query.replace(ROWS, f"({self.sql()}) AS t")
         bound = dict(self.params) | dict(params or {})
         used = _params_used(sql)
         try:
-            return self.con.execute(sql, {k: v for k, v in bound.items() if k in used})
+            return QueryResult(self.con.execute(sql, {k: v for k, v in bound.items() if k in used}))
         except duckdb.Error as exc:
             raise _translate(exc, self.label) from None
 
@@ -132,6 +132,36 @@ class Table:
         if missing:
             raise SchemaError(f"{self.label} has no column(s) {', '.join(map(repr, missing))}. "
                               f"Columns are: {', '.join(self.columns)}.")
+
+
+class QueryResult:
+    """A query's result that is always read to the end.
+
+    DuckDB refuses further work on a connection while a result is only partly fetched, so
+    `fetchone()` here reads the whole (single-row, aggregate) result instead of one row.
+    """
+
+    def __init__(self, cursor: duckdb.DuckDBPyConnection) -> None:
+        self._cursor = cursor
+
+    def fetchone(self):
+        rows = self._cursor.fetchall()
+        return rows[0] if rows else None
+
+    def fetchall(self) -> list:
+        return self._cursor.fetchall()
+
+    def fetchnumpy(self) -> dict:
+        return self._cursor.fetchnumpy()
+
+    def df(self) -> pd.DataFrame:
+        return self._cursor.df()
+
+    def fetchdf(self) -> pd.DataFrame:
+        return self._cursor.fetchdf()
+
+    def arrow(self):
+        return self._cursor.to_arrow_table()
 
 
 def _translate(exc: duckdb.Error, label: str) -> Exception:
@@ -322,7 +352,8 @@ def group_counts(table: Table, columns: Sequence[str]) -> pd.DataFrame:
     """Row counts per combination of values of `columns` (NULL kept as its own group)."""
     table.require_columns(columns)
     cols = ", ".join(map(quote_ident, columns))
-    return table.df(f"SELECT {cols}, count(*) AS count FROM {ROWS} GROUP BY ALL ORDER BY count DESC")
+    return table.df(f"SELECT {cols}, count(*) AS count FROM {ROWS} GROUP BY ALL "
+                    "ORDER BY count DESC")
 
 
 def split_on_timestamp(table: Table, column: str, boundary: str | date | datetime

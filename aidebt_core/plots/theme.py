@@ -1,0 +1,29 @@
+"""One look for every chart: colours for reference/current/alerts and a shared layout."""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+
+REFERENCE_COLOR = "#5b8def"   # calm blue: the period the model was built on
+CURRENT_COLOR = "#f08c38"     # orange: what production sees now
+ALERT_COLOR = "#d62f2f"
+OK_COLOR = "#2e9e5b"
+NEUTRAL_COLOR = "#8a94a6"
+DIVERGING_SCALE = "RdBu_r"    # for signed associations and differences, centred on 0
+SEQUENTIAL_SCALE = "Blues"
+FONT_FAMILY = "Inter, Segoe UI, Helvetica, Arial, sans-serif"
+
+
+def style(fig: go.Figure, title: str | None = None, height: int | None = None) -> go.Figure:
+    """Apply the shared layout: white background, readable fonts, legend on top."""
+    fig.update_layout(
+        template="plotly_white",
+        font={"family": FONT_FAMILY, "size": 13},
+        title={"text": title, "x": 0, "xanchor": "left"} if title else None,
+        margin={"l": 60, "r": 20, "t": 60 if title else 30, "b": 50},
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "xanchor": "right", "x": 1},
+        hoverlabel={"font_size": 12},
+    )
+    if height:
+        fig.update_layout(height=height)
+    return fig

@@ -1,0 +1,22 @@
+"""aidebt dashboard: the sidebar picks the data, each page shows one kind of debt."""
+
+import streamlit as st
+
+from aidebt_app.context import render_sidebar
+
+st.set_page_config(page_title="aidebt", page_icon=":material/account_balance:", layout="wide")
+
+# (file, title, icon, url_path, section); the first page marked default opens at "/".
+PAGES = [
+    ("pages/data.py", "Data", ":material/table_chart:", "data", "Overview"),
+]
+DEFAULT_PAGE = "data"
+
+sections: dict[str, list] = {}
+for path, title, icon, url_path, section in PAGES:
+    sections.setdefault(section, []).append(
+        st.Page(path, title=title, icon=icon, url_path=url_path, default=url_path == DEFAULT_PAGE))
+
+page = st.navigation(sections)
+render_sidebar()
+page.run()

@@ -1,0 +1,128 @@
+"""Real browser tests: `streamlit run app.py` on a free port, driven by Playwright + Chromium.
+
+The browser is Debian's /usr/bin/chromium (installed by `make test`). When it is missing the
+tests fail, never skip: a green run must mean the pages really rendered in a browser.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+SCREENSHOTS = ROOT / "tests" / "e2e" / "screenshots"
+CHROMIUM = os.environ.get("AIDEBT_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run", "--disable-quic"]
+RENDER_TIMEOUT_MS = 90_000
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def server(sample_dir) -> Iterator[str]:
+    port = _free_port()
+    env = dict(os.environ, AIDEBT_SAMPLE_DIR=str(sample_dir),
+               STREAMLIT_BROWSER_GATHER_USAGE_STATS="false")
+    log = open(ROOT / "tests" / "e2e" / f"streamlit-{port}.log", "w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+         "--server.address", "127.0.0.1", "--server.headless", "true",
+         "--browser.gatherUsageStats", "false"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 60
+    while True:
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as resp:
+                if resp.status == 200:
+                    break
+        except OSError:
+            pass
+        if proc.poll() is not None or time.time() > deadline:
+            proc.kill()
+            pytest.fail(f"streamlit did not start; see {log.name}")
+        time.sleep(0.5)
+    yield url
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    log.close()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
+        pytest.fail(f"Chromium not found at {CHROMIUM}: install it with "
+                    "`apt-get install -y chromium chromium-driver` (make test does this).")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS,
+                                     headless=True)
+        yield browser
+        browser.close()
+
+
+def wait_for_app(page) -> None:
+    """Wait until Streamlit has finished the script run that the last action started."""
+    page.wait_for_selector('[data-testid="stAppViewContainer"]', timeout=RENDER_TIMEOUT_MS)
+    page.wait_for_timeout(500)  # the status widget appears a moment after a rerun starts
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
+        " || !document.querySelector('[data-testid=\"stStatusWidget\"]').innerText"
+        ".includes('Running')", timeout=RENDER_TIMEOUT_MS)
+    page.wait_for_selector('[data-testid="stSpinner"]', state="detached",
+                           timeout=RENDER_TIMEOUT_MS)
+
+
+def assert_no_exception(page) -> None:
+    boxes = page.locator('[data-testid="stException"]')
+    if boxes.count():
+        pytest.fail("Streamlit exception shown: " + boxes.first.inner_text()[:2000])
+
+
+@pytest.fixture
+def open_page(server, browser, request) -> Iterator[Callable]:
+    """`open_page("drift", expect_text="Drift")` -> a Playwright page, checked and screenshotted."""
+    context = browser.new_context(viewport={"width": 1440, "height": 1000})
+    pages = []
+
+    def _open(url_path: str, expect_text: str | None = None, name: str | None = None):
+        page = context.new_page()
+        pages.append(page)
+        page.goto(f"{server}/{url_path}", wait_until="domcontentloaded")
+        wait_for_app(page)
+        if expect_text:
+            page.get_by_text(expect_text, exact=False).first.wait_for(timeout=RENDER_TIMEOUT_MS)
+        wait_for_app(page)
+        assert_no_exception(page)
+        screenshot(page, name or url_path or "home")
+        return page
+
+    yield _open
+    context.close()
+
+
+def screenshot(page, name: str) -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
