@@ -1,0 +1,81 @@
+"""`aidebt performance DATA`: realized and estimated performance per chunk, concept drift.
+
+Exit 1 with `--fail-on-alert` when a current chunk has a performance alert (worse than the
+reference band) or a concept-drift alert (realized quality left the label-free estimate).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from aidebt_core.commands._common import add_format_option, emit, open_cli_table
+from aidebt_core.errors import AidebtError
+from aidebt_core.performance.realized import METRIC_NAMES
+
+
+def register(sub) -> None:
+    parser = sub.add_parser(
+        "performance", help="model performance over time, label-free estimate, concept drift",
+        description="Realized metric per time chunk where labels exist, a confidence-based "
+                    "estimate from the score where they don't, and realized minus estimated.")
+    parser.add_argument("data", help="data with labels, predictions and/or scores "
+                        "(CSV/Parquet/JSON, glob, file.duckdb::table)")
+    parser.add_argument("--target", required=True, help="label column (0/1, or numeric for "
+                        "mae/rmse); empty where labels have not arrived")
+    parser.add_argument("--prediction", help="0/1 decision column (numeric for mae/rmse)")
+    parser.add_argument("--score", help="probability column in [0, 1]")
+    parser.add_argument("--metric", choices=list(METRIC_NAMES),
+                        help="primary metric (default roc_auc with --score, else accuracy)")
+    parser.add_argument("--timestamp", required=True, help="time column to chunk and split on")
+    parser.add_argument("--reference-end", required=True, metavar="DATE",
+                        help="rows before this date are the reference period")
+    parser.add_argument("--chunk", default="month",
+                        help="month (default), week, day, quarter, year, or a number of rows")
+    parser.add_argument("--decision-threshold", type=float, default=0.5,
+                        help="score threshold for 0/1 decisions when --prediction is not given")
+    parser.add_argument("--k", type=float, default=3.0,
+                        help="band half-width in reference standard deviations (default 3)")
+    parser.add_argument("--fail-on-alert", action="store_true",
+                        help="exit 1 if a current chunk has a performance or concept-drift alert")
+    parser.add_argument("--report", metavar="OUT.html", help="also write an HTML report")
+    add_format_option(parser)
+    parser.set_defaults(handler=run)
+
+
+def run(args) -> int:
+    from aidebt_core.data import split_on_timestamp
+    from aidebt_core.performance import analyse_performance
+
+    con, table = open_cli_table(args.data)
+    try:
+        reference, current = split_on_timestamp(table, args.timestamp, args.reference_end)
+        result = analyse_performance(
+            reference, current, args.target, score=args.score, prediction=args.prediction,
+            timestamp=args.timestamp, chunking=args.chunk, metric=args.metric,
+            threshold=args.decision_threshold, k=args.k)
+    finally:
+        con.close()
+    if args.report:
+        _write_report(result, Path(args.report))
+    frame = result.to_frame()[["chunk", "period", "rows", "labelled_rows", "realized", "ci_low",
+                               "ci_high", "estimated", "lower", "upper", "gap", "alert",
+                               "concept_alert", "note"]]
+    emit(args, result.to_dict(), frame)
+    if args.format != "json":
+        alerts = result.alerts()
+        print(f"\n{METRIC_NAMES[result.metric]}: performance alerts in "
+              f"{', '.join(alerts['performance']) or 'no chunk'}; concept drift in "
+              f"{', '.join(alerts['concept_drift']) or 'no chunk'}; estimate only (no labels) "
+              f"for {', '.join(alerts['unlabelled']) or 'no chunk'}.")
+    return 1 if args.fail_on_alert and result.any_alert else 0
+
+
+def _write_report(result, path: Path) -> None:
+    from aidebt_core.performance.report import performance_report
+
+    try:
+        path.write_text(performance_report(result).to_html(), encoding="utf-8")
+    except OSError as exc:
+        raise AidebtError(f"Cannot write the report to {path}: {exc.strerror}.") from None
+    print(f"report written to {path}", file=sys.stderr)

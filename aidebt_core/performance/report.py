@@ -1,0 +1,33 @@
+"""An HTML/Markdown report of a performance analysis (for `--report` and the page download)."""
+
+from __future__ import annotations
+
+from aidebt_core.performance.result import PerformanceResult
+from aidebt_core.plots.performance import gap_figure, performance_figure
+from aidebt_core.report import Report
+
+EXPLANATION = (
+    "The estimate uses only the model's scores, calibrated on the reference period: it moves "
+    "when the inputs drift (data drift explains estimated drops). Realized quality needs "
+    "labels. When realized quality leaves the estimate beyond the variation seen on the "
+    "reference chunks, the relation between inputs and target has changed: concept drift.")
+
+
+def performance_report(result: PerformanceResult, metric: str | None = None) -> Report:
+    metric = metric or result.metric
+    series = result.series[metric]
+    alerts = result.alerts(metric)
+    report = Report("Performance & concept drift",
+                    f"target {result.target}, score {result.score or '—'}, prediction "
+                    f"{result.prediction or '—'}, chunks by {result.chunking}")
+    report.callout(EXPLANATION)
+    report.heading(f"{series.name} over time")
+    report.text(f"Performance alerts: {', '.join(alerts['performance']) or 'none'}. "
+                f"Concept-drift alerts: {', '.join(alerts['concept_drift']) or 'none'}. "
+                f"Chunks without labels (estimate only): {', '.join(alerts['unlabelled']) or 'none'}.")
+    report.figure(performance_figure(result, metric))
+    if series.gap_band is not None:
+        report.figure(gap_figure(result, metric))
+    frame = result.to_frame(metric).drop(columns=["start", "end"])
+    report.table(frame)
+    return report

@@ -1,0 +1,121 @@
+"""Charts of performance over time, the concept-drift gap, and feature → target relations."""
+
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+
+from aidebt_core.performance.relationship import Relationship
+from aidebt_core.performance.result import PerformanceResult
+from aidebt_core.plots.theme import (
+    ALERT_COLOR,
+    CURRENT_COLOR,
+    NEUTRAL_COLOR,
+    REFERENCE_COLOR,
+    style,
+)
+
+ESTIMATE_COLOR = "#7b4fd6"   # violet: the label-free estimate, distinct from both periods
+BAND_FILL = "rgba(138, 148, 166, 0.12)"
+
+
+def _boundary(fig: go.Figure, result: PerformanceResult) -> None:
+    """A dotted line and labels between the last reference and the first current chunk."""
+    periods = [c.period for c in result.chunks]
+    if "reference" in periods and "current" in periods:
+        x = periods.index("current") - 0.5
+        fig.add_vline(x=x, line={"color": NEUTRAL_COLOR, "dash": "dot", "width": 1})
+        fig.add_annotation(x=x, y=1.0, yref="paper", text="reference ◀ ▶ current",
+                           showarrow=False, yanchor="bottom", font={"color": NEUTRAL_COLOR})
+
+
+def performance_figure(result: PerformanceResult, metric: str | None = None) -> go.Figure:
+    """Realized metric with its CI band, the estimate, the reference band and alerts."""
+    metric = metric or result.metric
+    series = result.series[metric]
+    frame = result.to_frame(metric)
+    x = frame["chunk"].tolist()
+    fig = go.Figure()
+    fig.add_hrect(y0=series.band.lower, y1=series.band.upper, fillcolor=BAND_FILL, line_width=0,
+                  layer="below")
+    for y, name in ((series.band.lower, "lower threshold"), (series.band.upper, "upper threshold")):
+        fig.add_hline(y=y, line={"color": NEUTRAL_COLOR, "dash": "dash", "width": 1},
+                      annotation_text=f"{name} {y:.3f}", annotation_position="right",
+                      annotation_font={"color": NEUTRAL_COLOR, "size": 11})
+    fig.add_trace(go.Scatter(x=x + x[::-1], y=list(frame["ci_high"]) + list(frame["ci_low"])[::-1],
+                             fill="toself", fillcolor="rgba(91, 141, 239, 0.18)",
+                             line={"width": 0}, hoverinfo="skip", name="95% CI (realized)"))
+    colors = [REFERENCE_COLOR if p == "reference" else CURRENT_COLOR for p in frame["period"]]
+    fig.add_trace(go.Scatter(
+        x=x, y=frame["realized"], mode="lines+markers", name="realized",
+        line={"color": "#3b4a63", "width": 2}, marker={"color": colors, "size": 9},
+        customdata=np.c_[frame["ci_low"], frame["ci_high"], frame["labelled_rows"]],
+        hovertemplate="%{x}<br>realized %{y:.4f}<br>95% CI %{customdata[0]:.4f} – "
+                      "%{customdata[1]:.4f}<br>labelled rows %{customdata[2]:,}<extra></extra>"))
+    if frame["estimated"].notna().any():
+        fig.add_trace(go.Scatter(
+            x=x, y=frame["estimated"], mode="lines+markers", name="estimated (no labels needed)",
+            line={"color": ESTIMATE_COLOR, "dash": "dash", "width": 2},
+            marker={"symbol": "diamond", "size": 8, "color": ESTIMATE_COLOR},
+            hovertemplate="%{x}<br>estimated %{y:.4f}<extra></extra>"))
+    alerts = frame[frame["alert"]]
+    if len(alerts):
+        shown = alerts["realized"].where(alerts["realized"].notna(), alerts["estimated"])
+        fig.add_trace(go.Scatter(x=alerts["chunk"], y=shown, mode="markers",
+                                 name="performance alert",
+                                 marker={"symbol": "x", "size": 14, "color": ALERT_COLOR,
+                                         "line": {"width": 2}}))
+    unlabelled = frame[frame["labelled_rows"] == 0]
+    for chunk in unlabelled["chunk"]:
+        i = x.index(chunk)
+        fig.add_vrect(x0=i - 0.45, x1=i + 0.45, fillcolor="rgba(240, 140, 56, 0.10)",
+                      line_width=0, layer="below")
+        fig.add_annotation(x=chunk, y=0.02, yref="paper", text="no labels:<br>estimate only",
+                           showarrow=False, font={"size": 11, "color": CURRENT_COLOR})
+    _boundary(fig, result)
+    fig.update_xaxes(type="category", title=f"chunk ({result.chunking})")
+    fig.update_yaxes(title=series.name)
+    return style(fig, f"{series.name} per chunk: realized vs estimated", height=430)
+
+
+def gap_figure(result: PerformanceResult, metric: str | None = None) -> go.Figure:
+    """Realized − estimated per chunk, with the band of the reference gaps."""
+    metric = metric or result.metric
+    series = result.series[metric]
+    frame = result.to_frame(metric)
+    fig = go.Figure()
+    if series.gap_band is None:
+        return style(fig, "No estimate: the concept-drift gap needs a score column", height=200)
+    fig.add_hrect(y0=series.gap_band.lower, y1=series.gap_band.upper, fillcolor=BAND_FILL,
+                  line_width=0, layer="below")
+    colors = [ALERT_COLOR if a else (REFERENCE_COLOR if p == "reference" else CURRENT_COLOR)
+              for a, p in zip(frame["concept_alert"], frame["period"], strict=True)]
+    fig.add_trace(go.Bar(x=frame["chunk"], y=frame["gap"], marker_color=colors,
+                         name="realized − estimated",
+                         hovertemplate="%{x}<br>gap %{y:+.4f}<extra></extra>"))
+    for y in (series.gap_band.lower, series.gap_band.upper):
+        fig.add_hline(y=y, line={"color": NEUTRAL_COLOR, "dash": "dash", "width": 1},
+                      annotation_text=f"{y:+.3f}", annotation_position="right",
+                      annotation_font={"color": NEUTRAL_COLOR, "size": 11})
+    fig.add_hline(y=0, line={"color": "#3b4a63", "width": 1})
+    _boundary(fig, result)
+    fig.update_xaxes(type="category", title=f"chunk ({result.chunking})")
+    fig.update_yaxes(title=f"{series.name}: realized − estimated", zeroline=False)
+    return style(fig, "Concept-drift signal (red: outside the reference gaps' band)", height=330)
+
+
+def relationship_figure(rel: Relationship) -> go.Figure:
+    """Target rate by feature bin, reference vs current, with row counts on hover."""
+    fig = go.Figure()
+    for name, rate, rows, color in (("reference", rel.reference_rate, rel.reference_rows,
+                                     REFERENCE_COLOR),
+                                    ("current", rel.current_rate, rel.current_rows,
+                                     CURRENT_COLOR)):
+        fig.add_trace(go.Scatter(
+            x=list(rel.bins), y=rate, mode="lines+markers", name=name,
+            line={"color": color, "width": 2}, marker={"size": 8}, customdata=rows,
+            hovertemplate="%{x}<br>target rate %{y:.3f}<br>rows %{customdata:,}"
+                          f"<extra>{name}</extra>"))
+    fig.update_xaxes(type="category", title=f"{rel.feature} ({rel.kind} bins)")
+    fig.update_yaxes(title="target rate", tickformat=".0%")
+    return style(fig, f"Target rate by {rel.feature}: shape change {rel.shift:.3f}", height=380)
