@@ -1,0 +1,162 @@
+"""Pre-fill audit answers from what aidebt measured: a small registry of evidence providers.
+
+Each provider runs one analysis through its public core function and turns the result into
+`Measured` items: a suggested level, the figure that justifies it, a link to the page that
+shows it, and open findings (current problems, kept apart from maturity). Running an analysis
+in the review meeting is a manual, documented check, so a measurement suggests level 2 at most
+unless the data show less (no labels → 1); automation (3–4) needs a linked monitor or CI job.
+A provider whose module, columns or store is missing makes its questions stay manual, with a
+note "measurement not available: <reason>".
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from aidebt_core.audit.providers import (
+    EvidenceContext,
+    Measured,
+    drift_items,
+    entanglement_items,
+    performance_items,
+    runs_items,
+    slices_items,
+)
+from aidebt_core.audit.questions import Answer, Questionnaire
+from aidebt_core.audit.scoring import Finding
+from aidebt_core.errors import AidebtError
+
+
+@dataclass(frozen=True)
+class Provider:
+    """One analysis: the measurement keys it serves, the page that shows it, how to run it."""
+
+    name: str
+    module: str
+    page: str
+    measurements: tuple[str, ...]
+    run: Callable[[EvidenceContext], dict[str, Measured]]
+
+
+@dataclass(frozen=True)
+class Prefill:
+    """A pre-filled answer for one question, or why it could not be measured."""
+
+    question_id: str
+    measurement: str
+    available: bool
+    level: int | None = None
+    evidence: str = ""
+    link: str = ""
+    note: str = ""
+    findings: tuple[Finding, ...] = ()
+
+    def as_answer(self) -> Answer | None:
+        if not self.available:
+            return None
+        return Answer(level=self.level, evidence=self.evidence, source="measured",
+                      measured_level=self.level, link=self.link)
+
+    def to_dict(self) -> dict:
+        return {"question": self.question_id, "measurement": self.measurement,
+                "available": self.available, "level": self.level, "evidence": self.evidence,
+                "link": self.link, "note": self.note,
+                "findings": [f.to_dict() for f in self.findings]}
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """Pre-fills by question id, plus the de-duplicated open findings of all measurements."""
+
+    prefills: dict[str, Prefill] = field(default_factory=dict)
+
+    @property
+    def findings(self) -> tuple[Finding, ...]:
+        seen, out = set(), []
+        for prefill in self.prefills.values():
+            for finding in prefill.findings:
+                key = (finding.severity, finding.title)
+                if key not in seen:
+                    seen.add(key)
+                    out.append(finding)
+        order = {"high": 0, "medium": 1, "low": 2}
+        return tuple(sorted(out, key=lambda f: order.get(f.severity, 3)))
+
+    def answers(self) -> dict[str, Answer]:
+        """The measured answers (only for questions a measurement could answer)."""
+        return {qid: p.as_answer() for qid, p in self.prefills.items() if p.available}
+
+    def to_dict(self) -> dict:
+        return {"prefills": [p.to_dict() for p in self.prefills.values()],
+                "findings": [f.to_dict() for f in self.findings]}
+
+
+PROVIDERS: dict[str, Provider] = {p.name: p for p in (
+    Provider("drift", "aidebt_core.drift", "/drift", ("drift", "drift_invariants"), drift_items),
+    Provider("performance", "aidebt_core.performance", "/performance",
+             ("performance", "staleness", "fresh_evaluation"), performance_items),
+    Provider("entanglement", "aidebt_core.entanglement", "/entanglement",
+             ("entanglement", "redundancy"), entanglement_items),
+    Provider("slices", "aidebt_core.slices", "/slices", ("slices",), slices_items),
+    Provider("runs", "aidebt_core.runs", "/runs",
+             ("runs_manifest", "runs_commit", "runs_params", "runs_digest", "runs_environment"),
+             runs_items),
+)}
+
+
+def provider_for(measurement: str) -> Provider | None:
+    return next((p for p in PROVIDERS.values() if measurement in p.measurements), None)
+
+
+def _run_provider(provider: Provider, context: EvidenceContext) -> dict[str, Measured] | str:
+    """The provider's items, or the reason it could not run."""
+    try:
+        importlib.import_module(provider.module)
+    except ImportError as exc:
+        return f"the {provider.name} analysis is not installed ({exc})"
+    try:
+        return provider.run(context)
+    except AidebtError as exc:
+        return str(exc)
+    except (KeyError, ValueError, TypeError, ImportError, AttributeError) as exc:
+        # A sibling analysis changed shape or cannot handle this data: stay manual, say why.
+        return f"{provider.name} analysis failed ({type(exc).__name__}: {exc})"
+
+
+def collect_evidence(questionnaire: Questionnaire, context: EvidenceContext,
+                     providers: dict[str, Provider] | None = None) -> Evidence:
+    """Run every provider the questionnaire needs once and map its items onto the questions."""
+    providers = PROVIDERS if providers is None else providers
+    needed = {q.measurement for q in questionnaire.questions if q.measurement}
+    outcomes: dict[str, dict[str, Measured] | str] = {}
+    for provider in providers.values():
+        if needed & set(provider.measurements):
+            outcomes[provider.name] = _run_provider(provider, context)
+    prefills = {}
+    for q in questionnaire.questions:
+        if not q.measurement:
+            continue
+        provider = next((p for p in providers.values() if q.measurement in p.measurements),
+                        None)
+        if provider is None:
+            prefills[q.id] = Prefill(q.id, q.measurement, False,
+                                     note=f"measurement not available: no provider for "
+                                          f"'{q.measurement}'")
+            continue
+        outcome = outcomes[provider.name]
+        if isinstance(outcome, str):
+            prefills[q.id] = Prefill(q.id, q.measurement, False, link=provider.page,
+                                     note=f"measurement not available: {outcome}")
+        elif q.measurement not in outcome:
+            prefills[q.id] = Prefill(q.id, q.measurement, False, link=provider.page,
+                                     note="measurement not available: the data lack what "
+                                          f"'{q.measurement}' needs")
+        else:
+            item = outcome[q.measurement]
+            findings = tuple(Finding(q.id, f.severity, f.title, f.detail, f.link or provider.page)
+                             for f in item.findings)
+            prefills[q.id] = Prefill(q.id, q.measurement, True, item.level, item.evidence,
+                                     provider.page, findings=findings)
+    return Evidence(prefills)
