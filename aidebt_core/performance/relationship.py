@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from aidebt_core.data import ROWS, Table, is_numeric_type, quote_ident, quantiles
+from aidebt_core.data import ROWS, Table, is_numeric_type, quantiles, quote_ident
 from aidebt_core.errors import SchemaError
 
 MISSING, OTHER = "(missing)", "(other)"

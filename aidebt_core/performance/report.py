@@ -24,7 +24,8 @@ def performance_report(result: PerformanceResult, metric: str | None = None) -> 
     report.heading(f"{series.name} over time")
     report.text(f"Performance alerts: {', '.join(alerts['performance']) or 'none'}. "
                 f"Concept-drift alerts: {', '.join(alerts['concept_drift']) or 'none'}. "
-                f"Chunks without labels (estimate only): {', '.join(alerts['unlabelled']) or 'none'}.")
+                "Chunks without labels (estimate only): "
+                f"{', '.join(alerts['unlabelled']) or 'none'}.")
     report.figure(performance_figure(result, metric))
     if series.gap_band is not None:
         report.figure(gap_figure(result, metric))
