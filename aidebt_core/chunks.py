@@ -226,3 +226,15 @@ def chunk_periods(plan: ChunkPlan, reference_end: datetime | str | None) -> list
         before = c.end <= boundary if plan.chunking.is_period else c.end < boundary
         out.append("reference" if before else "current")
     return out
+
+
+def where_between(table: Table, timestamp: str, start: pd.Timestamp, end: pd.Timestamp,
+                  end_inclusive: bool = False) -> Table:
+    """`table` narrowed to start ≤ timestamp < end (≤ end when `end_inclusive`, as for the
+    first/last timestamps of row chunks), with bound values: rows of a run of chunks."""
+    ts = timestamp_sql(table, timestamp)
+    op = "<=" if end_inclusive else "<"
+    return table.where(f"{ts} >= $start AND {ts} {op} $end",
+                       f"{table.label} [{start} – {end}{']' if end_inclusive else ')'}",
+                       start=pd.Timestamp(start).to_pydatetime(),
+                       end=pd.Timestamp(end).to_pydatetime())
