@@ -53,6 +53,7 @@ def correlation_change(reference: AssociationMatrix, current: AssociationMatrix,
     ref = reference.values[np.ix_(ri, ri)]
     cur = current.values[np.ix_(ci, ci)]
     difference = cur - ref
+    np.fill_diagonal(difference, np.nan)  # a column with itself has nothing to compare
     asymmetric = not (reference.symmetric and current.symmetric)
     rows = []
     for i, a in enumerate(common):

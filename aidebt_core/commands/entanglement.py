@@ -1,0 +1,134 @@
+"""`aidebt entanglement DATA`: feature association matrix, redundant groups, ripple risk.
+
+With `--current` (or `--timestamp T --reference-end DATE`, which splits DATA) also the
+correlation change between reference and current; `--fail-on-change` then exits 1 when a
+pair's association moved by more than `--change-threshold`.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from aidebt_core.commands._common import add_format_option, emit, open_cli_tables, parse_columns
+from aidebt_core.errors import AidebtError
+
+
+def register(sub) -> None:
+    parser = sub.add_parser(
+        "entanglement", help="feature association, redundant groups and correlation change",
+        description="Mixed-type association matrix of DATA's features (Pearson/Spearman, "
+        "bias-corrected Cramér's V, correlation ratio, Theil's U), clustered; groups of "
+        "redundant features; features ranked by importance × entanglement.")
+    parser.add_argument("data", help="data (CSV/Parquet/JSON, glob, file.duckdb::table); the "
+                        "reference when --current or a split is given")
+    parser.add_argument("--current", help="current data, to measure the correlation change")
+    parser.add_argument("--timestamp", help="split DATA on this timestamp column ...")
+    parser.add_argument("--reference-end", help="... at this date (reference = before it)")
+    parser.add_argument("--target", help="the label column (left out of the features)")
+    parser.add_argument("--score", help="the model score column (left out of the features; "
+                        "importance is measured against it)")
+    parser.add_argument("--columns", help="only these feature columns (a,b,c)")
+    parser.add_argument("--exclude", help="leave these columns out (a,b)")
+    parser.add_argument("--categorical", help="treat these columns as categorical (a,b)")
+    parser.add_argument("--method", default="auto",
+                        choices=("auto", "pearson", "spearman", "cramers_v", "theils_u"),
+                        help="auto: Pearson for numeric pairs, bias-corrected Cramér's V for "
+                        "categorical pairs, correlation ratio for mixed pairs; spearman / "
+                        "theils_u replace the numeric / categorical measure")
+    parser.add_argument("--threshold", type=float, default=0.8,
+                        help="redundant group: every pair associated at least this (0.8)")
+    parser.add_argument("--change-threshold", type=float, default=0.25,
+                        help="flag pairs whose association moved by more than this (0.25)")
+    parser.add_argument("--top-k", type=int, default=50,
+                        help="categories kept per column; the rest are folded (50)")
+    parser.add_argument("--max-rows", type=int, default=250_000,
+                        help="above this many rows use a seeded uniform sample (250000; "
+                        "0 = all rows)")
+    parser.add_argument("--fail-on-change", action="store_true",
+                        help="exit 1 if any pair's association changed past the threshold")
+    parser.add_argument("--report", metavar="OUT.html", help="also write an HTML report")
+    add_format_option(parser)
+    parser.set_defaults(handler=run)
+
+
+def _roles(args, columns: dict[str, str]) -> dict[str, str]:
+    roles = {}
+    for flag, role in (("target", "target"), ("score", "score")):
+        name = getattr(args, flag)
+        if name:
+            if name not in columns:
+                raise AidebtError(f"--{flag} '{name}' is not a column of {args.data}. "
+                                  f"Columns are: {', '.join(columns)}.")
+            roles[name] = role
+    for name in parse_columns(args.categorical) or ():
+        if name not in columns:
+            raise AidebtError(f"--categorical '{name}' is not a column of {args.data}.")
+        roles[name] = "categorical"
+    return roles
+
+
+def run(args) -> int:
+    from aidebt_core.data import split_on_timestamp
+    from aidebt_core.entanglement import analyse
+    from aidebt_core.schema import infer_schema
+
+    if bool(args.timestamp) != bool(args.reference_end):
+        raise AidebtError("--timestamp and --reference-end go together.")
+    if args.timestamp and args.current:
+        raise AidebtError("Give either --current or --timestamp/--reference-end, not both.")
+    specs = [args.data] + ([args.current] if args.current else [])
+    con, tables = open_cli_tables(*specs)
+    try:
+        reference = tables[0]
+        current = tables[1] if args.current else None
+        if args.timestamp:
+            reference, current = split_on_timestamp(reference, args.timestamp,
+                                                    args.reference_end)
+        schema = infer_schema(reference)
+        schema = schema.with_roles(_roles(args, reference.column_types))
+        result = analyse(reference, current, schema, columns=parse_columns(args.columns),
+                         exclude=parse_columns(args.exclude) or (), method=args.method,
+                         group_threshold=args.threshold, change_threshold=args.change_threshold,
+                         top_k=args.top_k, max_rows=args.max_rows or None)
+    finally:
+        con.close()
+    if args.report:
+        _write_report(result, Path(args.report))
+    emit(args, result.to_dict(), _human(result))
+    if args.format != "json":
+        for note in result.notes:
+            print(f"note: {note}", file=sys.stderr)
+    if args.fail_on_change and result.change is not None and len(result.change.flagged):
+        return 1
+    return 0
+
+
+def _human(result) -> str:
+    pairs = result.reference.pairs().head(15)
+    parts = [f"Strongest associations ({result.reference.rows_used:,} rows):",
+             pairs[["a", "b", "value", "method"]].to_string(index=False, float_format="{:.3f}"
+                                                             .format),
+             "", f"Redundant groups (every pair ≥ {result.group_threshold:g}):"]
+    parts += [f"  - {', '.join(g)}" for g in result.groups] or ["  (none)"]
+    if result.change is not None:
+        flagged = result.change.flagged
+        parts += ["", f"Changed pairs (|Δ| > {result.change.threshold:g}): {len(flagged)}"]
+        if len(flagged):
+            parts.append(flagged[["a", "b", "method", "reference", "current", "delta",
+                                  "p_value"]].to_string(index=False, float_format="{:.3g}"
+                                                        .format))
+    ripple = result.ripple.table.head(10)
+    parts += ["", f"Ripple risk ({result.ripple.source}):",
+              ripple.to_string(index=False, float_format="{:.3f}".format)]
+    return "\n".join(parts)
+
+
+def _write_report(result, path: Path) -> None:
+    from aidebt_core.entanglement.report import entanglement_report
+
+    try:
+        path.write_text(entanglement_report(result).to_html(), encoding="utf-8")
+    except OSError as exc:
+        raise AidebtError(f"Cannot write the report to {path}: {exc.strerror}.") from None
+    print(f"report written to {path}", file=sys.stderr)
