@@ -9,6 +9,8 @@ st.set_page_config(page_title="aidebt", page_icon=":material/account_balance:", 
 # (file, title, icon, url_path, section); the first page marked default opens at "/".
 PAGES = [
     ("pages/data.py", "Data", ":material/table_chart:", "data", "Overview"),
+    ("pages/performance.py", "Performance & concept drift", ":material/monitoring:", "performance",
+     "Analyses"),
 ]
 DEFAULT_PAGE = "data"
 
