@@ -74,6 +74,9 @@ def _question_order(qid: str) -> tuple:
             int(number) if number else 0)
 
 
+DIMENSION_COLUMNS = tuple(f"{d}_score" for d in DIMENSIONS)
+
+
 @dataclass(frozen=True)
 class Scorecard:
     """One row per model (its latest audit), with the trend since the audit before it."""
@@ -82,7 +85,7 @@ class Scorecard:
 
     def to_frame(self) -> pd.DataFrame:
         columns = ["model", "model_version", "audited_at", "auditor", "headline",
-                   "weighted_mean", "band", *DIMENSIONS, "red_flags", "trend",
+                   "weighted_mean", "band", *DIMENSION_COLUMNS, "red_flags", "trend",
                    "open_findings", "top_actions", "audits", "questionnaire_version"]
         return pd.DataFrame(list(self.rows), columns=columns)
 
@@ -111,7 +114,7 @@ def build_scorecard(audits: list[AuditRecord]) -> Scorecard:
             "audited_at": latest.audited_at, "auditor": latest.auditor,
             "headline": scores.get("overall"), "weighted_mean": scores.get("weighted_mean"),
             "band": scores.get("band", "not scored"),
-            **{d: dims.get(d) for d in DIMENSIONS},
+            **{f"{d}_score": dims.get(d) for d in DIMENSIONS},
             "red_flags": len(scores.get("red_flags") or []),
             "trend": trend, "open_findings": len(latest.findings),
             "top_actions": "; ".join(f"{a['question']} {a.get('title', '')}".strip()
