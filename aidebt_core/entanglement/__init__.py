@@ -24,6 +24,7 @@ from aidebt_core.entanglement.encode import (
     NUMERIC,
     encode,
 )
+from aidebt_core.entanglement.importance import logged_importance
 from aidebt_core.entanglement.matrix import (
     DEFAULT_GROUP_THRESHOLD,
     MEASURE_NAMES,
@@ -33,7 +34,7 @@ from aidebt_core.entanglement.matrix import (
     redundant_groups,
 )
 from aidebt_core.entanglement.ripple import Importance, RippleRisk, mutual_information, ripple_risk
-from aidebt_core.errors import SchemaError
+from aidebt_core.errors import SchemaError, TrackingError
 from aidebt_core.jsonsafe import jsonable
 from aidebt_core.schema import Schema
 
@@ -54,10 +55,11 @@ class EntanglementResult:
     current: AssociationMatrix | None = None
     change: CorrelationChange | None = None
     group_threshold: float = DEFAULT_GROUP_THRESHOLD
+    messages: tuple[str, ...] = ()
 
     @property
     def notes(self) -> list[str]:
-        notes = list(self.reference.notes)
+        notes = list(self.messages) + list(self.reference.notes)
         if self.current is not None:
             notes += [n for n in self.current.notes if n not in notes]
         return notes
@@ -155,11 +157,12 @@ def analyse(reference: Table, current: Table | None, schema: Schema,
             method: str = "auto", group_threshold: float = DEFAULT_GROUP_THRESHOLD,
             change_threshold: float = DEFAULT_CHANGE_THRESHOLD, top_k: int = DEFAULT_TOP_K,
             max_rows: int | None = DEFAULT_MAX_ROWS, importance: Importance | None = None,
-            seed: int = 0) -> EntanglementResult:
+            tracking_uri: str | None = None, seed: int = 0) -> EntanglementResult:
     """Entanglement of the schema's features (or `columns`) on reference (and current) data.
 
-    `importance` defaults to mutual information with the score (see `default_importance`);
-    pass the model run's logged importances when they exist.
+    Importance for the ripple risk: `importance` if given, else the importances the
+    production model's run logged in the MLflow store at `tracking_uri`, else mutual
+    information with the score (see `default_importance`).
     """
     kinds = feature_kinds(schema, columns, exclude)
     ref = association_matrix(reference, kinds, method, top_k, max_rows, seed)
@@ -168,7 +171,14 @@ def analyse(reference: Table, current: Table | None, schema: Schema,
     if current is not None:
         cur = association_matrix(current, kinds, method, top_k, max_rows, seed)
         change = correlation_change(ref, cur, change_threshold)
+    messages = []
+    if importance is None and tracking_uri:
+        try:
+            importance = logged_importance(tracking_uri, list(kinds))
+        except TrackingError as exc:
+            messages.append(f"Logged feature importances could not be read ({exc}); "
+                            "importance falls back to mutual information.")
     if importance is None:
         importance = default_importance(reference, schema, kinds, seed)
     return EntanglementResult(ref, groups, ripple_risk(ref, importance), cur, change,
-                              group_threshold)
+                              group_threshold, tuple(messages))
