@@ -11,6 +11,7 @@ PAGES = [
     ("pages/data.py", "Data", ":material/table_chart:", "data", "Overview"),
     ("pages/performance.py", "Performance & concept drift", ":material/monitoring:", "performance",
      "Analyses"),
+    ("pages/entanglement.py", "Entanglement", ":material/hub:", "entanglement", "Analyses"),
 ]
 DEFAULT_PAGE = "data"
 

@@ -1,0 +1,126 @@
+"""Entanglement (CACE): which features move together, which are redundant, which relations
+changed between reference and current, and which features are risky to touch."""
+
+import pandas as pd
+import streamlit as st
+
+from aidebt_app.context import current_selection, guard, page_header
+from aidebt_core.entanglement import MEASURE_NAMES, analyse, feature_kinds
+from aidebt_core.entanglement.drilldown import pair_view
+from aidebt_core.entanglement.report import entanglement_report
+from aidebt_core.plots.entanglement import association_heatmap, difference_heatmap, pair_figure
+from aidebt_core.selection import Selection
+
+METHOD_LABELS = {"auto": "auto (Pearson · Cramér's V · η)", "spearman": "Spearman for numeric",
+                 "theils_u": "Theil's U for categorical (asymmetric)"}
+VIEWS = ["Reference", "Current", "Difference"]
+
+
+@st.cache_data(show_spinner="Reading columns…", max_entries=16)
+def features(selection: Selection) -> list[str]:
+    with selection.open() as data:
+        return list(feature_kinds(data.schema))
+
+
+@st.cache_data(show_spinner="Computing associations…", max_entries=16)
+def entanglement(selection: Selection, method: str, exclude: tuple, group_threshold: float,
+                 change_threshold: float, top_k: int):
+    with selection.open() as data:
+        return analyse(data.reference, data.current, data.schema, exclude=exclude,
+                       method=method, group_threshold=group_threshold,
+                       change_threshold=change_threshold, top_k=top_k,
+                       tracking_uri=selection.tracking_uri or None)
+
+
+@st.cache_data(show_spinner="Reading the pair…", max_entries=32)
+def pair(selection: Selection, a: str, b: str, exclude: tuple):
+    with selection.open() as data:
+        kinds = feature_kinds(data.schema, exclude=exclude)
+        return pair_view({"reference": data.reference, "current": data.current}, a, b, kinds)
+
+
+page_header("Entanglement", "Changing anything changes everything: features that move "
+            "together, redundant groups, broken relations and the features risky to touch.")
+selection = current_selection()
+with guard():
+    all_features = features(selection)
+
+with st.expander("Measures and thresholds"):
+    a, b, c, d = st.columns(4)
+    method = a.selectbox("Measure", list(METHOD_LABELS), format_func=METHOD_LABELS.get,
+                         key="ent_method")
+    group_threshold = b.slider("Redundant when ≥", 0.5, 1.0, 0.8, 0.05, key="ent_group",
+                               help="Every pair inside a group is associated at least this.")
+    change_threshold = c.slider("Changed when |Δ| >", 0.05, 1.0, 0.25, 0.05, key="ent_change")
+    top_k = d.number_input("Categories kept per column", 2, 500, 50, key="ent_topk",
+                           help="More frequent values are kept; the rest fold into '(other)'.")
+    exclude = st.multiselect("Leave out features", all_features, key="ent_exclude")
+
+with guard():
+    result = entanglement(selection, method, tuple(exclude), group_threshold, change_threshold,
+                          int(top_k))
+
+summary = result.summary()
+m1, m2, m3, m4 = st.columns(4)
+m1.metric("Features", summary["features"])
+m2.metric("Redundant groups", summary["redundant_groups"],
+          help=f"{summary['features_in_groups']} features in groups")
+m3.metric("Changed pairs", summary["changed_pairs"],
+          help=f"|current − reference| > {change_threshold:g}")
+m4.metric("Highest ripple risk", summary["top_ripple_feature"] or "—")
+ref = result.reference
+st.caption(f"Reference: {ref.rows_used:,} of {ref.rows_total:,} rows"
+           + (f" · current: {result.current.rows_used:,} of {result.current.rows_total:,}"
+              if result.current is not None else ""))
+for note in result.notes:
+    st.info(note, icon=":material/info:")
+
+view = st.segmented_control("Matrix", VIEWS, default="Reference", key="ent_view") or "Reference"
+if view == "Difference":
+    fig = difference_heatmap(result.change)
+elif view == "Current":
+    fig = association_heatmap(result.current, title="Association on current data (clustered)")
+else:
+    fig = association_heatmap(ref, title="Association on reference data (clustered)")
+st.plotly_chart(fig, width="stretch", key="ent_heatmap")
+st.caption("Blocks along the diagonal are entangled features. Blank cells are undefined "
+           "(hover for the reason). Measures: "
+           + ", ".join(MEASURE_NAMES[m] for m in sorted(set(ref.methods.ravel()) - {"self"})))
+
+left, right = st.columns([1, 2])
+with left:
+    st.subheader("Redundant groups")
+    if result.groups:
+        st.markdown("\n".join(f"- **{', '.join(g)}**" for g in result.groups))
+    else:
+        st.write(f"No group of features associated at ≥ {group_threshold:g}.")
+with right:
+    st.subheader("Top changed pairs")
+    changes = result.change.pairs.head(10)
+    st.dataframe(changes.drop(columns=["reference_rows", "current_rows"]), hide_index=True,
+                 width="stretch", key="ent_changes",
+                 column_config={c: st.column_config.NumberColumn(format="%.3f")
+                                for c in ("reference", "current", "delta")}
+                 | {"p_value": st.column_config.NumberColumn("p (Fisher z)", format="%.2g")})
+
+st.subheader("Drill down into a pair")
+labels = [f"{r.a} × {r.b}" for r in result.change.pairs.head(25).itertuples(index=False)]
+choice = st.selectbox("Pair (largest change first)", labels, key="ent_pair")
+if choice:
+    first, second = choice.split(" × ", 1)
+    with guard():
+        st.plotly_chart(pair_figure(pair(selection, first, second, tuple(exclude))),
+                        width="stretch", key="ent_pair_fig")
+
+st.subheader("Ripple risk")
+st.caption(f"Risk = importance (scaled to the most important feature) × strongest association. "
+           f"Importance: {result.ripple.source}.")
+st.dataframe(result.ripple.table, hide_index=True, width="stretch", key="ent_ripple",
+             column_config={c: st.column_config.ProgressColumn(c.replace("_", " "), min_value=0,
+                                                               max_value=1, format="%.3f")
+                            for c in ("importance", "strongest_association", "risk")})
+
+with st.expander("All pairs"):
+    st.dataframe(pd.DataFrame(ref.pairs()), hide_index=True, width="stretch", key="ent_pairs")
+st.download_button("Download HTML report", entanglement_report(result).to_html(),
+                   file_name="entanglement.html", mime="text/html", key="ent_report")
