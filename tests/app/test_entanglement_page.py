@@ -1,0 +1,79 @@
+"""The Entanglement page on the sample scenario: groups, the broken pair, ripple risk, inputs."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from aidebt_core.selection import FILES, Selection
+
+
+def _table(at, column):
+    """The shown table that has `column` (AppTest does not expose st.dataframe keys)."""
+    return next(d.value for d in at.dataframe if column in d.value.columns)
+
+
+def _metrics(at):
+    return {m.label: m.value for m in at.metric}
+
+
+def test_page_shows_planted_groups_break_and_ripple(run_page, sample_dir, ground_truth):
+    at = run_page("pages/entanglement.py")
+    metrics = _metrics(at)
+    assert metrics["Changed pairs"] == "1"
+    assert int(metrics["Redundant groups"]) >= len(ground_truth["redundant_pairs"])
+    groups = next(m.value for m in at.markdown if m.value.startswith("- **"))
+    for a, b in ground_truth["redundant_pairs"]:
+        assert any(a in line and b in line for line in groups.splitlines()), groups
+    changes = _table(at, "delta")
+    assert {changes.a.iloc[0], changes.b.iloc[0]} == set(
+        ground_truth["correlation_break"]["columns"])
+    reference = pd.read_parquet(sample_dir / "reference.parquet")
+    assert changes.reference.iloc[0] == pytest.approx(
+        reference.income.corr(reference.monthly_income), abs=1e-9)
+    assert bool(changes.flagged.iloc[0]) and not changes.flagged.iloc[1:].any()
+    ripple = _table(at, "risk")
+    assert ripple.feature.iloc[0] == "income" == metrics["Highest ripple risk"]
+    assert any("logreg-prod" in c.value for c in at.caption)
+    assert not at.error
+
+
+def test_view_toggle_and_drill_down(run_page):
+    at = run_page("pages/entanglement.py")
+    assert at.selectbox(key="ent_pair").value == "income × monthly_income"
+    at.button_group(key="ent_view").set_value("Difference").run()
+    assert not at.exception
+    at.selectbox(key="ent_pair").set_value(at.selectbox(key="ent_pair").options[1]).run()
+    assert not at.exception and not at.error
+
+
+def test_theils_u_and_excluded_features(run_page):
+    at = run_page("pages/entanglement.py")
+    at.multiselect(key="ent_exclude").set_value(["monthly_income"]).run()
+    at.selectbox(key="ent_method").set_value("theils_u").run()
+    assert not at.exception
+    assert _metrics(at)["Changed pairs"] == "0"
+    pairs = _table(at, "note")
+    assert "monthly_income" not in set(pairs.a) | set(pairs.b)
+    both = pairs[(pairs.a == "region") & (pairs.b == "region_code")]
+    assert both.method.iloc[0] == "theils_u" and both.value.iloc[0] == pytest.approx(1.0)
+
+
+def test_bad_input_is_explained_not_crashed(run_page, tmp_path):
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"x": rng.normal(size=200), "flat": 1.0,
+                          "empty": pd.Series([None] * 200, dtype="float64"),
+                          "id_like": [f"u{i}" for i in range(200)]})
+    frame.to_parquet(tmp_path / "a.parquet")
+    frame.to_parquet(tmp_path / "b.parquet")
+    selection = Selection(workspace=str(tmp_path), mode=FILES, reference="a.parquet",
+                          current="b.parquet")
+    at = run_page("pages/entanglement.py", selection=selection)
+    notes = " ".join(i.value for i in at.info)
+    assert "'flat' has a single value" in notes and "'empty' is entirely missing" in notes
+
+    single = pd.DataFrame({"x": rng.normal(size=50)})
+    single.to_parquet(tmp_path / "s.parquet")
+    at = run_page("pages/entanglement.py",
+                  selection=Selection(workspace=str(tmp_path), mode=FILES,
+                                      reference="s.parquet", current="s.parquet"))
+    assert "at least two feature columns" in at.error[0].value
