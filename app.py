@@ -8,12 +8,14 @@ st.set_page_config(page_title="aidebt", page_icon=":material/account_balance:", 
 
 # (file, title, icon, url_path, section); the first page marked default opens at "/".
 PAGES = [
+    ("pages/scorecard.py", "Scorecard", ":material/leaderboard:", "scorecard", "Overview"),
+    ("pages/audit.py", "Audit", ":material/checklist:", "audit", "Overview"),
     ("pages/data.py", "Data", ":material/table_chart:", "data", "Overview"),
     ("pages/performance.py", "Performance & concept drift", ":material/monitoring:", "performance",
      "Analyses"),
     ("pages/entanglement.py", "Entanglement", ":material/hub:", "entanglement", "Analyses"),
 ]
-DEFAULT_PAGE = "data"
+DEFAULT_PAGE = "scorecard"
 
 sections: dict[str, list] = {}
 for path, title, icon, url_path, section in PAGES:

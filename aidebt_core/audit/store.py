@@ -112,6 +112,15 @@ def default_store_path(workspace_folder: str | Path) -> Path:
     return Path(env).expanduser().resolve() if env else Path(workspace_folder) / STORE_FILENAME
 
 
+def saved_audits(path: str | Path) -> list[AuditRecord]:
+    """The audits in the store at `path`, oldest first; [] (and no file created) when there is
+    no store yet."""
+    path = Path(path).expanduser()
+    if not path.exists():
+        return []
+    return AuditStore(path, create=False).list_audits()
+
+
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 

@@ -1,0 +1,202 @@
+"""Audit: walk the questionnaire for one model, pre-filled from what aidebt measured; live score,
+comparison with the previous audit, save, history and report download."""
+
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from aidebt_app.context import current_selection, guard, page_header
+from aidebt_core.audit.evidence import EvidenceContext, collect_evidence
+from aidebt_core.audit.history import compare
+from aidebt_core.audit.questions import DIMENSIONS, LEVEL_NAMES, load_questionnaire
+from aidebt_core.audit.report import audit_report, headline_text
+from aidebt_core.audit.session import (
+    CHOICES,
+    CLOSING_QUESTIONS,
+    NA,
+    RawInput,
+    build_answers,
+    draft_payload,
+    initial_choice,
+    make_record,
+)
+from aidebt_core.audit.store import AuditStore, default_store_path
+from aidebt_core.plots.audit import DIMENSION_LABELS, comparison_bars, dimension_bars
+from aidebt_core.selection import Selection
+from aidebt_core.workspace import Workspace
+
+NEW = "➕ New model…"
+TIER_ICON = {"critical": "🔴 critical", "high": "🟠 high", "medium": "🟡 medium", "low": "⚪ low"}
+
+
+@st.cache_data(show_spinner="Measuring evidence (drift, performance, entanglement, …)…",
+               max_entries=16)
+def measured_evidence(selection: Selection, model: str):
+    with selection.open() as data:
+        context = EvidenceContext(data=data, tracking_uri=selection.tracking_uri, model=model)
+        return collect_evidence(load_questionnaire(), context)
+
+
+def level_label(choice: str) -> str:
+    return NA if choice == NA else f"{choice} · {LEVEL_NAMES[int(choice)]}"
+
+
+page_header("Audit", "Walk the questions by dimension; measured answers are pre-filled and can "
+                     "be overridden with a note. Levels 3–4 need measured or linked evidence.")
+selection = current_selection()
+questionnaire = load_questionnaire()
+with guard():
+    store = AuditStore(default_store_path(Workspace.at(selection.workspace).folder))
+    known_models = store.models()
+
+top = st.columns([2, 1, 2, 1])
+picked = top[0].selectbox("Model", [*known_models, NEW], key="aud_model")
+model = top[0].text_input("New model name", key="aud_new_model") if picked == NEW else picked
+version = top[1].text_input("Model version", key="aud_version")
+auditor = top[2].text_input("Auditor(s)", key="aud_auditor")
+day = top[3].date_input("Audit date", value=date.today(), key="aud_date", format="YYYY-MM-DD")
+if not model:
+    st.info("Name the model to audit.")
+    st.stop()
+
+prefill = st.toggle("Pre-fill from measurements on the selected data", value=True,
+                    key="aud_prefill", help=f"Data: {selection.describe()}")
+evidence = None
+if prefill:
+    with guard():
+        evidence = measured_evidence(selection, model)
+draft = store.load_draft(model)
+key = f"aud_{model}"
+if draft and not st.session_state.get(f"{key}_restored"):
+    st.toast(f"Restored the autosaved draft of {model}.")
+st.session_state[f"{key}_restored"] = True
+
+raw: dict[str, RawInput] = {}
+main, panel = st.columns([3, 2], gap="large")
+with main:
+    progress = st.empty()
+    tabs = st.tabs([DIMENSION_LABELS[d] for d in DIMENSIONS] + ["Closing questions"])
+    for tab, dim in zip(tabs, DIMENSIONS, strict=False):
+        with tab:
+            for q in questionnaire.in_dimension(dim):
+                start = initial_choice(q.id, draft, evidence)
+                k = f"{key}_{q.id}"
+                with st.container(border=True):
+                    st.markdown(f"**{q.id} · {q.title}** — {TIER_ICON[q.weight]}")
+                    st.caption(f"{q.text} *Why:* {q.why}")
+                    found = evidence.prefills.get(q.id) if evidence else None
+                    if found is not None and found.available:
+                        st.info(f"Measured: level {found.level} — {found.evidence} "
+                                f"([open]({found.link}))", icon=":material/analytics:")
+                    elif found is not None:
+                        st.caption(f":grey[{found.note}]")
+                    choice = st.radio("Level", CHOICES, horizontal=True, key=f"{k}_level",
+                                      index=CHOICES.index(start["choice"])
+                                      if start["choice"] in CHOICES else None,
+                                      format_func=level_label)
+                    if choice is not None and choice != NA:
+                        st.caption(f"Level {choice}: {q.levels[int(choice)]}")
+                    a, b = st.columns(2)
+                    note = a.text_input("Note", value=start["note"], key=f"{k}_note")
+                    ev = b.text_input("Evidence link or text", value=start["evidence"],
+                                      key=f"{k}_evidence", placeholder=q.evidence_hint)
+                    raw[q.id] = RawInput(choice, note, ev)
+    with tabs[-1]:
+        st.caption("Sculley et al.'s closing questions, as free-text notes for the meeting.")
+        notes = {name: st.text_area(text, value=(draft or {}).get("notes", {}).get(name, ""),
+                                    key=f"{key}_close_{name}")
+                 for name, text in CLOSING_QUESTIONS}
+
+answers, problems = build_answers(questionnaire, raw, evidence)
+meta = {"model": model, "model_version": version, "auditor": auditor,
+        "audited_at": day.isoformat()}
+record, score = make_record(questionnaire, meta, answers, evidence, notes)
+answered = sum(r.choice is not None for r in raw.values())
+progress.progress(answered / len(questionnaire.questions),
+                  text=f"{answered} of {len(questionnaire.questions)} questions answered")
+payload = draft_payload(meta, raw, notes)
+if payload["inputs"] and payload != st.session_state.get(f"{key}_draft"):
+    with guard():
+        store.save_draft(model, payload)
+    st.session_state[f"{key}_draft"] = payload
+
+history = store.list_audits(model)
+previous = history[-1] if history else None
+scores = score.to_dict()
+with panel:
+    st.subheader("Live score")
+    m1, m2, m3 = st.columns(3)
+    m1.metric("Headline (weakest)", f"{score.headline:.1f}" if score.headline is not None
+              else "N/A", help="The minimum dimension: it cannot hide a failing dimension.")
+    m2.metric("Weighted mean", f"{score.weighted_mean:.1f}" if score.weighted_mean is not None
+              else "N/A")
+    m3.metric("Red flags", len(score.red_flags))
+    st.caption(headline_text(scores))
+    st.plotly_chart(dimension_bars(scores), width="stretch", key="aud_bars")
+    if score.red_flags:
+        st.error("**Red flags**\n\n" + "\n".join(f"- {f}" for f in score.red_flags))
+    for warning in score.warnings:
+        st.warning(warning)
+    if score.findings:
+        st.markdown("**Open findings** (measured now, not maturity)")
+        st.dataframe(pd.DataFrame([f.to_dict() for f in score.findings])[
+            ["severity", "question", "title"]], hide_index=True, width="stretch")
+    st.markdown("**Top actions** (weight × level gap)")
+    st.dataframe(pd.DataFrame([{"question": a.question_id, "action": a.title,
+                                "level": f"{a.current_level} → {a.target_level}",
+                                "gain": round(a.gain, 2)} for a in score.actions[:5]]),
+                 hide_index=True, width="stretch")
+    st.caption(f"ML Test Score view: {score.mts.final:g} — {score.mts.band}")
+
+comparison = None
+if previous is not None:
+    st.subheader(f"Compared with the audit of {previous.audited_at}")
+    comparison = compare(previous, answers, scores, questionnaire.version)
+    if not comparison.same_questionnaire:
+        st.warning("The previous audit used another questionnaire version; compare with care.")
+    cols = st.columns(5)
+    cols[0].metric("Headline", f"{score.headline:.1f}", delta=None if comparison.headline_delta
+                   is None else f"{comparison.headline_delta:+.1f}")
+    for col, dim in zip(cols[1:], DIMENSIONS, strict=True):
+        now, delta = score.dimensions[dim], comparison.dimension_deltas[dim]
+        col.metric(DIMENSION_LABELS[dim], "N/A" if now is None else f"{now:.1f}",
+                   delta=None if delta is None else f"{delta:+.1f}")
+    left, right = st.columns(2)
+    left.plotly_chart(comparison_bars(previous.scores, scores, previous.audited_at,
+                                      meta["audited_at"]), width="stretch", key="aud_cmp")
+    right.markdown(f"**Changed answers** ({len(comparison.changed)})")
+    right.dataframe(comparison.to_frame(), hide_index=True, width="stretch")
+
+st.divider()
+for problem in problems:
+    st.warning(problem)
+if st.button("Save audit", type="primary", disabled=bool(problems) or not answered,
+             key="aud_save"):
+    with guard():
+        saved = store.save_audit(record)
+    st.session_state.pop(f"{key}_draft", None)
+    st.success(f"Saved the audit of {saved.model} ({saved.audited_at}, headline "
+               f"{score.headline:.1f}).", icon=":material/check_circle:")
+    history = store.list_audits(model)
+
+st.subheader(f"History of {model}")
+if history:
+    st.dataframe(pd.DataFrame([{"audited": r.audited_at, "version": r.model_version,
+                                "auditor": r.auditor, "headline": r.scores.get("overall"),
+                                "weighted mean": r.scores.get("weighted_mean"),
+                                "red flags": len(r.scores.get("red_flags") or []),
+                                "questionnaire": r.questionnaire_version} for r in history]),
+                 hide_index=True, width="stretch", column_config={
+                     "headline": st.column_config.NumberColumn(format="%.1f"),
+                     "weighted mean": st.column_config.NumberColumn(format="%.1f")})
+else:
+    st.caption("No saved audit of this model yet.")
+report = audit_report(record, questionnaire, comparison, previous)
+stem = f"audit-{Path(model).name}-{meta['audited_at']}"
+d1, d2 = st.columns(2)
+d1.download_button("Download report (HTML)", report.to_html, f"{stem}.html", "text/html",
+                   key="aud_dl_html", on_click="ignore")
+d2.download_button("Download report (Markdown)", report.to_markdown, f"{stem}.md",
+                   "text/markdown", key="aud_dl_md", on_click="ignore")
