@@ -298,6 +298,9 @@ def write_sample(outdir: str | Path, with_mlflow: bool = True) -> dict:
 
         truth["mlflow"] = write_mlflow_store(out, models)
         (out / "ground_truth.json").write_text(json.dumps(truth, indent=2, sort_keys=True) + "\n")
+    from aidebt_core.audit.sample_audits import write_sample_audits
+
+    write_sample_audits(out, truth)
     return truth
 
 
