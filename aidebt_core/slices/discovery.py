@@ -1,0 +1,350 @@
+"""Weak-slice discovery: SliceLine-style search over conjunctions of up to three predicates.
+
+Score of a slice S (Sagadeeva & Boehm 2021), with n rows, mean row error ē, |S| rows and error
+sum e_S:  sc = α·((e_S/|S|)/ē − 1) − (1 − α)·(n/|S| − 1).  Everything is computed from
+aggregated counts: integer codes are combined and counted with `np.bincount`, then predicate
+statistics come from small matrix products (a numeric "< 90" predicate is a sum of bins), so no
+one-hot matrix is ever built. A level is searched only where an upper bound on the score of its
+slices (from the sizes and error sums of their parents) can beat the current top scores.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from aidebt_core.errors import SchemaError
+from aidebt_core.slices import intervals as iv
+from aidebt_core.slices.define import Predicate, SliceDef
+from aidebt_core.slices.metrics import SliceData, metric_spec, row_loss
+
+_LETTERS = "abc"
+VACUOUS = 0.95
+
+
+@dataclass(frozen=True)
+class Found:
+    """A scored slice from the search, before metrics and intervals are attached."""
+
+    slice: SliceDef
+    score: float
+    size: int
+    error: float
+    p_value: float
+    q_value: float
+
+
+@dataclass(frozen=True)
+class Search:
+    """What the search found and how much of the lattice it had to compute."""
+
+    found: tuple[Found, ...]
+    loss: str
+    mean_error: float
+    min_size: int
+    alpha: float
+    tests: int          # slices with at least min_size rows that count in the BH family
+    evaluated: int      # slices whose exact counts were computed
+    pruned_blocks: int  # feature pairs/triples skipped by the score bound
+
+
+class _Feature:
+    def __init__(self, data: SliceData, column: str, ranges: bool):
+        enc = data.encoding(column)
+        self.column, self.k = column, enc.n_codes
+        self.codes = data.codes[column]
+        preds = enc.predicates(ranges=ranges)
+        self.labels = [label for label, _ in preds]
+        self.masks = [m for _, m in preds]
+        self.P = np.array(preds and [m for _, m in preds], dtype=np.float64).reshape(-1, self.k)
+
+
+def default_min_size(n: int) -> int:
+    """At least 1% of the rows (and at least 30) so a slice's metric is worth reading."""
+    return max(30, math.ceil(0.01 * n))
+
+
+OBJECTIVES = ("error", "calibration")
+
+
+def search(data: SliceData, metric: str, features: Sequence[str] | None = None,
+           max_order: int = 3, min_size: int | None = None, top_k: int = 10,
+           alpha: float = 0.95, ranges: bool = True, max_overlap: float = 0.5,
+           objective: str = "error") -> Search:
+    """Top-k non-redundant weak slices of `data` by SliceLine score (order <= max_order).
+
+    objective "error": rank by the metric's row-wise error (misclassification, Brier, absolute or
+    squared error). "calibration": rank by the gap between the observed positive rate and the
+    mean score, |sum(y - score)| / |S|, in units of the mean absolute residual; this finds where
+    the model is confidently wrong rather than where outcomes are merely uncertain.
+    """
+    if not 1 <= max_order <= 3:
+        raise SchemaError(f"max order must be 1, 2 or 3 (got {max_order}).")
+    if not 0 < alpha <= 1:
+        raise SchemaError(f"alpha must be in (0, 1] (got {alpha}).")
+    if top_k < 1:
+        raise SchemaError("Ask for at least one slice (top-k >= 1).")
+    if objective not in OBJECTIVES:
+        raise SchemaError(f"Unknown objective '{objective}': use {' or '.join(OBJECTIVES)}.")
+    if objective == "calibration":
+        if data.score is None or not data.binary:
+            raise SchemaError("The calibration objective needs a score column and a two-class "
+                              "target.")
+        loss = "calibration_gap"
+        err = data.y.astype(np.float64) - data.score
+    else:
+        loss = metric_spec(metric).loss
+        if loss == "brier" and data.score is None:
+            raise SchemaError("Discovery for this metric needs a score column.")
+        err = row_loss(data, loss)
+    n = data.n
+    min_size = default_min_size(n) if min_size is None else int(min_size)
+    if min_size < 1:
+        raise SchemaError("The minimum slice size must be at least 1 row.")
+    names = list(features) if features is not None else [e.column for e in data.encodings]
+    if not names:
+        raise SchemaError("Pick at least one column to search slices on.")
+    lattice = _Lattice(data, names, err, objective == "calibration", min_size, alpha, ranges,
+                       max(100, 20 * top_k))
+    if lattice.ebar == 0:
+        return Search((), loss, 0.0, min_size, alpha, 0, 0, 0)
+    lattice.run(max_order)
+    return lattice.select(top_k, max_overlap, loss)
+
+
+class _Lattice:
+    """Level-wise search. Per predicate combination it keeps sizes `s`, signed error sums `e`,
+    and the bound statistics `u` (error sums; for a signed gap, positive and negative parts)."""
+
+    def __init__(self, data, names, err, signed, min_size, alpha, ranges, pool_size):
+        self.data, self.n, self.signed = data, data.n, signed
+        self.binary = bool(np.all((err == 0) | (err == 1)))
+        self.weights = [np.maximum(err, 0), np.maximum(-err, 0)] if signed else [err]
+        self.sq = None if self.binary else err * err
+        self.ebar = float(np.abs(err).mean())
+        self.emax = float(np.abs(err).max()) if err.size else 0.0
+        self.offset = 0.0 if signed else 1.0
+        self.etot, self.qtot = float(err.sum()), float((err * err).sum())
+        self.min_size, self.alpha, self.pool_size = min_size, alpha, pool_size
+        self.f = [_Feature(data, c, ranges) for c in names]
+        self.pool: list[tuple] = []     # (scores, sizes, errors, p, feature-tuple, pred-index)
+        self.p_all: list[np.ndarray] = []
+        self.pruned_tests = 0
+        self.evaluated = 0
+        self.pruned_blocks = 0
+        self.threshold = 0.0
+        self.stats: dict[tuple[int, ...], tuple[np.ndarray, list[np.ndarray]]] = {}
+
+    # ---- scoring
+    def _raw(self, s, e):
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return (self.alpha * ((e / s) / self.ebar - self.offset)
+                    - (1 - self.alpha) * (self.n / s - 1))
+
+    def score(self, s, e):
+        return np.where(s >= self.min_size, self._raw(s, np.abs(e)), -np.inf)
+
+    def bound(self, s_ub, e_ub):
+        """Best score any slice with size <= s_ub and |error sum| <= e_ub could reach."""
+        m = max(self.emax, 1e-300)
+        best = np.full(np.shape(s_ub), -np.inf)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            for s in (np.full(np.shape(s_ub), float(self.min_size)),
+                      np.clip(e_ub / m, self.min_size, np.maximum(s_ub, self.min_size)), s_ub):
+                best = np.fmax(best, self._raw(s, np.minimum(e_ub, s * m)))
+        return np.where(s_ub >= self.min_size, best, -np.inf)
+
+    # ---- counting
+    def counts(self, feats: tuple[int, ...]):
+        """Exact sizes, bound sums, signed error sums and squared sums per predicate combination."""
+        fs = [self.f[i] for i in feats]
+        code = fs[0].codes.astype(np.int32)
+        for f in fs[1:]:
+            code = code * f.k + f.codes
+        shape = tuple(f.k for f in fs)
+        total = int(np.prod(shape))
+        x, y = "xyz"[:len(fs)], _LETTERS[:len(fs)]
+        expr = ",".join(f"{x[i]}{y[i]}" for i in range(len(fs))) + f",{y}->{x}"
+        mats = [f.P for f in fs]
+
+        def project(weights):
+            t = np.bincount(code, weights=weights, minlength=total).reshape(shape)
+            return np.einsum(expr, *mats, t.astype(np.float64), optimize=True)
+
+        s = project(None)
+        u = [project(w) for w in self.weights]
+        e = u[0] - u[1] if self.signed else u[0]
+        q = None if self.binary else project(self.sq)
+        self.evaluated += s.size
+        return s, u, e, q
+
+    def p_values(self, s, e, q):
+        if self.binary:
+            return iv.two_proportion_p(e, s, self.etot - e, self.n - s)
+        return iv.welch_p(s, e, q, self.n - s, self.etot - e, self.qtot - q)
+
+    def record(self, feats, s, e, q):
+        valid = s >= self.min_size
+        sc = self.score(s, e)
+        p = self.p_values(s[valid], e[valid], None if q is None else q[valid])
+        self.p_all.append(p.astype(np.float32))
+        keep = np.flatnonzero((sc > self.threshold).ravel())
+        if keep.size > self.pool_size:
+            keep = keep[np.argpartition(-sc.ravel()[keep], self.pool_size)[:self.pool_size]]
+        if keep.size:
+            idx = np.unravel_index(keep, s.shape)
+            pv = self.p_values(s.ravel()[keep], e.ravel()[keep],
+                               None if q is None else q.ravel()[keep])
+            self.pool.append((sc.ravel()[keep], s.ravel()[keep], e.ravel()[keep], pv, feats,
+                              np.stack(idx, axis=1)))
+        self._trim()
+
+    def _trim(self):
+        scores = np.concatenate([b[0] for b in self.pool]) if self.pool else np.empty(0)
+        if scores.size >= self.pool_size:
+            cut = np.partition(scores, scores.size - self.pool_size)[scores.size - self.pool_size]
+            self.threshold = max(self.threshold, float(cut))
+            if len(self.pool) > 64:
+                self.pool = [tuple(x[b[0] >= cut] if isinstance(x, np.ndarray) else x
+                                   for x in b) for b in self.pool]
+                self.pool = [b for b in self.pool if b[0].size]
+
+    # ---- levels
+    def run(self, max_order: int) -> None:
+        for i in range(len(self.f)):
+            s, u, e, q = self.counts((i,))
+            self.stats[(i,)] = (s, u)
+            self.record((i,), s, e, q)
+        if max_order >= 2:
+            self._level(2)
+        if max_order >= 3:
+            self._level(3)
+
+    def _parent_bounds(self, combo):
+        """Upper bounds for a combination from its parents: a child has at most the smallest
+        parent's rows and (per part) error sum; |signed sum| <= the larger part."""
+        s_ub, u_ub = None, None
+        for drop in range(len(combo)):
+            parent = combo[:drop] + combo[drop + 1:]
+            ps, pu = self.stats[parent]
+            shape = [self.f[i].P.shape[0] if j != drop else 1 for j, i in enumerate(combo)]
+            ps, pu = ps.reshape(shape), [u.reshape(shape) for u in pu]
+            s_ub = ps if s_ub is None else np.minimum(s_ub, ps)
+            u_ub = pu if u_ub is None else [np.minimum(a, b) for a, b in zip(u_ub, pu,
+                                                                             strict=True)]
+        e_ub = u_ub[0] if len(u_ub) == 1 else np.maximum(u_ub[0], u_ub[1])
+        return s_ub, u_ub, e_ub
+
+    def _level(self, order: int) -> None:
+        combos = list(itertools.combinations(range(len(self.f)), order))
+        best = []
+        for combo in combos:
+            s_ub, _, e_ub = self._parent_bounds(combo)
+            best.append(float(self.bound(s_ub, e_ub).max()) if s_ub.size else -np.inf)
+        for j in np.argsort(best, kind="stable")[::-1]:
+            combo = combos[j]
+            if best[j] <= self.threshold:
+                s_ub, u_ub, _ = self._parent_bounds(combo)
+                self.pruned_blocks += 1
+                self.pruned_tests += int((s_ub >= self.min_size).sum())
+                if order < 3:
+                    self.stats[combo] = (s_ub, u_ub)
+                continue
+            s, u, e, q = self.counts(combo)
+            if order < 3:
+                self.stats[combo] = (s, u)
+            self.record(combo, s, e, q)
+
+    # ---- result
+    def _masks(self, feats, preds) -> list[np.ndarray]:
+        out = []
+        for fi, pi in zip(feats, preds, strict=True):
+            f = self.f[fi]
+            out.append(f.masks[pi][f.codes])
+        return out
+
+    def _simplify(self, feats, preds):
+        """Drop predicates that keep >= 95% of the rows of the slice without them (they add a
+        condition but no information), most vacuous first."""
+        feats, preds = list(feats), list(preds)
+        while len(feats) > 1:
+            masks = self._masks(feats, preds)
+            ratios = []
+            for j in range(len(feats)):
+                parent = np.logical_and.reduce([m for i, m in enumerate(masks) if i != j])
+                whole = np.logical_and(parent, masks[j])
+                ratios.append(np.count_nonzero(whole) / max(np.count_nonzero(parent), 1))
+            j = int(np.argmax(ratios))
+            if ratios[j] < VACUOUS:
+                break
+            del feats[j], preds[j]
+        return tuple(feats), tuple(preds)
+
+    def select(self, top_k: int, max_overlap: float, loss: str) -> Search:
+        p_all = np.concatenate(self.p_all) if self.p_all else np.empty(0)
+        tests = int(p_all.size) + self.pruned_tests
+        if not self.pool:
+            return Search((), loss, self.ebar, self.min_size, self.alpha, tests,
+                          self.evaluated, self.pruned_blocks)
+        sc = np.concatenate([b[0] for b in self.pool])
+        order = np.argsort(-sc, kind="mergesort")
+        flat = [(b, r) for b in self.pool for r in range(b[0].size)]
+        q_of = _q_lookup(p_all.astype(np.float64), tests)
+        chosen, masks, seen = [], [], set()
+        for pos in order:
+            block, r = flat[pos]
+            if block[0][r] <= 0:
+                break
+            feats, preds = self._simplify(block[4], tuple(int(i) for i in block[5][r]))
+            if (feats, preds) in seen:
+                continue
+            seen.add((feats, preds))
+            mask = np.logical_and.reduce(self._masks(feats, preds))
+            if any(_overlap(mask, m) >= max_overlap for m in masks):
+                continue
+            size = int(np.count_nonzero(mask))
+            e = float(self.weights[0][mask].sum()
+                      - (self.weights[1][mask].sum() if self.signed else 0.0))
+            q = None if self.sq is None else float(self.sq[mask].sum())
+            score = float(self.score(np.float64(size), np.float64(e)))
+            if score <= 0:
+                continue
+            p = float(self.p_values(np.float64(size), np.float64(e), q))
+            sdef = SliceDef(tuple(
+                Predicate(self.f[fi].column, self.f[fi].labels[pi],
+                          tuple(np.flatnonzero(self.f[fi].masks[pi]).tolist()))
+                for fi, pi in zip(feats, preds, strict=True)))
+            masks.append(mask)
+            chosen.append(Found(sdef, score, size, e, p, q_of(p)))
+            if len(chosen) == top_k:
+                break
+        chosen.sort(key=lambda f: -f.score)
+        return Search(tuple(chosen), loss, self.ebar, self.min_size, self.alpha, tests,
+                      self.evaluated, self.pruned_blocks)
+
+
+def _overlap(a: np.ndarray, b: np.ndarray) -> float:
+    """Share of the smaller slice's rows that lie in the other (1 = one contains the other)."""
+    small = min(np.count_nonzero(a), np.count_nonzero(b))
+    return np.count_nonzero(a & b) / small if small else 0.0
+
+
+def _q_lookup(p_all: np.ndarray, tests: int):
+    """BH q-value of a p-value within the whole family (pruned slices counted as p = 1)."""
+    p_sorted = np.sort(p_all[~np.isnan(p_all)])
+    if p_sorted.size == 0:
+        return lambda p: float("nan")
+    q_sorted = iv.bh_qvalues(p_sorted, tests)  # sorted input -> q aligned with p_sorted
+
+    def q_of(p: float) -> float:
+        if math.isnan(p):
+            return float("nan")
+        # The family holds float32 p-values: find where this one ranks among them.
+        pos = np.searchsorted(p_sorted, np.float32(p), side="left")
+        return float(q_sorted[min(pos, q_sorted.size - 1)])
+
+    return q_of
