@@ -86,3 +86,14 @@ def test_calibrator_needs_both_classes():
 
     with pytest.raises(SchemaError, match="both classes"):
         Calibrator.fit(np.array([0.1, 0.2]), np.array([1.0, 1.0]))
+
+
+def test_expected_auc_equals_weighted_sklearn_auc():
+    # Independent formulation: each row counts as a positive with weight p and as a negative
+    # with weight 1-p; sklearn's weighted ROC AUC of that doubled data is the expected-ROC area.
+    rng = np.random.default_rng(21)
+    s = np.round(rng.beta(2, 5, 3000), 3)          # rounded: many ties
+    p = np.clip(s + rng.normal(0, 0.05, s.size), 0, 1)
+    doubled_y = np.r_[np.ones(s.size), np.zeros(s.size)]
+    expected = skm.roc_auc_score(doubled_y, np.r_[s, s], sample_weight=np.r_[p, 1 - p])
+    assert expected_metric("roc_auc", s, p, None) == pytest.approx(expected, rel=1e-12)
