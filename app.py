@@ -14,6 +14,7 @@ PAGES = [
     ("pages/performance.py", "Performance & concept drift", ":material/monitoring:", "performance",
      "Analyses"),
     ("pages/entanglement.py", "Entanglement", ":material/hub:", "entanglement", "Analyses"),
+    ("pages/slices.py", "Slices", ":material/splitscreen:", "slices", "Analyses"),
 ]
 DEFAULT_PAGE = "scorecard"
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -91,11 +92,13 @@ def analyse(current: Table, target: str, prediction: str | None = None,
             max_values: int = 20, alpha: float = 0.95, positive: str | None = None,
             confidence: float = 0.95, n_boot: int = 200, seed: int = 0,
             edges: Mapping[str, Sequence[float]] | None = None,
-            discover: bool = True, objective: str | None = None) -> SliceResult:
+            discover: bool = True, objective: str | None = None,
+            min_share: float | None = None) -> SliceResult:
     """Slices of `current` (encoded with bins fitted on `reference` when given).
 
     `objective` ranks discovered slices: "calibration" (default when a score is given) or
-    "error" (the metric's row-wise error); see `discovery.search`.
+    "error" (the metric's row-wise error); see `discovery.search`. `min_share` (a fraction of
+    the labelled current rows, at least 30 rows) overrides `min_size`.
     """
     spec = metric_spec(metric)
     fit_on = reference if reference is not None else current
@@ -126,6 +129,8 @@ def analyse(current: Table, target: str, prediction: str | None = None,
     by_stats = tuple(bd.breakdown(cur, list(by), metric, **stat_kw)) if by else ()
     found, search_info = (), {}
     if discover:
+        if min_share is not None:
+            min_size = max(30, math.ceil(min_share * cur.n))
         if objective is None:
             objective = "calibration" if score and cur.binary else "error"
         result = search(cur, metric, features, max_order=max_order, min_size=min_size,

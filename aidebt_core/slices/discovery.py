@@ -24,6 +24,7 @@ from aidebt_core.slices.metrics import SliceData, metric_spec, row_loss
 
 _LETTERS = "abc"
 VACUOUS = 0.95
+SAMPLE_ROWS = 200_000
 
 
 @dataclass(frozen=True)
@@ -123,6 +124,12 @@ class _Lattice:
     def __init__(self, data, names, err, signed, min_size, alpha, ranges, pool_size):
         self.data, self.n, self.signed = data, data.n, signed
         self.binary = bool(np.all((err == 0) | (err == 1)))
+        self.err01 = err.astype(np.int32) if self.binary else None
+        # Redundancy checks and simplification look at a fixed sample of rows (exact counts
+        # for the slices finally chosen are taken on all rows).
+        rng = np.random.default_rng(0)
+        self.rows = (np.sort(rng.choice(self.n, SAMPLE_ROWS, replace=False))
+                     if self.n > SAMPLE_ROWS else None)
         self.weights = [np.maximum(err, 0), np.maximum(-err, 0)] if signed else [err]
         self.sq = None if self.binary else err * err
         self.ebar = float(np.abs(err).mean())
@@ -171,14 +178,19 @@ class _Lattice:
         expr = ",".join(f"{x[i]}{y[i]}" for i in range(len(fs))) + f",{y}->{x}"
         mats = [f.P for f in fs]
 
-        def project(weights):
-            t = np.bincount(code, weights=weights, minlength=total).reshape(shape)
-            return np.einsum(expr, *mats, t.astype(np.float64), optimize=True)
+        def project(t):
+            return np.einsum(expr, *mats, t.reshape(shape).astype(np.float64), optimize=True)
 
-        s = project(None)
-        u = [project(w) for w in self.weights]
+        if self.binary:
+            # One unweighted count of (cell, error 0/1) pairs gives both sizes and error sums.
+            both = np.bincount(code * 2 + self.err01, minlength=2 * total).reshape(total, 2)
+            s, u = project(both.sum(axis=1)), [project(both[:, 1])]
+        else:
+            s = project(np.bincount(code, minlength=total))
+            u = [project(np.bincount(code, weights=w, minlength=total)) for w in self.weights]
         e = u[0] - u[1] if self.signed else u[0]
-        q = None if self.binary else project(self.sq)
+        q = None if self.binary else project(np.bincount(code, weights=self.sq,
+                                                         minlength=total))
         self.evaluated += s.size
         return s, u, e, q
 
@@ -260,11 +272,12 @@ class _Lattice:
             self.record(combo, s, e, q)
 
     # ---- result
-    def _masks(self, feats, preds) -> list[np.ndarray]:
+    def _masks(self, feats, preds, sample: bool = True) -> list[np.ndarray]:
+        rows = self.rows if sample else None
         out = []
         for fi, pi in zip(feats, preds, strict=True):
             f = self.f[fi]
-            out.append(f.masks[pi][f.codes])
+            out.append(f.masks[pi][f.codes if rows is None else f.codes[rows]])
         return out
 
     def _simplify(self, feats, preds):
@@ -306,6 +319,8 @@ class _Lattice:
             mask = np.logical_and.reduce(self._masks(feats, preds))
             if any(_overlap(mask, m) >= max_overlap for m in masks):
                 continue
+            masks.append(mask)
+            mask = np.logical_and.reduce(self._masks(feats, preds, sample=False))
             size = int(np.count_nonzero(mask))
             e = float(self.weights[0][mask].sum()
                       - (self.weights[1][mask].sum() if self.signed else 0.0))
@@ -318,7 +333,6 @@ class _Lattice:
                 Predicate(self.f[fi].column, self.f[fi].labels[pi],
                           tuple(np.flatnonzero(self.f[fi].masks[pi]).tolist()))
                 for fi, pi in zip(feats, preds, strict=True)))
-            masks.append(mask)
             chosen.append(Found(sdef, score, size, e, p, q_of(p)))
             if len(chosen) == top_k:
                 break

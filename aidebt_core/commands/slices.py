@@ -1,0 +1,109 @@
+"""`aidebt slices DATA`: weak-slice discovery, breakdowns and reference-vs-current changes.
+
+Exit 1 with `--fail-on-slice FLOOR` when a reported slice's metric is below the floor (above it
+for error metrics such as error_rate, mae, rmse).
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+from aidebt_core.commands._common import add_format_option, emit, open_cli_table, parse_columns
+from aidebt_core.errors import AidebtError
+from aidebt_core.slices.metrics import METRICS
+
+
+def register(sub) -> None:
+    parser = sub.add_parser(
+        "slices", help="metric per slice with intervals, weak-slice discovery",
+        description="Finds the slices (conjunctions of up to 3 conditions) where the model is "
+                    "weakest, with confidence intervals and Benjamini–Hochberg q-values; with "
+                    "--timestamp/--reference-end also compares them between periods.")
+    parser.add_argument("data", help="data with labels and predictions "
+                        "(CSV/Parquet/JSON, glob, file.duckdb::table)")
+    parser.add_argument("--target", required=True, help="label column")
+    parser.add_argument("--prediction", help="predicted label column")
+    parser.add_argument("--score", help="predicted probability column in [0, 1]")
+    parser.add_argument("--metric", choices=list(METRICS),
+                        help="default roc_auc with only --score, else accuracy")
+    parser.add_argument("--positive", help="positive class of the target (default 1/true)")
+    parser.add_argument("--columns", help="columns to search slices on (default: all features)")
+    parser.add_argument("--by", help="also break the metric down by these columns")
+    parser.add_argument("--max-order", type=int, default=3, choices=(1, 2, 3),
+                        help="conditions per slice (default 3)")
+    parser.add_argument("--min-size", type=int,
+                        help="minimum rows per slice (default 1%% of rows, at least 30)")
+    parser.add_argument("--top-k", type=int, default=10, help="slices to report (default 10)")
+    parser.add_argument("--objective", choices=("calibration", "error"),
+                        help="rank slices by calibration gap (default with --score) or error")
+    parser.add_argument("--alpha", type=float, default=0.95,
+                        help="SliceLine weight of error against size (default 0.95)")
+    parser.add_argument("--bins", type=int, default=10, help="quantile bins per numeric column")
+    parser.add_argument("--timestamp", help="time column; with --reference-end, compare periods")
+    parser.add_argument("--reference-end", metavar="DATE",
+                        help="rows before DATE are the reference; slices are found in the rest")
+    parser.add_argument("--fail-on-slice", type=float, metavar="FLOOR",
+                        help="exit 1 if a reported slice's metric is worse than FLOOR")
+    parser.add_argument("--report", metavar="OUT.html", help="also write an HTML report")
+    add_format_option(parser)
+    parser.set_defaults(handler=run)
+
+
+def run(args) -> int:
+    from aidebt_core.data import split_on_timestamp
+    from aidebt_core.slices import analyse
+
+    if bool(args.timestamp) != bool(args.reference_end):
+        raise AidebtError("Give --timestamp and --reference-end together (or neither).")
+    metric = args.metric or ("roc_auc" if args.score and not args.prediction else "accuracy")
+    if args.fail_on_slice is not None and METRICS[metric].higher_is_better is None:
+        raise AidebtError(f"--fail-on-slice needs a metric with a better direction; "
+                          f"'{metric}' has none.")
+    con, table = open_cli_table(args.data)
+    try:
+        reference, current = None, table
+        if args.timestamp:
+            reference, current = split_on_timestamp(table, args.timestamp, args.reference_end)
+        exclude = {args.timestamp} if args.timestamp else set()
+        features = parse_columns(args.columns)
+        if features is None:
+            from aidebt_core.slices import default_features
+            features = [c for c in default_features(reference or current,
+                                                    [args.target, args.prediction, args.score])
+                        if c not in exclude]
+        result = analyse(current, args.target, args.prediction, args.score, metric,
+                         reference=reference, by=parse_columns(args.by) or (),
+                         features=features, max_order=args.max_order, min_size=args.min_size,
+                         top_k=args.top_k, bins=args.bins, alpha=args.alpha,
+                         positive=args.positive, objective=args.objective)
+    finally:
+        con.close()
+    if args.report:
+        _write_report(result, Path(args.report))
+    frame = result.to_frame()[["slice", "size", "metric", "ci_low", "ci_high", "q_value",
+                               "score"]]
+    emit(args, result.to_dict(), frame)
+    if args.format != "json":
+        print(f"\noverall {result.metric_label}: {result.overall.metric:.4g} on "
+              f"{result.overall.rows:,} rows; {len(result.weak())} slice(s) significantly "
+              f"worse; {sum(c.worsened for c in result.changes)} worsened since reference.")
+        for note in result.notes:
+            print(f"note: {note}")
+    return 1 if args.fail_on_slice is not None and failing(result, args.fail_on_slice) else 0
+
+
+def failing(result, floor: float) -> list:
+    """Reported slices (discovered and breakdown) whose metric is worse than `floor`."""
+    better = result.higher_is_better
+    return [s for s in (*result.found, *result.breakdown) if not math.isnan(s.metric)
+            and (s.metric < floor if better else s.metric > floor)]
+
+
+def _write_report(result, path: Path) -> None:
+    from aidebt_core.slices.report import slices_report
+
+    try:
+        path.write_text(slices_report(result).to_html(), encoding="utf-8")
+    except OSError as exc:
+        raise AidebtError(f"Cannot write the report to {path}: {exc.strerror}.") from None

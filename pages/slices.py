@@ -1,0 +1,123 @@
+"""Slices: metric per slice with intervals, weak slices found automatically, and how they
+changed between reference and current."""
+
+from urllib.parse import urlencode
+
+import streamlit as st
+
+from aidebt_app.context import current_selection, guard, page_header
+from aidebt_core.plots.slices import dumbbell_figure, forest_figure
+from aidebt_core.selection import Selection
+from aidebt_core.slices import METRICS, analyse
+from aidebt_core.slices.breakdown import frame
+from aidebt_core.slices.report import changes_frame, slices_report
+
+
+@st.cache_data(show_spinner="Reading column roles…", max_entries=16)
+def roles(selection: Selection) -> dict:
+    with selection.open() as data:
+        schema = data.schema
+        return {"target": schema.first("target"), "prediction": schema.first("prediction"),
+                "score": schema.first("score"), "features": schema.features,
+                "categorical": schema.with_role("categorical", "boolean")}
+
+
+@st.cache_data(show_spinner="Searching slices…", max_entries=16)
+def run(selection: Selection, target: str, prediction: str | None, score: str | None,
+        metric: str, by: tuple[str, ...], features: tuple[str, ...], max_order: int,
+        min_share: float, top_k: int, objective: str):
+    with selection.open() as data:
+        return analyse(data.current, target, prediction, score, metric, reference=data.reference,
+                       by=by, features=list(features), max_order=max_order,
+                       min_share=min_share / 100, top_k=top_k, objective=objective)
+
+
+page_header("Slices", "Where the model fails a sub-population that the overall metric hides.")
+selection = current_selection()
+with guard():
+    r = roles(selection)
+    if not r["target"] or not (r["prediction"] or r["score"]):
+        st.warning("Mark a target and a prediction or score column on the Data page first.")
+        st.stop()
+
+usable = [m for m, spec in METRICS.items() if spec.task == "classification"
+          and (r["score"] if spec.needs_score else r["prediction"])]
+left, mid, right = st.columns([1, 2, 1])
+metric = left.selectbox("Metric", usable, key="slices_metric",
+                        format_func=lambda m: METRICS[m].label)
+default_by = [c for c in ("channel",) if c in r["categorical"]] or r["categorical"][:1]
+by = mid.multiselect("Break down by", r["features"], default=default_by, max_selections=3,
+                     key="slices_by", help="Numeric columns are cut at reference quantiles.")
+objective = right.radio(
+    "Rank discovered slices by", ["calibration", "error"], key="slices_objective",
+    horizontal=True, disabled=not r["score"], index=0 if r["score"] else 1,
+    help="calibration: observed positive rate far from the mean score (the model is "
+         "confidently wrong). error: the metric's row-wise error (also finds slices that are "
+         "merely hard to predict).")
+with st.expander("Discovery settings"):
+    c1, c2, c3 = st.columns(3)
+    max_order = c1.slider("Conditions per slice", 1, 3, 3, key="slices_order")
+    min_share = c2.slider("Minimum slice size (% of rows)", 0.2, 10.0, 1.0, 0.2,
+                          key="slices_min")
+    top_k = c3.slider("Slices to show", 3, 20, 8, key="slices_k")
+    features = st.multiselect("Columns to search", r["features"], default=r["features"],
+                              key="slices_features")
+
+with guard():
+    res = run(selection, r["target"], r["prediction"], r["score"], metric, tuple(by),
+              tuple(features), max_order, min_share, top_k, objective)
+
+label = res.metric_label
+ref_value = res.reference_overall.metric if res.reference_overall else None
+a, b, c, d = st.columns(4)
+a.metric(f"Overall {label} (current)", f"{res.overall.metric:.3f}",
+         delta=None if ref_value is None else f"{res.overall.metric - ref_value:+.3f} vs ref",
+         delta_color="normal" if res.higher_is_better else "inverse")
+b.metric("Labelled current rows", f"{res.overall.rows:,}")
+c.metric("Weak slices (q < 0.05)", len(res.weak()))
+d.metric("Slices worse than in reference", sum(ch.worsened for ch in res.changes))
+for note in res.notes:
+    st.info(note, icon=":material/info:")
+
+st.subheader("Weak slices found")
+if res.weak():
+    st.markdown("\n".join(f"- **{res.sentence(s)}**" for s in res.weak()))
+if res.found:
+    s = res.search
+    st.caption(f"Searched {len(s['columns'])} columns, up to {s['max_order']} conditions, "
+               f"slices of at least {s['min_size']:,} rows, ranked by {s['objective']} "
+               f"(SliceLine score, α = {s['alpha']}). q-values: Benjamini–Hochberg over "
+               f"{s['tests']:,} slices examined.")
+    st.plotly_chart(forest_figure(res.found, res.overall.metric, label, res.higher_is_better),
+                    key="slices_found_chart")
+    st.dataframe(frame(res.found), hide_index=True, width="stretch", key="slices_found_table",
+                 column_config={"share": st.column_config.NumberColumn(format="percent")})
+else:
+    st.success("No slice of the minimum size is worse than average.")
+
+if res.changes:
+    st.subheader("Reference vs current")
+    st.caption("The same slices in both periods; a red bar is a significant change for the "
+               "worse (BH q < 0.05).")
+    st.plotly_chart(dumbbell_figure(res.changes, label), key="slices_change_chart")
+    st.dataframe(changes_frame(res.changes), hide_index=True, width="stretch",
+                 key="slices_change_table")
+
+if res.breakdown:
+    st.subheader(f"{label} by {', '.join(res.by)}")
+    st.plotly_chart(forest_figure(res.breakdown, res.overall.metric, label,
+                                  res.higher_is_better), key="slices_by_chart")
+    st.dataframe(frame(res.breakdown).drop(columns=["score"]), hide_index=True, width="stretch",
+                 key="slices_by_table",
+                 column_config={"share": st.column_config.NumberColumn(format="percent")})
+
+st.subheader("Drill into a slice")
+options = [s.slice for s in (*res.found, *res.breakdown)
+           if "(other)" not in s.slice.as_dict().values()]
+if options:
+    chosen = st.selectbox("Slice", options, format_func=lambda sl: sl.describe(),
+                          key="slices_pick")
+    query = urlencode({**selection.to_query_params(), "slice": chosen.link_query()})
+    st.markdown(f"[Drift of the rows in this slice →](/drift?{query})")
+st.download_button("Download report (HTML)", slices_report(res).to_html(),
+                   file_name="aidebt-slices.html", mime="text/html", key="slices_download")
