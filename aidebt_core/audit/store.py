@@ -130,9 +130,9 @@ class AuditStore:
 
     def __init__(self, path: str | Path, create: bool = True):
         self.path = Path(path).expanduser()
-        if not self.path.exists() or self.path.stat().st_size == 0:
-            if not create:
-                raise AuditStoreError(f"No audit store at '{self.path}'.")
+        if not self.path.exists() and not create:
+            raise AuditStoreError(f"No audit store at '{self.path}'.")
+        if create:
             self._initialise()
         self._check()
 
@@ -165,19 +165,34 @@ class AuditStore:
             con.close()
 
     def _initialise(self) -> None:
+        """Create the tables in a new (empty) file; any other file is left for `_check`.
+
+        Safe when several processes create the same store at once: the tables are created
+        under the write lock, after checking again that nobody else has.
+        """
         self.path.parent.mkdir(parents=True, exist_ok=True)
         con = self._connect()
+        created = False
         try:
-            con.execute("PRAGMA journal_mode = WAL")
+            try:
+                if con.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
+                    return                      # has tables: ours or not, `_check` decides
+            except sqlite3.DatabaseError:
+                return                          # not a database: `_check` explains
             con.execute("BEGIN IMMEDIATE")
-            exists = con.execute("SELECT count(*) FROM sqlite_master WHERE name = 'meta'")
-            if exists.fetchone()[0] == 0:  # another process may have created it meanwhile
+            if con.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] == 0:
                 for statement in _SCHEMA:
                     con.execute(statement)
                 con.executemany("INSERT INTO meta VALUES (?, ?)",
                                 [("format", FORMAT_NAME), ("version", str(FORMAT_VERSION)),
                                  ("created_at", _now())])
+                created = True
             con.execute("COMMIT")
+            if created:
+                try:
+                    con.execute("PRAGMA journal_mode = WAL")
+                except sqlite3.OperationalError:
+                    pass                        # busy: stays in rollback-journal mode, still safe
         except sqlite3.Error as exc:
             raise AuditStoreError(f"Cannot create audit store '{self.path}': {exc}.") from exc
         finally:
