@@ -1,0 +1,204 @@
+"""Bad and unusual tracking stores: wrong or unreachable URIs, empty stores, experiments
+without runs, thousands of params, MLflow-2-style model folders, importances as metrics."""
+
+from __future__ import annotations
+
+import http.server
+import json
+import sqlite3
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from mlflow import MlflowClient
+from mlflow.entities import Param
+
+from aidebt_core.errors import TrackingError
+from aidebt_core.runs import (
+    feature_importances,
+    model_reproducibility,
+    open_store,
+    read_registry,
+    read_runs,
+    resolve_tracking_uri,
+)
+
+MLMODEL = """artifact_path: model
+flavors:
+  python_function: {loader_module: mlflow.sklearn, python_version: 3.11.9}
+signature:
+  inputs: '[{"type": "double", "name": "x1", "required": true}, {"type": "long", "name":
+    "x2", "required": true}]'
+  outputs: '[{"type": "double", "required": true}]'
+"""
+
+
+@pytest.fixture(scope="module")
+def odd_store(tmp_path_factory) -> Path:
+    """A store with an empty experiment, a run with 3,000 params, and an MLflow-2-style run."""
+    root = tmp_path_factory.mktemp("odd")
+    uri = f"sqlite:///{root / 'mlflow.db'}"
+    client = MlflowClient(tracking_uri=uri, registry_uri=uri)
+    client.create_experiment("empty", artifact_location=(root / "art" / "empty").as_uri())
+    wide = client.create_experiment("wide", artifact_location=(root / "art" / "wide").as_uri())
+    run = client.create_run(wide, run_name="many-params")
+    params = [Param(f"p{i:04d}", str(i)) for i in range(3_000)]
+    params += [Param("model__random_state", "3"), Param("features", '["a", "b", "c"]')]
+    for start in range(0, len(params), 100):
+        client.log_batch(run.info.run_id, params=params[start:start + 100])
+    client.log_metric(run.info.run_id, "feature_importance.a", 0.5)
+    client.log_metric(run.info.run_id, "feature_importance.b", -0.7)
+    client.set_terminated(run.info.run_id)
+    old = client.create_experiment("old", artifact_location=(root / "art" / "old").as_uri())
+    run2 = client.create_run(old, run_name="mlflow2-style",
+                             tags={"mlflow.source.git.commit": "abc123"})
+    folder = root / "model"
+    folder.mkdir()
+    (folder / "MLmodel").write_text(MLMODEL)
+    (folder / "requirements.txt").write_text("scikit-learn==1.5.0\nnumpy>=1.26 # pinned\n")
+    (folder / "model.pkl").write_bytes(b"not really a pickle")
+    client.log_artifacts(run2.info.run_id, str(folder), "model")
+    client.log_metric(run2.info.run_id, "rmse", 1.5)
+    client.log_param(run2.info.run_id, "alpha", "0.1")
+    client.set_terminated(run2.info.run_id)
+    client.create_registered_model("unversioned")
+    return root
+
+
+def test_empty_experiment_and_many_params(odd_store):
+    table = read_runs(str(odd_store))
+    assert read_runs(str(odd_store), ["empty"]).manifests == ()
+    wide = table.by_id("many-params")
+    assert len(wide.hyper_params) == 3_000
+    assert wide.seed == "3" and wide.seed_key == "model__random_state"
+    assert wide.features == ("a", "b", "c") and wide.features_source == "param features"
+    assert wide.missing == ("git_commit", "data_digest", "model", "environment")
+    assert "… (+2988)" in wide.fields_frame().set_index("field").loc["params", "value"]
+
+
+def test_mlflow2_model_folder_is_found(odd_store):
+    old = read_runs(str(odd_store), ["old"]).by_id("mlflow2-style")
+    assert old.model_uri == f"runs:/{old.run_id}/model"
+    assert old.features == ("x1", "x2") and old.features_source == "model signature"
+    assert old.environment_files == ("model/requirements.txt",)
+    assert old.missing == ("data_digest", "seed")
+
+
+def test_importances_from_metrics_sorted_by_magnitude(odd_store):
+    table = read_runs(str(odd_store), ["wide"])
+    values = feature_importances(table.by_id("many-params"), str(odd_store))
+    assert list(values.items()) == [("b", -0.7), ("a", 0.5)]
+
+
+def test_registry_with_a_model_without_versions(odd_store):
+    registry = read_registry(str(odd_store))
+    assert [m.name for m in registry.models] == ["unversioned"]
+    assert registry.get("unversioned").versions == ()
+    (item,) = model_reproducibility(str(odd_store))
+    assert item.version is None and item.completeness is None
+    assert item.staleness.stale and item.staleness.note == "no versions"
+
+
+def test_store_without_any_runs(tmp_path):
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    MlflowClient(tracking_uri=uri).search_experiments()  # creates the schema
+    table = read_runs(uri)
+    assert table.manifests == () and table.to_frame().empty and table.to_dict() == []
+    assert table.summary()["runs"] == 0 and read_registry(uri).models == ()
+
+
+@pytest.mark.parametrize("uri, message", [
+    ("", "No MLflow tracking URI given"),
+    ("sqlite:///{tmp}/missing.db", "No MLflow database at"),
+    ("{tmp}/nothing-here", "neither a URI nor an existing path"),
+    ("file://{tmp}/missing", "No MLflow file store"),
+])
+def test_wrong_uris_are_refused(tmp_path, uri, message):
+    with pytest.raises(TrackingError, match=message):
+        open_store(uri.format(tmp=tmp_path))
+    assert not (tmp_path / "missing.db").exists()  # MLflow would have created it
+
+
+def test_a_file_that_is_not_a_store(tmp_path):
+    garbage = tmp_path / "notes.db"
+    garbage.write_text("hello, not sqlite" * 100)
+    with pytest.raises(TrackingError, match="not a readable SQLite database"):
+        open_store(str(garbage))
+    other = tmp_path / "other.db"
+    with sqlite3.connect(other) as con:
+        con.execute("CREATE TABLE things (x)")
+    with pytest.raises(TrackingError, match="not an MLflow tracking store"):
+        open_store(f"sqlite:///{other}")
+    (tmp_path / "folder").mkdir()
+    with pytest.raises(TrackingError, match="holds no MLflow store"):
+        open_store(str(tmp_path / "folder"))
+
+
+def test_folder_and_file_forms_resolve_to_the_sqlite_uri(sample_dir):
+    expected = f"sqlite:///{(sample_dir / 'mlflow.db').resolve().as_posix()}"
+    assert resolve_tracking_uri(str(sample_dir)) == expected
+    assert resolve_tracking_uri(str(sample_dir / "mlflow.db")) == expected
+
+
+def test_unreachable_server_fails_fast():
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    started = time.monotonic()
+    with pytest.raises(TrackingError, match="Cannot reach the MLflow server"):
+        read_runs(f"http://127.0.0.1:{port}")
+    assert time.monotonic() - started < 5
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):  # noqa: N802 - http.server's naming
+        status, body = self.server.answer
+        self.send_response(status)
+        self.send_header("Content-Type", "text/html")
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def fake_server():
+    def start(status: int, body: bytes, delay: float = 0.0) -> str:
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        server.answer = (status, body)
+        if delay:
+            original = _Handler.do_POST
+
+            def slow(self):
+                time.sleep(delay)
+                original(self)
+            server.RequestHandlerClass = type("Slow", (_Handler,), {"do_POST": slow})
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        return f"http://127.0.0.1:{server.server_address[1]}"
+
+    servers: list = []
+    yield start
+    for server in servers:
+        server.shutdown()
+
+
+def test_wrong_server_answers_are_explained(fake_server):
+    with pytest.raises(TrackingError, match="answered HTTP 404"):
+        open_store(fake_server(404, b"not found"))
+    with pytest.raises(TrackingError, match="credentials"):
+        open_store(fake_server(401, b"login"))
+    with pytest.raises(TrackingError, match="not like an MLflow tracking server"):
+        open_store(fake_server(200, b"<html>a web page</html>"))
+
+
+def test_a_hanging_server_times_out_in_seconds(fake_server):
+    url = fake_server(200, json.dumps({"experiments": []}).encode(), delay=5)
+    started = time.monotonic()
+    with pytest.raises(TrackingError, match="Cannot reach"):
+        open_store(url)
+    assert time.monotonic() - started < 6
