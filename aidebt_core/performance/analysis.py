@@ -73,8 +73,8 @@ def analyse_performance(reference: Table, current: Table, target: str, *,
              for t, period in ((reference, "reference"), (current, "current"))]
     ref, cur = parts
     metrics = applicable_metrics(task, score, prediction)
-    calibrators = _calibrators(ref) if task == "binary" and score else None
-    series = {m: _series(m, ref, cur, calibrators, k) for m in metrics}
+    probs = _probabilities(ref, cur) if task == "binary" and score else None
+    series = {m: _series(m, ref, cur, probs, k) for m in metrics}
     return PerformanceResult(
         metric=metric, task=task, chunking=str(chunking), target=target, score=score,
         prediction=prediction, timestamp=timestamp,
@@ -174,42 +174,59 @@ def _check_columns(table: Table, target: str, score: str | None, prediction: str
 
 # ------------------------------------------------------------------------------- computing
 
-def _calibrators(ref: _Chunked) -> list[Calibrator]:
-    """One calibrator on all labelled reference rows, then one per reference chunk fitted
-    without that chunk (for honest reference gaps). Index i = leave-chunk-i-out; [-1] = all."""
+def _probabilities(ref: _Chunked, cur: _Chunked) -> list[np.ndarray]:
+    """Calibrated P(y=1 | score) for every chunk's rows, reference chunks then current ones.
+
+    Current chunks use one calibrator fitted on all labelled reference rows; each reference
+    chunk uses one fitted without that chunk (leave-one-chunk-out), so reference gaps show
+    honest variation. The distinct reference scores are sorted once and every fit starts
+    from per-chunk sums over them."""
     labelled = ~np.isnan(ref.y)
-    full = Calibrator.fit(ref.score[labelled], ref.y[labelled])
-    out = []
-    for a, b in ref.bounds:
-        keep = labelled.copy()
-        keep[a:b] = False
-        others = ref.y[keep]
-        out.append(Calibrator.fit(ref.score[keep], others)
-                   if np.unique(others).size == 2 else full)
-    return [*out, full]
+    distinct, inverse = np.unique(ref.score[labelled], return_inverse=True)
+    chunk_of = np.repeat(np.arange(len(ref.bounds)), [b - a for a, b in ref.bounds])[labelled]
+    y = ref.y[labelled]
+    counts = [np.bincount(inverse[chunk_of == i], minlength=distinct.size).astype(np.float64)
+              for i in range(len(ref.bounds))]
+    positives = [np.bincount(inverse[chunk_of == i], weights=y[chunk_of == i],
+                             minlength=distinct.size) for i in range(len(ref.bounds))]
+    all_counts, all_positives = np.sum(counts, axis=0), np.sum(positives, axis=0)
+    full = Calibrator.from_sums(distinct, all_counts, all_positives)
+    probs = []
+    for i, (a, b) in enumerate(ref.bounds):
+        try:
+            cal = Calibrator.from_sums(distinct, all_counts - counts[i],
+                                       all_positives - positives[i])
+        except SchemaError:   # the other chunks hold one class only: fall back to all rows
+            cal = full
+        probs.append(cal(ref.score[a:b]))
+    probs += [full(cur.score[a:b]) for a, b in cur.bounds]
+    return probs
 
 
-def _series(metric: str, ref: _Chunked, cur: _Chunked, calibrators: list[Calibrator] | None,
+def _series(metric: str, ref: _Chunked, cur: _Chunked, probs: list[np.ndarray] | None,
             k: float) -> MetricSeries:
-    estimable = calibrators is not None and metric in ESTIMABLE
+    estimable = probs is not None and metric in ESTIMABLE
     raw = []   # (realized Estimate, estimated all rows, estimated on labelled rows, note)
-    for part, is_ref in ((ref, True), (cur, False)):
-        for i, (a, b) in enumerate(part.bounds):
+    chunk_no = 0
+    for part in (ref, cur):
+        for a, b in part.bounds:
             y = part.y[a:b]
             s = part.score[a:b] if part.score is not None else None
             p = part.pred[a:b] if part.pred is not None else None
             labelled = ~np.isnan(y)
-            real = realized_metric(metric, y[labelled], None if s is None else s[labelled],
-                                   None if p is None else p[labelled])
-            note = _note(metric, y[labelled], p, labelled)
+            everything = bool(labelled.all())
+            y_l = y if everything else y[labelled]
+            s_l = s if s is None or everything else s[labelled]
+            p_l = p if p is None or everything else p[labelled]
+            real = realized_metric(metric, y_l, s_l, p_l)
+            note = _note(metric, y_l, p_l, labelled)
             est = est_l = np.nan
             if estimable:
-                cal = calibrators[i] if is_ref else calibrators[-1]
-                prob = cal(s)
+                prob = probs[chunk_no]
                 est = expected_metric(metric, s, prob, p)
-                est_l = est if labelled.all() else expected_metric(
-                    metric, s[labelled], prob[labelled], p[labelled])
+                est_l = est if everything else expected_metric(metric, s_l, prob[labelled], p_l)
             raw.append((real, est, est_l, note))
+            chunk_no += 1
     n_ref = len(ref.bounds)
     ref_raw = raw[:n_ref]
     band = band_from_reference([r.value for r, *_ in ref_raw],
@@ -232,14 +249,16 @@ def _series(metric: str, ref: _Chunked, cur: _Chunked, calibrators: list[Calibra
 
 
 def _note(metric: str, y: np.ndarray, pred: np.ndarray | None, labelled: np.ndarray) -> str:
+    """Why a chunk's value is missing or partial ('' when it is complete)."""
     if len(y) == 0:
         return "no labels yet"
-    classes = np.unique(y)
-    if metric == "roc_auc" and classes.size < 2:
-        return f"undefined: all labels are {int(classes[0])}"
-    if metric == "precision" and pred is not None and not (pred[labelled] == 1).any():
+    has_pos, has_neg = bool((y == 1).any()), bool((y == 0).any())
+    if metric == "roc_auc" and not (has_pos and has_neg):
+        return f"undefined: all labels are {1 if has_pos else 0}"
+    predicted_pos = pred is not None and bool((pred == 1).any())
+    if metric == "precision" and not predicted_pos:
         return "undefined: no positive predictions"
-    if metric in ("recall", "f1") and not (y == 1).any() and (
-            metric == "recall" or pred is None or not (pred[labelled] == 1).any()):
+    if (metric == "recall" and not has_pos) or (metric == "f1" and not has_pos
+                                                 and not predicted_pos):
         return "undefined: no positive labels"
     return "" if labelled.all() else f"{int((~labelled).sum())} rows without labels"

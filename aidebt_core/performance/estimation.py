@@ -21,7 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn.isotonic import IsotonicRegression
+from sklearn.isotonic import isotonic_regression
 
 from aidebt_core.errors import SchemaError
 from aidebt_core.performance.realized import f1_from_counts
@@ -30,23 +30,40 @@ ESTIMABLE = ("roc_auc", "accuracy", "precision", "recall", "f1", "log_loss", "br
 _EPS = float(np.finfo(np.float64).eps)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Calibrator:
-    """A monotone map score → P(y=1 | score), fitted by isotonic regression."""
+    """A monotone map score → P(y=1 | score): isotonic regression (pool adjacent violators on
+    the distinct scores, weighted by their row counts), linear in between, clipped outside.
+    Gives the same map as sklearn's `IsotonicRegression(y_min=0, y_max=1,
+    out_of_bounds="clip")`; fitting from per-score sums lets leave-one-chunk-out fits reuse
+    one sort of the reference scores."""
 
-    model: IsotonicRegression
+    thresholds: np.ndarray
+    values: np.ndarray
 
     @classmethod
     def fit(cls, score: np.ndarray, y: np.ndarray) -> Calibrator:
-        if len(y) == 0 or np.unique(y).size < 2:
+        distinct, inverse = np.unique(score, return_inverse=True)
+        counts = np.bincount(inverse, minlength=distinct.size).astype(np.float64)
+        positives = np.bincount(inverse, weights=y, minlength=distinct.size)
+        return cls.from_sums(distinct, counts, positives)
+
+    @classmethod
+    def from_sums(cls, distinct: np.ndarray, counts: np.ndarray,
+                  positives: np.ndarray) -> Calibrator:
+        """Fit from sorted distinct scores with their row counts and numbers of positives."""
+        keep = counts > 0
+        counts, positives = counts[keep], positives[keep]
+        total = positives.sum()
+        if total <= 0 or total >= counts.sum():
             raise SchemaError("The reference period needs labelled rows of both classes to "
                               "calibrate scores for the label-free estimate.")
-        model = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip")
-        model.fit(score, y.astype(np.float64))
-        return cls(model)
+        fitted = isotonic_regression(positives / counts, sample_weight=counts, y_min=0.0,
+                                     y_max=1.0)
+        return cls(distinct[keep], np.asarray(fitted, dtype=np.float64))
 
     def __call__(self, score: np.ndarray) -> np.ndarray:
-        return np.clip(self.model.predict(score), 0.0, 1.0)
+        return np.interp(score, self.thresholds, self.values)
 
 
 def expected_roc_auc(score: np.ndarray, p: np.ndarray) -> float:

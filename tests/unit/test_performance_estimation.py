@@ -97,3 +97,15 @@ def test_expected_auc_equals_weighted_sklearn_auc():
     doubled_y = np.r_[np.ones(s.size), np.zeros(s.size)]
     expected = skm.roc_auc_score(doubled_y, np.r_[s, s], sample_weight=np.r_[p, 1 - p])
     assert expected_metric("roc_auc", s, p, None) == pytest.approx(expected, rel=1e-12)
+
+
+def test_calibrator_equals_sklearn_isotonic_regression():
+    from sklearn.isotonic import IsotonicRegression
+
+    rng = np.random.default_rng(8)
+    s = np.round(rng.beta(2, 5, 20_000), 4)        # ties, as real scores have
+    y = (rng.uniform(size=s.size) < s**0.8).astype(float)
+    ours = Calibrator.fit(s, y)
+    theirs = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit(s, y)
+    grid = np.r_[-0.5, np.linspace(0, 1, 2001), 1.5, s[:500]]
+    np.testing.assert_allclose(ours(grid), theirs.predict(grid), rtol=0, atol=1e-12)
