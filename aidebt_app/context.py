@@ -34,8 +34,23 @@ def page_header(title: str, caption: str = "") -> None:
     st.caption(" · ".join(part for part in (caption, where) if part))
 
 
+def _leave_legacy_pages_mode() -> None:
+    """Make sure app.py, not the page alone, runs the page.
+
+    A server whose first request is a deep link (/drift) runs the page file alone, in
+    Streamlit's legacy mode for a `pages/` folder, until some run calls st.navigation; that
+    would drop the sidebar and the link's selection. Leave that mode and rerun through app.py.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
 def current_selection() -> Selection:
     """The selection made in the sidebar (app.py renders the sidebar before each page)."""
+    _leave_legacy_pages_mode()
     selection = st.session_state.get(_SELECTION)
     if selection is None:  # a page run on its own, e.g. in a test
         selection = sample_selection()

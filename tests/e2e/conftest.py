@@ -82,15 +82,23 @@ def browser():
 
 
 def wait_for_app(page) -> None:
-    """Wait until Streamlit has finished the script run that the last action started."""
-    page.wait_for_selector('[data-testid="stAppViewContainer"]', timeout=RENDER_TIMEOUT_MS)
-    page.wait_for_timeout(500)  # the status widget appears a moment after a rerun starts
-    page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
-        " || !document.querySelector('[data-testid=\"stStatusWidget\"]').innerText"
-        ".includes('Running')", timeout=RENDER_TIMEOUT_MS)
-    page.wait_for_selector('[data-testid="stSpinner"]', state="detached",
-                           timeout=RENDER_TIMEOUT_MS)
+    """Wait until app.py has run (its sidebar is there) and no script run is in progress.
+
+    Before app.py's first run Streamlit paints the page alone, so the sidebar's workspace
+    input is the sign that navigation and the selection are in place.
+    """
+    page.locator('[data-testid="stSidebar"] [data-testid="stTextInput"]').first.wait_for(
+        timeout=RENDER_TIMEOUT_MS)
+    deadline = time.time() + RENDER_TIMEOUT_MS / 1000
+    quiet_checks = 0
+    while quiet_checks < 3:  # idle three times in a row, 300 ms apart
+        running = page.locator('[data-testid="stStatusWidget"]').filter(has_text="Running")
+        spinning = page.locator('[data-testid="stSpinner"]')
+        quiet_checks = 0 if running.count() or spinning.count() else quiet_checks + 1
+        if time.time() > deadline:
+            pytest.fail("the page did not finish running within "
+                        f"{RENDER_TIMEOUT_MS / 1000:.0f} s")
+        page.wait_for_timeout(300)
 
 
 def assert_no_exception(page) -> None:

@@ -1,0 +1,54 @@
+# aidebt: `make run` opens the dashboard on the sample scenario, `make test` runs every test.
+# Both set up everything they need on a fresh machine (virtualenv, packages, Chromium, data).
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+SAMPLE := sample_data
+PORT ?= 8501
+export MLFLOW_DISABLE_TELEMETRY := true
+export DO_NOT_TRACK := true
+export STREAMLIT_BROWSER_GATHER_USAGE_STATS := false
+
+.PHONY: run test bench sample lint install install-test chromium clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed pyproject.toml
+	$(PY) -m pip install --quiet -e '.[test,bench]'
+	touch $@
+
+install: $(VENV)/.installed
+install-test: $(VENV)/.installed-test
+
+$(SAMPLE)/ground_truth.json: | $(VENV)/.installed
+	$(VENV)/bin/aidebt sample $(SAMPLE)
+
+sample: $(SAMPLE)/ground_truth.json
+
+run: install sample
+	$(VENV)/bin/aidebt serve --port $(PORT)
+
+# Browser tests use Debian's Chromium (Playwright's own download needs the internet).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium chromium-driver; \
+	  else sudo apt-get update -qq && sudo apt-get install -y -qq chromium chromium-driver; fi; }
+
+test: install-test chromium sample
+	$(VENV)/bin/ruff check .
+	$(PY) -m pytest -n 2 --dist loadfile -q
+
+bench: install-test sample
+	@for script in tests/benchmarks/bench_*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
+
+lint: install-test
+	$(VENV)/bin/ruff check .
+
+clean:
+	rm -rf $(VENV) $(SAMPLE)/*.parquet $(SAMPLE)/*.json $(SAMPLE)/mlflow.db $(SAMPLE)/mlartifacts \
+	  $(SAMPLE)/audits.sqlite tests/e2e/screenshots
