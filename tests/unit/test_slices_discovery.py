@@ -1,0 +1,159 @@
+"""Discovery: planted slices recovered; the pruned search equals brute-force enumeration; the
+sample scenario's weak slice is found in the top 3 and shown worsening in current."""
+
+import itertools
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from aidebt_core.data import connect, open_table
+from aidebt_core.selection import sample_selection
+from aidebt_core.slices import analyse
+from aidebt_core.slices import discovery as disc
+from aidebt_core.slices.encode import fit_encodings
+from aidebt_core.slices.metrics import load
+from aidebt_core.workspace import Workspace
+
+MIN = 300  # large enough that the score bound prunes whole feature triples
+
+
+def _planted(n, seed, weak_fn):
+    rng = np.random.default_rng(seed)
+    df = pd.DataFrame({
+        "cat1": rng.choice(["v0", "v1", "v2"], n), "cat2": rng.choice(["u0", "u1", "u2"], n),
+        "cat3": rng.choice(["w0", "w1"], n), "num1": rng.normal(size=n),
+        "num2": rng.exponential(2.0, n), "num3": rng.integers(0, 10, n),
+        "num4": rng.uniform(-5, 5, n), "num5": rng.normal(50, 10, n)})
+    weak = weak_fn(df)
+    y = (rng.uniform(size=n) < 0.3).astype(int)
+    wrong = rng.uniform(size=n) < np.where(weak, 0.5, 0.1)
+    df["y"], df["pred"] = y, np.where(wrong, 1 - y, y)
+    return df, weak
+
+
+def _open(tmp_path, df):
+    df.to_parquet(tmp_path / "d.parquet")
+    ws = Workspace.at(tmp_path)
+    con = connect(ws)
+    return con, open_table(con, ws, "d.parquet")
+
+
+def _search(tmp_path, df, **kw):
+    con, table = _open(tmp_path, df)
+    try:
+        cols = [c for c in df.columns if c not in ("y", "pred")]
+        enc, _ = fit_encodings(table, cols)
+        data = load(table, enc, "y", "accuracy", "pred")
+        return disc.search(data, "accuracy", **kw), enc, data
+    finally:
+        con.close()
+
+
+def test_recovers_a_planted_two_predicate_slice_as_the_top_slice(tmp_path):
+    df, _ = _planted(20_000, 1, lambda d: (d.cat1 == "v2") & (d.num3 >= 7))
+    result, _, _ = _search(tmp_path, df)
+    assert result.found[0].slice.as_dict() == {"cat1": "v2", "num3": ">= 7"}
+    top = result.found[0]
+    assert top.size == ((df.cat1 == "v2") & (df.num3 >= 7)).sum()
+    assert top.q_value < 1e-6 and top.p_value <= top.q_value
+
+
+def test_recovers_a_planted_three_predicate_slice_as_the_top_slice(tmp_path):
+    df, _ = _planted(40_000, 2, lambda d: (d.cat1 == "v2") & (d.cat2 == "u1") & (d.num3 < 3))
+    result, _, _ = _search(tmp_path, df)
+    assert result.found[0].slice.as_dict() == {"cat1": "v2", "cat2": "u1", "num3": "< 3"}
+    assert result.found[0].slice.describe() == "cat1 = v2 and cat2 = u1 and num3 < 3"
+
+
+def _brute_force(df, enc, err, min_size, alpha, order):
+    """Best SliceLine score over every conjunction, with masks built by pandas from labels."""
+    n, ebar = len(df), err.mean()
+    preds = {}
+    for e in enc:
+        col, masks = df[e.column], []
+        for label, _ in e.predicates(ranges=True):
+            if label == "(missing)":
+                continue
+            if e.kind == "categorical":
+                masks.append((label, (col == label).to_numpy()))
+            elif label.startswith("<"):
+                masks.append((label, (col < float(label[2:])).to_numpy()))
+            elif label.startswith(">="):
+                masks.append((label, (col >= float(label[3:])).to_numpy()))
+            else:
+                lo, hi = (float(x) for x in label.strip("[)").split(","))
+                masks.append((label, ((col >= lo) & (col < hi)).to_numpy()))
+        preds[e.column] = masks
+    best, best_slice = -np.inf, None
+    for k in range(1, order + 1):
+        for cols in itertools.combinations(preds, k):
+            for combo in itertools.product(*(preds[c] for c in cols)):
+                mask = np.logical_and.reduce([m for _, m in combo])
+                s = mask.sum()
+                if s < min_size:
+                    continue
+                sc = alpha * (err[mask].mean() / ebar - 1) - (1 - alpha) * (n / s - 1)
+                if sc > best:
+                    best, best_slice = sc, dict(zip(cols, [lbl for lbl, _ in combo],
+                                                    strict=True))
+    return best, best_slice
+
+
+@pytest.mark.parametrize("order", [2, 3])
+def test_pruned_search_finds_the_brute_force_optimum(tmp_path, monkeypatch, order):
+    monkeypatch.setattr(disc, "VACUOUS", 2.0)  # report the raw best slice, unsimplified
+    df, _ = _planted(3000, 3, lambda d: (d.cat1 == "v1") & (d.num1 > 0.5))
+    cols = ["cat1", "cat2", "cat3", "num1", "num4", "num5"]
+    df = df[[*cols, "y", "pred"]]
+    con, table = _open(tmp_path, df)
+    enc, _ = fit_encodings(table, cols, bins=4)
+    data = load(table, enc, "y", "accuracy", "pred")
+    con.close()
+    result = disc.search(data, "accuracy", max_order=order, min_size=MIN, alpha=0.9, top_k=1)
+    err = (df.y != df.pred).to_numpy().astype(float)
+    best, best_slice = _brute_force(df, enc, err, MIN, 0.9, order)
+    assert result.found[0].score == pytest.approx(best, rel=1e-9)
+    assert result.found[0].slice.as_dict() == best_slice
+    assert result.pruned_blocks > 0 or order == 2
+
+
+def test_no_errors_means_nothing_to_find(tmp_path):
+    df, _ = _planted(2000, 4, lambda d: d.cat1 == "v0")
+    df["pred"] = df["y"]
+    result, _, _ = _search(tmp_path, df)
+    assert result.found == ()
+
+
+def test_sample_weak_slice_is_in_top_3_and_worsens_in_current(sample_dir, ground_truth):
+    truth = ground_truth["weak_slice"]["predicates"]
+    assert truth == {"channel": "mobile", "account_age_days": "< 90"}
+    with sample_selection(sample_dir).open() as data:
+        result = analyse(data.current, "defaulted", "predicted_default", "default_score",
+                         "accuracy", reference=data.reference, n_boot=50)
+    df = pd.read_parquet(sample_dir / "applications.parquet")
+    cur = df[(df.applied_at >= ground_truth["reference_end"]) & df.defaulted.notna()]
+    truth_mask = ((cur.channel == "mobile") & (cur.account_age_days < 90)).to_numpy()
+
+    def jaccard(sl):
+        mask = np.ones(len(cur), dtype=bool)
+        for col, label in sl.as_dict().items():
+            series = cur[col]
+            if label.startswith("<"):
+                mask &= (series < float(label[2:])).to_numpy()
+            elif label.startswith(">="):
+                mask &= (series >= float(label[3:])).to_numpy()
+            else:
+                mask &= (series.astype(str) == label).to_numpy()
+        return (mask & truth_mask).sum() / (mask | truth_mask).sum()
+
+    matches = [i for i, s in enumerate(result.found[:3]) if jaccard(s.slice) >= 0.8]
+    assert matches, [s.slice.describe() for s in result.found[:3]]
+    i = matches[0]
+    found, change = result.found[i], result.changes[i]
+    assert found.metric < result.overall.metric - 0.1     # far below overall accuracy
+    assert change.current.metric < change.reference.metric - 0.05
+    assert change.worsened and change.q_value < 0.05
+    assert result.sentence(found).startswith("channel = mobile and account_age_days < ")
+    json.dumps(result.to_dict(), allow_nan=False)
