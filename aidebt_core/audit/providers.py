@@ -7,7 +7,7 @@ measurement key → `Measured`. A key is left out when the data cannot answer it
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from aidebt_core.audit.scoring import Finding
 from aidebt_core.errors import AidebtError
@@ -32,6 +32,7 @@ class EvidenceContext:
     data: object | None = None          # aidebt_core.selection.OpenedData
     tracking_uri: str = ""
     model: str = ""                     # registered model / experiment name
+    memo: dict = field(default_factory=dict, compare=False, repr=False)  # shared lookups
 
 
 def _finding(severity: str, title: str, detail: str = "") -> Finding:
@@ -44,9 +45,46 @@ def _listed(names, limit: int = 6) -> str:
     return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
 
 
+def _production(context: EvidenceContext):
+    """(runs table, the model's reproducibility record, its run's manifest), read once."""
+    if "production" not in context.memo:
+        from aidebt_core.runs import model_reproducibility, open_store, read_runs
+
+        if not context.tracking_uri:
+            raise AidebtError("no MLflow tracking URI is set")
+        if not context.model:
+            raise AidebtError("no model is named")
+        store = open_store(context.tracking_uri)
+        runs = read_runs(store)
+        repro = next((r for r in model_reproducibility(store, runs=runs)
+                      if r.model == context.model), None)
+        if repro is None or repro.run_id is None:
+            raise AidebtError(f"MLflow has no registered model '{context.model}' with a run")
+        context.memo["production"] = (runs, repro, runs.by_id(repro.run_id))
+    return context.memo["production"]
+
+
 def _data(context: EvidenceContext):
+    """The selected data, after checking it is this model's: when MLflow knows the model's
+    features, the data must contain them (else the measurement would describe another model)."""
     if context.data is None:
         raise AidebtError("no reference/current data selected")
+    if "data_check" not in context.memo:
+        context.memo["data_check"] = ""
+        try:
+            _, _, manifest = _production(context)
+        except (AidebtError, ImportError):
+            manifest = None               # the model is not in MLflow: trust the selection
+        if manifest is not None and manifest.features:
+            columns = set(context.data.schema.names)
+            missing = [f for f in manifest.features if f not in columns]
+            if missing:
+                context.memo["data_check"] = (
+                    f"the selected data lack {len(missing)} of {context.model}'s "
+                    f"{len(manifest.features)} model features ({_listed(missing, 4)}); pick "
+                    "this model's data in the sidebar")
+    if context.memo["data_check"]:
+        raise AidebtError(context.memo["data_check"])
     return context.data
 
 
@@ -179,10 +217,80 @@ def entanglement_items(context: EvidenceContext) -> dict[str, Measured]:
 # ----------------------------------------------------------------------------------- slices
 def slices_items(context: EvidenceContext) -> dict[str, Measured]:
     """Slice metrics with confidence intervals and significant weak slices (E1)."""
-    raise AidebtError("the slices analysis has no public entry point yet")
+    from aidebt_core.slices import analyse
+
+    data = _data(context)
+    schema = data.schema
+    target = schema.first("target")
+    score, prediction = schema.first("score"), schema.first("prediction")
+    if not target or not (score or prediction):
+        raise AidebtError("slices need a 'target' column and a 'prediction' or 'score' column")
+    metric = "accuracy" if prediction else "roc_auc"
+    result = analyse(data.current, target, prediction, score, metric, reference=data.reference)
+    summary = result.to_dict()["summary"]
+    weak = result.weak()
+    text = (f"aidebt slices on {result.overall.rows:,} labelled current rows: "
+            f"{result.metric_label} {result.overall.metric:.3f} overall; {len(weak)} slice(s) "
+            f"significantly worse (BH q < 0.05); {summary['worsened_slices']} worsened since "
+            "the reference")
+    if weak:
+        text += f"; worst: {result.sentence(weak[0])}"
+    findings = [_finding("high" if abs(s.metric - result.overall.metric) >= 0.1 else "medium",
+                         f"Weak slice: {result.sentence(s)}") for s in weak[:3]]
+    findings += [_finding("high" if abs(c.change) >= 0.05 else "medium",
+                          f"Slice worsened since the reference: {c.slice.describe()} "
+                          f"({result.metric_label} {c.change:+.3f})")
+                 for c in result.changes if c.worsened][:3]
+    return {"slices": Measured(MEASURED_LEVEL, text, tuple(findings))}
 
 
 # ------------------------------------------------------------------------------------- runs
+RUN_FIELDS = {"runs_commit": ("git_commit",), "runs_digest": ("data_digest",),
+              "runs_environment": ("environment",), "runs_params": ("params", "seed")}
+FIELD_WORDS = {"git_commit": "the git commit", "data_digest": "a training-data digest",
+               "environment": "a pinned environment", "params": "hyper-parameters",
+               "seed": "a random seed"}
+
+
+def _field_level(present: bool, coverage: float) -> int:
+    """In the production run and every run → 3 (logged automatically); only in the production
+    run → 2; missing there but logged by some runs → 1; logged by none → 0."""
+    if present:
+        return 3 if coverage == 1.0 else MEASURED_LEVEL
+    return 1 if coverage > 0 else 0
+
+
 def runs_items(context: EvidenceContext) -> dict[str, Measured]:
-    """Reproducibility manifests of the model's MLflow runs (M1, M2, M3, M4, D8)."""
-    raise AidebtError("the runs analysis has no public entry point yet")
+    """Reproducibility manifest of the model's production run (M1, M2, M3, M4, D8)."""
+    runs, repro, manifest = _production(context)
+    siblings = [m for m in runs.manifests if m.experiment == manifest.experiment]
+    who = (f"MLflow: {repro.model} '{repro.alias}' v{repro.version} (run "
+           f"{repro.run_name or repro.run_id[:8]})")
+    out = {}
+    for key, fields in RUN_FIELDS.items():
+        parts, levels = [], []
+        for name in fields:
+            present = bool(repro.present.get(name))
+            covered = sum(m.present[name] for m in siblings)
+            levels.append(_field_level(present, covered / len(siblings)))
+            parts.append(f"{'logs' if present else 'lacks'} {FIELD_WORDS[name]} "
+                         f"({covered} of {len(siblings)} runs of '{manifest.experiment}' log it)")
+        out[key] = Measured(min(levels), f"{who} " + "; ".join(parts))
+    complete = repro.completeness or 0.0
+    findings = [_finding("high" if m.run_id == repro.run_id else "medium",
+                         f"Run {m.run_name or m.run_id[:8]}: manifest {m.completeness:.0%} "
+                         f"complete, missing {', '.join(m.missing)}")
+                for m in siblings if m.missing][:5]
+    if repro.staleness.stale:
+        age = repro.staleness
+        detail = (f"trained {age.age_days:.0f} days ago (budget {age.age_budget_days:.0f})"
+                  if age.age_days is not None else (age.note or "no version behind the alias"))
+        findings.append(_finding("high", f"{repro.model} '{repro.alias}' model is stale: "
+                                         f"{detail}"))
+    level = MEASURED_LEVEL if complete == 1.0 else (1 if complete >= 0.5 else 0)
+    out["runs_manifest"] = Measured(
+        level, f"{who} manifest {complete:.0%} complete"
+        + (f", missing {', '.join(repro.missing)}" if repro.missing else "")
+        + f"; {sum(m.completeness == 1.0 for m in siblings)} of {len(siblings)} runs complete",
+        tuple(findings))
+    return out
