@@ -137,7 +137,8 @@ st.caption("Shape change = average change of the target rate per feature bin aft
            "the overall level change. Largest first.")
 feature = st.selectbox("Feature", [r.feature for r in ranked], key="perf_feature")
 rel = next(r for r in ranked if r.feature == feature)
-st.plotly_chart(relationship_figure(rel), width="stretch", key="rel_fig")
+span = chosen[0].label if len(chosen) == 1 else f"{chosen[0].label} – {chosen[-1].label}"
+st.plotly_chart(relationship_figure(rel, f"current ({span})"), width="stretch", key="rel_fig")
 left, right = st.columns([1, 2])
 left.dataframe([{"feature": r.feature, "shape change": round(r.shift, 4)} for r in ranked],
                hide_index=True, key="rel_rank")

@@ -25,8 +25,9 @@ def _boundary(fig: go.Figure, result: PerformanceResult) -> None:
     if "reference" in periods and "current" in periods:
         x = periods.index("current") - 0.5
         fig.add_vline(x=x, line={"color": NEUTRAL_COLOR, "dash": "dot", "width": 1})
-        fig.add_annotation(x=x, y=1.0, yref="paper", text="reference ◀ ▶ current",
-                           showarrow=False, yanchor="bottom", font={"color": NEUTRAL_COLOR})
+        fig.add_annotation(x=x, y=0.99, yref="paper", text="reference ◀ ▶ current",
+                           showarrow=False, yanchor="top", bgcolor="rgba(255,255,255,0.8)",
+                           font={"color": NEUTRAL_COLOR, "size": 11})
 
 
 def performance_figure(result: PerformanceResult, metric: str | None = None) -> go.Figure:
@@ -40,10 +41,12 @@ def performance_figure(result: PerformanceResult, metric: str | None = None) -> 
                   layer="below")
     for y, name in ((series.band.lower, "lower threshold"), (series.band.upper, "upper threshold")):
         fig.add_hline(y=y, line={"color": NEUTRAL_COLOR, "dash": "dash", "width": 1},
-                      annotation_text=f"{name} {y:.3f}", annotation_position="right",
+                      annotation_text=f"{name} {y:.3f}", annotation_position="bottom left",
                       annotation_font={"color": NEUTRAL_COLOR, "size": 11})
-    fig.add_trace(go.Scatter(x=x + x[::-1], y=list(frame["ci_high"]) + list(frame["ci_low"])[::-1],
-                             fill="toself", fillcolor="rgba(91, 141, 239, 0.18)",
+    ci = frame[frame["ci_low"].notna()]
+    cx = ci["chunk"].tolist()
+    fig.add_trace(go.Scatter(x=cx + cx[::-1], y=list(ci["ci_high"]) + list(ci["ci_low"])[::-1],
+                             fill="toself", fillcolor="rgba(59, 74, 99, 0.13)",
                              line={"width": 0}, hoverinfo="skip", name="95% CI (realized)"))
     colors = [REFERENCE_COLOR if p == "reference" else CURRENT_COLOR for p in frame["period"]]
     fig.add_trace(go.Scatter(
@@ -95,21 +98,24 @@ def gap_figure(result: PerformanceResult, metric: str | None = None) -> go.Figur
                          hovertemplate="%{x}<br>gap %{y:+.4f}<extra></extra>"))
     for y in (series.gap_band.lower, series.gap_band.upper):
         fig.add_hline(y=y, line={"color": NEUTRAL_COLOR, "dash": "dash", "width": 1},
-                      annotation_text=f"{y:+.3f}", annotation_position="right",
+                      annotation_text=f"{y:+.3f}", annotation_position="top left",
                       annotation_font={"color": NEUTRAL_COLOR, "size": 11})
     fig.add_hline(y=0, line={"color": "#3b4a63", "width": 1})
+    for chunk in frame.loc[frame["labelled_rows"] == 0, "chunk"]:
+        fig.add_annotation(x=chunk, y=0, text="no labels", showarrow=False, yanchor="bottom",
+                           font={"size": 11, "color": CURRENT_COLOR})
     _boundary(fig, result)
     fig.update_xaxes(type="category", title=f"chunk ({result.chunking})")
     fig.update_yaxes(title=f"{series.name}: realized − estimated", zeroline=False)
     return style(fig, "Concept-drift signal (red: outside the reference gaps' band)", height=330)
 
 
-def relationship_figure(rel: Relationship) -> go.Figure:
+def relationship_figure(rel: Relationship, current_label: str = "current") -> go.Figure:
     """Target rate by feature bin, reference vs current, with row counts on hover."""
     fig = go.Figure()
     for name, rate, rows, color in (("reference", rel.reference_rate, rel.reference_rows,
                                      REFERENCE_COLOR),
-                                    ("current", rel.current_rate, rel.current_rows,
+                                    (current_label, rel.current_rate, rel.current_rows,
                                      CURRENT_COLOR)):
         fig.add_trace(go.Scatter(
             x=list(rel.bins), y=rate, mode="lines+markers", name=name,

@@ -1,0 +1,22 @@
+"""The Performance & concept drift page in a real browser, on the sample scenario."""
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+
+def test_performance_page_renders_alerts_and_charts(open_page):
+    page = open_page("performance", expect_text="How the feature → target relation changed",
+                     name="performance")
+    body = page.inner_text("body")
+    assert "Concept drift: in 2025-10, 2025-11" in body
+    assert "No labels yet in 2025-12" in body
+    assert "Latest chunk (2025-12)" in body and "no labels" in body
+    # Three plotly charts: performance over time, the gap, the feature relation.
+    assert page.locator(".js-plotly-plot").count() == 3
+    chart = page.locator(".js-plotly-plot").first.inner_text()
+    assert "realized" in chart and "estimated" in chart and "no labels" in chart
+    gap = page.locator(".js-plotly-plot").nth(1).inner_text()
+    assert "Concept-drift signal" in gap
+    relation = page.locator(".js-plotly-plot").nth(2).inner_text()
+    assert "debt_to_income" in relation
