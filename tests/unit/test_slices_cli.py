@@ -1,0 +1,71 @@
+"""`aidebt slices`: JSON as in CLI_CONTRACT.md, --fail-on-slice exit codes, bad input exit 2."""
+
+import json
+
+import pandas as pd
+import pytest
+
+from aidebt_core.cli import main
+
+SAMPLE_ARGS = ["--target", "defaulted", "--prediction", "predicted_default",
+               "--score", "default_score"]
+FAST = ["--columns", "channel,account_age_days,debt_to_income", "--max-order", "2"]
+
+
+def _run(capsys, sample_dir, *args):
+    code = main(["slices", str(sample_dir / "applications.parquet"), *SAMPLE_ARGS, *args])
+    out = capsys.readouterr()
+    return code, out
+
+
+def test_json_follows_the_contract_and_finds_the_weak_slice(capsys, sample_dir):
+    code, out = _run(capsys, sample_dir, "--timestamp", "applied_at", "--reference-end",
+                     "2025-07-01", "--format", "json", "--by", "channel", *FAST)
+    assert code == 0, out.err
+    doc = json.loads(out.out)
+    assert doc["metric"] == "accuracy"
+    df = pd.read_parquet(sample_dir / "applications.parquet")
+    cur = df[(df.applied_at >= "2025-07-01") & df.defaulted.notna()]
+    assert doc["overall"] == pytest.approx((cur.defaulted == cur.predicted_default).mean())
+    keys = {"slice", "size", "metric", "ci_low", "ci_high", "p_value", "q_value", "score"}
+    assert all(keys <= set(s) for s in doc["slices"])
+    scores = [s["score"] for s in doc["slices"]]
+    assert scores == sorted(scores, reverse=True)  # worst first
+    top = doc["slices"][0]
+    assert top["slice"]["channel"] == "mobile"
+    assert top["slice"]["account_age_days"].startswith("< ")
+    inside = cur[(cur.channel == "mobile")
+                 & (cur.account_age_days < float(top["slice"]["account_age_days"][2:]))]
+    assert top["size"] == len(inside)
+    assert top["metric"] == pytest.approx((inside.defaulted == inside.predicted_default).mean())
+    mobile = [s for s in doc["breakdown"]["slices"] if s["slice"] == {"channel": "mobile"}]
+    assert mobile[0]["size"] == (cur.channel == "mobile").sum()
+    assert doc["changes"][0]["worsened"] is True
+
+
+def test_fail_on_slice_exit_codes(capsys, sample_dir):
+    code, _ = _run(capsys, sample_dir, "--fail-on-slice", "0.75", *FAST)
+    assert code == 1  # over all labelled months the weak slice's accuracy is ~0.71
+    code, out = _run(capsys, sample_dir, "--fail-on-slice", "0.3", *FAST)
+    assert code == 0, out.err
+    assert "overall accuracy" in out.out
+
+
+def test_report_is_written(capsys, sample_dir, tmp_path):
+    target = tmp_path / "slices.html"
+    code, _ = _run(capsys, sample_dir, "--report", str(target), *FAST)
+    assert code == 0
+    text = target.read_text()
+    assert "Weak slices found" in text and "channel = mobile" in text
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--columns", "no_such_column"], "no_such_column"),
+    (["--timestamp", "applied_at"], "--reference-end"),
+    (["--metric", "positive_rate", "--fail-on-slice", "0.1"], "better direction"),
+])
+def test_bad_input_exits_2_with_one_error_line(capsys, sample_dir, args, message):
+    code, out = _run(capsys, sample_dir, *args)
+    assert code == 2
+    assert out.err.strip().startswith("error:") and message in out.err
+    assert "Traceback" not in out.err
