@@ -1,0 +1,129 @@
+"""Sample audits, comparison with the previous audit, the scorecard, reports and the page's
+answer-building rules (overrides need a note)."""
+
+from __future__ import annotations
+
+import pytest
+
+from aidebt_core.audit.evidence import Evidence, Prefill
+from aidebt_core.audit.history import build_scorecard, compare
+from aidebt_core.audit.questions import Answer, load_questionnaire
+from aidebt_core.audit.report import audit_report, scorecard_report
+from aidebt_core.audit.sample_audits import sample_audit_records, write_sample_audits
+from aidebt_core.audit.session import RawInput, build_answers, initial_choice, make_record
+from aidebt_core.audit.store import AuditRecord, AuditStore
+
+
+@pytest.fixture(scope="module")
+def records(ground_truth):
+    return sample_audit_records(ground_truth)
+
+
+def test_sample_audits_are_deterministic_and_cover_three_models(records, ground_truth):
+    again = sample_audit_records(ground_truth)
+    assert [r.to_dict() for r in records] == [r.to_dict() for r in again]
+    assert sorted({r.model for r in records}) == ["churn", "credit-default", "fraud"]
+    assert sum(r.model == "credit-default" for r in records) == 2
+    latest = [r for r in records if r.model == "credit-default"][-1]
+    drifted = ground_truth["data_drift"]["drifted_features"]
+    assert latest.answers["D3"].source == "measured"
+    assert all(name in latest.answers["D3"].evidence for name in drifted)
+    assert any(f["question"] == "E1" and "mobile" in f["title"] for f in latest.findings)
+
+
+def test_write_sample_audits_is_idempotent_and_keeps_other_audits(tmp_path, ground_truth):
+    store = AuditStore(tmp_path / "audits.sqlite")
+    mine = store.save_audit(AuditRecord("mine", "1", "2025-02-02", "2026.1", "me",
+                                        {"D1": Answer(level=1)}))
+    first = write_sample_audits(tmp_path, ground_truth)
+    second = write_sample_audits(tmp_path, ground_truth)
+    assert (first["added"], second["added"], second["already_present"]) == (4, 0, 4)
+    assert store.get(mine.id) == mine and len(store.list_audits()) == 5
+
+
+def test_scorecard_rows_and_trend(records):
+    frame = build_scorecard(records).to_frame().set_index("model")
+    assert list(frame.index) == ["churn", "credit-default", "fraud"]
+    credit = [r for r in records if r.model == "credit-default"]
+    expected = credit[1].scores["overall"] - credit[0].scores["overall"]
+    assert frame.loc["credit-default", "trend"] == pytest.approx(expected)
+    assert expected > 0                               # the team paid some debt back
+    assert pd_isna(frame.loc["churn", "trend"])      # only one audit
+    assert frame.loc["fraud", "red_flags"] == len(
+        next(r for r in records if r.model == "fraud").scores["red_flags"]) > 0
+    assert frame.loc["credit-default", "open_findings"] == len(credit[1].findings)
+    assert frame.loc["credit-default", "audits"] == 2
+    # the headline is each model's minimum dimension
+    for model, row in frame.iterrows():
+        dims = [row[f"{d}_score"] for d in ("data", "model", "configuration", "evaluation")]
+        assert row["headline"] == pytest.approx(min(dims)), model
+
+
+def pd_isna(value) -> bool:
+    return value is None or value != value
+
+
+def test_compare_lists_changed_answers(records):
+    credit = [r for r in records if r.model == "credit-default"]
+    before, after = credit
+    comparison = compare(before, after.answers, after.scores, after.questionnaire_version)
+    expected = {q for q in before.answers if before.answers[q].level != after.answers[q].level}
+    assert {c["question"] for c in comparison.changed} == expected
+    assert comparison.same_questionnaire
+    for dim, delta in comparison.dimension_deltas.items():
+        assert delta == pytest.approx(after.scores["dimensions"][dim]
+                                      - before.scores["dimensions"][dim])
+
+
+def test_reports_contain_scores_findings_and_models(records):
+    q = load_questionnaire()
+    latest = [r for r in records if r.model == "credit-default"][-1]
+    md = audit_report(latest, q).to_markdown()
+    assert f"Headline health {latest.scores['overall']:.1f} / 10" in md
+    assert latest.findings[0]["title"] in md
+    assert latest.scores["actions"][0]["title"] in md
+    card = scorecard_report(build_scorecard(records)).to_markdown()
+    for record in records:
+        assert f"| {record.model} |" in card
+
+
+def _evidence(level=2):
+    return Evidence({"D3": Prefill("D3", "drift", True, level, "4 of 15 drifted", "/drift")})
+
+
+def test_build_answers_rules():
+    q = load_questionnaire()
+    ev = _evidence()
+    answers, problems = build_answers(q, {"D3": RawInput("2")}, ev)
+    assert answers["D3"].source == "measured" and answers["D3"].evidence == "4 of 15 drifted"
+    answers, problems = build_answers(q, {"D3": RawInput("3")}, ev)
+    assert answers["D3"].source == "override" and answers["D3"].measured_level == 2
+    assert problems and "D3" in problems[0] and "note" in problems[0]
+    answers, problems = build_answers(q, {"D3": RawInput("3", note="weekly job",
+                                                         evidence="https://ci/job")}, ev)
+    assert not problems and answers["D3"].level == 3
+    answers, problems = build_answers(q, {"M8": RawInput("N/A")}, None)
+    assert "M8" not in answers and "N/A needs a justification" in problems[0]
+    answers, problems = build_answers(q, {"M8": RawInput("N/A", note="no loop"),
+                                          "M5": RawInput(None)}, None)
+    assert answers["M8"].na and "M5" not in answers and not problems
+
+
+def test_initial_choice_prefers_draft_over_measurement():
+    ev = _evidence()
+    assert initial_choice("D3", None, ev)["choice"] == "2"
+    draft = {"inputs": {"D3": {"choice": "1", "note": "old"}}}
+    assert initial_choice("D3", draft, ev) == {"choice": "1", "note": "old", "evidence": ""}
+    assert initial_choice("D1", draft, ev)["choice"] is None
+
+
+def test_make_record_scores_and_keeps_findings():
+    q = load_questionnaire()
+    ev = _evidence()
+    answers, _ = build_answers(q, {"D3": RawInput("2")}, ev)
+    record, score = make_record(q, {"model": " m ", "audited_at": "2025-03-03"}, answers, ev,
+                                {"coupling": "yes", "onboarding": " "})
+    assert record.model == "m" and record.scores["overall"] == score.headline
+    assert record.notes == {"coupling": "yes"}
+    items = {i["question"]: i for i in record.scores["items"]}
+    assert items["D3"]["confidence"] == "verified"
