@@ -1,8 +1,9 @@
-"""What the drift statistics need from the data, computed in DuckDB one column at a time.
+"""What the drift statistics need from the data, read from DuckDB one column at a time.
 
-Missing shares and distinct counts come from one aggregate pass per side; numeric columns
-are fetched sorted (one column, finite values only); categorical columns arrive as value
-counts from a GROUP BY, with very high cardinality folded into top-k + "(other)" in SQL.
+Each column is read once per side, and that read also yields its missing count: numeric
+columns arrive either as (value, count) pairs from a GROUP BY (few distinct values) or as raw
+values sorted later off the main thread; categorical columns arrive as value counts from a
+GROUP BY, with very high cardinality cut to the most frequent values in SQL.
 """
 
 from __future__ import annotations
@@ -13,25 +14,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from aidebt_core.data import ROWS, Table, is_numeric_type, is_temporal_type, quote_ident
+from aidebt_core.drift import stats
 
 OTHER = "(other)"
-
-
-@dataclass(frozen=True)
-class SideProfile:
-    """Per-column facts about one side: rows, nulls, NaN, ±inf and approximate distinct."""
-
-    rows: int
-    nulls: dict[str, int]
-    nans: dict[str, int]
-    infs: dict[str, int]
-    distinct: dict[str, int]
-
-    def missing(self, column: str) -> int:
-        return self.nulls[column] + self.nans.get(column, 0)
-
-    def missing_share(self, column: str) -> float:
-        return self.missing(column) / self.rows if self.rows else float("nan")
+GROUP_BY_MAX_DISTINCT = 50_000  # below this (approximate) distinct count, count in SQL
 
 
 def type_family(dtype: str) -> str:
@@ -46,61 +32,87 @@ def type_family(dtype: str) -> str:
     return "text"
 
 
-def _is_floating(dtype: str) -> bool:
-    return dtype.upper().startswith(("FLOAT", "DOUBLE", "REAL"))
+@dataclass(frozen=True, eq=False)
+class NumericColumn:
+    """One side of a numeric column: finite values (a Sample) and what was left out."""
+
+    sample: stats.Sample
+    nulls: int     # NULL or NaN: missing
+    infs: int      # ±inf: present but not testable
+
+    @property
+    def missing(self) -> int:
+        return self.nulls
 
 
-def profile(table: Table, columns: Sequence[str]) -> SideProfile:
-    """One aggregate pass: row count and, per column, nulls, NaN, ±inf, approximate distinct."""
-    types = table.column_types
-    parts = ["count(*)"]
-    for name in columns:
-        col = quote_ident(name)
-        parts += [f"count(*) - count({col})", f"approx_count_distinct({col})"]
-        if _is_floating(types[name]):
-            parts += [f"count(*) FILTER (WHERE isnan({col}))",
-                      f"count(*) FILTER (WHERE isinf({col}))"]
-    row = table.execute(f"SELECT {', '.join(parts)} FROM {ROWS}").fetchone()
-    nulls, nans, infs, distinct = {}, {}, {}, {}
-    pos = 1
-    for name in columns:
-        nulls[name], distinct[name] = int(row[pos]), int(row[pos + 1])
-        pos += 2
-        if _is_floating(types[name]):
-            nans[name], infs[name] = int(row[pos]), int(row[pos + 1])
-            pos += 2
-    return SideProfile(int(row[0]), nulls, nans, infs, distinct)
-
-
-def sorted_values(table: Table, column: str) -> np.ndarray:
-    """Finite values of a numeric column as sorted float64 (only this column is read)."""
+def read_numeric(table: Table, column: str, grouped: bool) -> tuple[object, object]:
+    """The raw read (on the calling thread): GROUP BY pairs when `grouped`, else every value.
+    `numeric_column` turns it into a `NumericColumn` (on any thread)."""
     col = quote_ident(column)
-    cur = table.execute(f"SELECT v FROM (SELECT CAST({col} AS DOUBLE) AS v FROM {ROWS}) "
-                        "WHERE isfinite(v)")
-    values = np.asarray(cur.fetchnumpy()["v"], dtype=np.float64)
-    values.sort()
-    return values
+    value = f"CAST({col} AS DOUBLE)"
+    if grouped:
+        got = table.execute(f"SELECT {value} AS v, count(*) AS n FROM {ROWS} GROUP BY 1 "
+                            "ORDER BY 1 NULLS LAST").fetchnumpy()
+        return got["v"], got["n"]
+    return table.execute(f"SELECT {value} AS v FROM {ROWS}").fetchnumpy()["v"], None
 
 
-def category_counts(table: Table, column: str) -> dict[str, int]:
-    """Non-missing value -> count, values as text (booleans become 'true'/'false')."""
+def numeric_column(raw: tuple[object, object]) -> NumericColumn:
+    """Split a raw read into finite values, missing (NULL/NaN) and infinite counts."""
+    values, counts = raw
+    data = np.ma.getdata(values).astype(np.float64, copy=False)
+    null = np.ma.getmaskarray(values)
+    nan = ~null & np.isnan(data)
+    inf = ~null & np.isinf(data)
+    keep = ~(null | nan | inf)
+    if counts is None:
+        n_null, n_inf = int(null.sum() + nan.sum()), int(inf.sum())
+        finite = data[keep] if not keep.all() else np.array(data, copy=True)
+        return NumericColumn(stats.Sample(finite), n_null, n_inf)
+    counts = np.asarray(counts, dtype=np.int64)
+    n_null, n_inf = int(counts[null | nan].sum()), int(counts[inf].sum())
+    return NumericColumn(stats.Sample(data[keep], counts[keep]), n_null, n_inf)
+
+
+def approx_distinct(table: Table, column: str) -> int:
     col = quote_ident(column)
-    rows = table.execute(f"SELECT CAST({col} AS VARCHAR) AS v, count(*) FROM {ROWS} "
-                         f"WHERE {col} IS NOT NULL GROUP BY 1").fetchall()
-    return {v: int(n) for v, n in rows}
+    return int(table.execute(f"SELECT approx_count_distinct({col}) FROM {ROWS}").fetchone()[0])
 
 
-def top_counts(table: Table, column: str, k: int) -> dict[str, int]:
-    """The `k` most frequent values with their counts (ties broken by value), in SQL."""
+def null_count(table: Table, column: str) -> int:
     col = quote_ident(column)
-    rows = table.execute(f"SELECT CAST({col} AS VARCHAR) AS v, count(*) AS n FROM {ROWS} "
-                         f"WHERE {col} IS NOT NULL GROUP BY 1 ORDER BY n DESC, v LIMIT $k",
-                         {"k": int(k)}).fetchall()
-    return {v: int(n) for v, n in rows}
+    return int(table.execute(f"SELECT count(*) - count({col}) FROM {ROWS}").fetchone()[0])
+
+
+@dataclass(frozen=True)
+class TopCounts:
+    """The most frequent non-missing values of one side, with the side's totals."""
+
+    counts: dict[str, int]
+    distinct: int
+    nulls: int
+
+
+def top_counts(table: Table, column: str, limit: int) -> TopCounts:
+    """The `limit` most frequent non-missing values (as text) with their counts, the number of
+    distinct values and of NULLs: one GROUP BY in DuckDB."""
+    col = quote_ident(column)
+    rows = table.execute(
+        "SELECT v, n, count(v) OVER () AS k, max(CASE WHEN v IS NULL THEN n END) OVER () "
+        f"FROM (SELECT CAST({col} AS VARCHAR) AS v, count(*) AS n FROM {ROWS} GROUP BY 1) "
+        "ORDER BY v IS NULL, n DESC, v LIMIT $limit", {"limit": int(limit) + 1}).fetchall()
+    if not rows:
+        return TopCounts({}, 0, 0)
+    counts = {v: int(n) for v, n, _, _ in rows if v is not None}
+    if len(counts) > limit:
+        counts = dict(list(counts.items())[:limit])
+    return TopCounts(counts, int(rows[0][2]), int(rows[0][3] or 0))
 
 
 def counts_of(table: Table, column: str, values: Sequence[str]) -> dict[str, int]:
-    """Counts of the given values only (a bound list), for aligning two sides' top-k."""
+    """Counts of the given values only (a bound list), to align two sides' top values."""
+    if not values:
+        return {}
     col = quote_ident(column)
     rows = table.execute(f"SELECT CAST({col} AS VARCHAR) AS v, count(*) FROM {ROWS} "
                          f"WHERE CAST({col} AS VARCHAR) IN (SELECT unnest($values)) GROUP BY 1",
@@ -110,7 +122,7 @@ def counts_of(table: Table, column: str, values: Sequence[str]) -> dict[str, int
 
 @dataclass(frozen=True)
 class AlignedCounts:
-    """Both sides' counts over the same categories (last one may be OTHER when folded)."""
+    """Both sides' counts over the same categories (the last may be OTHER when folded)."""
 
     categories: list[str]
     reference: np.ndarray
@@ -118,32 +130,35 @@ class AlignedCounts:
     new: list[str]          # in current, absent from reference (most frequent first)
     vanished: list[str]     # in reference, absent from current
     folded: bool            # True when rare values were folded into OTHER
+    reference_nulls: int
+    current_nulls: int
 
 
-def aligned_counts(reference: Table, current: Table, column: str, n_ref: int, n_cur: int,
-                   high_cardinality: bool, top_k: int) -> AlignedCounts:
-    """Count table for the chi-square/JS/PSI; top-k + OTHER when cardinality is very high.
-
-    `n_ref`/`n_cur` are the non-missing counts, so OTHER = non-missing minus the kept values.
-    With folding, new/vanished categories are those seen among either side's top-k.
-    """
-    if high_cardinality:
-        ref_top, cur_top = top_counts(reference, column, top_k), top_counts(current, column, top_k)
-        keys = sorted(set(ref_top) | set(cur_top))
-        ref = ref_top | counts_of(reference, column, [k for k in keys if k not in ref_top])
-        cur = cur_top | counts_of(current, column, [k for k in keys if k not in cur_top])
-    else:
-        ref, cur = category_counts(reference, column), category_counts(current, column)
-        keys = sorted(set(ref) | set(cur))
+def aligned_counts(reference: Table, current: Table, column: str,
+                   max_categories: int) -> AlignedCounts:
+    """Both sides' counts over the union of their values. Beyond `max_categories` distinct
+    values on a side, each side's most frequent `max_categories` are kept (then counted on
+    both sides) and the rest is folded into OTHER; new/vanished are then among those kept."""
+    ref_top = top_counts(reference, column, max_categories)
+    cur_top = top_counts(current, column, max_categories)
+    ref, cur = ref_top.counts, cur_top.counts
+    keys = sorted(set(ref) | set(cur))
+    folded = max(ref_top.distinct, cur_top.distinct) > max_categories
+    if folded:
+        ref = ref | counts_of(reference, column, [k for k in keys if k not in ref])
+        cur = cur | counts_of(current, column, [k for k in keys if k not in cur])
     r = np.array([ref.get(k, 0) for k in keys], dtype=np.int64)
     c = np.array([cur.get(k, 0) for k in keys], dtype=np.int64)
-    new = sorted((k for k in keys if k not in ref and cur.get(k, 0) > 0), key=lambda k: -cur[k])
-    vanished = sorted((k for k in keys if k not in cur and ref.get(k, 0) > 0),
-                      key=lambda k: -ref[k])
-    folded = False
-    rest_r, rest_c = n_ref - int(r.sum()), n_cur - int(c.sum())
-    if rest_r > 0 or rest_c > 0:
+    new = sorted((k for k in keys if not ref.get(k) and cur.get(k)), key=lambda k: -cur[k])
+    vanished = sorted((k for k in keys if not cur.get(k) and ref.get(k)), key=lambda k: -ref[k])
+    if folded:
+        n_ref = row_total(reference) - ref_top.nulls
+        n_cur = row_total(current) - cur_top.nulls
         keys = [*keys, OTHER]
-        r, c = np.append(r, rest_r), np.append(c, rest_c)
-        folded = True
-    return AlignedCounts(keys, r, c, new, vanished, folded)
+        r = np.append(r, max(n_ref - int(r.sum()), 0))
+        c = np.append(c, max(n_cur - int(c.sum()), 0))
+    return AlignedCounts(keys, r, c, new, vanished, folded, ref_top.nulls, cur_top.nulls)
+
+
+def row_total(table: Table) -> int:
+    return int(table.execute(f"SELECT count(*) FROM {ROWS}").fetchone()[0])

@@ -2,8 +2,8 @@
 
 The data layer hands over sorted values (numeric) or aligned counts (categorical), so these
 functions never see a DataFrame. KS and chi-square reproduce `scipy.stats.ks_2samp` (default
-method) and `scipy.stats.chi2_contingency` exactly; scipy itself is imported lazily and only
-for the KS p-value, to keep the CLI's start-up short.
+method) and `scipy.stats.chi2_contingency` exactly; `scipy.stats` is imported only for exact
+KS p-values on small samples, to keep the CLI's start-up short.
 """
 
 from __future__ import annotations
@@ -13,10 +13,60 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from aidebt_core.drift.kolmogorov import kstwo_sf
+
 KS_EXACT_MAX_N = 10_000      # scipy's MAX_AUTO_N: 'auto' is exact when both sides are this small
 PSI_BINS = 10
 PSI_FLOOR = 1e-4             # share used for an empty bin, so PSI stays finite
-_BLOCK = 1 << 20             # values per block when sweeping merged samples (bounds memory)
+
+
+@dataclass(frozen=True, eq=False)
+class Sample:
+    """A numeric sample as sorted values, with a count per value when it came from a GROUP BY
+    (`counts=None` means every value counts once)."""
+
+    values: np.ndarray
+    counts: np.ndarray | None = None
+
+    @property
+    def n(self) -> int:
+        return len(self.values) if self.counts is None else int(self.counts.sum())
+
+    def sorted(self) -> Sample:
+        """This sample with its values sorted (GROUP BY samples arrive sorted)."""
+        if self.counts is None:
+            self.values.sort()
+        return self
+
+    def expand(self) -> np.ndarray:
+        """Every value, repeated by its count (only for small samples)."""
+        return self.values if self.counts is None else np.repeat(self.values, self.counts)
+
+    def std(self) -> float:
+        """Population standard deviation (ddof=0, as `np.std`)."""
+        if self.counts is None:
+            return float(np.std(self.values))
+        w = self.counts / self.counts.sum()
+        mean = float(np.sum(w * self.values))
+        return float(np.sqrt(np.sum(w * (self.values - mean) ** 2)))
+
+    def quantile(self, probs: np.ndarray) -> np.ndarray:
+        """Linear-interpolation quantiles (numpy's default), from values and counts."""
+        if self.counts is None:
+            return np.quantile(self.values, probs)
+        h = (self.n - 1) * np.asarray(probs, dtype=float)
+        lo, hi = np.floor(h).astype(np.int64), np.ceil(h).astype(np.int64)
+        cum = np.cumsum(self.counts)
+        v_lo = self.values[np.searchsorted(cum, lo, side="right")]
+        v_hi = self.values[np.searchsorted(cum, hi, side="right")]
+        return v_lo + (h - lo) * (v_hi - v_lo)
+
+    def count_below(self, edges: np.ndarray) -> np.ndarray:
+        """How many values are strictly below each edge."""
+        idx = np.searchsorted(self.values, edges, side="left")
+        if self.counts is None:
+            return idx
+        return np.concatenate([[0], np.cumsum(self.counts)])[idx]
 
 
 @dataclass(frozen=True)
@@ -27,51 +77,81 @@ class SortedPair:
     wasserstein: float
 
 
-def ks_and_wasserstein(a: np.ndarray, b: np.ndarray) -> SortedPair:
-    """KS statistic (bit-identical to scipy's) and Wasserstein-1 distance from sorted samples.
+def ks_and_wasserstein(a: np.ndarray, b: np.ndarray, a_counts: np.ndarray | None = None,
+                       b_counts: np.ndarray | None = None) -> SortedPair:
+    """KS statistic (bit-identical to scipy's) and Wasserstein-1 distance of two samples given
+    as sorted values, optionally with a count per value (as a GROUP BY returns them).
 
-    Sweeps the merged values in blocks: at every value both empirical CDFs are evaluated
-    with `searchsorted(side='right')`, exactly as scipy does, without holding n-sized
-    temporaries for the whole merged sample.
+    One stable merge of the two sorted runs (linear for timsort) labels every value with its
+    side; cumulative counts at the last value of each tie group are exactly the
+    `searchsorted(side='right')` counts scipy divides by n, so D is the same float, and the
+    Wasserstein integral sums |F1 - F2| over the same steps.
     """
-    n1, n2 = len(a), len(b)
-    if n1 == 0 or n2 == 0:
+    if len(a) == 0 or len(b) == 0:
         raise ValueError("both samples need at least one value")
     merged = np.concatenate([a, b])
-    merged.sort(kind="stable")  # two sorted runs: timsort merges them in linear time
-    max_plus = -np.inf
-    max_minus = -np.inf
-    w_total = 0.0
-    for start in range(0, len(merged), _BLOCK):
-        block = merged[start:start + _BLOCK + 1]  # one overlap value for the deltas
-        cdf1 = np.searchsorted(a, block, side="right") / n1
-        cdf2 = np.searchsorted(b, block, side="right") / n2
-        diff = cdf1 - cdf2
-        last = len(block) if start + _BLOCK >= len(merged) else len(block) - 1
-        max_plus = max(max_plus, float(diff[:last].max()))
-        max_minus = max(max_minus, float((-diff[:last]).max()))
-        w_total += float(np.sum(np.abs(diff[:-1]) * np.diff(block)))
-    d = max(max_plus, min(max(max_minus, 0.0), 1.0))
-    return SortedPair(ks_statistic=float(d), wasserstein=w_total)
+    order = np.argsort(merged, kind="stable")
+    values = merged[order]
+    del merged
+    from_b = order >= len(a)
+    if a_counts is None and b_counts is None:
+        del order
+        n1, n2 = len(a), len(b)
+        cum_b = np.cumsum(from_b, dtype=np.int64)
+        cum_a = np.arange(1, len(values) + 1, dtype=np.int64) - cum_b
+    else:
+        weights = np.concatenate([np.ones(len(a), np.int64) if a_counts is None else a_counts,
+                                  np.ones(len(b), np.int64) if b_counts is None else b_counts]
+                                 ).astype(np.int64)[order]
+        del order
+        n1, n2 = int(weights[~from_b].sum()), int(weights[from_b].sum())
+        cum_b = np.cumsum(np.where(from_b, weights, 0))
+        cum_a = np.cumsum(weights) - cum_b
+        del weights
+    del from_b
+    # The last position of every run of equal values: the CDFs jump there.
+    ends = np.flatnonzero(np.append(values[1:] != values[:-1], True))
+    diff = cum_a[ends] / n1 - cum_b[ends] / n2
+    del cum_a, cum_b
+    d = max(float(diff.max()), min(max(float((-diff).max()), 0.0), 1.0))
+    steps = np.diff(values[ends])
+    w = float(np.sum(np.abs(diff[:-1]) * steps))
+    return SortedPair(ks_statistic=d, wasserstein=w)
 
 
-def ks_test(a: np.ndarray, b: np.ndarray, d: float) -> tuple[float, float]:
+def ks_test(a: Sample, b: Sample, d: float) -> tuple[float, float]:
     """Two-sided KS (statistic, p-value) exactly as `scipy.stats.ks_2samp(a, b)` returns them.
 
     `d` is the raw statistic from `ks_and_wasserstein`. When both sides have at most 10,000
     values scipy's exact method applies (it also snaps d to a multiple of 1/lcm(n1, n2)), so
     scipy is called on the (then small) samples; above that, Smirnov's asymptotic
-    distribution `kstwo.sf(d, round(n1*n2/(n1+n2)))`, as scipy's 'auto' does.
+    distribution `kstwo.sf(d, round(n1*n2/(n1+n2)))`, as scipy's 'auto' does (reproduced in
+    `kolmogorov`, so large data never waits for the `scipy.stats` import).
     """
-    from scipy import stats  # lazy: a 0.5 s import the CLI only pays when testing numbers
-
-    n1, n2 = len(a), len(b)
+    n1, n2 = a.n, b.n
     if max(n1, n2) <= KS_EXACT_MAX_N:
-        result = stats.ks_2samp(a, b)
+        from scipy import stats  # lazy: a 0.5 s import, paid only for small samples
+
+        result = stats.ks_2samp(a.expand(), b.expand())
         return float(result.statistic), float(result.pvalue)
     m, n = sorted([float(n1), float(n2)], reverse=True)
     en = m * n / (m + n)
-    return d, float(np.clip(stats.kstwo.sf(d, np.round(en)), 0, 1))
+    return d, kstwo_sf(d, int(np.round(en)))
+
+
+def numeric_measures(reference: Sample, current: Sample) -> dict[str, float]:
+    """KS (statistic, p), Wasserstein normed by the reference std (and raw), PSI."""
+    pair = ks_and_wasserstein(reference.values, current.values, reference.counts,
+                              current.counts)
+    d, p = ks_test(reference, current, pair.ks_statistic)
+    std = reference.std()
+    if std > 0:
+        w_norm = pair.wasserstein / std
+    else:  # a constant reference: any move is infinitely many of its (zero) stds
+        w_norm = 0.0 if pair.wasserstein == 0 else float("inf")
+    return {"ks": d, "ks_p_value": p, "wasserstein": w_norm,
+            "wasserstein_raw": pair.wasserstein, "psi": psi_numeric(reference, current),
+            "reference_std": std}
 
 
 def psi_from_counts(reference: np.ndarray, current: np.ndarray, floor: float = PSI_FLOOR
@@ -86,24 +166,15 @@ def psi_from_counts(reference: np.ndarray, current: np.ndarray, floor: float = P
     return float(np.sum((c - r) * np.log(c / r)))
 
 
-def psi_edges(reference_sorted: np.ndarray, bins: int = PSI_BINS) -> np.ndarray:
-    """Inner bin edges at the reference's deciles (linear quantiles), duplicates removed."""
-    probs = np.arange(1, bins) / bins
-    return np.unique(np.quantile(reference_sorted, probs))
+def psi_numeric(reference: Sample, current: Sample, bins: int = PSI_BINS) -> float:
+    """PSI on bins cut at the reference's deciles (bins [e_i, e_i+1), open at both ends, as
+    `data.histogram` counts them); tied deciles are merged."""
+    edges = np.unique(reference.quantile(np.arange(1, bins) / bins))
 
+    def counts(sample: Sample) -> np.ndarray:
+        return np.diff(np.concatenate([[0], sample.count_below(edges), [sample.n]]))
 
-def binned_counts(values_sorted: np.ndarray, inner_edges: np.ndarray) -> np.ndarray:
-    """Counts in bins (-inf, e1), [e1, e2), …, [ek, inf) of a sorted sample."""
-    below = np.searchsorted(values_sorted, inner_edges, side="left")
-    return np.diff(np.concatenate([[0], below, [len(values_sorted)]]))
-
-
-def psi_numeric(reference_sorted: np.ndarray, current_sorted: np.ndarray,
-                bins: int = PSI_BINS) -> float:
-    """PSI on reference-decile bins (left-closed bins, as `data.histogram` counts)."""
-    edges = psi_edges(reference_sorted, bins)
-    return psi_from_counts(binned_counts(reference_sorted, edges),
-                           binned_counts(current_sorted, edges))
+    return psi_from_counts(counts(reference), counts(current))
 
 
 def jensen_shannon(reference: np.ndarray, current: np.ndarray) -> float:

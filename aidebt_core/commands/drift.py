@@ -1,0 +1,100 @@
+"""`aidebt drift REFERENCE CURRENT`: per-column data drift, as ../shared/CLI_CONTRACT.md says.
+
+Exit 1 with `--fail-on-drift` when the dataset drifted (share of drifted columns ≥ the drift
+share) or, with `--fail-on-drift=any`, when any column drifted.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from aidebt_core.commands._common import add_format_option, emit, open_cli_tables, parse_columns
+from aidebt_core.errors import AidebtError
+
+
+def register(sub) -> None:
+    parser = sub.add_parser("drift", help="per-column data drift between two data sets",
+                            description="Compare CURRENT against REFERENCE column by column.")
+    parser.add_argument("reference", help="reference data (CSV/Parquet/JSON, glob, "
+                        "file.duckdb::table)")
+    parser.add_argument("current", help="current data, same forms")
+    parser.add_argument("--columns", help="only these columns (a,b,c)")
+    parser.add_argument("--exclude", help="leave these columns out (a,b)")
+    parser.add_argument("--categorical", help="treat these columns as categorical (a,b)")
+    parser.add_argument("--with-outputs", action="store_true",
+                        help="also compare the model outputs (prediction/score columns)")
+    parser.add_argument("--method", default="auto",
+                        choices=("auto", "ks", "chi2", "psi", "wasserstein", "jensenshannon"),
+                        help="auto: test below 1,000 values, effect size above (default)")
+    parser.add_argument("--threshold", type=float, help="drift threshold for the method "
+                        "(p-value for ks/chi2; distance for the others; under auto the "
+                        "distance, default 0.1)")
+    parser.add_argument("--column-threshold", action="append", default=[], metavar="COL=X",
+                        help="per-column threshold override (repeatable)")
+    parser.add_argument("--drift-share", type=float, default=0.5,
+                        help="dataset drift when at least this share of columns drifted")
+    parser.add_argument("--fail-on-drift", nargs="?", const="dataset",
+                        choices=("dataset", "any"),
+                        help="exit 1 if the dataset drifted (or, with =any, any column)")
+    parser.add_argument("--report", metavar="OUT.html", help="also write an HTML report")
+    add_format_option(parser)
+    parser.set_defaults(handler=run)
+
+
+def _column_thresholds(items: list[str]) -> tuple[tuple[str, float], ...]:
+    out = []
+    for item in items:
+        name, sep, value = item.rpartition("=")
+        try:
+            out.append((name, float(value)))
+        except ValueError:
+            sep = ""
+        if not sep or not name:
+            raise AidebtError(f"--column-threshold expects COLUMN=NUMBER, not '{item}'.")
+    return tuple(out)
+
+
+def run(args) -> int:
+    from aidebt_core.drift import DriftOptions, analyse_drift
+
+    options = DriftOptions(method=args.method, threshold=args.threshold,
+                           column_thresholds=_column_thresholds(args.column_threshold),
+                           drift_share=args.drift_share)
+    con, (reference, current) = open_cli_tables(args.reference, args.current)
+    try:
+        result = analyse_drift(reference, current, columns=parse_columns(args.columns),
+                               exclude=parse_columns(args.exclude),
+                               categorical=parse_columns(args.categorical) or (),
+                               options=options, include_outputs=args.with_outputs)
+        if args.report:
+            _write_report(result, reference, current, Path(args.report))
+    finally:
+        con.close()
+    emit(args, result.to_dict(), _human_table(result))
+    if args.format != "json":
+        print(f"\n{len(result.drifted_columns)} of {len(result.columns)} columns drifted "
+              f"({result.drifted_share:.0%}); dataset drift: "
+              f"{'yes' if result.dataset_drift else 'no'} "
+              f"(threshold {result.options.drift_share:.0%})")
+    if args.fail_on_drift == "any" and result.drifted_columns:
+        return 1
+    if args.fail_on_drift == "dataset" and result.dataset_drift:
+        return 1
+    return 0
+
+
+def _human_table(result):
+    frame = result.to_frame()
+    return frame[["column", "kind", "method", "statistic", "p_value", "threshold", "drifted",
+                  "missing_change", "new_categories", "status"]]
+
+
+def _write_report(result, reference, current, path: Path) -> None:
+    from aidebt_core.drift.report import drift_report
+
+    try:
+        path.write_text(drift_report(result, reference, current).to_html(), encoding="utf-8")
+    except OSError as exc:
+        raise AidebtError(f"Cannot write the report to {path}: {exc.strerror}.") from None
+    print(f"report written to {path}", file=sys.stderr)

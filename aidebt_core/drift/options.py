@@ -1,0 +1,71 @@
+"""How drift is decided: the method, thresholds (global and per column) and the drift share.
+
+`auto` uses the test (KS / chi-square, p < 0.05) when a side has fewer than `small_sample`
+non-missing values, and the effect size (Wasserstein normed by the reference std /
+Jensen–Shannon distance, ≥ 0.1) above, where every p-value is tiny.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from aidebt_core.errors import SchemaError
+
+METHODS = ("auto", "ks", "chi2", "psi", "wasserstein", "jensenshannon")
+P_VALUE_METHODS = ("ks", "chi2")
+DEFAULT_THRESHOLDS = {"ks": 0.05, "chi2": 0.05, "psi": 0.2, "wasserstein": 0.1,
+                      "jensenshannon": 0.1}
+# The same question asked of the other kind of column: a test, a distance, or PSI.
+_COUNTERPART = {"numeric": {"ks": "ks", "chi2": "ks", "wasserstein": "wasserstein",
+                            "jensenshannon": "wasserstein", "psi": "psi"},
+                "categorical": {"ks": "chi2", "chi2": "chi2", "wasserstein": "jensenshannon",
+                                "jensenshannon": "jensenshannon", "psi": "psi"}}
+
+
+@dataclass(frozen=True)
+class DriftOptions:
+    """How drift is decided. `threshold` applies to the chosen method (under `auto`, to the
+    effect size; the p-value threshold is `p_threshold`); `column_thresholds` override it."""
+
+    method: str = "auto"
+    threshold: float | None = None
+    p_threshold: float = 0.05
+    column_thresholds: tuple[tuple[str, float], ...] = ()
+    drift_share: float = 0.5
+    missing_threshold: float = 0.05
+    small_sample: int = 1000
+    max_categories: int = 10_000
+    top_k: int = 1000
+
+    def __post_init__(self) -> None:
+        if self.method not in METHODS:
+            raise SchemaError(f"Unknown drift method '{self.method}'. Use one of "
+                              f"{', '.join(METHODS)}.")
+        for name, value in [("threshold", self.threshold), ("drift share", self.drift_share),
+                            *self.column_thresholds]:
+            if value is not None and not (np.isfinite(value) and value >= 0):
+                raise SchemaError(f"The {name} threshold must be a number ≥ 0, not {value!r}.")
+        if not 0 < self.drift_share <= 1:
+            raise SchemaError(f"The drift share must lie in (0, 1], not {self.drift_share}.")
+
+    def method_for(self, kind: str, n_ref: int, n_cur: int) -> str:
+        if self.method == "auto":
+            small = min(n_ref, n_cur) < self.small_sample
+            test, effect = ("ks", "wasserstein") if kind == "numeric" else ("chi2",
+                                                                            "jensenshannon")
+            return test if small else effect
+        return _COUNTERPART[kind][self.method]
+
+    def threshold_for(self, column: str, method: str) -> float:
+        overrides = dict(self.column_thresholds)
+        if column in overrides:
+            return float(overrides[column])
+        if method in P_VALUE_METHODS:
+            if self.method == "auto" or self.threshold is None:
+                return self.p_threshold
+            return float(self.threshold)
+        return float(self.threshold) if self.threshold is not None else DEFAULT_THRESHOLDS[method]
+
+
