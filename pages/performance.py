@@ -66,8 +66,9 @@ with st.expander("Columns and chunks", expanded=not cols["target"]):
     with d:
         timestamp = pick("Timestamp", "timestamp", "perf_ts")
     e, f, g = st.columns(3)
-    kind = e.selectbox("Chunk by", [*PERIODS, "rows"], index=PERIODS.index("month"),
-                       key="perf_chunk")
+    kind = e.selectbox("Chunk by", [*PERIODS, "rows"], key="perf_chunk",
+                       index=PERIODS.index("month") if timestamp else len(PERIODS),
+                       help="Calendar periods need a timestamp column.")
     size = f.number_input("Rows per chunk", min_value=100, value=10_000, step=1000,
                           key="perf_rows", disabled=kind != "rows")
     k = g.slider("Band width (reference σ)", 2.0, 4.0, 3.0, 0.5, key="perf_k",
