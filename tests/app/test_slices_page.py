@@ -1,0 +1,62 @@
+"""The Slices page on the sample scenario: shown values checked against pandas/sklearn."""
+
+import pandas as pd
+import pytest
+from sklearn import metrics as skm
+
+
+@pytest.fixture(scope="module")
+def current(sample_dir):
+    df = pd.read_parquet(sample_dir / "applications.parquet")
+    return df[(df.applied_at >= "2025-07-01") & df.defaulted.notna()]
+
+
+def _metrics(at):
+    return {m.label: m.value for m in at.metric}
+
+
+def test_page_finds_the_weak_slice_and_shows_it_worsening(run_page, current):
+    at = run_page("pages/slices.py")
+    shown = _metrics(at)
+    acc = (current.defaulted == current.predicted_default).mean()
+    assert shown["Overall accuracy (current)"] == f"{acc:.3f}"
+    assert shown["Labelled current rows"] == f"{len(current):,}"
+    assert int(shown["Weak slices (q < 0.05)"]) >= 1
+    bullets = next(m.value for m in at.markdown if m.value.startswith("- **"))
+    assert bullets.startswith("- **channel = mobile and account_age_days < ")
+    assert f"vs {acc:.3g} overall" in bullets.splitlines()[0]
+
+    found = at.dataframe[0].value
+    top = found.iloc[0]
+    edge = float(top["slice"].rsplit("< ", 1)[1])
+    inside = current[(current.channel == "mobile") & (current.account_age_days < edge)]
+    assert top["size"] == len(inside)
+    assert top["metric"] == pytest.approx((inside.defaulted == inside.predicted_default).mean())
+    assert top["ci_low"] < top["metric"] < top["ci_high"] and top["q_value"] < 1e-6
+
+    change = at.dataframe[1].value.iloc[0]
+    assert change["slice"] == top["slice"]
+    assert change["current"] < change["reference"] - 0.05 and bool(change["worsened"])
+
+    by = at.dataframe[2].value.set_index("slice")
+    counts = current.channel.value_counts()
+    for value in ("mobile", "web", "branch", "partner"):
+        assert by.loc[f"channel = {value}", "size"] == counts[value]
+    link = next(m.value for m in at.markdown if "/drift?" in m.value)
+    assert "slice=%7B%22channel%22%3A%22mobile%22" in link
+
+
+def test_switching_the_metric_recomputes(run_page, current):
+    at = run_page("pages/slices.py", state={"slices_metric": "recall", "slices_order": 2})
+    shown = _metrics(at)
+    recall = skm.recall_score(current.defaulted.astype(int), current.predicted_default)
+    assert shown["Overall recall (current)"] == f"{recall:.3f}"
+    by = at.dataframe[2].value.set_index("slice")
+    web = current[current.channel == "web"]
+    assert by.loc["channel = web", "metric"] == pytest.approx(
+        skm.recall_score(web.defaulted.astype(int), web.predicted_default))
+
+
+def test_no_search_columns_shows_an_error(run_page):
+    at = run_page("pages/slices.py", state={"slices_features": []})
+    assert any("Pick at least one column to search slices on" in e.value for e in at.error)
