@@ -8,7 +8,7 @@ so bad input is refused with a message naming the column before anything is comp
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -69,9 +69,9 @@ def analyse_performance(reference: Table, current: Table, target: str, *,
     if chunking.is_period and not timestamp:
         raise SchemaError(f"Chunking by {chunking.kind} needs a timestamp column.")
 
-    parts = [_load(t, period, target, score, prediction, timestamp, chunking, task, threshold)
-             for t, period in ((reference, "reference"), (current, "current"))]
-    ref, cur = parts
+    ref, cur = (_load(t, period, target, score, prediction, timestamp, chunking, task, threshold)
+                for t, period in ((reference, "reference"), (current, "current")))
+    cur = _after(ref, cur, chunking)
     metrics = applicable_metrics(task, score, prediction)
     probs = _probabilities(ref, cur) if task == "binary" and score else None
     series = {m: _series(m, ref, cur, probs, k) for m in metrics}
@@ -83,6 +83,24 @@ def analyse_performance(reference: Table, current: Table, target: str, *,
 
 
 # ------------------------------------------------------------------------- loading & checks
+
+def _after(ref: _Chunked, cur: _Chunked, chunking: Chunking) -> _Chunked:
+    """Number current chunks after the reference ones and keep every label unique: row chunks
+    continue the row count; a period both sides share (a mid-period split) gets a suffix."""
+    n_ref = len(ref.infos)
+    rows_before = sum(c.rows for c in ref.infos)
+    taken = {c.label for c in ref.infos}
+    infos = []
+    for c in cur.infos:
+        label = c.label
+        if not chunking.is_period:
+            first = rows_before + c.index * int(chunking.size)
+            label = f"rows {first:,}–{first + c.rows - 1:,}"
+        elif label in taken:
+            label = f"{label} (current)"
+        infos.append(replace(c, index=c.index + n_ref, label=label))
+    return replace(cur, infos=infos)
+
 
 def _load(table: Table, period: str, target: str, score: str | None, prediction: str | None,
           timestamp: str | None, chunking: Chunking, task: str, threshold: float) -> _Chunked:

@@ -277,3 +277,17 @@ def test_cli_bad_input_exits_2(sample_dir, capsys, monkeypatch):
                          "default_score", "--timestamp", "applied_at", "--reference-end",
                          "2025-07-01"], capsys)
     assert code == 2 and "not binary" in err
+
+
+def test_chunk_labels_stay_unique(tables):
+    frame = _synthetic(n_per_month=1000)
+    ref, cur = tables(frame)
+    result = analyse_performance(ref, cur, "y", score="s", prediction="p", timestamp="ts",
+                                 chunking="1000")
+    assert [c.label for c in result.chunks] == [
+        f"rows {i * 1000:,}–{i * 1000 + 999:,}" for i in range(6)]
+    assert [c.index for c in result.chunks] == list(range(6))
+    ref, cur = tables(frame, split="2024-02-15", name="mid.parquet")
+    result = analyse_performance(ref, cur, "y", score="s", prediction="p", timestamp="ts")
+    assert [c.label for c in result.chunks][:3] == ["2024-01", "2024-02", "2024-02 (current)"]
+    assert sum(c.rows for c in result.chunks[1:3]) == (frame["ts"].dt.month == 2).sum()
