@@ -149,10 +149,12 @@ def _check_columns(table: Table, target: str, score: str | None, prediction: str
             raise SchemaError(f"The {role} column '{col}' of {table.label} is {types[col]}; "
                               f"it must hold numbers{' (0/1)' if task == 'binary' else ''}.")
     y = f"CAST({quote_ident(target)} AS DOUBLE)"
-    checks = [f"count(*) FILTER (WHERE {y} IS NOT NULL AND NOT isfinite({y}))"]
+    # NULL and NaN labels both mean "not known yet"; infinities are errors.
+    checks = [f"count(*) FILTER (WHERE isinf({y}))"]
     if task == "binary":
-        checks.append(f"count(*) FILTER (WHERE {y} NOT IN (0, 1))")
-        checks.append(f"list(DISTINCT {y}) FILTER (WHERE {y} NOT IN (0, 1))[1:5]")
+        other = f"{y} NOT IN (0, 1) AND NOT isnan({y})"
+        checks.append(f"count(*) FILTER (WHERE {other})")
+        checks.append(f"list(DISTINCT {y}) FILTER (WHERE {other})[1:5]")
     for col in (score, prediction):
         if col:
             checks.append(f"count(*) - count({quote_ident(col)})")
@@ -165,8 +167,7 @@ def _check_columns(table: Table, target: str, score: str | None, prediction: str
                       "NOT IN (0, 1))")
     row = list(table.execute(f"SELECT {', '.join(checks)} FROM {ROWS}").fetchone())
     if row.pop(0):
-        raise SchemaError(f"The label column '{target}' of {table.label} holds NaN or infinite "
-                          "values.")
+        raise SchemaError(f"The label column '{target}' of {table.label} holds infinite values.")
     if task == "binary":
         bad, examples = row.pop(0), row.pop(0)
         if bad:

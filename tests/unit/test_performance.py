@@ -291,3 +291,25 @@ def test_chunk_labels_stay_unique(tables):
     result = analyse_performance(ref, cur, "y", score="s", prediction="p", timestamp="ts")
     assert [c.label for c in result.chunks][:3] == ["2024-01", "2024-02", "2024-02 (current)"]
     assert sum(c.rows for c in result.chunks[1:3]) == (frame["ts"].dt.month == 2).sum()
+
+
+def test_nan_labels_count_as_not_yet_known(tmp_path):
+    # pyarrow keeps NaN (not NULL) when asked; such labels are treated like NULL ones.
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    frame = _synthetic()
+    y = frame["y"].to_numpy().copy()
+    y[frame["ts"].dt.month == 6] = np.nan
+    table = pa.table({"ts": frame["ts"], "y": pa.array(y, from_pandas=False),
+                      "s": frame["s"], "p": frame["p"]})
+    pq.write_table(table, tmp_path / "nan.parquet")
+    ws = Workspace.at(tmp_path)
+    con = connect(ws)
+    try:
+        ref, cur = split_on_timestamp(open_table(con, ws, "nan.parquet"), "ts", "2024-04-01")
+        result = analyse_performance(ref, cur, "y", score="s", prediction="p", timestamp="ts")
+    finally:
+        con.close()
+    assert result.alerts()["unlabelled"] == ["2024-06"]
+    assert result.chunks[-1].labelled_rows == 0
