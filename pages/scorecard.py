@@ -39,8 +39,7 @@ with guard():
 scorecard = build_scorecard(audits)
 frame = scorecard.to_frame()
 if frame.empty:
-    st.info("No audits saved yet. Run one on the Audit page.")
-    st.page_link("pages/audit.py", label="Start an audit", icon=":material/checklist:")
+    st.info("No audits saved yet. [Start one on the Audit page](/audit).")
     st.stop()
 
 bands = [name for _, name in HEALTH_BANDS]
