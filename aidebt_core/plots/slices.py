@@ -18,6 +18,7 @@ from aidebt_core.plots.theme import (
 from aidebt_core.slices.breakdown import Change, SliceStat
 
 SIGNIFICANCE = 0.05
+OVERALL_COLOR = "#3d4654"
 
 
 def wrap_label(text: str, width: int = 38) -> str:
@@ -49,7 +50,7 @@ def forest_figure(stats: Sequence[SliceStat], overall: float, metric_label: str,
                for s in stats]
     fig = go.Figure()
     for flag, name, color in ((True, "significantly worse (q < 0.05)", ALERT_COLOR),
-                              (False, "other slices", REFERENCE_COLOR)):
+                              (False, "not significantly worse", NEUTRAL_COLOR)):
         idx = [i for i, f in enumerate(flagged) if f == flag]
         if not idx:
             continue
@@ -65,8 +66,9 @@ def forest_figure(stats: Sequence[SliceStat], overall: float, metric_label: str,
                            "[%{customdata[2]:.3f}, %{customdata[3]:.3f}]<br>"
                            "%{customdata[0]:,} rows (%{customdata[1]:.1%}), "
                            "q = %{customdata[4]:.2g}<extra></extra>")))
-    fig.add_vline(x=overall, line_dash="dash", line_color=NEUTRAL_COLOR,
-                  annotation_text=f"overall {overall:.3f}", annotation_position="top")
+    fig.add_vline(x=overall, line_dash="dash", line_color=OVERALL_COLOR)
+    fig.add_trace(go.Scatter(x=[None], y=[None], mode="lines", name=f"overall {overall:.3f}",
+                             line={"dash": "dash", "color": OVERALL_COLOR}))
     fig.update_yaxes(autorange="reversed", categoryorder="array", categoryarray=labels)
     fig.update_xaxes(title=metric_label)
     return style(fig, title, height=_height(len(stats), labels))
