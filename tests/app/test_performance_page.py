@@ -50,3 +50,23 @@ def test_bad_label_column_shows_an_error(run_page):
     at = run_page("pages/performance.py", state={"perf_target": "income"})
     assert not at.exception
     assert any("not binary" in e.value and "'income'" in e.value for e in at.error)
+
+
+def test_two_files_and_row_chunks(run_page, sample_dir):
+    from dataclasses import replace
+
+    from aidebt_core.selection import FILES, sample_selection
+
+    selection = replace(sample_selection(sample_dir), mode=FILES, reference="reference.parquet",
+                        current="current.parquet")
+    at = run_page("pages/performance.py", selection=selection,
+                  state={"perf_chunk": "rows", "perf_rows": 20_000})
+    table = at.dataframe[0].value
+    assert table["chunk"].tolist() == [f"rows {i * 20_000:,}–{i * 20_000 + 19_999:,}"
+                                       for i in range(6)]
+    assert table["period"].tolist() == ["reference"] * 3 + ["current"] * 3
+    # The last 20,000 current rows (months 11-12 in time order) are half unlabelled.
+    assert table["labelled_rows"].tolist()[-1] == 10_000
+    # Months 7-8 (rows 60,000–79,999) carry no concept drift; months 11-12 do.
+    flagged = table.set_index("chunk")["concept_alert"]
+    assert not flagged["rows 60,000–79,999"] and flagged["rows 100,000–119,999"]
