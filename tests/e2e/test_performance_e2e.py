@@ -20,3 +20,15 @@ def test_performance_page_renders_alerts_and_charts(open_page):
     assert "Concept-drift signal" in gap
     relation = page.locator(".js-plotly-plot").nth(2).inner_text()
     assert "debt_to_income" in relation
+
+
+def test_switching_metric_in_the_browser(open_page):
+    page = open_page("performance", expect_text="How the feature → target relation changed",
+                     name="performance-before-switch")
+    page.locator('[data-testid="stButtonGroup"]').get_by_text("Accuracy", exact=True).click()
+    page.get_by_text("realized Accuracy left the label-free estimate").first.wait_for(
+        timeout=60_000)
+    body = page.inner_text("body")
+    assert "Accuracy, reference mean" in body and "0.827" in body
+    assert "Accuracy per chunk: realized vs estimated" in \
+        page.locator(".js-plotly-plot").first.inner_text()
