@@ -21,8 +21,10 @@ GROUP_BY_MAX_DISTINCT = 50_000  # below this (approximate) distinct count, count
 
 
 def type_family(dtype: str) -> str:
-    """numeric / boolean / temporal / text: a change of family between sides is a type change."""
-    upper = dtype.upper()
+    """numeric / boolean / temporal / text / null: a change of family is a type change."""
+    upper = dtype.upper().strip('"')
+    if upper == "NULL":
+        return "null"  # every value missing (e.g. an all-null Parquet column)
     if upper == "BOOLEAN":
         return "boolean"
     if is_numeric_type(upper):

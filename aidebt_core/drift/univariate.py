@@ -137,10 +137,14 @@ def _column(reference: Table, current: Table, name: str, kind: str, ref_type: st
         missing = (collect.null_count(reference, name), collect.null_count(current, name))
         n_ref, n_cur = rows[0] - missing[0], rows[1] - missing[1]
         method = options.method_for(kind, n_ref, n_cur)
-        return ColumnDrift(**_base(name, kind, ref_type, cur_type, rows, missing, options),
-                           method="type", statistic=None, p_value=None,
-                           threshold=options.threshold_for(name, method), drifted=True,
-                           reference_count=n_ref, current_count=n_cur, status=TYPE_CHANGED,
+        base = _base(name, kind, ref_type, cur_type, rows, missing, options)
+        base.update(method=method, threshold=options.threshold_for(name, method),
+                    statistic=None, p_value=None, reference_count=n_ref, current_count=n_cur)
+        if n_ref == 0 or n_cur == 0:  # an all-missing side has no real type
+            empty = "reference" if n_ref == 0 else "current"
+            return ColumnDrift(**base, drifted=False, status=NOT_TESTABLE,
+                               note=f"no usable values in {empty}")
+        return ColumnDrift(**base, drifted=True, status=TYPE_CHANGED,
                            note=f"type changed: {ref_type} in reference, {cur_type} in current")
     notes = [f"stored as {ref_type} in reference, {cur_type} in current"] \
         if ref_type != cur_type else []
