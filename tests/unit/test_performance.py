@@ -313,3 +313,16 @@ def test_nan_labels_count_as_not_yet_known(tmp_path):
         con.close()
     assert result.alerts()["unlabelled"] == ["2024-06"]
     assert result.chunks[-1].labelled_rows == 0
+
+
+def test_cli_report_and_table(sample_dir, capsys, monkeypatch, tmp_path):
+    monkeypatch.chdir(sample_dir)
+    out_file = tmp_path / "perf.html"
+    code, out, err = _cli(["applications.parquet", "--target", "defaulted", "--score",
+                           "default_score", "--timestamp", "applied_at", "--reference-end",
+                           "2025-07-01", "--chunk", "quarter", "--metric", "brier",
+                           "--report", str(out_file)], capsys)
+    assert code == 0 and "report written" in err
+    assert "2025-Q4" in out and "Brier score: performance alerts in" in out
+    html = out_file.read_text()
+    assert "Brier score over time" in html and "plotly" in html
