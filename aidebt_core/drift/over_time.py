@@ -1,0 +1,246 @@
+"""Drift over time: each chunk (day/week/month or N rows) of both sides against the whole
+reference, per column, with alert bands derived from how much the reference chunks vary.
+
+Per chunk and column: the effect size (Wasserstein normed by the reference std for numeric
+columns, Jensen–Shannon distance for categorical ones; or PSI) and the missing share. A
+reference chunk is compared with the rest of the reference (leave one out: against a
+reference that contains it, it would look closer than any new chunk can). A column's alert
+threshold is mean + k·std of its reference chunks' values (k = 3 by default), so a noisy
+column is not flagged for its usual noise; the missing share gets a band mean ± k·std. With
+fewer than two reference chunks there is no variation to learn from, and the univariate
+default threshold is used instead (`threshold_source`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from aidebt_core.chunks import CHUNK_COLUMN, Chunking, ChunkPlan, plan_chunks
+from aidebt_core.data import Table, quote_ident
+from aidebt_core.drift import stats
+from aidebt_core.drift.collect import OTHER
+from aidebt_core.drift.options import DEFAULT_THRESHOLDS
+from aidebt_core.errors import SchemaError
+from aidebt_core.jsonsafe import jsonable
+
+OVER_TIME_METHODS = ("auto", "psi")
+MAX_CATEGORIES = 1000
+
+
+@dataclass(frozen=True)
+class ChunkInfo:
+    label: str
+    start: pd.Timestamp | None
+    end: pd.Timestamp | None
+    rows: int
+    period: str  # "reference" or "current"
+
+
+@dataclass(frozen=True, eq=False)
+class OverTimeResult:
+    """Columns × chunks matrices of drift values and missing shares, with reference bands."""
+
+    chunks: tuple[ChunkInfo, ...]
+    columns: tuple[str, ...]
+    kinds: tuple[str, ...]
+    methods: tuple[str, ...]
+    values: np.ndarray          # drift value per column × chunk (NaN: nothing to compare)
+    thresholds: np.ndarray      # per column: alert when a chunk's value exceeds it
+    missing: np.ndarray         # missing share per column × chunk
+    missing_low: np.ndarray     # per column band of the missing share
+    missing_high: np.ndarray
+    threshold_source: str       # "reference chunks" or "default"
+    sigmas: float
+
+    @property
+    def alerts(self) -> np.ndarray:
+        with np.errstate(invalid="ignore"):
+            return self.values > self.thresholds[:, None]
+
+    @property
+    def missing_alerts(self) -> np.ndarray:
+        with np.errstate(invalid="ignore"):
+            return (self.missing > self.missing_high[:, None]) | (
+                self.missing < self.missing_low[:, None])
+
+    @property
+    def current_mask(self) -> np.ndarray:
+        return np.array([c.period == "current" for c in self.chunks])
+
+    def first_alert(self, column: str, missing: bool = False) -> str | None:
+        """Label of the first current chunk with an alert for `column` (None if none)."""
+        i = self.columns.index(column)
+        row = (self.missing_alerts if missing else self.alerts)[i] & self.current_mask
+        hits = np.flatnonzero(row)
+        return self.chunks[hits[0]].label if len(hits) else None
+
+    def to_frame(self) -> pd.DataFrame:
+        """Long form: one row per column and chunk."""
+        rows = []
+        alerts, missing_alerts = self.alerts, self.missing_alerts
+        for i, col in enumerate(self.columns):
+            for j, chunk in enumerate(self.chunks):
+                rows.append({"column": col, "chunk": chunk.label, "period": chunk.period,
+                             "method": self.methods[i], "value": self.values[i, j],
+                             "threshold": self.thresholds[i], "alert": bool(alerts[i, j]),
+                             "missing_share": self.missing[i, j],
+                             "missing_alert": bool(missing_alerts[i, j])})
+        return pd.DataFrame(rows)
+
+    def to_dict(self) -> dict:
+        return jsonable({
+            "chunks": [{"label": c.label, "start": c.start, "end": c.end, "rows": c.rows,
+                        "period": c.period} for c in self.chunks],
+            "threshold_source": self.threshold_source, "sigmas": self.sigmas,
+            "columns": [{"name": col, "kind": self.kinds[i], "method": self.methods[i],
+                         "threshold": self.thresholds[i], "values": self.values[i],
+                         "alerts": self.alerts[i], "missing": self.missing[i],
+                         "missing_low": self.missing_low[i],
+                         "missing_high": self.missing_high[i],
+                         "missing_alerts": self.missing_alerts[i],
+                         "first_alert": self.first_alert(col),
+                         "first_missing_alert": self.first_alert(col, missing=True)}
+                        for i, col in enumerate(self.columns)],
+        })
+
+
+def drift_over_time(reference: Table, current: Table, columns: Sequence[str],
+                    kinds: Sequence[str], chunking: Chunking | str,
+                    timestamp: str | None = None, method: str = "auto",
+                    sigmas: float = 3.0) -> OverTimeResult:
+    """Chunk both sides the same way and score every chunk of every column vs the reference."""
+    if method not in OVER_TIME_METHODS:
+        raise SchemaError(f"Unknown drift-over-time method '{method}'. Use one of "
+                          f"{', '.join(OVER_TIME_METHODS)}.")
+    if not columns:
+        raise SchemaError("Pick at least one column to follow over time.")
+    if not (np.isfinite(sigmas) and sigmas > 0):
+        raise SchemaError(f"The band width must be a positive number of stds, not {sigmas}.")
+    chunking = Chunking.parse(chunking) if isinstance(chunking, str) else chunking
+    plans = [plan_chunks(reference, chunking, timestamp), plan_chunks(current, chunking,
+                                                                       timestamp)]
+    chunks = tuple(ChunkInfo(c.label, c.start, c.end, c.rows, period)
+                   for plan, period in zip(plans, ("reference", "current"), strict=True)
+                   for c in plan.chunks)
+    n_ref = len(plans[0].chunks)
+    values = np.full((len(columns), len(chunks)), np.nan)
+    missing = np.full((len(columns), len(chunks)), np.nan)
+    methods = []
+    for i, (col, kind) in enumerate(zip(columns, kinds, strict=True)):
+        if kind == "numeric":
+            row, used = _numeric_row(reference, current, plans, col, method)
+        else:
+            row, used = _categorical_row(reference, current, plans, col, method)
+        values[i] = row
+        methods.append(used)
+    for side, (table, plan) in enumerate(zip((reference, current), plans, strict=True)):
+        block = _missing_shares(table, plan, columns)
+        offset = 0 if side == 0 else n_ref
+        missing[:, offset:offset + len(plan.chunks)] = block
+    thresholds, low, high, source = _bands(values[:, :n_ref], missing[:, :n_ref], methods,
+                                           sigmas)
+    return OverTimeResult(chunks, tuple(columns), tuple(kinds), tuple(methods), values,
+                          thresholds, missing, low, high, source, float(sigmas))
+
+
+def _bands(ref_values: np.ndarray, ref_missing: np.ndarray, methods: list[str], k: float):
+    if ref_values.shape[1] < 2:
+        default = np.array([DEFAULT_THRESHOLDS[m] for m in methods])
+        spread = np.full(len(methods), 0.05)
+        centre = ref_missing[:, 0] if ref_values.shape[1] else np.zeros(len(methods))
+        return default, np.maximum(centre - spread, 0), np.minimum(centre + spread, 1), \
+            "default"
+    with np.errstate(invalid="ignore"):
+        thresholds = np.nanmean(ref_values, axis=1) + k * np.nanstd(ref_values, axis=1)
+        centre, spread = np.nanmean(ref_missing, axis=1), k * np.nanstd(ref_missing, axis=1)
+    # A column constant in the reference still needs a non-zero band to be usable.
+    spread = np.maximum(spread, 0.005)
+    return thresholds, np.maximum(centre - spread, 0.0), np.minimum(centre + spread, 1.0), \
+        "reference chunks"
+
+
+def _chunk_values(table: Table, plan: ChunkPlan, column: str) -> list[np.ndarray]:
+    """Finite values of `column` per chunk, each sorted."""
+    col = quote_ident(column)
+    got = table.execute(f"SELECT {CHUNK_COLUMN} AS k, v FROM (SELECT {CHUNK_COLUMN}, "
+                        f"CAST({col} AS DOUBLE) AS v FROM ({plan.sub_query()})) "
+                        "WHERE isfinite(v) ORDER BY k, v").fetchnumpy()
+    keys = np.asarray(got["k"], dtype=np.int64)
+    values = np.asarray(got["v"], dtype=np.float64)
+    bounds = np.searchsorted(keys, np.arange(len(plan.chunks) + 1), side="left")
+    return [values[bounds[i]:bounds[i + 1]] for i in range(len(plan.chunks))]
+
+
+def _numeric_row(reference, current, plans, column, method):
+    ref_chunks = _chunk_values(reference, plans[0], column)
+    cur_chunks = _chunk_values(current, plans[1], column)
+
+    def score(base: stats.Sample, chunk: np.ndarray) -> float:
+        if base.n == 0 or len(chunk) == 0:
+            return np.nan
+        if method == "psi":
+            return stats.psi_numeric(base, stats.Sample(chunk))
+        w = stats.ks_and_wasserstein(base.values, chunk).wasserstein
+        std = base.std()
+        return w / std if std > 0 else (0.0 if w == 0 else np.inf)
+
+    def pooled(parts: list[np.ndarray]) -> stats.Sample:
+        return stats.Sample(np.sort(np.concatenate(parts)) if parts else np.array([]))
+
+    out = [score(pooled(ref_chunks[:j] + ref_chunks[j + 1:]), chunk)
+           for j, chunk in enumerate(ref_chunks)]
+    whole = pooled(ref_chunks)
+    out += [score(whole, chunk) for chunk in cur_chunks]
+    return np.array(out), ("psi" if method == "psi" else "wasserstein")
+
+
+def _chunk_counts(table: Table, plan: ChunkPlan, column: str) -> pd.DataFrame:
+    col = quote_ident(column)
+    return table.df(f"SELECT {CHUNK_COLUMN} AS k, CAST({col} AS VARCHAR) AS v, count(*) AS n "
+                    f"FROM ({plan.sub_query()}) WHERE {col} IS NOT NULL GROUP BY 1, 2")
+
+
+def _categorical_row(reference, current, plans, column, method):
+    ref_counts = _chunk_counts(reference, plans[0], column)
+    cur_counts = _chunk_counts(current, plans[1], column)
+    totals = pd.concat([ref_counts, cur_counts]).groupby("v")["n"].sum()
+    keep = set(totals.sort_values(ascending=False, kind="stable").index[:MAX_CATEGORIES])
+    categories = sorted(keep) + ([OTHER] if len(totals) > len(keep) else [])
+
+    def matrix(frame: pd.DataFrame, chunks: int) -> np.ndarray:
+        frame = frame.assign(v=frame["v"].where(frame["v"].isin(keep), OTHER))
+        table = frame.pivot_table(index="k", columns="v", values="n", aggfunc="sum",
+                                  fill_value=0)
+        return table.reindex(index=range(chunks), columns=categories, fill_value=0).to_numpy()
+
+    ref_m = matrix(ref_counts, len(plans[0].chunks))
+    cur_m = matrix(cur_counts, len(plans[1].chunks))
+    ref_total = ref_m.sum(axis=0)
+    measure = stats.psi_from_counts if method == "psi" else stats.jensen_shannon
+
+    def score(base: np.ndarray, row: np.ndarray) -> float:
+        return measure(base, row) if row.sum() and base.sum() else np.nan
+
+    out = [score(ref_total - row, row) for row in ref_m]  # leave one out
+    out += [score(ref_total, row) for row in cur_m]
+    return np.array(out, dtype=float), ("psi" if method == "psi" else "jensenshannon")
+
+
+def _missing_shares(table: Table, plan: ChunkPlan, columns: Sequence[str]) -> np.ndarray:
+    """Missing share (NULL or NaN) of every column in every chunk of one side: one pass."""
+    types = table.column_types
+    parts = []
+    for name in columns:
+        col = quote_ident(name)
+        nan = f" OR isnan({col})" if types[name].upper() in ("DOUBLE", "FLOAT", "REAL") else ""
+        parts.append(f"count(*) FILTER (WHERE {col} IS NULL{nan}) / count(*)")
+    rows = table.execute(f"SELECT {CHUNK_COLUMN}, {', '.join(parts)} FROM ({plan.sub_query()}) "
+                         "GROUP BY 1 ORDER BY 1").fetchall()
+    out = np.full((len(columns), len(plan.chunks)), np.nan)
+    for row in rows:
+        out[:, int(row[0])] = row[1:]
+    return out
