@@ -11,7 +11,11 @@ from pathlib import Path
 
 from aidebt_core.commands._common import add_format_option, emit, open_cli_table
 from aidebt_core.errors import AidebtError
-from aidebt_core.performance.realized import METRIC_NAMES
+
+# Kept here so that building the parser does not import the analysis (numpy, DuckDB, sklearn)
+# for every `aidebt` command; a test checks it matches aidebt_core.performance.METRIC_NAMES.
+METRICS = ("roc_auc", "accuracy", "precision", "recall", "f1", "log_loss", "brier", "mae",
+           "rmse")
 
 
 def register(sub) -> None:
@@ -25,7 +29,7 @@ def register(sub) -> None:
                         "mae/rmse); empty where labels have not arrived")
     parser.add_argument("--prediction", help="0/1 decision column (numeric for mae/rmse)")
     parser.add_argument("--score", help="probability column in [0, 1]")
-    parser.add_argument("--metric", choices=list(METRIC_NAMES),
+    parser.add_argument("--metric", choices=METRICS,
                         help="primary metric (default roc_auc with --score, else accuracy)")
     parser.add_argument("--timestamp", required=True, help="time column to chunk and split on")
     parser.add_argument("--reference-end", required=True, metavar="DATE",
@@ -45,7 +49,7 @@ def register(sub) -> None:
 
 def run(args) -> int:
     from aidebt_core.data import split_on_timestamp
-    from aidebt_core.performance import analyse_performance
+    from aidebt_core.performance import METRIC_NAMES, analyse_performance
 
     con, table = open_cli_table(args.data)
     try:

@@ -10,9 +10,9 @@ undefined on a chunk (AUC with one class, precision with no predicted positive) 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from statistics import NormalDist
 
 import numpy as np
-from scipy import stats
 
 BINARY_METRICS = ("roc_auc", "accuracy", "precision", "recall", "f1", "log_loss", "brier")
 REGRESSION_METRICS = ("mae", "rmse")
@@ -24,7 +24,7 @@ METRIC_NAMES = {"roc_auc": "ROC AUC", "accuracy": "Accuracy", "precision": "Prec
                 "mae": "MAE", "rmse": "RMSE"}
 CONFIDENCE = 0.95
 BOOTSTRAP_DRAWS = 2000
-_Z = float(stats.norm.ppf(0.5 + CONFIDENCE / 2))
+_Z = NormalDist().inv_cdf(0.5 + CONFIDENCE / 2)
 _EPS = float(np.finfo(np.float64).eps)   # scikit-learn's log_loss clips at float64 eps
 
 

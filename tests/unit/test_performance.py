@@ -326,3 +326,10 @@ def test_cli_report_and_table(sample_dir, capsys, monkeypatch, tmp_path):
     assert "2025-Q4" in out and "Brier score: performance alerts in" in out
     html = out_file.read_text()
     assert "Brier score over time" in html and "plotly" in html
+
+
+def test_cli_metric_choices_match_the_core():
+    from aidebt_core.commands.performance import METRICS
+    from aidebt_core.performance import METRIC_NAMES
+
+    assert METRICS == tuple(METRIC_NAMES)
