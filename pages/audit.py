@@ -28,7 +28,8 @@ from aidebt_core.selection import Selection
 from aidebt_core.workspace import Workspace
 
 NEW = "➕ New model…"
-TIER_ICON = {"critical": "🔴 critical", "high": "🟠 high", "medium": "🟡 medium", "low": "⚪ low"}
+TIER_ICON = {"critical": ":red-badge[critical]", "high": ":orange-badge[high]",
+             "medium": ":blue-badge[medium]", "low": ":gray-badge[low]"}
 
 
 @st.cache_data(show_spinner="Measuring evidence (drift, performance, entanglement, …)…",
@@ -83,7 +84,7 @@ with main:
             for q in questionnaire.in_dimension(dim):
                 start = initial_choice(q.id, draft, evidence)
                 k = f"{key}_{q.id}"
-                with st.container(border=True):
+                with st.container(border=True, key=f"{k}_box"):
                     st.markdown(f"**{q.id} · {q.title}** — {TIER_ICON[q.weight]}")
                     st.caption(f"{q.text} *Why:* {q.why}")
                     found = evidence.prefills.get(q.id) if evidence else None
@@ -183,6 +184,9 @@ if st.button("Save audit", type="primary", disabled=bool(problems) or not answer
 
 st.subheader(f"History of {model}")
 if history:
+    last = history[-1]
+    st.caption(f"{len(history)} saved audit(s); latest {last.audited_at} by "
+               f"{last.auditor or '—'}, headline {last.scores.get('overall') or 0:.1f}.")
     st.dataframe(pd.DataFrame([{"audited": r.audited_at, "version": r.model_version,
                                 "auditor": r.auditor, "headline": r.scores.get("overall"),
                                 "weighted mean": r.scores.get("weighted_mean"),

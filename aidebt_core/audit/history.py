@@ -87,7 +87,10 @@ class Scorecard:
         columns = ["model", "model_version", "audited_at", "auditor", "headline",
                    "weighted_mean", "band", *DIMENSION_COLUMNS, "red_flags", "trend",
                    "open_findings", "top_actions", "audits", "questionnaire_version"]
-        return pd.DataFrame(list(self.rows), columns=columns)
+        frame = pd.DataFrame(list(self.rows), columns=columns)
+        numeric = ["headline", "weighted_mean", *DIMENSION_COLUMNS, "trend"]
+        frame[numeric] = frame[numeric].apply(pd.to_numeric).astype(float)
+        return frame
 
     def to_dict(self) -> dict:
         return jsonable({"models": list(self.rows)})

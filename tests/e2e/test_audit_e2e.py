@@ -1,0 +1,89 @@
+"""The audit in a real browser: fill, save, download the report, reload, see it in the history
+and on the scorecard. Works on a copy of the sample workspace so the shared store stays clean."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from aidebt_core.audit.sample_audits import write_sample_audits
+from tests.e2e.conftest import assert_no_exception, screenshot, wait_for_app
+
+pytestmark = pytest.mark.e2e
+MODEL = "e2e-model"
+
+
+@pytest.fixture
+def workspace(tmp_path, sample_dir, ground_truth):
+    shutil.copy(sample_dir / "applications.parquet", tmp_path / "applications.parquet")
+    write_sample_audits(tmp_path, ground_truth)
+    return tmp_path
+
+
+def _query(workspace) -> str:
+    return (f"ws={workspace}&mode=split&src=applications.parquet&ts=applied_at"
+            f"&at=2025-07-01")
+
+
+def _pick(page, label: str, option: str) -> None:
+    box = page.get_by_label(label, exact=True)
+    if box.input_value() == option:
+        return
+    box.click()
+    page.get_by_role("option", name=option, exact=True).click()
+    wait_for_app(page)
+
+
+def _question(page, qid: str):
+    return page.locator(f".st-key-aud_{MODEL}_{qid}_box")
+
+
+def test_fill_save_reload_history_and_scorecard(open_page, workspace, tmp_path):
+    page = open_page(f"audit?{_query(workspace)}", expect_text="Live score", name="audit-start")
+    _pick(page, "Model", "➕ New model…")
+    page.get_by_label("New model name").fill(MODEL)
+    page.get_by_label("New model name").press("Enter")
+    page.get_by_text("Measured: level 2").first.wait_for(timeout=120_000)
+    wait_for_app(page)
+    page.get_by_label("Auditor(s)").fill("e2e browser")
+    page.get_by_label("Auditor(s)").press("Enter")
+    wait_for_app(page)
+
+    page.get_by_role("tab", name="Configuration").click()
+    p6 = _question(page, "P6")
+    p6.get_by_text("4 · automated and enforced").click()
+    wait_for_app(page)
+    p6.get_by_label("Evidence link or text").fill("https://ci.example.com/quality-gate")
+    p6.get_by_label("Evidence link or text").press("Enter")
+    wait_for_app(page)
+    assert_no_exception(page)
+    headline = page.locator('[data-testid="stMetric"]').filter(
+        has_text="Headline (weakest)").locator('[data-testid="stMetricValue"]').inner_text()
+    screenshot(page, "audit")
+
+    page.get_by_role("button", name="Save audit").click()
+    page.get_by_text(f"Saved the audit of {MODEL}").wait_for()
+    wait_for_app(page)
+    with page.expect_download() as info:
+        page.get_by_role("button", name="Download report (HTML)").click()
+    report = tmp_path / "report.html"
+    info.value.save_as(report)
+    html = report.read_text()
+    assert f"AI technical debt audit: {MODEL}" in html
+    assert f"Headline health {headline} / 10" in html
+    assert "https://ci.example.com/quality-gate" in html
+
+    page.reload()
+    wait_for_app(page)
+    _pick(page, "Model", MODEL)
+    page.get_by_text("1 saved audit(s)").wait_for()
+    assert "by e2e browser" in page.inner_text("main")
+
+    card = open_page(f"?{_query(workspace)}", expect_text="Median headline",
+                     name="scorecard")
+    models = card.locator('[data-testid="stMetric"]').filter(has_text="Models").first
+    assert "4 of 4" in models.inner_text()
+    _pick(card, "Model", MODEL)
+    assert f"Headline health {headline} / 10" in card.inner_text("main")
+    screenshot(card, "scorecard")
