@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from aidebt_core.data import Table
+from aidebt_core.entanglement import encode as _encode
 from aidebt_core.entanglement.change import (
     DEFAULT_CHANGE_THRESHOLD,
     CorrelationChange,
@@ -22,7 +23,6 @@ from aidebt_core.entanglement.encode import (
     DEFAULT_MAX_ROWS,
     DEFAULT_TOP_K,
     NUMERIC,
-    encode,
 )
 from aidebt_core.entanglement.importance import logged_importance
 from aidebt_core.entanglement.matrix import (
@@ -136,7 +136,7 @@ def association_matrix(table: Table, kinds: dict[str, str], method: str = "auto"
                        top_k: int = DEFAULT_TOP_K, max_rows: int | None = DEFAULT_MAX_ROWS,
                        seed: int = 0) -> AssociationMatrix:
     """The clustered association matrix of `kinds`' columns in `table`."""
-    return compute_matrix(encode(table, kinds, top_k=top_k, max_rows=max_rows, seed=seed),
+    return compute_matrix(_encode.encode(table, kinds, top_k=top_k, max_rows=max_rows, seed=seed),
                           method)
 
 

@@ -61,59 +61,82 @@ def encode(table: Table, kinds: Mapping[str, str], top_k: int = DEFAULT_TOP_K,
         raise SchemaError(f"Unknown column kind(s) {bad}; use 'numeric' or 'categorical'.")
     table.require_columns(list(kinds))
     total = row_count(table)
-    facts = _column_facts(table, kinds)
     notes: list[str] = []
-    numeric: list[str] = []
-    categorical: list[str] = []
     constant: set[str] = set()
-    for name, kind in kinds.items():
-        present, lo, hi = facts[name]
-        if present == 0:
-            notes.append(f"'{name}' is entirely missing (or non-finite) in {table.label}; "
-                         "left out of the matrix.")
+    categorical, levels = [], []
+    for name in (n for n, kind in kinds.items() if kind == CATEGORICAL):
+        labels = _levels(table, name, top_k, notes)
+        if not labels:
+            notes.append(_all_missing(name, table))
             continue
-        if lo == hi:
+        if len(labels) == 1:
             constant.add(name)
-            notes.append(f"'{name}' has a single value ({lo}) in {table.label}: its association "
-                         "with anything is undefined and shown as blank.")
-        (numeric if kind == NUMERIC else categorical).append(name)
-
-    levels = []
-    for name in categorical:
-        counts = value_counts(table, name)
-        labels = tuple(counts["value"].astype(str))
-        if len(labels) > top_k:
-            present = int(counts["count"].sum())
-            kept = labels[:top_k - 1]
-            share = counts["count"].iloc[:top_k - 1].sum() / present
-            hint = (" It looks like an identifier (almost every value is distinct); consider "
-                    "setting its role to 'id'.") if len(labels) >= 0.5 * present else ""
-            notes.append(f"'{name}' has {len(labels):,} distinct values; the {top_k - 1} most "
-                         f"frequent ({share:.0%} of rows) are kept and the rest folded into "
-                         f"'{OTHER}'.{hint}")
-            labels = (*kept, OTHER)
+            notes.append(_single_value(name, labels[0], table))
+        categorical.append(name)
         levels.append(labels)
+    numeric_all = [n for n, kind in kinds.items() if kind == NUMERIC]
+    arrays, codes, used = _read(table, numeric_all, categorical, levels, total, max_rows, seed)
 
-    x, codes, used = _read(table, numeric, categorical, levels, total, max_rows, seed)
+    numeric, kept = _usable_numeric(numeric_all, arrays, table, notes, constant)
+    del arrays
+    # Copy column by column, dropping each source as soon as it is copied, so the peak
+    # memory is one copy of the data, not two.
+    x = np.empty((used, len(numeric)), dtype=np.float64, order="F")
+    for i in range(len(kept)):
+        values, missing = kept[i]
+        kept[i] = None
+        x[:, i] = values
+        if missing is not None:
+            x[missing, i] = np.nan
+        del values, missing
     if used < total:
         notes.append(f"Computed on a uniform random sample of {used:,} of {total:,} rows "
-                     f"of {table.label} (seed {seed}).")
+                     f"of {table.label} (Bernoulli sampling, seed {seed}).")
     return Encoded(tuple(numeric), tuple(categorical), x, codes, tuple(levels),
                    frozenset(constant), used, total, tuple(notes))
 
 
-def _column_facts(table: Table, kinds: Mapping[str, str]) -> dict[str, tuple[int, str, str]]:
-    """Per column: present (finite, non-null) count, min and max — in one aggregate pass."""
-    parts = []
-    for name, kind in kinds.items():
-        expr = _numeric_expr(name) if kind == NUMERIC else f"CAST({quote_ident(name)} AS VARCHAR)"
-        parts += [f"count({expr})", f"CAST(min({expr}) AS VARCHAR)",
-                  f"CAST(max({expr}) AS VARCHAR)"]
-    if not parts:
-        return {}
-    row = table.execute(f"SELECT {', '.join(parts)} FROM {ROWS}").fetchone()
-    return {name: (int(row[3 * i]), row[3 * i + 1], row[3 * i + 2])
-            for i, name in enumerate(kinds)}
+def _usable_numeric(names, arrays, table: Table, notes: list[str], constant: set[str]):
+    """Drop entirely missing numeric columns and mark constant ones (with notes)."""
+    numeric, kept = [], []
+    for name, (values, missing) in zip(names, arrays, strict=True):
+        present = values[~missing] if missing is not None else values
+        if present.size == 0:
+            notes.append(_all_missing(name, table))
+            continue
+        lo, hi = float(present.min()), float(present.max())
+        if lo == hi:
+            constant.add(name)
+            notes.append(_single_value(name, f"{lo:g}", table))
+        numeric.append(name)
+        kept.append((values, missing))
+    return numeric, kept
+
+
+def _all_missing(name: str, table: Table) -> str:
+    return (f"'{name}' is entirely missing (or non-finite) in {table.label}; left out of the "
+            "matrix.")
+
+
+def _single_value(name: str, value: str, table: Table) -> str:
+    return (f"'{name}' has a single value ({value}) in {table.label}: its association with "
+            "anything is undefined and shown as blank.")
+
+
+def _levels(table: Table, name: str, top_k: int, notes: list[str]) -> tuple[str, ...]:
+    """The column's values, most frequent first; beyond `top_k` the rest become OTHER."""
+    counts = value_counts(table, name)
+    labels = tuple(counts["value"].astype(str))
+    if len(labels) <= top_k:
+        return labels
+    present = int(counts["count"].sum())
+    share = counts["count"].iloc[:top_k - 1].sum() / present
+    hint = (" It looks like an identifier (almost every value is distinct); consider "
+            "setting its role to 'id'.") if len(labels) >= 0.5 * present else ""
+    notes.append(f"'{name}' has {len(labels):,} distinct values; the {top_k - 1} most "
+                 f"frequent ({share:.0%} of rows) are kept and the rest folded into "
+                 f"'{OTHER}'.{hint}")
+    return (*labels[:top_k - 1], OTHER)
 
 
 def _numeric_expr(name: str) -> str:
@@ -122,8 +145,8 @@ def _numeric_expr(name: str) -> str:
 
 
 def _read(table: Table, numeric: Sequence[str], categorical: Sequence[str],
-          levels: Sequence[tuple[str, ...]], total: int, max_rows: int | None, seed: int
-          ) -> tuple[np.ndarray, np.ndarray, int]:
+          levels: Sequence[tuple[str, ...]], total: int, max_rows: int | None, seed: int):
+    """One query: numeric values (with their missing masks) and categorical codes."""
     exprs, params = [], {}
     for i, name in enumerate(numeric):
         exprs.append(f"{_numeric_expr(name)} AS n{i}")
@@ -136,13 +159,22 @@ def _read(table: Table, numeric: Sequence[str], categorical: Sequence[str],
                      f"$levels{i}, CAST({col} AS VARCHAR)), {other}) - 1 END::INTEGER AS c{i}")
     sample = ""
     if max_rows is not None and total > max_rows:
-        sample = f" USING SAMPLE reservoir({int(max_rows)} ROWS) REPEATABLE ({int(seed)})"
+        # Bernoulli: every row independently, with a seed: uniform and repeatable, and far
+        # cheaper than an exact-size reservoir; the rows actually drawn are reported.
+        sample = f" USING SAMPLE {100.0 * max_rows / total!r} PERCENT (bernoulli, {int(seed)})"
+    if not exprs:
+        return [], np.empty((total, 0), dtype=np.int32), total
     result = table.execute(f"SELECT {', '.join(exprs)} FROM {ROWS}{sample}", params).fetchnumpy()
-    used = len(next(iter(result.values()))) if result else 0
-    x = np.empty((used, len(numeric)), dtype=np.float64)
+    used = len(next(iter(result.values())))
+    arrays = []
     for i in range(len(numeric)):
-        x[:, i] = np.ma.filled(np.ma.asarray(result[f"n{i}"], dtype=np.float64), np.nan)
-    codes = np.empty((used, len(categorical)), dtype=np.int32)
+        column = result.pop(f"n{i}")
+        if isinstance(column, np.ma.MaskedArray):
+            arrays.append((np.asarray(column.data, dtype=np.float64),
+                           np.ma.getmaskarray(column)))
+        else:
+            arrays.append((np.asarray(column, dtype=np.float64), None))
+    codes = np.empty((used, len(categorical)), dtype=np.int32, order="F")
     for i in range(len(categorical)):
-        codes[:, i] = np.asarray(result[f"c{i}"], dtype=np.int32)
-    return x, codes, used
+        codes[:, i] = result.pop(f"c{i}")
+    return arrays, codes, used

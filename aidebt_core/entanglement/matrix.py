@@ -114,23 +114,19 @@ def compute_matrix(data: Encoded, method: str = "auto") -> AssociationMatrix:
         r, n = fn(data.x)
         values[:nn, :nn], counts[:nn, :nn], methods[:nn, :nn] = r, n, numeric_method
     cat_method = THEILS_U if method == THEILS_U else CRAMERS_V
-    for ci in range(len(data.categorical)):
-        i = nn + ci
-        if nn:
-            eta, n = measures.correlation_ratio(data.x, data.codes[:, ci], len(data.levels[ci]))
-            values[:nn, i] = values[i, :nn] = eta
-            counts[:nn, i] = counts[i, :nn] = n
-            methods[:nn, i] = methods[i, :nn] = ETA
-        for cj in range(ci, len(data.categorical)):
-            j = nn + cj
-            table = measures.contingency(data.codes[:, ci], data.codes[:, cj],
-                                         len(data.levels[ci]), len(data.levels[cj]))
-            counts[i, j] = counts[j, i] = table.sum()
-            methods[i, j] = methods[j, i] = cat_method
-            if cat_method == THEILS_U:
-                values[i, j], values[j, i] = measures.theils_u(table), measures.theils_u(table.T)
-            else:
-                values[i, j] = values[j, i] = measures.cramers_v(table)
+    nc = len(data.categorical)
+    if nn and nc:
+        eta, n = measures.correlation_ratios(data.x, data.codes, [len(v) for v in data.levels])
+        values[:nn, nn:], counts[:nn, nn:], methods[:nn, nn:] = eta, n, ETA
+        values[nn:, :nn], counts[nn:, :nn], methods[nn:, :nn] = eta.T, n.T, ETA
+    for ci, cj, table in measures.contingency_tables(data.codes, [len(v) for v in data.levels]):
+        i, j = nn + ci, nn + cj
+        counts[i, j] = counts[j, i] = table.sum()
+        methods[i, j] = methods[j, i] = cat_method
+        if cat_method == THEILS_U:
+            values[i, j], values[j, i] = measures.theils_u(table), measures.theils_u(table.T)
+        else:
+            values[i, j] = values[j, i] = measures.cramers_v(table)
 
     undefined = _explain_undefined(columns, values, counts, data)
     for k, name in enumerate(columns):

@@ -10,45 +10,97 @@ from __future__ import annotations
 import numpy as np
 from scipy import sparse, stats
 
-CHUNK_ROWS = 131_072  # rows per block when accumulating sums: bounds the working memory
+CHUNK_ROWS = 65_536  # rows per block when accumulating sums: bounds the working memory
 
 
-def _center(x: np.ndarray) -> np.ndarray:
-    """Each column minus its mean over present values (keeps the sums below well-conditioned)."""
-    with np.errstate(invalid="ignore"):
-        means = np.nanmean(x, axis=0) if x.shape[0] else np.zeros(x.shape[1])
-    return x - np.where(np.isfinite(means), means, 0.0)
+def _blocks(n: int):
+    for start in range(0, n, CHUNK_ROWS):
+        yield slice(start, min(start + CHUNK_ROWS, n))
+
+
+def column_means(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean over present values and present count per column, block by block (no big copy)."""
+    p = x.shape[1]
+    total, count = np.zeros(p), np.zeros(p)
+    size = min(CHUNK_ROWS, max(x.shape[0], 1))
+    values_buf, missing_buf = np.empty((size, p)), np.empty((size, p), dtype=bool)
+    for rows in _blocks(x.shape[0]):
+        m = rows.stop - rows.start
+        values, missing = values_buf[:m], missing_buf[:m]
+        np.copyto(values, x[rows])
+        np.isnan(values, out=missing)
+        np.copyto(values, 0.0, where=missing)
+        total += values.sum(axis=0)
+        count += m - missing.sum(axis=0)
+    return np.where(count > 0, total / np.maximum(count, 1), 0.0), count
+
+
+class Moments:
+    """Row blocks laid out as [x − mean (0 if missing) | its square | present (0/1) of the
+    columns that have gaps | 1], so one product per block gives every sum a measure needs.
+
+    The buffer is reused from block to block: fresh large allocations page-fault on every
+    block, which costs more than the arithmetic.
+    """
+
+    def __init__(self, x: np.ndarray):
+        self.x = np.asarray(x, dtype=np.float64)
+        self.n, self.p = self.x.shape
+        self.means, self.count = column_means(self.x)
+        self.gaps = np.flatnonzero(self.count < self.n)
+        self.g = len(self.gaps)
+        self.width = 2 * self.p + self.g + 1
+
+    def blocks(self):
+        """Yield (row slice, block) — the block is only valid until the next one."""
+        p, g = self.p, self.g
+        size = min(CHUNK_ROWS, max(self.n, 1))
+        buf = np.empty((size, self.width))
+        buf[:, -1] = 1.0
+        missing_buf = np.empty((size, p), dtype=bool)
+        for rows in _blocks(self.n):
+            m = rows.stop - rows.start
+            block, missing = buf[:m], missing_buf[:m]
+            values = block[:, :p]
+            np.subtract(self.x[rows], self.means, out=values)
+            np.isnan(values, out=missing)
+            np.copyto(values, 0.0, where=missing)
+            np.multiply(values, values, out=block[:, p:2 * p])
+            if g:
+                np.logical_not(missing[:, self.gaps], out=missing[:, :g])
+                np.copyto(block[:, 2 * p:2 * p + g], missing[:, :g])
+            yield rows, block
+
+    def pair_sums(self, gram: np.ndarray):
+        """From Σ blockᵀ·block: pairwise-complete (n, Σx_i, Σx_i², Σx_i·x_j), each p × p,
+        where [i, j] sums over the rows where both x_i and x_j are present."""
+        p, g, gaps = self.p, self.g, self.gaps
+        cross = gram[:p, :p]
+        total, squares = gram[:p, -1], gram[p:2 * p, -1]
+        s = np.repeat(total[:, None], p, axis=1)
+        q = np.repeat(squares[:, None], p, axis=1)
+        n = np.repeat(self.count[:, None], p, axis=1)
+        if g:
+            # Partner column j has gaps: sum only over the rows where x_j is present.
+            s[:, gaps] = gram[:p, 2 * p:2 * p + g]
+            q[:, gaps] = gram[p:2 * p, 2 * p:2 * p + g]
+            n[:, gaps] = np.repeat(self.count[gaps][None, :], p, axis=0)
+            n[np.ix_(gaps, gaps)] = gram[2 * p:2 * p + g, 2 * p:2 * p + g]
+        return n, s, q, cross
 
 
 def pearson_matrix(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Pairwise-complete Pearson r between the columns of `x`, and the row count of each pair.
 
-    Sums are accumulated over row blocks as matrix products, so 1M rows × 40 columns needs
-    a few tens of MB, not copies of the whole array. r is NaN where a pair has fewer than
-    three complete rows or one side does not vary on them.
+    Sums of centred values come from one Gram product per row block (see `Moments`), so
+    1M rows × 40 columns needs a few tens of MB beyond the data. r is NaN where a pair has
+    fewer than three complete rows or one side does not vary on them.
     """
-    x = np.asarray(x, dtype=np.float64)
-    p = x.shape[1]
-    xc = _center(x)
-    n = np.zeros((p, p))
-    s = np.zeros((p, p))
-    q = np.zeros((p, p))
-    cross = np.zeros((p, p))
-    for start in range(0, xc.shape[0], CHUNK_ROWS):
-        block = xc[start:start + CHUNK_ROWS]
-        present = ~np.isnan(block)
-        values = np.where(present, block, 0.0)
-        if present.all():
-            rows = float(block.shape[0])
-            n += rows
-            s += values.sum(axis=0)[:, None]
-            q += (values * values).sum(axis=0)[:, None]
-        else:
-            mask = present.astype(np.float64)
-            n += mask.T @ mask
-            s += values.T @ mask          # s[i, j]: sum of x_i where x_i and x_j are present
-            q += (values * values).T @ mask
-        cross += values.T @ values
+    moments = Moments(x)
+    gram = np.zeros((moments.width, moments.width))
+    for _, block in moments.blocks():
+        gram += block.T @ block
+    n, s, q, cross = moments.pair_sums(gram)
     with np.errstate(invalid="ignore", divide="ignore"):
         cov = cross - s * s.T / n
         var_a = q - s * s / n
@@ -92,9 +144,26 @@ def contingency(a: np.ndarray, b: np.ndarray, ka: int, kb: int) -> np.ndarray:
     """Counts of (a, b) code pairs over rows where both are present (codes -1 are missing)."""
     # Shift so missing (-1) becomes code 0, count everything at once, then drop the
     # missing row and column.
-    flat = (a.astype(np.int64) + 1) * (kb + 1) + (b.astype(np.int64) + 1)
+    flat = (a.astype(np.intp) + 1) * (kb + 1) + (b.astype(np.intp) + 1)
     counts = np.bincount(flat, minlength=(ka + 1) * (kb + 1)).reshape(ka + 1, kb + 1)
     return counts[1:, 1:]
+
+
+def contingency_tables(codes: np.ndarray, levels: list[int]):
+    """Yield (i, j, table) for every pair i ≤ j of categorical columns, reusing one index
+    buffer (a fresh 8-byte-per-row array per pair would page-fault each time)."""
+    n, c = codes.shape
+    flat = np.empty(n, dtype=np.intp)
+    shifted = np.empty(n, dtype=np.intp)
+    for i in range(c):
+        np.add(codes[:, i], 1, out=shifted)
+        for j in range(i, c):
+            kb = levels[j] + 1
+            np.multiply(shifted, kb, out=flat)
+            np.add(flat, codes[:, j], out=flat, casting="unsafe")
+            np.add(flat, 1, out=flat)
+            counts = np.bincount(flat, minlength=(levels[i] + 1) * kb)
+            yield i, j, counts.reshape(levels[i] + 1, kb)[1:, 1:]
 
 
 def _nonempty(table: np.ndarray) -> np.ndarray:
@@ -153,44 +222,58 @@ def theils_u(table: np.ndarray) -> float:
     return float(min(1.0, max(0.0, (h_x - h_x_given_y) / h_x)))
 
 
-def correlation_ratio(x: np.ndarray, codes: np.ndarray, levels: int) -> tuple[np.ndarray,
-                                                                                 np.ndarray]:
-    """η (correlation ratio) of each numeric column of `x` against one categorical `codes`.
+def correlation_ratios(x: np.ndarray, codes: np.ndarray, levels: list[int]
+                       ) -> tuple[np.ndarray, np.ndarray]:
+    """η (correlation ratio) of every numeric column of `x` against every categorical column.
 
     η² = between-group sum of squares / total sum of squares, over rows where both are
-    present. Group sums for all numeric columns come from one sparse product per row block.
-    Returns (η per column, complete-row count per column); η is NaN where x does not vary
-    or fewer than three rows are complete.
+    present. Per row block and categorical column, one sparse one-hot product with the
+    `Moments` block gives the group counts, sums and sums of squares of every numeric column.
+    Returns (η, complete-row counts), both numeric × categorical; η is NaN where x does not
+    vary or fewer than three rows are complete.
     """
-    x = _center(np.asarray(x, dtype=np.float64))
+    moments = Moments(x)
     codes = np.asarray(codes)
-    p = x.shape[1]
-    counts = np.zeros((levels, p))
-    sums = np.zeros((levels, p))
-    squares = np.zeros((levels, p))
-    for start in range(0, x.shape[0], CHUNK_ROWS):
-        block = x[start:start + CHUNK_ROWS]
-        c = codes[start:start + CHUNK_ROWS]
-        keep = c >= 0
-        block, c = block[keep], c[keep]
-        onehot = sparse.csr_matrix((np.ones(len(c)), (np.arange(len(c)), c)),
-                                   shape=(len(c), levels)).T.tocsr()
-        present = ~np.isnan(block)
-        values = np.where(present, block, 0.0)
-        counts += onehot @ present.astype(np.float64)
-        sums += onehot @ values
-        squares += onehot @ (values * values)
+    p, g, c = moments.p, moments.g, codes.shape[1]
+    groups = [np.zeros((k, moments.width)) for k in levels]
+    for rows, block in moments.blocks():
+        for j in range(c):
+            code = codes[rows, j]
+            keep = code >= 0
+            indptr = np.concatenate([[0], np.cumsum(keep)])
+            onehot = sparse.csr_matrix((np.ones(int(indptr[-1])), code[keep], indptr),
+                                       shape=(len(code), levels[j]))
+            groups[j] += onehot.T @ block
+    eta = np.full((p, c), np.nan)
+    n_out = np.zeros((p, c), dtype=np.int64)
+    for j in range(c):
+        per_group = groups[j]
+        counts = np.repeat(per_group[:, -1:], p, axis=1)
+        counts[:, moments.gaps] = per_group[:, 2 * p:2 * p + g]
+        eta[:, j], n_out[:, j] = _eta(counts, per_group[:, :p], per_group[:, p:2 * p])
+    return eta, n_out
+
+
+def _eta(counts: np.ndarray, sums: np.ndarray, squares: np.ndarray
+         ) -> tuple[np.ndarray, np.ndarray]:
     n = counts.sum(axis=0)
     total = sums.sum(axis=0)
+    sq_total = squares.sum(axis=0)
     with np.errstate(invalid="ignore", divide="ignore"):
         grand = total * total / n
-        ss_total = squares.sum(axis=0) - grand
-        ss_between = np.where(counts > 0, sums * sums / np.where(counts > 0, counts, 1), 0.0
-                              ).sum(axis=0) - grand
+        ss_total = sq_total - grand
+        ss_between = (sums * sums / np.where(counts > 0, counts, 1)).sum(axis=0) - grand
         eta = np.sqrt(np.clip(ss_between / ss_total, 0.0, 1.0))
-    flat = ss_total <= squares.sum(axis=0) * 1e-12
-    eta = np.where((n >= 3) & ~flat, eta, np.nan)
-    return eta, n.round().astype(np.int64)
+    flat = ss_total <= sq_total * 1e-12
+    return np.where((n >= 3) & ~flat, eta, np.nan), n.round().astype(np.int64)
+
+
+def correlation_ratio(x: np.ndarray, codes: np.ndarray, levels: int
+                      ) -> tuple[np.ndarray, np.ndarray]:
+    """η of each numeric column of `x` against one categorical `codes` (see
+    `correlation_ratios`)."""
+    eta, n = correlation_ratios(x, np.asarray(codes).reshape(-1, 1), [levels])
+    return eta[:, 0], n[:, 0]
 
 
 def fisher_z_pvalue(r_a: float, n_a: int, r_b: float, n_b: int, spearman: bool = False
