@@ -145,6 +145,7 @@ class _Lattice:
         self.pruned_blocks = 0
         self.threshold = 0.0
         self.stats: dict[tuple[int, ...], tuple[np.ndarray, list[np.ndarray]]] = {}
+        self.paths: dict[tuple, list] = {}  # einsum contraction order per shape
 
     # ---- scoring
     def _raw(self, s, e):
@@ -178,8 +179,13 @@ class _Lattice:
         expr = ",".join(f"{x[i]}{y[i]}" for i in range(len(fs))) + f",{y}->{x}"
         mats = [f.P for f in fs]
 
+        key = (expr, *(m.shape for m in mats))
+        if key not in self.paths:
+            self.paths[key] = np.einsum_path(expr, *mats, np.empty(shape), optimize="greedy")[0]
+        path = self.paths[key]
+
         def project(t):
-            return np.einsum(expr, *mats, t.reshape(shape).astype(np.float64), optimize=True)
+            return np.einsum(expr, *mats, t.reshape(shape).astype(np.float64), optimize=path)
 
         if self.binary:
             # One unweighted count of (cell, error 0/1) pairs gives both sizes and error sums.

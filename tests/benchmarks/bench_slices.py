@@ -1,0 +1,193 @@
+"""Benchmark weak-slice discovery (`aidebt slices`, order <= 3) against `sliceline` and a naive
+pandas group-by enumeration, in the same run.
+
+    python tests/benchmarks/bench_slices.py [--rows 1000000] [--quick]
+
+Data: `--rows` rows x 20 features (10 numeric, 10 categorical with 3-8 values) with a planted
+2-condition weak slice, plus a 50,000 x 30 table where all three contenders run (sliceline's
+published figure there is ~14 s / 5.6 GB). Each contender runs in its own process; wall time
+and peak RSS (getrusage of the child) are measured. All contenders get the same binned codes
+(deciles), alpha = 0.95, at most 3 conditions, minimum support 1% of rows, top 10.
+Results go to tests/benchmarks/results/slices.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[2]
+RESULTS = Path(__file__).resolve().parent / "results"
+ALPHA, ORDER, TOP = 0.95, 3, 10
+MEMORY_CAP_GB = 8.0
+
+AIDEBT = r'''
+import sys, json
+from aidebt_core.cli import main
+sys.exit(main(["slices", sys.argv[1], "--target", "y", "--prediction", "pred", "--format",
+               "json", "--max-order", "3", "--alpha", "0.95", "--top-k", "10",
+               "--objective", "error"]))
+'''
+
+# The same deciles aidebt uses are not needed for a fair timing: every contender gets
+# decile-binned integer codes of the numeric columns (pd.qcut), categoricals as they are.
+BINNED = r'''
+import numpy as np, pandas as pd
+df = pd.read_parquet(sys.argv[1])
+err = (df.pop("y") != df.pop("pred")).to_numpy(float)
+for c in df.columns:
+    if df[c].dtype.kind == "f":
+        df[c] = pd.qcut(df[c], 10, labels=False, duplicates="drop")
+    df[c] = df[c].astype("category").cat.codes + 1
+n, min_sup = len(df), max(30, int(np.ceil(0.01 * len(df))))
+'''
+
+SLICELINE = "import sys, json\n" + BINNED + r'''
+from sliceline.slicefinder import Slicefinder
+sf = Slicefinder(alpha=0.95, k=10, max_l=3, min_sup=min_sup, verbose=False)
+sf.fit(df.to_numpy(), err)
+top = [dict(zip(df.columns, map(lambda v: None if v is None else int(v), s)))
+       for s in sf.top_slices_[:1]]
+print(json.dumps([{k: v for k, v in t.items() if v is not None} for t in top]))
+'''
+
+NAIVE = "import sys, json, itertools\n" + BINNED + r'''
+ebar, best = err.mean(), (-np.inf, None)
+df["_e"] = err
+cols = [c for c in df.columns if c != "_e"]
+for k in (1, 2, 3):
+    for combo in itertools.combinations(cols, k):
+        g = df.groupby(list(combo), observed=True)["_e"].agg(["size", "sum"])
+        g = g[g["size"] >= min_sup]
+        sc = 0.95 * ((g["sum"] / g["size"]) / ebar - 1) - 0.05 * (n / g["size"] - 1)
+        if len(sc) and sc.max() > best[0]:
+            key = sc.idxmax()
+            best = (float(sc.max()), dict(zip(combo, np.atleast_1d(key).tolist())))
+print(json.dumps([best[1]]))
+'''
+
+
+def generate(rows: int, n_num: int, n_cat: int, seed: int, path: Path) -> None:
+    """Features plus a planted weak slice: c1 = 'v1' and n2 above its 70th percentile."""
+    rng = np.random.default_rng(seed)
+    data = {f"n{i}": rng.normal(10 * i, 1 + i, rows) for i in range(n_num)}
+    for i in range(n_cat):
+        k = 3 + i % 6
+        data[f"c{i}"] = np.array([f"v{j}" for j in range(k)], dtype=object)[
+            rng.integers(0, k, rows)]
+    weak = (data["c1"] == "v1") & (data["n2"] > np.quantile(data["n2"], 0.7))
+    y = rng.random(rows) < 0.3
+    wrong = rng.random(rows) < np.where(weak, 0.45, 0.1)
+    data["y"], data["pred"] = y.astype(np.int8), np.where(wrong, ~y, y).astype(np.int8)
+    pd.DataFrame(data).to_parquet(path, index=False)
+
+
+def measure(name: str, cmd: list[str], timeout: float, limit_gb: float = MEMORY_CAP_GB) -> dict:
+    """Run `cmd` in its own wrapper process: wall time and the child's peak RSS. The child's
+    address space is capped so a contender that needs too much memory fails instead of
+    starving the (shared) machine."""
+    cap = int(limit_gb * 2**30)
+    wrapper = [sys.executable, "-c",
+               "import resource,subprocess,sys,time,json;t=time.perf_counter();"
+               f"lim=lambda: resource.setrlimit(resource.RLIMIT_AS,({cap},{cap}));"
+               f"p=subprocess.run(sys.argv[1:],capture_output=True,text=True,timeout={timeout},"
+               "preexec_fn=lim);"
+               "w=time.perf_counter()-t;"
+               "r=resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss/1024;"
+               "print(json.dumps({'wall':w,'rss':r,'rc':p.returncode,'out':p.stdout,"
+               "'err':p.stderr[-1500:]}))", *cmd]
+    proc = subprocess.run(wrapper, capture_output=True, text=True, cwd=ROOT)
+    if not proc.stdout:
+        return {"tool": name, "wall_s": None, "peak_rss_mb": None,
+                "top": f"did not finish ({proc.stderr.strip().splitlines()[-1][:120]})"}
+    info = json.loads(proc.stdout)
+    if info["rc"] != 0:
+        return {"tool": name, "wall_s": info["wall"], "peak_rss_mb": info["rss"],
+                "top": f"failed: {info['err'].strip().splitlines()[-1][:120]}"}
+    return {"tool": name, "wall_s": info["wall"], "peak_rss_mb": info["rss"],
+            "top": _top(name, info["out"])}
+
+
+def _top(name: str, out: str) -> str:
+    doc = json.loads(out)
+    if name.startswith("aidebt"):
+        first = doc["slices"][0]
+        return " and ".join(f"{k} {v}" if v[:1] in "<>[=" else f"{k} = {v}"
+                            for k, v in first["slice"].items())
+    return " and ".join(f"{k} = code {v}" for k, v in doc[0].items())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--small-rows", type=int, default=50_000,
+                        help="rows of the 30-feature table all contenders run on")
+    parser.add_argument("--quick", action="store_true", help="skip the naive baseline")
+    args = parser.parse_args()
+    try:
+        import sliceline  # noqa: F401
+        have_sliceline = True
+    except ImportError:
+        have_sliceline = False
+    py = sys.executable
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        cases = [(args.small_rows, 10, 20), (args.rows, 10, 10)]
+        for n, n_num, n_cat in cases:
+            path = folder / f"d_{n}_{n_num + n_cat}.parquet"
+            t = time.perf_counter()
+            generate(n, n_num, n_cat, 7, path)
+            print(f"generated {n:,} x {n_num + n_cat} in {time.perf_counter() - t:.1f} s",
+                  file=sys.stderr)
+            contenders = [("aidebt slices", [py, "-c", AIDEBT, str(path)])]
+            small = n == args.small_rows
+            if have_sliceline and small:
+                contenders.append(("sliceline", [py, "-c", SLICELINE, str(path)]))
+            if not args.quick and small:
+                contenders.append(("pandas groupby (naive)", [py, "-c", NAIVE, str(path)]))
+            for name, cmd in contenders:
+                result = measure(name, cmd, timeout=900)
+                result |= {"rows": n, "features": n_num + n_cat}
+                rows.append(result)
+                wall = "—" if result["wall_s"] is None else f"{result['wall_s']:.2f} s"
+                rss = "—" if result["peak_rss_mb"] is None else f"{result['peak_rss_mb']:.0f} MB"
+                print(f"{n:>10,} x {n_num + n_cat} {name:<24} {wall:>9} {rss:>8}  "
+                      f"top: {result['top']}", file=sys.stderr)
+    write(rows, have_sliceline)
+
+
+def write(rows: list[dict], have_sliceline: bool) -> None:
+    RESULTS.mkdir(exist_ok=True)
+    header = ("| rows | features | tool | wall (s) | peak RSS (MB) | top slice |\n"
+              "|---:|---:|---|---:|---:|---|\n")
+    table = header + "".join(
+        f"| {r['rows']:,} | {r['features']} | {r['tool']} | "
+        f"{'—' if r['wall_s'] is None else format(r['wall_s'], '.2f')} | "
+        f"{'—' if r['peak_rss_mb'] is None else format(r['peak_rss_mb'], '.0f')} | "
+        f"{r['top']} |\n" for r in rows)
+    note = ("" if have_sliceline else
+            "\nsliceline is not installed in this environment; only the naive baseline ran.\n")
+    text = ("# Weak-slice discovery benchmark\n\n"
+            f"alpha {ALPHA}, up to {ORDER} conditions, min support 1% of rows, top {TOP}; "
+            "numeric columns binned into deciles. Planted weak slice: c1 = v1 and n2 above "
+            "its 70th percentile. Wall time and peak RSS per process, measured in the same run "
+            "on a shared 2-core machine (noisy); each process is capped at "
+            f"{MEMORY_CAP_GB:.0f} GB of address space. sliceline and the naive baseline run "
+            "only on the small table: sliceline's dense one-hot matrices would not fit in "
+            "memory at 1M rows.\n"
+            f"{note}\n" + table)
+    (RESULTS / "slices.md").write_text(text, encoding="utf-8")
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
