@@ -3,13 +3,14 @@ comparison with the previous audit, save, history and report download."""
 
 from datetime import date
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pandas as pd
 import streamlit as st
 
 from aidebt_app.context import current_selection, guard, page_header
 from aidebt_core.audit.evidence import EvidenceContext, collect_evidence
-from aidebt_core.audit.history import compare
+from aidebt_core.audit.history import compare, history_frame
 from aidebt_core.audit.questions import DIMENSIONS, LEVEL_NAMES, load_questionnaire
 from aidebt_core.audit.report import audit_report, headline_text
 from aidebt_core.audit.session import (
@@ -75,6 +76,7 @@ if draft and not st.session_state.get(f"{key}_restored"):
 st.session_state[f"{key}_restored"] = True
 
 raw: dict[str, RawInput] = {}
+query = urlencode(selection.to_query_params())
 main, panel = st.columns([3, 2], gap="large")
 with main:
     progress = st.empty()
@@ -90,7 +92,7 @@ with main:
                     found = evidence.prefills.get(q.id) if evidence else None
                     if found is not None and found.available:
                         st.info(f"Measured: level {found.level} — {found.evidence} "
-                                f"([open]({found.link}))", icon=":material/analytics:")
+                                f"([open]({found.link}?{query}))", icon=":material/analytics:")
                     elif found is not None:
                         st.caption(f":grey[{found.note}]")
                     choice = st.radio("Level", CHOICES, horizontal=True, key=f"{k}_level",
@@ -129,7 +131,7 @@ scores = score.to_dict()
 with panel:
     st.subheader("Live score")
     m1, m2, m3 = st.columns(3)
-    m1.metric("Headline (weakest)", f"{score.headline:.1f}" if score.headline is not None
+    m1.metric("Headline", f"{score.headline:.1f}" if score.headline is not None
               else "N/A", help="The minimum dimension: it cannot hide a failing dimension.")
     m2.metric("Weighted mean", f"{score.weighted_mean:.1f}" if score.weighted_mean is not None
               else "N/A")
@@ -187,14 +189,8 @@ if history:
     last = history[-1]
     st.caption(f"{len(history)} saved audit(s); latest {last.audited_at} by "
                f"{last.auditor or '—'}, headline {last.scores.get('overall') or 0:.1f}.")
-    st.dataframe(pd.DataFrame([{"audited": r.audited_at, "version": r.model_version,
-                                "auditor": r.auditor, "headline": r.scores.get("overall"),
-                                "weighted mean": r.scores.get("weighted_mean"),
-                                "red flags": len(r.scores.get("red_flags") or []),
-                                "questionnaire": r.questionnaire_version} for r in history]),
-                 hide_index=True, width="stretch", column_config={
-                     "headline": st.column_config.NumberColumn(format="%.1f"),
-                     "weighted mean": st.column_config.NumberColumn(format="%.1f")})
+    st.dataframe(history_frame(history), hide_index=True, width="stretch", column_config={
+        c: st.column_config.NumberColumn(format="%.1f") for c in ("headline", "weighted mean")})
 else:
     st.caption("No saved audit of this model yet.")
 report = audit_report(record, questionnaire, comparison, previous)

@@ -67,6 +67,17 @@ def compare(previous: AuditRecord, answers: dict[str, Answer], scores: dict,
         changed=tuple(changed))
 
 
+def history_frame(records: list[AuditRecord]) -> pd.DataFrame:
+    """One row per saved audit of a model, oldest first: date, version, auditor, scores."""
+    return pd.DataFrame([{"audited": r.audited_at, "version": r.model_version,
+                          "auditor": r.auditor, "headline": r.scores.get("overall"),
+                          "weighted mean": r.scores.get("weighted_mean"),
+                          "red flags": len(r.scores.get("red_flags") or []),
+                          "questionnaire": r.questionnaire_version} for r in records],
+                        columns=["audited", "version", "auditor", "headline", "weighted mean",
+                                 "red flags", "questionnaire"])
+
+
 def _question_order(qid: str) -> tuple:
     prefix = qid.rstrip("0123456789")
     number = qid[len(prefix):]
