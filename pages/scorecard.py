@@ -1,6 +1,8 @@
 """Scorecard: the manager's view — one row per model (its latest audit) with the headline score,
 dimension scores in colour bands, red flags, trend since the last audit, findings and actions."""
 
+import json
+
 import pandas as pd
 import streamlit as st
 
@@ -8,7 +10,7 @@ from aidebt_app.context import current_selection, guard, page_header
 from aidebt_core.audit.history import DIMENSION_COLUMNS, build_scorecard
 from aidebt_core.audit.report import headline_text, scorecard_report
 from aidebt_core.audit.scoring import HEALTH_BANDS, health_band
-from aidebt_core.audit.store import default_store_path, saved_audits
+from aidebt_core.audit.store import AuditStore, default_store_path, export_document, saved_audits
 from aidebt_core.plots.audit import (
     BAND_COLORS,
     DIMENSION_LABELS,
@@ -35,7 +37,20 @@ page_header("Scorecard", "AI technical debt across models: the latest audit of e
                          "headline is the weakest dimension, so one failing area shows.")
 selection = current_selection()
 with guard():
-    audits = saved_audits(default_store_path(Workspace.at(selection.workspace).folder))
+    store_path = default_store_path(Workspace.at(selection.workspace).folder)
+    audits = saved_audits(store_path)
+with st.expander("Export or import audits (JSON)"):
+    if audits:
+        st.download_button("Export all audits (JSON)", json.dumps(export_document(audits)),
+                           "aidebt-audits.json", "application/json", key="sc_export",
+                           on_click="ignore")
+    upload = st.file_uploader("Import audits exported from another workspace", type="json",
+                              key="sc_upload")
+    if upload is not None and st.button("Import", key="sc_import"):
+        with guard():
+            added, present = AuditStore(store_path).import_text(upload.getvalue(), upload.name)
+        st.success(f"Imported {added} audit(s); {present} were already here.")
+        audits = saved_audits(store_path)
 scorecard = build_scorecard(audits)
 frame = scorecard.to_frame()
 if frame.empty:

@@ -112,6 +112,12 @@ def default_store_path(workspace_folder: str | Path) -> Path:
     return Path(env).expanduser().resolve() if env else Path(workspace_folder) / STORE_FILENAME
 
 
+def export_document(records: list[AuditRecord]) -> dict:
+    """Audits as the JSON export document that `AuditStore.import_json` reads."""
+    return {"format": EXPORT_FORMAT, "version": FORMAT_VERSION,
+            "audits": [r.to_dict() for r in records]}
+
+
 def saved_audits(path: str | Path) -> list[AuditRecord]:
     """The audits in the store at `path`, oldest first; [] (and no file created) when there is
     no store yet."""
@@ -306,8 +312,15 @@ class AuditStore:
     # -- export / import -------------------------------------------------------------------
     def export_json(self, model: str | None = None) -> dict:
         """All (or one model's) saved audits as a JSON-safe document."""
-        return {"format": EXPORT_FORMAT, "version": FORMAT_VERSION,
-                "audits": [r.to_dict() for r in self.list_audits(model)]}
+        return export_document(self.list_audits(model))
+
+    def import_text(self, text: str | bytes, origin: str = "import") -> tuple[int, int]:
+        """`import_json` of a JSON document given as text (e.g. an uploaded file)."""
+        try:
+            document = json.loads(text)
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise AuditStoreError(f"{origin}: not a JSON document ({exc}).") from exc
+        return self.import_json(document, origin)
 
     def import_json(self, document: dict, origin: str = "import") -> tuple[int, int]:
         """Add the audits of an exported document; returns (added, already present).

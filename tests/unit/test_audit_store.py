@@ -3,6 +3,7 @@ refusing (without touching) a file that is not an aidebt store."""
 
 from __future__ import annotations
 
+import json
 import multiprocessing
 import sqlite3
 import threading
@@ -172,3 +173,13 @@ def test_other_sqlite_file_is_refused(tmp_path):
 def test_model_name_required(tmp_path):
     with pytest.raises(AuditStoreError, match="needs a model name"):
         AuditStore(tmp_path / "a.sqlite").save_audit(_record(model="  "))
+
+
+def test_import_text(tmp_path):
+    a = AuditStore(tmp_path / "a.sqlite")
+    saved = a.save_audit(_record())
+    b = AuditStore(tmp_path / "b.sqlite")
+    assert b.import_text(json.dumps(a.export_json()).encode(), "up.json") == (1, 0)
+    assert b.get(saved.id) == saved
+    with pytest.raises(AuditStoreError, match="up.json: not a JSON document"):
+        b.import_text(b"{nope", "up.json")
