@@ -11,6 +11,7 @@ PAGES = [
     ("pages/scorecard.py", "Scorecard", ":material/leaderboard:", "scorecard", "Overview"),
     ("pages/audit.py", "Audit", ":material/checklist:", "audit", "Overview"),
     ("pages/data.py", "Data", ":material/table_chart:", "data", "Overview"),
+    ("pages/drift.py", "Drift", ":material/ssid_chart:", "drift", "Analyses"),
     ("pages/performance.py", "Performance & concept drift", ":material/monitoring:", "performance",
      "Analyses"),
     ("pages/entanglement.py", "Entanglement", ":material/hub:", "entanglement", "Analyses"),

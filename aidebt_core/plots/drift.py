@@ -1,0 +1,179 @@
+"""Drift charts: per-column overview, one column's distributions, drift over time, PCA error."""
+
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+
+from aidebt_core.drift.distribution import Distribution
+from aidebt_core.drift.multivariate import MultivariateResult
+from aidebt_core.drift.over_time import OverTimeResult
+from aidebt_core.drift.result import DriftResult
+from aidebt_core.plots.theme import (
+    ALERT_COLOR,
+    CURRENT_COLOR,
+    NEUTRAL_COLOR,
+    OK_COLOR,
+    REFERENCE_COLOR,
+    style,
+)
+
+BAND_FILL = "rgba(138, 148, 166, 0.14)"
+_LABELS = {"wasserstein": "Wasserstein / ref. std", "jensenshannon": "Jensen–Shannon distance",
+           "psi": "PSI", "ks": "KS p-value", "chi2": "chi-square p-value"}
+
+
+def _boundary(fig: go.Figure, periods: list[str]) -> None:
+    """A dotted line between the last reference and the first current chunk."""
+    if "reference" in periods and "current" in periods:
+        x = periods.index("current") - 0.5
+        fig.add_vline(x=x, line={"color": NEUTRAL_COLOR, "dash": "dot", "width": 1})
+        fig.add_annotation(x=x, y=1.0, yref="paper", text="reference ◀ ▶ current",
+                           showarrow=False, yanchor="bottom", font={"color": NEUTRAL_COLOR,
+                                                                   "size": 11})
+
+
+def drift_overview(result: DriftResult) -> go.Figure:
+    """One bar per column: how far past (or short of) its threshold it is, drifted in red.
+
+    Distances are shown as statistic / threshold; p-value methods as threshold / p (capped),
+    so 1 is the line in both cases and longer bars mean more drift.
+    """
+    rows = [c for c in result.columns if c.statistic is not None or c.status == "type changed"]
+    ratios, texts = [], []
+    for c in rows:
+        if c.status == "type changed":
+            ratios.append(np.nan)
+            texts.append("type changed")
+        elif c.method in ("ks", "chi2"):
+            ratios.append(min(c.threshold / max(c.p_value, 1e-300), 1e3))
+            texts.append(f"p = {c.p_value:.2g}")
+        else:
+            stat = c.statistic if np.isfinite(c.statistic) else np.inf
+            ratios.append(min(stat / c.threshold, 1e3) if c.threshold else np.nan)
+            texts.append(f"{c.statistic:.3g}")
+    order = np.argsort(np.nan_to_num(np.array(ratios, dtype=float), nan=1e3))
+    names = [rows[i].name for i in order]
+    values = [ratios[i] for i in order]
+    colors = [ALERT_COLOR if rows[i].drifted else REFERENCE_COLOR for i in order]
+    fig = go.Figure(go.Bar(
+        x=np.nan_to_num(np.array(values, dtype=float), nan=1e3), y=names, orientation="h",
+        marker_color=colors, text=[texts[i] for i in order], textposition="outside",
+        customdata=[[rows[i].method, rows[i].threshold] for i in order],
+        hovertemplate="%{y}<br>%{text} (%{customdata[0]}, threshold %{customdata[1]:.3g})"
+                      "<br>%{x:.2f}× the threshold<extra></extra>"))
+    fig.add_vline(x=1, line={"color": NEUTRAL_COLOR, "dash": "dash", "width": 1},
+                  annotation_text="threshold", annotation_position="top")
+    fig.update_xaxes(type="log", title="drift relative to the column's threshold (log scale)")
+    fig.update_yaxes(automargin=True)
+    return style(fig, "Drift by column (red: drifted)", height=max(320, 26 * len(rows) + 120))
+
+
+def distribution_figure(dist: Distribution) -> go.Figure:
+    """Reference vs current: overlaid histograms (numeric) or side-by-side bars (categorical)."""
+    if dist.kind == "numeric":
+        centres = (dist.edges[:-1] + dist.edges[1:]) / 2
+        width = float(dist.edges[1] - dist.edges[0])
+        fig = go.Figure()
+        for shares, name, color in ((dist.reference, "reference", REFERENCE_COLOR),
+                                    (dist.current, "current", CURRENT_COLOR)):
+            fig.add_trace(go.Bar(x=centres, y=shares, width=width, name=name,
+                                 marker_color=color, opacity=0.55,
+                                 customdata=dist.labels,
+                                 hovertemplate="%{customdata}: %{y:.1%}<extra>" + name
+                                               + "</extra>"))
+        fig.update_layout(barmode="overlay", bargap=0)
+        fig.update_xaxes(title=dist.column)
+        fig.update_yaxes(title="share of rows", tickformat=".0%")
+        return style(fig, f"{dist.column}: distribution", height=360)
+    labels = list(dist.labels)[::-1]  # most frequent at the top
+    fig = go.Figure()
+    for shares, name, color in ((dist.current, "current", CURRENT_COLOR),
+                                (dist.reference, "reference", REFERENCE_COLOR)):
+        fig.add_trace(go.Bar(y=labels, x=list(shares)[::-1], name=name, orientation="h",
+                             marker_color=color,
+                             hovertemplate="%{y}: %{x:.1%}<extra>" + name + "</extra>"))
+    fig.update_layout(barmode="group", legend={"traceorder": "reversed"})
+    fig.update_xaxes(title="share of rows", tickformat=".0%")
+    fig.update_yaxes(automargin=True, type="category")
+    return style(fig, f"{dist.column}: share per value",
+                 height=max(320, 34 * len(labels) + 120))
+
+
+def drift_heatmap(result: OverTimeResult, missing: bool = False) -> go.Figure:
+    """Columns × chunks: drift value relative to each column's reference-derived threshold
+    (or the missing share), alerts marked with a dot."""
+    labels = [c.label for c in result.chunks]
+    if missing:
+        z = result.missing
+        text = np.vectorize(lambda v: "" if np.isnan(v) else f"{v:.0%}")(z)
+        alerts = result.missing_alerts
+        colorbar, scale, zmax = "missing share", "Blues", None
+    else:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            z = result.values / result.thresholds[:, None]
+        text = np.vectorize(lambda v: "" if np.isnan(v) else f"{v:.3g}")(result.values)
+        alerts = result.alerts
+        colorbar, scale, zmax = "value / threshold", [[0, "#f4f6fa"], [0.5, "#f6c28b"],
+                                                       [1, ALERT_COLOR]], 2.0
+    fig = go.Figure(go.Heatmap(
+        z=z, x=labels, y=list(result.columns), colorscale=scale, zmin=0, zmax=zmax,
+        text=text, customdata=np.where(alerts, "alert", ""),
+        hovertemplate="%{y} · %{x}<br>%{text} %{customdata}<extra></extra>",
+        colorbar={"title": colorbar}, xgap=1, ygap=1))
+    ys, xs = np.nonzero(alerts)
+    fig.add_trace(go.Scatter(x=[labels[i] for i in xs], y=[result.columns[i] for i in ys],
+                             mode="markers", name="alert", hoverinfo="skip",
+                             marker={"symbol": "circle", "size": 7, "color": "#1b1f24"}))
+    _boundary(fig, [c.period for c in result.chunks])
+    fig.update_yaxes(autorange="reversed", automargin=True, type="category")
+    fig.update_xaxes(type="category", tickangle=-45 if len(labels) > 14 else 0)
+    title = "Missing share per chunk" if missing else "Drift per chunk (● alert)"
+    return style(fig, title, height=max(340, 24 * len(result.columns) + 160))
+
+
+def feature_over_time(result: OverTimeResult, column: str) -> go.Figure:
+    """One column's drift value per chunk, its threshold, and its missing share."""
+    i = result.columns.index(column)
+    labels = [c.label for c in result.chunks]
+    alerts = result.alerts[i]
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=labels, y=result.values[i], mode="lines+markers",
+                             name=_LABELS.get(result.methods[i], result.methods[i]),
+                             line={"color": REFERENCE_COLOR},
+                             marker={"color": [ALERT_COLOR if a else REFERENCE_COLOR
+                                               for a in alerts], "size": 8}))
+    fig.add_hline(y=result.thresholds[i], line={"color": ALERT_COLOR, "dash": "dash",
+                                                "width": 1},
+                  annotation_text=f"threshold {result.thresholds[i]:.3g}",
+                  annotation_position="top left", annotation_font={"color": ALERT_COLOR})
+    fig.add_trace(go.Scatter(x=labels, y=result.missing[i], mode="lines", yaxis="y2",
+                             name="missing share", line={"color": NEUTRAL_COLOR, "dash": "dot"}))
+    fig.update_layout(yaxis2={"overlaying": "y", "side": "right", "tickformat": ".0%",
+                              "title": "missing share", "rangemode": "tozero",
+                              "showgrid": False})
+    fig.update_yaxes(title=_LABELS.get(result.methods[i], result.methods[i]), rangemode="tozero")
+    fig.update_xaxes(type="category")
+    _boundary(fig, [c.period for c in result.chunks])
+    return style(fig, f"{column} over time", height=340)
+
+
+def multivariate_figure(result: MultivariateResult) -> go.Figure:
+    """PCA reconstruction error per chunk with the reference band; alerts in red."""
+    labels = [c.label for c in result.chunks]
+    fig = go.Figure()
+    fig.add_hrect(y0=result.lower, y1=result.upper, fillcolor=BAND_FILL, line_width=0,
+                  layer="below")
+    fig.add_hline(y=result.upper, line={"color": ALERT_COLOR, "dash": "dash", "width": 1},
+                  annotation_text=f"upper threshold {result.upper:.3g}",
+                  annotation_position="top left", annotation_font={"color": ALERT_COLOR})
+    fig.add_trace(go.Scatter(x=labels, y=result.errors, mode="lines+markers",
+                             name="reconstruction error", line={"color": OK_COLOR},
+                             marker={"size": 9, "color": [ALERT_COLOR if a else OK_COLOR
+                                                          for a in result.alerts]}))
+    fig.update_xaxes(type="category")
+    fig.update_yaxes(title="mean reconstruction error")
+    _boundary(fig, [c.period for c in result.chunks])
+    return style(fig, f"Multivariate drift: PCA on {len(result.columns)} columns "
+                      f"({result.components} components, "
+                      f"{result.explained_variance:.0%} of the variance)", height=360)

@@ -1,0 +1,198 @@
+"""Data drift: which columns drifted, how much, since when, and what the distributions look like;
+plus drift over time per chunk and multivariate (PCA) drift. Optional `?slice={"col": "v"}`."""
+
+import streamlit as st
+
+from aidebt_app.context import current_selection, guard, page_header
+from aidebt_core.chunks import PERIODS
+from aidebt_core.drift import METHODS, DriftOptions, analyse_drift, default_columns
+from aidebt_core.drift.distribution import column_distribution
+from aidebt_core.drift.multivariate import multivariate_drift
+from aidebt_core.drift.over_time import drift_over_time
+from aidebt_core.drift.report import drift_report
+from aidebt_core.drift.univariate import column_kind
+from aidebt_core.errors import SchemaError
+from aidebt_core.plots.drift import (
+    distribution_figure,
+    drift_heatmap,
+    drift_overview,
+    feature_over_time,
+    multivariate_figure,
+)
+from aidebt_core.selection import Selection
+from aidebt_core.slices.define import apply_slice, parse_slice
+
+Slice = tuple[tuple[str, str], ...]
+
+
+def _tables(data, slice_spec: Slice):
+    if not slice_spec:
+        return data.reference, data.current
+    return apply_slice(data.reference, dict(slice_spec)), apply_slice(data.current,
+                                                                       dict(slice_spec))
+
+
+@st.cache_data(show_spinner="Reading columns…", max_entries=16)
+def columns_of(selection: Selection) -> dict:
+    with selection.open() as data:
+        s = data.schema
+        return {"features": default_columns(s), "all": default_columns(s, True),
+                "timestamp": data.timestamp,
+                "kinds": {c: column_kind(s, c, data.reference.column_types[c], ())
+                          for c in default_columns(s, True)}}
+
+
+@st.cache_data(show_spinner="Comparing every column…", max_entries=32)
+def univariate(selection: Selection, columns: tuple, options: DriftOptions, slice_spec: Slice):
+    with selection.open() as data:
+        ref, cur = _tables(data, slice_spec)
+        return analyse_drift(ref, cur, data.schema, columns=list(columns), options=options)
+
+
+@st.cache_data(show_spinner="Drift per chunk…", max_entries=32)
+def over_time(selection: Selection, columns: tuple, kinds: tuple, chunking: str, method: str,
+              sigmas: float, slice_spec: Slice):
+    with selection.open() as data:
+        ref, cur = _tables(data, slice_spec)
+        return drift_over_time(ref, cur, list(columns), list(kinds), chunking, data.timestamp,
+                               method=method, sigmas=sigmas)
+
+
+@st.cache_data(show_spinner="Fitting the PCA on the reference…", max_entries=16)
+def multivariate(selection: Selection, numeric: tuple, categorical: tuple, chunking: str,
+                 sigmas: float, slice_spec: Slice):
+    with selection.open() as data:
+        ref, cur = _tables(data, slice_spec)
+        return multivariate_drift(ref, cur, list(numeric), list(categorical), chunking,
+                                  data.timestamp, sigmas=sigmas)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def distribution(selection: Selection, column: str, kind: str, slice_spec: Slice):
+    with selection.open() as data:
+        ref, cur = _tables(data, slice_spec)
+        return column_distribution(ref, cur, column, kind)
+
+
+@st.cache_data(show_spinner="Writing the report…", max_entries=8)
+def report_html(selection: Selection, columns: tuple, options: DriftOptions, slice_spec: Slice):
+    result = univariate(selection, columns, options, slice_spec)
+    with selection.open() as data:
+        ref, cur = _tables(data, slice_spec)
+        return drift_report(result, ref, cur).to_html()
+
+
+page_header("Data drift", "Which inputs moved away from the reference, how much, and since when.")
+selection = current_selection()
+slice_spec: Slice = ()
+with guard():
+    cols = columns_of(selection)
+    if "slice" in st.query_params:
+        slice_spec = tuple(parse_slice(st.query_params["slice"]).items())
+if slice_spec:
+    st.info("Only rows in the slice " + " and ".join(f"**{k} {v}**" if v[:1] in "<>=[" else
+                                                     f"**{k} = {v}**" for k, v in slice_spec)
+            + " (from the link). Remove `slice` from the URL to see all rows.",
+            icon=":material/filter_alt:")
+
+with st.expander("Method, thresholds, columns and chunks"):
+    a, b, c, d = st.columns(4)
+    method = a.selectbox("Method", METHODS, key="drift_method",
+                         help="auto: KS / chi-square (p < 0.05) below 1,000 values a side, "
+                              "Wasserstein / Jensen–Shannon (≥ 0.1) above.")
+    threshold = b.number_input("Threshold (0 = default)", min_value=0.0, value=0.0,
+                               step=0.05, format="%.3f", key="drift_threshold",
+                               help="p-value for ks/chi2, distance otherwise; under auto the "
+                                    "distance.")
+    share = c.slider("Dataset drift when share ≥", 0.05, 1.0, 0.5, 0.05, key="drift_share")
+    outputs = d.toggle("Include model outputs", key="drift_outputs",
+                       help="Also compare the prediction and score columns.")
+    pool = cols["all"] if outputs else cols["features"]
+    chosen = st.multiselect("Columns", pool, default=pool,
+                            key="drift_columns_all" if outputs else "drift_columns")
+    e, f, g = st.columns(3)
+    has_ts = bool(cols["timestamp"])
+    chunk_kind = e.selectbox("Chunk by", [*PERIODS, "rows"], key="drift_chunk",
+                             index=PERIODS.index("month") if has_ts else len(PERIODS))
+    size = f.number_input("Rows per chunk", min_value=100, value=5000, step=500,
+                          key="drift_rows", disabled=chunk_kind != "rows")
+    sigmas = g.slider("Alert band (reference σ)", 2.0, 4.0, 3.0, 0.5, key="drift_sigmas",
+                      help="Chunk thresholds: mean + this many σ of the reference chunks.")
+
+with guard():
+    if not chosen:
+        raise SchemaError("Pick at least one column.")
+    options = DriftOptions(method=method, threshold=threshold or None, drift_share=share)
+    result = univariate(selection, tuple(chosen), options, slice_spec)
+    chunking = str(int(size)) if chunk_kind == "rows" else chunk_kind
+    kinds = tuple(cols["kinds"][c] for c in chosen)
+    trend = over_time(selection, tuple(chosen), kinds, chunking,
+                      "psi" if method == "psi" else "auto", sigmas, slice_spec)
+
+worst = result.worst
+m1, m2, m3, m4 = st.columns(4)
+m1.metric("Drifted columns", f"{len(result.drifted_columns)} / {len(result.columns)}",
+          help=", ".join(result.drifted_columns) or "none")
+m2.metric("Dataset drift", "yes" if result.dataset_drift else "no",
+          help=f"{result.drifted_share:.0%} of the columns drifted "
+               f"(threshold {result.options.drift_share:.0%})")
+m3.metric("Worst column", worst.name if worst else "—",
+          help=f"{worst.method} = {worst.statistic:.3g}" if worst and worst.statistic else None)
+m4.metric("Missing share changed", len(result.missing_changed),
+          help=", ".join(result.missing_changed) or "none")
+st.caption(f"Reference {result.reference_rows:,} rows · current {result.current_rows:,} rows")
+
+table = result.to_frame().drop(columns=["missing_reference", "missing_current"])
+table.insert(3, "trend", [list(trend.values[trend.columns.index(c)]) for c in table["column"]])
+st.dataframe(table, hide_index=True, width="stretch", key="drift_table", column_config={
+    "trend": st.column_config.LineChartColumn("over time", width="small",
+                                              help="drift value per chunk"),
+    "statistic": st.column_config.NumberColumn(format="%.4g"),
+    "p_value": st.column_config.NumberColumn("p-value", format="%.3g"),
+    "missing_change": st.column_config.NumberColumn("missing Δ", format="percent"),
+    "drifted": st.column_config.CheckboxColumn("drifted")})
+st.plotly_chart(drift_overview(result), width="stretch", key="drift_overview")
+
+st.subheader("One column in detail")
+detail = st.selectbox("Column", chosen, key="drift_detail",
+                      index=chosen.index(worst.name) if worst and worst.name in chosen else 0)
+col = result.column(detail)
+if col.status != "ok":
+    st.warning(f"{detail}: {col.status} — {col.note}", icon=":material/info:")
+else:
+    measures = ", ".join(f"{k} {v:.3g}" for k, v in col.measures.items()
+                         if k in ("ks", "ks_p_value", "wasserstein", "psi", "chi2",
+                                  "chi2_p_value", "jensenshannon") and v is not None)
+    st.caption(f"{detail}: {measures}"
+               + (f" · new values: {', '.join(col.new_categories[:10])}"
+                  if col.new_categories else ""))
+    with guard():
+        dist = distribution(selection, detail, col.kind, slice_spec)
+    left, right = st.columns(2)
+    left.plotly_chart(distribution_figure(dist), width="stretch", key="drift_dist")
+    right.plotly_chart(feature_over_time(trend, detail), width="stretch", key="drift_line")
+
+st.subheader("Drift over time")
+n_ref = sum(c.period == "reference" for c in trend.chunks)
+st.caption(f"Thresholds from the {n_ref} reference chunks: mean + {sigmas:g}σ; each reference "
+           "chunk is compared with the rest of the reference." if trend.threshold_source !=
+           "default" else "Fewer than two reference chunks: default thresholds are used.")
+tab_drift, tab_missing = st.tabs(["Drift", "Missing share"])
+tab_drift.plotly_chart(drift_heatmap(trend), width="stretch", key="drift_heat")
+tab_missing.plotly_chart(drift_heatmap(trend, missing=True), width="stretch",
+                         key="drift_heat_missing")
+
+st.subheader("Multivariate drift")
+numeric = tuple(c for c in chosen if cols["kinds"][c] == "numeric")
+categorical = tuple(c for c in chosen if cols["kinds"][c] == "categorical")
+with guard():
+    mv = multivariate(selection, numeric, categorical, chunking, sigmas, slice_spec)
+st.caption("A PCA fitted on the reference rebuilds every row; when relations between columns "
+           "change (a broken correlation), rows are rebuilt worse even if each column alone "
+           f"looks unchanged. First alert: {mv.first_alert() or 'none'}.")
+st.plotly_chart(multivariate_figure(mv), width="stretch", key="drift_mv")
+
+with guard():
+    html = report_html(selection, tuple(chosen), options, slice_spec)
+st.download_button("Download HTML report", html, file_name="aidebt-drift.html",
+                   mime="text/html", key="drift_report")
