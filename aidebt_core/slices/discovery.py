@@ -61,7 +61,8 @@ class _Feature:
         preds = enc.predicates(ranges=ranges)
         self.labels = [label for label, _ in preds]
         self.masks = [m for _, m in preds]
-        self.P = np.array(preds and [m for _, m in preds], dtype=np.float64).reshape(-1, self.k)
+        # Predicate-by-code 0/1 matrix: predicate statistics = P @ per-code statistics.
+        self.P = np.array(self.masks, dtype=np.float64).reshape(-1, self.k)
 
 
 def default_min_size(n: int) -> int:

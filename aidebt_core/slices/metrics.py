@@ -94,8 +94,6 @@ def load(table: Table, encodings: Sequence[Encoding], target: str, metric: str,
         raise SchemaError(f"The metric '{metric}' needs a score column (predicted probability).")
     if not spec.needs_score and not prediction:
         raise SchemaError(f"The metric '{metric}' needs a prediction column.")
-    if spec.loss == "brier" and not prediction and not spec.needs_score:
-        raise SchemaError("Discovery needs a prediction column.")
     needed = [c for c in (target, prediction, score) if c]
     table.require_columns(needed)
     types = table.column_types
@@ -143,7 +141,9 @@ def _classes(arrays, kinds, target, positive, spec, label):
     y_raw = np.asarray(arrays["y"])
     p_raw = np.asarray(arrays["p"]) if "p" in arrays else None
     if p_raw is not None and kinds["y"] != kinds["p"]:
-        y_raw, p_raw = y_raw.astype(str), p_raw.astype(str)
+        # One side numeric, the other text: compare as text, with 1.0 written as "1".
+        y_raw = np.array([_class_name(v) for v in y_raw], dtype=object)
+        p_raw = np.array([_class_name(v) for v in p_raw], dtype=object)
     classes = np.unique(y_raw if p_raw is None else np.concatenate([y_raw, p_raw]))
     y_classes = np.unique(y_raw)
     if positive is not None:
@@ -153,7 +153,9 @@ def _classes(arrays, kinds, target, positive, spec, label):
                               f"(values: {', '.join(names[:10])}).")
         pos = classes[names.index(str(positive))]
     elif kinds["y"] and set(np.asarray(classes, dtype=float)) <= {0.0, 1.0}:
-        pos = classes.dtype.type(1)
+        ones = classes[np.asarray(classes, dtype=float) == 1.0]
+        # Only 0 present: the positive class 1 simply does not occur.
+        pos = ones[0] if ones.size else (1.0 if classes.dtype.kind in "fiub" else "1")
     elif len(classes) == 2:
         pos = min(classes, key=lambda c: (int(np.sum(y_raw == c)), str(c)))
     else:

@@ -169,3 +169,27 @@ def test_apply_slice_filters_rows_like_pandas(tables):
     assert row_count(apply_slice(table, {"x": "[-1, 0.25)"})) == (
         (df.x >= -1) & (df.x < 0.25)).sum()
     assert row_count(apply_slice(table, {"x": ">= 1e-1"})) == (df.x >= 0.1).sum()
+
+
+def test_text_labels_and_mixed_types_are_matched(tmp_path):
+    rng = np.random.default_rng(9)
+    n = 3000
+    y = rng.uniform(size=n) < 0.2
+    pred = np.where(rng.uniform(size=n) < 0.25, ~y, y)
+    df = pd.DataFrame({"g": rng.choice(["a", "b"], n),
+                       "y_text": np.where(y, "yes", "no"), "p_text": np.where(pred, "yes", "no"),
+                       "y_num": y.astype(float), "p_str": np.where(pred, "1", "0")})
+    df.to_parquet(tmp_path / "t.parquet")
+    ws = Workspace.at(tmp_path)
+    con = connect(ws)
+    table = open_table(con, ws, "t.parquet")
+    enc, _ = fit_encodings(table, ["g"])
+    # text labels: the minority class ("yes") is the positive class by default
+    text = load(table, enc, "y_text", "recall", "p_text")
+    assert text.positive == "yes"
+    got = bd.overall(text, "recall").metric
+    assert got == pytest.approx(recall_score(df.y_text, df.p_text, pos_label="yes"))
+    # a float 0/1 target against a text "0"/"1" prediction compares 1.0 with "1" as equal
+    mixed = load(table, enc, "y_num", "accuracy", "p_str")
+    con.close()
+    assert bd.overall(mixed, "accuracy").metric == pytest.approx((y == pred).mean())
