@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 from types import MappingProxyType
@@ -64,6 +64,25 @@ class Questionnaire:
 
     def in_dimension(self, dimension: str) -> tuple[Question, ...]:
         return tuple(q for q in self.questions if q.dimension == dimension)
+
+    def with_tiers(self, tiers: dict[str, str]) -> Questionnaire:
+        """This questionnaire with some items' weight tiers changed for a model's context
+        (e.g. feedback loops matter more for a recommender). A critical item stays critical."""
+        known = self.by_id()
+        changed = []
+        for q in self.questions:
+            tier = tiers.get(q.id, q.weight)
+            if tier not in WEIGHT_TIERS:
+                raise AuditError(f"tiers: '{tier}' for {q.id} is not one of "
+                                 f"{', '.join(WEIGHT_TIERS)}.")
+            if q.weight == "critical" and tier != "critical":
+                raise AuditError(f"tiers: {q.id} is critical and cannot be lowered to '{tier}'.")
+            changed.append(replace(q, weight=tier))
+        unknown = sorted(set(tiers) - set(known))
+        if unknown:
+            raise AuditError(f"tiers: no question {', '.join(unknown)} in questionnaire "
+                             f"{self.version}.")
+        return replace(self, questions=tuple(changed))
 
     def to_list(self) -> list[dict]:
         """The questions as plain dicts (what `aidebt audit --questions` prints)."""
@@ -177,6 +196,7 @@ class AnswerFile:
     model: str
     model_version: str
     answers: dict[str, Answer] = field(default_factory=dict)
+    tiers: dict[str, str] = field(default_factory=dict)
 
 
 def parse_level(value: object, where: str) -> tuple[int | None, bool]:
@@ -226,8 +246,17 @@ def parse_answers(raw: object, questionnaire: Questionnaire, origin: str = "answ
             source=source, measured_level=None if measured is None else int(measured),
             evidence_date=item.get("evidence_date") and str(item["evidence_date"]),
             link=str(item.get("link") or ""))
+    tiers = raw.get("tiers") or {}
+    if not isinstance(tiers, dict):
+        raise AuditError(f"{origin}: 'tiers' must map question ids to weight tiers.")
+    tiers = {str(k): str(v) for k, v in tiers.items()}
+    try:
+        questionnaire.with_tiers(tiers)
+    except AuditError as exc:
+        raise AuditError(f"{origin}: {exc}") from None
     return AnswerFile(model=str(raw.get("model") or ""),
-                      model_version=str(raw.get("model_version") or ""), answers=answers)
+                      model_version=str(raw.get("model_version") or ""), answers=answers,
+                      tiers=tiers)
 
 
 def read_answer_file(path: str | Path, questionnaire: Questionnaire) -> AnswerFile:

@@ -93,13 +93,16 @@ def _score(args, questionnaire) -> int:
     from aidebt_core.audit.store import AuditRecord
 
     answers = read_answer_file(args.answers, questionnaire)
+    questionnaire = questionnaire.with_tiers(answers.tiers)
     day = args.date or date.today().isoformat()
     score = score_audit(questionnaire, answers.answers, audit_date=day)
     payload = score.to_dict()
     record = AuditRecord(model=answers.model or Path(args.answers).stem,
                          model_version=answers.model_version, audited_at=day,
                          questionnaire_version=questionnaire.version, auditor=args.auditor,
-                         answers=answers.answers, scores=payload)
+                         answers=answers.answers, scores=payload,
+                         notes={"tiers": ", ".join(f"{k}={v}" for k, v in answers.tiers.items())}
+                         if answers.tiers else {})
     if args.save:
         record = _store(args).save_audit(record)
         payload = {**payload, "saved_id": record.id}

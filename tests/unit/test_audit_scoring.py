@@ -164,3 +164,23 @@ def test_contract_keys(example):
     assert d["overall"] == pytest.approx(example.headline)
     assert all({"question", "gain"} <= set(a) for a in d["actions"])
     assert isinstance(d["red_flags"], list) and isinstance(d["red_flags"][0], str)
+
+
+def test_tiers_can_be_raised_for_context_but_critical_not_lowered():
+    from aidebt_core.audit.questions import AuditError, parse_answers
+
+    q = load_questionnaire()
+    answers = {"M8": Answer(level=1)}
+    assert not any(f.startswith("M8 ") for f in score_audit(q, answers).red_flags)
+    raised = q.with_tiers({"M8": "critical"})
+    score = score_audit(raised, answers)
+    assert any(f.startswith("M8 ") for f in score.red_flags)
+    m8 = next(i for i in score.items if i.question_id == "M8")
+    assert m8.weight == 10.0 and m8.weight_tier == "critical"
+    with pytest.raises(AuditError, match="D3 is critical and cannot be lowered"):
+        q.with_tiers({"D3": "high"})
+    with pytest.raises(AuditError, match="no question Z1"):
+        q.with_tiers({"Z1": "high"})
+    with pytest.raises(AuditError, match="f.yaml: tiers: 'huge'"):
+        parse_answers({"answers": {}, "tiers": {"M8": "huge"}}, q, origin="f.yaml")
+    assert parse_answers({"answers": {}, "tiers": {"M8": "high"}}, q).tiers == {"M8": "high"}
