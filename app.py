@@ -16,6 +16,8 @@ PAGES = [
      "Analyses"),
     ("pages/entanglement.py", "Entanglement", ":material/hub:", "entanglement", "Analyses"),
     ("pages/slices.py", "Slices", ":material/splitscreen:", "slices", "Analyses"),
+    ("pages/reproducibility.py", "Reproducibility", ":material/history:", "reproducibility",
+     "Analyses"),
 ]
 DEFAULT_PAGE = "scorecard"
 
