@@ -1,0 +1,110 @@
+"""Heatmaps and pair drill-downs: the numbers drawn are the results' numbers."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from aidebt_core.data import connect, open_table
+from aidebt_core.entanglement import association_matrix, correlation_change
+from aidebt_core.entanglement.drilldown import pair_view
+from aidebt_core.errors import SchemaError
+from aidebt_core.plots.entanglement import association_heatmap, difference_heatmap, pair_figure
+from aidebt_core.workspace import Workspace
+
+
+@pytest.fixture
+def tables(tmp_path):
+    rng = np.random.default_rng(4)
+
+    def frame(n, broken):
+        a = rng.normal(size=n)
+        colour = rng.choice(["red", "green", "blue"], n)
+        return pd.DataFrame({
+            "a": a, "b": (rng.normal(size=n) if broken else a + rng.normal(0, 0.3, n)),
+            "flat": 2.0, "colour": colour,
+            "shade": np.where(rng.random(n) < 0.8, colour, "grey")})
+
+    frame(2000, False).to_parquet(tmp_path / "ref.parquet")
+    frame(1500, True).to_parquet(tmp_path / "cur.parquet")
+    workspace = Workspace.at(tmp_path)
+    con = connect(workspace)
+    yield (open_table(con, workspace, "ref.parquet"), open_table(con, workspace, "cur.parquet"),
+           pd.read_parquet(tmp_path / "ref.parquet"))
+    con.close()
+
+
+KINDS = {"a": "numeric", "b": "numeric", "flat": "numeric", "colour": "categorical",
+         "shade": "categorical"}
+
+
+def test_heatmap_shows_matrix_values_measures_and_reasons(tables):
+    ref, _, _ = tables
+    m = association_matrix(ref, KINDS)
+    fig = association_heatmap(m)
+    trace = fig.data[0]
+    np.testing.assert_array_equal(np.asarray(trace.z, dtype=float), m.values)
+    assert list(trace.x) == list(m.columns) == list(trace.y)
+    custom = np.asarray(trace.customdata)
+    i, j = m.index("a"), m.index("b")
+    assert custom[i, j, 0] == "Pearson r" and int(custom[i, j, 1]) == 2000
+    k, c = m.index("colour"), m.index("shade")
+    assert custom[k, c, 0] == "Cramér's V (bias-corrected)"
+    assert custom[m.index("a"), m.index("colour"), 0] == "correlation ratio η"
+    assert "undefined: 'flat' is constant" in custom[m.index("flat"), i, 2]
+    assert trace.texttemplate == "%{z:.2f}"   # few features: values written in the cells
+
+
+def test_heatmap_scales_with_many_features(tmp_path):
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(rng.normal(size=(300, 35)), columns=[f"feature_{i}" for i in range(35)])
+    frame.to_parquet(tmp_path / "wide.parquet")
+    workspace = Workspace.at(tmp_path)
+    con = connect(workspace)
+    try:
+        m = association_matrix(open_table(con, workspace, "wide.parquet"),
+                               dict.fromkeys(frame.columns, "numeric"))
+    finally:
+        con.close()
+    fig = association_heatmap(m)
+    assert fig.layout.height >= 35 * 18 and fig.data[0].texttemplate is None
+    assert fig.layout.yaxis.tickfont.size <= 11
+
+
+def test_difference_heatmap_is_current_minus_reference(tables):
+    ref, cur, _ = tables
+    change = correlation_change(association_matrix(ref, KINDS), association_matrix(cur, KINDS))
+    fig = difference_heatmap(change)
+    z = np.asarray(fig.data[0].z, dtype=float)
+    i, j = change.columns.index("a"), change.columns.index("b")
+    row = change.pairs[(change.pairs.a.isin(["a", "b"])) & (change.pairs.b.isin(["a", "b"]))]
+    assert z[i, j] == pytest.approx(row.current.iloc[0] - row.reference.iloc[0])
+    assert np.isnan(np.diag(z)).all()
+    custom = np.asarray(fig.data[0].customdata, dtype=float)
+    assert custom[i, j, 0] == pytest.approx(row.reference.iloc[0])
+
+
+def test_pair_views_scatter_box_and_crosstab(tables):
+    ref, cur, frame = tables
+    periods = {"reference": ref, "current": cur}
+    scatter = pair_view(periods, "a", "b", KINDS, rows=500)
+    assert scatter.shape == "scatter"
+    # A Bernoulli sample of 25 % of 2,000 rows: 500 ± 19 (one sd).
+    assert 420 <= (scatter.frame.period == "reference").sum() <= 580
+    assert pair_figure(scatter).data[0].type == "scattergl"
+
+    box = pair_view(periods, "colour", "a", KINDS)
+    assert box.shape == "box" and (box.a, box.b) == ("a", "colour")  # numeric side first
+    assert pair_figure(box).data[0].type == "box"
+
+    cross = pair_view(periods, "colour", "shade", KINDS)
+    assert cross.shape == "crosstab"
+    ref_counts = cross.frame[cross.frame.period == "reference"].set_index(["colour", "shade"])
+    expected = pd.crosstab(frame.colour, frame.shade).stack()
+    for (colour, shade), count in expected.items():
+        assert ref_counts.loc[(colour, shade), "count"] == count
+    fig = pair_figure(cross)
+    assert len(fig.data) == 2 and fig.data[0].zmax == 1
+    with pytest.raises(SchemaError, match="two different columns"):
+        pair_view(periods, "a", "a", KINDS)
+    with pytest.raises(SchemaError, match="not one of the analysed"):
+        pair_view(periods, "a", "zzz", KINDS)
