@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from aidebt_app.context import current_selection, guard, page_header
-from aidebt_core.audit.evidence import EvidenceContext, collect_evidence
+from aidebt_core.audit.evidence import evidence_for_selection
 from aidebt_core.audit.history import compare, history_frame
 from aidebt_core.audit.questions import DIMENSIONS, LEVEL_NAMES, load_questionnaire
 from aidebt_core.audit.report import audit_report, headline_text
@@ -36,9 +36,7 @@ TIER_ICON = {"critical": ":red-badge[critical]", "high": ":orange-badge[high]",
 @st.cache_data(show_spinner="Measuring evidence (drift, performance, entanglement, …)…",
                max_entries=16)
 def measured_evidence(selection: Selection, model: str):
-    with selection.open() as data:
-        context = EvidenceContext(data=data, tracking_uri=selection.tracking_uri, model=model)
-        return collect_evidence(load_questionnaire(), context)
+    return evidence_for_selection(selection, model)
 
 
 def level_label(choice: str) -> str:

@@ -160,3 +160,21 @@ def collect_evidence(questionnaire: Questionnaire, context: EvidenceContext,
             prefills[q.id] = Prefill(q.id, q.measurement, True, item.level, item.evidence,
                                      provider.page, findings=findings)
     return Evidence(prefills)
+
+
+def evidence_for_selection(selection, model: str,
+                           questionnaire: Questionnaire | None = None) -> Evidence:
+    """Evidence for `model` on a sidebar `Selection` (aidebt_core.selection): its data and
+    MLflow store. Unreadable data leaves the data-based questions manual, with the reason."""
+    from aidebt_core.audit.questions import load_questionnaire
+
+    questionnaire = questionnaire or load_questionnaire()
+    try:
+        data = selection.open()
+    except AidebtError as exc:
+        return collect_evidence(questionnaire, EvidenceContext(
+            tracking_uri=selection.tracking_uri, model=model,
+            data_error=f"the selected data cannot be read ({exc})"))
+    with data:
+        return collect_evidence(questionnaire, EvidenceContext(
+            data=data, tracking_uri=selection.tracking_uri, model=model))

@@ -32,6 +32,7 @@ class EvidenceContext:
     data: object | None = None          # aidebt_core.selection.OpenedData
     tracking_uri: str = ""
     model: str = ""                     # registered model / experiment name
+    data_error: str = ""                # why no data could be opened, if so
     memo: dict = field(default_factory=dict, compare=False, repr=False)  # shared lookups
 
 
@@ -68,7 +69,7 @@ def _data(context: EvidenceContext):
     """The selected data, after checking it is this model's: when MLflow knows the model's
     features, the data must contain them (else the measurement would describe another model)."""
     if context.data is None:
-        raise AidebtError("no reference/current data selected")
+        raise AidebtError(context.data_error or "no reference/current data selected")
     if "data_check" not in context.memo:
         context.memo["data_check"] = ""
         try:

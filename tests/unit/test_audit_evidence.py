@@ -148,3 +148,16 @@ def test_missing_module_or_failure_keeps_questions_manual(questionnaire):
                                             "data selected")
     assert "no provider" in evidence.prefills["E1"].note    # slices not in this registry
     assert evidence.answers() == {} and evidence.findings == ()
+
+
+def test_unreadable_data_keeps_data_questions_manual(sample_dir, questionnaire):
+    from dataclasses import replace
+
+    from aidebt_core.audit.evidence import evidence_for_selection
+
+    selection = replace(sample_selection(sample_dir), source="missing.parquet")
+    evidence = evidence_for_selection(selection, "fraud", questionnaire)
+    d3 = evidence.prefills["D3"]
+    assert not d3.available
+    assert "the selected data cannot be read" in d3.note and "missing.parquet" in d3.note
+    assert evidence.prefills["M1"].available           # MLflow answers still filled
