@@ -255,3 +255,17 @@ def test_feature_kinds_follow_roles(sample_dir):
             feature_kinds(data.schema, ["income", "default_score"])
         assert "income" not in feature_kinds(data.schema, exclude=["income"])
         assert infer_schema(data.reference)["income"].role == "numeric"
+
+
+def test_awkward_column_names_and_values_are_quoted_and_bound(open_frame):
+    rng = np.random.default_rng(8)
+    n = 500
+    base = rng.normal(size=n)
+    frame = pd.DataFrame({'we"ird col': base, "select": base * 2 + rng.normal(0, 0.1, n),
+                          "it's": rng.choice(["o'brien", 'say "hi"', "a,b"], n)})
+    m = association_matrix(open_frame(frame), {'we"ird col': "numeric", "select": "numeric",
+                                               "it's": "categorical"})
+    assert m.value('we"ird col', "select") == pytest.approx(
+        frame['we"ird col'].corr(frame["select"]), abs=1e-12)
+    assert m.value("it's", "select") == pytest.approx(_eta(frame["select"], frame["it's"]),
+                                                      abs=1e-9)
