@@ -20,6 +20,7 @@ from aidebt_core.audit.session import (
     RawInput,
     build_answers,
     draft_payload,
+    edited,
     initial_choice,
     make_record,
 )
@@ -118,7 +119,7 @@ answered = sum(r.choice is not None for r in raw.values())
 progress.progress(answered / len(questionnaire.questions),
                   text=f"{answered} of {len(questionnaire.questions)} questions answered")
 payload = draft_payload(meta, raw, notes)
-if payload["inputs"] and payload != st.session_state.get(f"{key}_draft"):
+if edited(raw, evidence, notes) and payload != st.session_state.get(f"{key}_draft"):
     with guard():
         store.save_draft(model, payload)
     st.session_state[f"{key}_draft"] = payload

@@ -83,6 +83,16 @@ def initial_choice(question_id: str, draft: dict | None, evidence: Evidence | No
     return {"choice": None, "note": "", "evidence": ""}
 
 
+def edited(raw: dict[str, RawInput], evidence: Evidence | None, notes: dict[str, str]) -> bool:
+    """Whether a person changed anything the page would start with on its own (the measured
+    levels): only then is a draft worth autosaving."""
+    for qid, item in raw.items():
+        start = initial_choice(qid, None, evidence)
+        if (item.choice, item.note, item.evidence) != (start["choice"], "", ""):
+            return True
+    return any(text.strip() for text in notes.values())
+
+
 def draft_payload(meta: dict, raw: dict[str, RawInput], notes: dict[str, str]) -> dict:
     """The autosaved draft: header fields, every widget's value, the closing-question notes."""
     return {"meta": dict(meta), "notes": dict(notes),

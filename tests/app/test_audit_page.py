@@ -32,6 +32,7 @@ def test_prefilled_audit_save_and_history(run_page, store):
     assert "Measured: level 2" in _texts(at.info) and "features drifted" in _texts(at.info)
     assert "Compared with the audit of 2026-01-20" in _texts(at.subheader)
     mean_before = float(at.metric[1].value)
+    assert store.load_draft("credit-default") is None     # nothing edited yet: no draft
 
     # an override without a note blocks saving
     at.radio(key="aud_credit-default_D3_level").set_value("3").run()

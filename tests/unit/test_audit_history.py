@@ -127,3 +127,14 @@ def test_make_record_scores_and_keeps_findings():
     assert record.notes == {"coupling": "yes"}
     items = {i["question"]: i for i in record.scores["items"]}
     assert items["D3"]["confidence"] == "verified"
+
+
+def test_only_edits_are_worth_a_draft():
+    from aidebt_core.audit.session import edited
+
+    ev = _evidence()
+    assert not edited({"D3": RawInput("2"), "D1": RawInput(None)}, ev, {})
+    assert edited({"D3": RawInput("1")}, ev, {})
+    assert edited({"D1": RawInput(None, note="ask the data team")}, ev, {})
+    assert edited({}, ev, {"coupling": "yes"})
+    assert not edited({}, ev, {"coupling": "  "})
