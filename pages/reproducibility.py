@@ -37,6 +37,12 @@ def diff(uri: str, required: tuple[str, ...], a: str, b: str):
     return compare_runs(table, a, b, store=uri)
 
 
+def naive(frame):
+    """UTC times without the zone (Streamlit's table warns on tz-aware columns)."""
+    zoned = [c for c in frame.columns if getattr(frame[c].dtype, "tz", None) is not None]
+    return frame.assign(**{c: frame[c].dt.tz_convert(None) for c in zoned})
+
+
 page_header("Reproducibility", "Can each model be re-made? Git commit, data snapshot, "
             "features, params, seed, metrics, model and environment, read from MLflow.")
 uri = current_selection().tracking_uri
@@ -89,8 +95,9 @@ with runs_tab:
     if gaps:
         shown = shown[shown[[f"has_{g}" for g in gaps]].eq(False).any(axis=1)]
     st.dataframe(
-        shown[["experiment", "run_name", "status", "start_time", "completeness", "missing",
-               "git_commit", "seed", "data_digest", "n_params", "n_metrics", "run_id"]],
+        naive(shown)[["experiment", "run_name", "status", "start_time", "completeness",
+                      "missing", "git_commit", "seed", "data_digest", "n_params", "n_metrics",
+                      "run_id"]],
         hide_index=True, width="stretch", key="rep_runs",
         column_config={
             "completeness": st.column_config.ProgressColumn(
@@ -151,12 +158,13 @@ with registry_tab:
     if not registry.models:
         st.info("No registered models in this store.", icon=":material/info:")
     else:
-        st.dataframe(report.to_frame(), hide_index=True, width="stretch", key="rep_stale",
+        st.dataframe(naive(report.to_frame()), hide_index=True, width="stretch", key="rep_stale",
                      column_config={
                          c: st.column_config.NumberColumn(c.replace("_", " "), format="%.0f")
                          for c in ("age_days", "data_age_days", "age_budget_days")})
         st.plotly_chart(staleness_figure(report), width="stretch", key="rep_stale_fig")
         st.subheader("Versions and aliases")
-        st.dataframe(registry.to_frame(), hide_index=True, width="stretch", key="rep_versions")
+        st.dataframe(naive(registry.to_frame()), hide_index=True, width="stretch",
+                     key="rep_versions")
         st.plotly_chart(lineage_figure(lineage(registry, table)), width="stretch",
                         key="rep_lineage")

@@ -1,0 +1,111 @@
+"""The Reproducibility page on the sample MLflow store: values shown equal the planted truth."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+from mlflow import MlflowClient
+
+from aidebt_core.selection import sample_selection
+
+PAGE = "pages/reproducibility.py"
+
+
+# st.dataframe keys are not exposed by AppTest: find each table by a column only it has.
+_MARKERS = {"rep_runs": "n_params", "rep_card": "fix", "rep_diff": "section",
+            "rep_stale": "newer_runs", "rep_versions": "source"}
+
+
+def _frame(at, key):
+    return next(d.value for d in at.dataframe if _MARKERS[key] in d.value.columns)
+
+
+def test_summary_and_runs_table_match_the_truth(run_page, ground_truth):
+    at = run_page(PAGE)
+    runs = ground_truth["mlflow"]["runs"]
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Runs"] == str(len(runs))
+    assert metrics["Complete manifests"] == "1"
+    mean = sum(r["completeness"] for r in runs) / len(runs)
+    assert metrics["Mean completeness"] == f"{mean:.0%}"
+    # deployed runs: logreg-prod 100 %, churn-rf 87.5 %, fraud-logreg 62.5 % < 75 %
+    assert metrics["Deployed (production) below 75%"] == "1"
+    table = _frame(at, "rep_runs").set_index("run_name")
+    for planted in runs:
+        row = table.loc[planted["run_name"]]
+        assert row["completeness"] == pytest.approx(planted["completeness"])
+        assert row["missing"] == ", ".join(planted["missing"])
+
+
+def test_filter_by_missing_field(run_page, ground_truth):
+    at = run_page(PAGE)
+    at.multiselect(key="rep_gaps").set_value(["seed"]).run()
+    shown = set(_frame(at, "rep_runs")["run_name"])
+    assert shown == {r["run_name"] for r in ground_truth["mlflow"]["runs"]
+                     if "seed" in r["missing"]}
+    at.slider(key="rep_min").set_value(0.75).run()
+    assert set(_frame(at, "rep_runs")["run_name"]) == {"hgb-challenger"}
+
+
+def _run_id(sample_dir, name: str) -> str:
+    client = MlflowClient(tracking_uri=f"sqlite:///{sample_dir / 'mlflow.db'}")
+    experiment = client.get_experiment_by_name("credit-default").experiment_id
+    (run,) = client.search_runs([experiment], f"attributes.run_name = '{name}'")
+    return run.info.run_id
+
+
+def test_manifest_card_marks_gaps_and_says_how_to_fix(run_page, sample_dir):
+    at = run_page(PAGE)
+    at.selectbox(key="rep_card_run").set_value(_run_id(sample_dir, "hgb-challenger")).run()
+    card = _frame(at, "rep_card").set_index("label")
+    assert card.loc["Random seed", ""] == "✗"
+    assert card.loc["Training data snapshot (digest)", ""] == "✗"
+    assert card.loc["Git commit", ""] == "✓"
+    fixes = " ".join(m.value for m in at.markdown)
+    assert "mlflow.log_param('seed', seed)" in fixes and "mlflow.log_input(" in fixes
+    assert any("dirty" in w.value for w in at.warning)
+
+
+def test_diff_defaults_to_production_vs_challenger(run_page, ground_truth, sample_dir):
+    at = run_page(PAGE)
+    client = MlflowClient(registry_uri=f"sqlite:///{sample_dir / 'mlflow.db'}",
+                          tracking_uri=f"sqlite:///{sample_dir / 'mlflow.db'}")
+    prod = client.get_model_version_by_alias("credit-default", "production").run_id
+    challenger = client.get_model_version_by_alias("credit-default", "challenger").run_id
+    assert at.selectbox(key="rep_diff_a").value == prod
+    assert at.selectbox(key="rep_diff_b").value == challenger
+    diff = _frame(at, "rep_diff")
+    assert not diff["same"].any()
+    planted = ground_truth["mlflow"]["planted_diff"]
+    params = {k.split(" ")[0] for k in diff[diff.section == "params"]["key"]}
+    assert params == set(planted["params_differ"])
+    at.toggle(key="rep_diff_only").set_value(False).run()
+    full = _frame(at, "rep_diff")
+    assert set(full[full.section == "params"]["key"]) >= set(planted["params_same"])
+    assert {m.label: m.value for m in at.metric}["Differences"] == str(len(diff))
+
+
+def test_registry_tab_shows_staleness_and_aliases(run_page, ground_truth):
+    at = run_page(PAGE)
+    stale = _frame(at, "rep_stale").set_index("model")
+    for name, planted in ground_truth["mlflow"]["registered_models"].items():
+        assert stale.loc[name, "run_name"] == planted["production_run"]
+        assert stale.loc[name, "newer_runs"] == len(planted["newer_runs_than_production"])
+    versions = _frame(at, "rep_versions")
+    aliased = versions[versions.aliases != ""].set_index(["model", "aliases"])["version"]
+    assert aliased[("credit-default", "production")] == 2
+    assert aliased[("credit-default", "challenger")] == 3
+
+
+def test_unreachable_tracking_uri_is_an_error_message(run_page, sample_dir):
+    selection = replace(sample_selection(sample_dir), tracking_uri="http://127.0.0.1:9")
+    at = run_page(PAGE, selection=selection)
+    assert any("Cannot reach the MLflow server" in e.value for e in at.error)
+
+
+def test_empty_store_shows_a_warning(run_page, sample_dir, tmp_path):
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    MlflowClient(tracking_uri=uri).search_experiments()
+    at = run_page(PAGE, selection=replace(sample_selection(sample_dir), tracking_uri=uri))
+    assert any("no runs" in w.value for w in at.warning)
