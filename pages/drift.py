@@ -143,10 +143,12 @@ m4.metric("Missing share changed", len(result.missing_changed),
 st.caption(f"Reference {result.reference_rows:,} rows · current {result.current_rows:,} rows")
 
 table = result.to_frame().drop(columns=["missing_reference", "missing_current"])
-table.insert(3, "trend", [list(trend.values[trend.columns.index(c)]) for c in table["column"]])
+ratio = trend.values / trend.thresholds[:, None]  # 1 = the column's own alert line
+table.insert(3, "trend", [list(ratio[trend.columns.index(c)]) for c in table["column"]])
 st.dataframe(table, hide_index=True, width="stretch", key="drift_table", column_config={
-    "trend": st.column_config.LineChartColumn("over time", width="small",
-                                              help="drift value per chunk"),
+    "trend": st.column_config.LineChartColumn(
+        "over time", width="small", y_min=0, y_max=3,
+        help="drift per chunk ÷ the column's chunk threshold (above 1 = alert; axis 0–3)"),
     "statistic": st.column_config.NumberColumn(format="%.4g"),
     "p_value": st.column_config.NumberColumn("p-value", format="%.3g"),
     "missing_change": st.column_config.NumberColumn("missing Δ", format="percent"),

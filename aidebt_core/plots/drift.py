@@ -62,8 +62,10 @@ def drift_overview(result: DriftResult) -> go.Figure:
         customdata=[[rows[i].method, rows[i].threshold] for i in order],
         hovertemplate="%{y}<br>%{text} (%{customdata[0]}, threshold %{customdata[1]:.3g})"
                       "<br>%{x:.2f}× the threshold<extra></extra>"))
-    fig.add_vline(x=1, line={"color": NEUTRAL_COLOR, "dash": "dash", "width": 1},
-                  annotation_text="threshold", annotation_position="top")
+    fig.add_vline(x=1, line={"color": NEUTRAL_COLOR, "dash": "dash", "width": 1})
+    # Annotations on a log axis take log10 positions: 0 is the threshold line at 1.
+    fig.add_annotation(x=0, y=1, yref="paper", text="threshold", showarrow=False,
+                       yanchor="bottom", font={"color": NEUTRAL_COLOR, "size": 11})
     fig.update_xaxes(type="log", title="drift relative to the column's threshold (log scale)")
     fig.update_yaxes(automargin=True)
     return style(fig, "Drift by column (red: drifted)", height=max(320, 26 * len(rows) + 120))
@@ -152,10 +154,11 @@ def feature_over_time(result: OverTimeResult, column: str) -> go.Figure:
     fig.update_layout(yaxis2={"overlaying": "y", "side": "right", "tickformat": ".0%",
                               "title": "missing share", "rangemode": "tozero",
                               "showgrid": False})
-    fig.update_yaxes(title=_LABELS.get(result.methods[i], result.methods[i]), rangemode="tozero")
+    fig.update_layout(yaxis={"title": _LABELS.get(result.methods[i], result.methods[i]),
+                             "rangemode": "tozero"})
     fig.update_xaxes(type="category")
     _boundary(fig, [c.period for c in result.chunks])
-    return style(fig, f"{column} over time", height=340)
+    return style(fig, f"{column} over time", height=360)
 
 
 def multivariate_figure(result: MultivariateResult) -> go.Figure:
