@@ -155,7 +155,8 @@ with panel:
 comparison = None
 if previous is not None:
     st.subheader(f"Compared with the audit of {previous.audited_at}")
-    comparison = compare(previous, answers, scores, questionnaire.version)
+    comparison = compare(previous, answers, scores, questionnaire.version,
+                         {q.id: q.title for q in questionnaire.questions})
     if not comparison.same_questionnaire:
         st.warning("The previous audit used another questionnaire version; compare with care.")
     cols = st.columns(5)

@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from aidebt_app.context import current_selection, guard, page_header
-from aidebt_core.audit.history import DIMENSION_COLUMNS, build_scorecard
+from aidebt_core.audit.history import DIMENSION_COLUMNS, build_scorecard, headline_history
 from aidebt_core.audit.report import headline_text, scorecard_report
 from aidebt_core.audit.scoring import HEALTH_BANDS, health_band
 from aidebt_core.audit.store import AuditStore, default_store_path, export_document, saved_audits
@@ -15,6 +15,7 @@ from aidebt_core.plots.audit import (
     BAND_COLORS,
     DIMENSION_LABELS,
     dimension_bars,
+    headline_trend,
     portfolio_heatmap,
     portfolio_radar,
 )
@@ -73,8 +74,10 @@ shown = shown.sort_values(column, ascending=ascending, na_position="last", kind=
 
 m = st.columns(4)
 m[0].metric("Models", f"{len(shown)} of {len(frame)}")
-m[1].metric("Median headline", "—" if shown["headline"].dropna().empty
-            else f"{shown['headline'].median():.1f}")
+heads = shown["headline"].dropna()
+m[1].metric("Median headline", "—" if heads.empty else f"{heads.median():.1f}",
+            help=None if len(heads) < 2 else f"Portfolio mean {heads.mean():.1f} ± "
+                                             f"{heads.std():.1f} (std)")
 m[2].metric("Models with red flags", int((shown["red_flags"] > 0).sum()))
 m[3].metric("Open findings", int(shown["open_findings"].sum()))
 if shown.empty:
@@ -98,6 +101,8 @@ st.caption("Colours: " + " · ".join(f"{name}" for name in bands) + " (0–2, 2�
 left, right = st.columns([3, 2])
 left.plotly_chart(portfolio_heatmap(shown), width="stretch", key="sc_heatmap")
 right.plotly_chart(portfolio_radar(shown), width="stretch", key="sc_radar")
+st.plotly_chart(headline_trend(headline_history(
+    [r for r in audits if r.model in set(shown["model"])])), width="stretch", key="sc_trend")
 
 st.subheader("One model")
 model = st.selectbox("Model", list(shown["model"]), key="sc_model")

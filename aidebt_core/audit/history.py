@@ -43,12 +43,13 @@ class Comparison:
 
     def to_frame(self) -> pd.DataFrame:
         return pd.DataFrame(list(self.changed),
-                            columns=["question", "before", "after", "note"])
+                            columns=["question", "title", "before", "after", "note"])
 
 
 def compare(previous: AuditRecord, answers: dict[str, Answer], scores: dict,
-            questionnaire_version: str) -> Comparison:
-    """What changed since `previous`: `scores` is the current `AuditScore.to_dict()`."""
+            questionnaire_version: str, titles: dict[str, str] | None = None) -> Comparison:
+    """What changed since `previous`: `scores` is the current `AuditScore.to_dict()`;
+    `titles` (question id → title) labels the changed answers."""
     before = previous.scores or {}
     dims_before = before.get("dimensions") or {}
     dims_now = scores.get("dimensions") or {}
@@ -56,7 +57,8 @@ def compare(previous: AuditRecord, answers: dict[str, Answer], scores: dict,
     for qid in sorted(set(previous.answers) | set(answers), key=_question_order):
         old, new = previous.answers.get(qid), answers.get(qid)
         if _level_text(old) != _level_text(new):
-            changed.append({"question": qid, "before": _level_text(old),
+            changed.append({"question": qid, "title": (titles or {}).get(qid, ""),
+                            "before": _level_text(old),
                             "after": _level_text(new), "note": new.note if new else ""})
     return Comparison(
         previous_id=previous.id, previous_date=previous.audited_at,
@@ -65,6 +67,15 @@ def compare(previous: AuditRecord, answers: dict[str, Answer], scores: dict,
         weighted_mean_delta=_delta(scores.get("weighted_mean"), before.get("weighted_mean")),
         dimension_deltas={d: _delta(dims_now.get(d), dims_before.get(d)) for d in DIMENSIONS},
         changed=tuple(changed))
+
+
+def headline_history(audits: list[AuditRecord]) -> pd.DataFrame:
+    """Every saved audit's headline and weighted mean, by model and date (for trend charts)."""
+    return pd.DataFrame([{"model": r.model, "audited_at": r.audited_at,
+                          "headline": r.scores.get("overall"),
+                          "weighted_mean": r.scores.get("weighted_mean")}
+                         for r in sorted(audits, key=lambda r: (r.audited_at, r.saved_at))],
+                        columns=["model", "audited_at", "headline", "weighted_mean"])
 
 
 def history_frame(records: list[AuditRecord]) -> pd.DataFrame:

@@ -74,7 +74,9 @@ def audit_report(record: AuditRecord, questionnaire: Questionnaire,
     report.text("; ".join(flags) if flags else "No critical item at level 1 or below.")
     report.heading("Open findings (measured now, separate from maturity)")
     if record.findings:
-        report.table(pd.DataFrame(record.findings)[["severity", "question", "title", "detail"]])
+        findings = pd.DataFrame(record.findings)[["severity", "question", "title", "detail"]]
+        order = findings["severity"].map({"high": 0, "medium": 1, "low": 2}).fillna(3)
+        report.table(findings.iloc[order.argsort(kind="stable")])
     else:
         report.text("No open findings recorded.")
     report.heading("Actions, ranked by weight × level gap")

@@ -131,3 +131,18 @@ def mts_sections(mts: dict) -> go.Figure:
                            hovertemplate="%{x}: %{y} of 7<extra></extra>"))
     fig.update_yaxes(range=[0, 7.6], title="points (of 7)")
     return style(fig, f"ML Test Score view: final {final:g} (minimum section)", height=300)
+
+
+def headline_trend(history: pd.DataFrame) -> go.Figure:
+    """Headline per audit over time, one line per model (`history.headline_history` frame)."""
+    palette = [REFERENCE_COLOR, CURRENT_COLOR, OK_COLOR, "#8e5bd6", ALERT_COLOR, NEUTRAL_COLOR]
+    fig = go.Figure()
+    for i, (model, rows) in enumerate(history.groupby("model", sort=True)):
+        fig.add_trace(go.Scatter(x=pd.to_datetime(rows["audited_at"]), y=rows["headline"],
+                                 mode="lines+markers", name=str(model),
+                                 line_color=palette[i % len(palette)],
+                                 hovertemplate="%{x|%Y-%m-%d}: %{y:.1f}<extra>" + str(model)
+                                               + "</extra>"))
+    _band_shapes(fig, horizontal=False)
+    fig.update_yaxes(range=[0, 10], title="headline health", dtick=2)
+    return style(fig, "Headline over time", height=320)

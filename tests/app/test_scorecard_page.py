@@ -36,7 +36,7 @@ def test_one_row_per_model_with_scores(run_page, store_path, ground_truth):
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Models"] == "3 of 3"
     assert metrics["Models with red flags"] == str(int((expected["red_flags"] > 0).sum()))
-    assert len(at.get("plotly_chart")) == 3
+    assert len(at.get("plotly_chart")) == 4
 
 
 def test_filters_and_sorting(run_page, store_path):
