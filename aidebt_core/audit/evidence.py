@@ -100,7 +100,7 @@ PROVIDERS: dict[str, Provider] = {p.name: p for p in (
     Provider("entanglement", "aidebt_core.entanglement", "/entanglement",
              ("entanglement", "redundancy"), entanglement_items),
     Provider("slices", "aidebt_core.slices", "/slices", ("slices",), slices_items),
-    Provider("runs", "aidebt_core.runs", "/runs",
+    Provider("runs", "aidebt_core.runs", "/reproducibility",
              ("runs_manifest", "runs_commit", "runs_params", "runs_digest", "runs_environment"),
              runs_items),
 )}
