@@ -79,7 +79,8 @@ view = st.segmented_control("Matrix", VIEWS, default="Reference", key="ent_view"
 if view == "Difference":
     fig = difference_heatmap(result.change)
 elif view == "Current":
-    fig = association_heatmap(result.current, title="Association on current data (clustered)")
+    fig = association_heatmap(result.current.reordered(ref.columns),
+                              title="Association on current data (in the reference's order)")
 else:
     fig = association_heatmap(ref, title="Association on reference data (clustered)")
 st.plotly_chart(fig, width="stretch", key="ent_heatmap")

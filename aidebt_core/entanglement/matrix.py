@@ -9,7 +9,7 @@ the measure used; undefined cells are NaN with a reason.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -71,6 +71,18 @@ class AssociationMatrix:
         """|association|, symmetrised by the larger direction, NaN treated as none."""
         strength = np.abs(np.nan_to_num(self.values, nan=0.0))
         return np.maximum(strength, strength.T)
+
+    def reordered(self, columns: list[str] | tuple[str, ...]) -> AssociationMatrix:
+        """The same matrix in another column order (e.g. the reference's, so the current
+        matrix can be compared cell by cell); columns not in this matrix are skipped, and
+        this matrix's own extra columns are appended."""
+        names = [c for c in columns if c in self.columns]
+        names += [c for c in self.columns if c not in names]
+        idx = [self.columns.index(c) for c in names]
+        grid = np.ix_(idx, idx)
+        return replace(self, columns=tuple(names), kinds=tuple(self.kinds[k] for k in idx),
+                       values=self.values[grid], methods=self.methods[grid],
+                       counts=self.counts[grid])
 
     def to_frame(self) -> pd.DataFrame:
         """The matrix as a square DataFrame (rows/columns in clustered order)."""

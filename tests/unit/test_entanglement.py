@@ -213,6 +213,13 @@ def test_correlation_change_flags_a_broken_pair_with_fisher_z(open_frame):
     assert top.p_value == pytest.approx(2 * stats.norm.sf(abs(z)), rel=1e-6)
     assert list(change.flagged[["a", "b"]].itertuples(index=False, name=None)) in (
         [("a", "a_copy")], [("a_copy", "a")])
+    # The current matrix in the reference's order lines up cell by cell with the change.
+    aligned = cur.reordered(ref.columns)
+    assert aligned.columns == ref.columns
+    assert aligned.value("a", "a_copy") == cur.value("a", "a_copy")
+    delta = aligned.values - ref.values
+    np.fill_diagonal(delta, np.nan)  # the change leaves a column with itself blank
+    np.testing.assert_allclose(delta, change.difference, equal_nan=True, atol=1e-12)
     # Measures without a test get no p-value.
     cat = change.pairs[(change.pairs.method == "cramers_v")]
     assert cat.p_value.isna().all() and len(cat) == 3
