@@ -110,10 +110,9 @@ with runs_tab:
                        tuple(m for m in table.manifests if m.run_id in shown_ids),
                        table.required)
     if view.manifests:
-        left, right = st.columns(2)
-        left.plotly_chart(completeness_figure(view, threshold), width="stretch",
-                          key="rep_completeness")
-        right.plotly_chart(fields_figure(view), width="stretch", key="rep_fields")
+        st.plotly_chart(completeness_figure(view, threshold), width="stretch",
+                        key="rep_completeness")
+        st.plotly_chart(fields_figure(view), width="stretch", key="rep_fields")
 
 labels = {m.run_id: f"{m.label} · {m.completeness:.0%} · {m.run_id[:8]}"
           for m in table.manifests}

@@ -20,6 +20,13 @@ from aidebt_core.runs.reader import RunsTable
 from aidebt_core.runs.staleness import StalenessReport
 
 ROW_HEIGHT = 28
+SHORT_LABELS = {"git_commit": "commit", "data_digest": "data digest", "features": "features",
+                "params": "params", "seed": "seed", "metrics": "metrics", "model": "model",
+                "environment": "environment"}
+
+
+def _pct(value: float) -> str:
+    return f"{value:.1%}".replace(".0%", "%")
 
 
 def _colour(value: float, threshold: float) -> str:
@@ -36,7 +43,7 @@ def completeness_figure(table: RunsTable, threshold: float = 0.75) -> go.Figure:
     fig = go.Figure(go.Bar(
         x=values, y=labels, orientation="h",
         marker_color=[_colour(v, threshold) for v in values],
-        text=[f"{v:.0%}" + (f" · missing {', '.join(m.missing)}" if m.missing else "")
+        text=[_pct(v) + (f" · missing {', '.join(m.missing)}" if m.missing else "")
               for v, m in zip(values, manifests, strict=True)],
         textposition="inside", insidetextanchor="start",
         hovertemplate="%{y}<br>completeness %{x:.0%}<extra></extra>"))
@@ -66,38 +73,47 @@ def fields_figure(table: RunsTable) -> go.Figure:
     scale = [[0.0, ALERT_COLOR], [0.49, ALERT_COLOR], [0.5, "#d9dde4"], [0.51, "#d9dde4"],
              [0.52, OK_COLOR], [1.0, OK_COLOR]]
     fig = go.Figure(go.Heatmap(
-        z=z, x=[s.label.split(" (")[0] for s in FIELDS], y=[m.label for m in manifests],
+        z=z, x=[SHORT_LABELS.get(s.name, s.name) for s in FIELDS], y=[m.label for m in manifests],
         text=text, texttemplate="%{text}", textfont={"size": 14, "color": "white"},
         colorscale=scale, zmin=0, zmax=1, showscale=False, xgap=3, ygap=3,
         hovertemplate="%{y}<br>%{x}: %{text}<extra></extra>"))
-    fig.update_xaxes(side="top", tickangle=0)
+    fig.update_xaxes(tickangle=-30)
     fig.update_yaxes(automargin=True)
-    return style(fig, None, height=max(240, 110 + ROW_HEIGHT * len(manifests)))
+    return style(fig, "Manifest fields per run",
+                 height=max(260, 150 + ROW_HEIGHT * len(manifests)))
 
 
 def staleness_figure(report: StalenessReport) -> go.Figure:
     """Days since training and since the training data ended, per model, with the budgets."""
     models = list(report.models)
     names = [f"{m.model} v{m.version}" if m.version else m.model for m in models]
+
+    def label(days: float | None, over: bool) -> str:
+        return "" if days is None else f"{days:.0f} d" + (" · over budget" if over else "")
+
     fig = go.Figure()
-    fig.add_bar(y=names, x=[m.age_days for m in models], orientation="h", name="model age",
-                marker_color=[ALERT_COLOR if m.over_age_budget else REFERENCE_COLOR
-                              for m in models],
+    fig.add_bar(y=names, x=[m.age_days for m in models], orientation="h",
+                name="model age (since training)", marker_color=REFERENCE_COLOR,
+                text=[label(m.age_days, m.over_age_budget) for m in models],
+                textposition="inside", insidetextanchor="end",
                 hovertemplate="%{y}: trained %{x:.0f} days ago<extra></extra>")
     fig.add_bar(y=names, x=[m.data_age_days for m in models], orientation="h",
-                name="training-data age", marker_color=NEUTRAL_COLOR, opacity=0.7,
+                name="training-data age", marker_color=NEUTRAL_COLOR,
+                text=[label(m.data_age_days, m.over_data_budget) for m in models],
+                textposition="inside", insidetextanchor="end",
                 hovertemplate="%{y}: data ended %{x:.0f} days ago<extra></extra>")
     if models:
-        fig.add_vline(x=models[0].age_budget_days, line_dash="dash", line_color=ALERT_COLOR,
-                      annotation_text=f"age budget {models[0].age_budget_days:.0f} d")
-        fig.add_vline(x=models[0].data_budget_days, line_dash="dot", line_color=NEUTRAL_COLOR,
-                      annotation_text=f"data budget {models[0].data_budget_days:.0f} d",
-                      annotation_position="bottom right")
-    fig.update_layout(barmode="group")
+        for budget, colour, dash, what in (
+                (models[0].age_budget_days, ALERT_COLOR, "dash", "model age budget"),
+                (models[0].data_budget_days, ALERT_COLOR, "dot", "data age budget")):
+            fig.add_vline(x=budget, line_dash=dash, line_color=colour, line_width=2)
+            fig.add_scatter(x=[None], y=[None], mode="lines", name=f"{what} ({budget:.0f} d)",
+                            line={"color": colour, "dash": dash, "width": 2})
+    fig.update_layout(barmode="group", bargap=0.25)
     fig.update_xaxes(title="days", rangemode="tozero")
-    fig.update_yaxes(automargin=True)
+    fig.update_yaxes(automargin=True, autorange="reversed")
     return style(fig, "Staleness of the deployed versions",
-                 height=max(260, 120 + 2 * ROW_HEIGHT * len(models)))
+                 height=max(280, 140 + 2 * ROW_HEIGHT * len(models)))
 
 
 def lineage_figure(lineage: Lineage) -> go.Figure:
@@ -117,7 +133,7 @@ def lineage_figure(lineage: Lineage) -> go.Figure:
         alias = f" @{', '.join(e.aliases)}" if e.aliases else ""
         version = node(f"{e.model} v{e.version}{alias}", CURRENT_COLOR if e.aliases
                        else NEUTRAL_COLOR)
-        completeness = f" ({e.completeness:.0%})" if e.completeness is not None else ""
+        completeness = f" ({_pct(e.completeness)})" if e.completeness is not None else ""
         run = node(f"run {e.run_name or (e.run_id or '?')[:8]}{completeness}",
                    OK_COLOR if e.completeness == 1.0 else ALERT_COLOR)
         data = node(f"{e.dataset}@{e.digest} ({e.context})" if e.digest
