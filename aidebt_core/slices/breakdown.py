@@ -89,8 +89,9 @@ def slice_stats(data: SliceData, slices: Sequence[SliceDef], metric: str,
                 ) -> list[GroupStats]:
     """Metric, interval and slice-vs-rest p-value of (possibly overlapping) slices."""
     n_codes = {e.column: e.n_codes for e in data.encodings}
+    # The same seed for every slice: they share one bootstrap of `data` (drawn once).
     return [evaluate(data, np.where(sdef.mask(data.codes, n_codes), 0, -1), 1, metric,
-                     confidence, n_boot, seed + i) for i, sdef in enumerate(slices)]
+                     confidence, n_boot, seed) for sdef in slices]
 
 
 def _stat(sdef: SliceDef, st, g: int, n: int, q: float, score=None) -> SliceStat:

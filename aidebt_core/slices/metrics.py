@@ -9,6 +9,7 @@ for the row-wise means: mean score, MAE, MSE behind RMSE).
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -18,6 +19,10 @@ from aidebt_core.data import ROWS, Table, is_numeric_type, quote_ident
 from aidebt_core.errors import SchemaError
 from aidebt_core.slices import intervals as iv
 from aidebt_core.slices.encode import Encoding
+
+CHUNK_ENTRIES = 20_000_000   # bootstrap weights drawn per chunk (80 MB of float32)
+CACHE_ENTRIES = 50_000_000   # weights kept per data set for reuse across slices (200 MB)
+_WEIGHTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 @dataclass(frozen=True)
@@ -271,10 +276,10 @@ def evaluate(data: SliceData, group: np.ndarray, n_groups: int, metric: str,
     totals = [x.sum() for x in parts]
     value = _from_sums(metric, sums)
     rest = _from_sums(metric, [t - s for t, s in zip(totals, sums, strict=True)])
-    reps, rest_reps = _bootstrap_sums(metric, parts, gi, n_groups, n_boot, seed)
+    reps, rest_reps = _bootstrap_sums(data, metric, parts, gi, n_groups, n_boot, seed)
     low, high, se = _intervals(reps, confidence)
     if metric == "f1":
-        rest_se = np.nanstd(rest_reps, axis=0, ddof=1)
+        rest_se = _intervals(rest_reps, confidence)[2]
         p = iv.normal_diff_p(value, se, rest, rest_se)
     else:  # Welch t-test on the row values (score, |error|, squared error)
         x = parts[0]
@@ -284,19 +289,53 @@ def evaluate(data: SliceData, group: np.ndarray, n_groups: int, metric: str,
     return GroupStats(size, value, low, high, p, se, size.astype(float))
 
 
-def _bootstrap_sums(metric, parts, gi, n_groups, n_boot, seed):
-    """Poisson-bootstrap replicates of the metric per group and for each group's rest."""
-    rng = np.random.default_rng(seed)
-    reps = np.full((n_boot, n_groups), np.nan)
-    rest = np.full((n_boot, n_groups), np.nan)
-    chunk = max(1, min(n_boot, 20_000_000 // max(gi.size, 1)))
-    for start in range(0, n_boot, chunk):
-        w = iv.poisson_weights(rng, min(chunk, n_boot - start), gi.size)
-        for j, wb in enumerate(w):
-            sums = [np.bincount(gi, weights=wb * x, minlength=n_groups + 1) for x in parts]
-            reps[start + j] = _from_sums(metric, [s[:n_groups] for s in sums])
-            rest[start + j] = _from_sums(metric, [s.sum() - s[:n_groups] for s in sums])
-    return reps, rest
+def _weight_chunks(data: SliceData, n_boot: int, seed: int):
+    """Poisson(1) bootstrap weights for every row, in chunks of replicates.
+
+    Every slice of `data` is resampled with the same weights (one joint bootstrap), so they
+    are drawn once and kept while `data` lives, unless that would exceed ~200 MB.
+    """
+    n = data.n
+    step = max(1, min(n_boot, CHUNK_ENTRIES // max(n, 1)))
+    cache = _WEIGHTS.setdefault(data, {})
+    if (n_boot, seed) in cache:
+        return cache[(n_boot, seed)]
+
+    def draw():
+        for start in range(0, n_boot, step):
+            rng = np.random.default_rng([seed, start])
+            # rows x replicates, so a slice's members are contiguous rows
+            yield np.ascontiguousarray(iv.poisson_weights(rng, min(step, n_boot - start), n).T)
+
+    if n * n_boot <= CACHE_ENTRIES:
+        cache[(n_boot, seed)] = list(draw())
+        return cache[(n_boot, seed)]
+    return draw()
+
+
+def _bootstrap_sums(data, metric, parts, gi, n_groups, n_boot, seed):
+    """Poisson-bootstrap replicates of the metric per group and for each group's rest.
+
+    Weighted sums are matrix-vector products (float32 BLAS) of the weight rows of a group's
+    members with its statistics; the rest is the weighted total minus the group.
+    """
+    members = [np.flatnonzero(gi == g) for g in range(n_groups)]
+    xs = [x.astype(np.float32) for x in parts]
+    reps, rest = [], []
+    cache = _WEIGHTS.setdefault(data, {})
+    for i, w in enumerate(_weight_chunks(data, n_boot, seed)):
+        key = ("totals", metric, n_boot, seed, i)  # the same for every slice of `data`
+        totals = cache.get(key) or [(x @ w)[:, None] for x in xs]
+        if (n_boot, seed) in cache:
+            cache[key] = totals
+        sums = [np.empty((w.shape[1], n_groups)) for _ in xs]
+        for g, idx in enumerate(members):
+            wg = w[idx]
+            for out, x in zip(sums, xs, strict=True):
+                out[:, g] = x[idx] @ wg
+        reps.append(_from_sums(metric, sums))
+        rest.append(_from_sums(metric, [t - s for t, s in zip(totals, sums, strict=True)]))
+    return np.vstack(reps), np.vstack(rest)
 
 
 def _intervals(reps: np.ndarray, confidence: float):
@@ -318,23 +357,24 @@ def hanley_mcneil_se(auc, n_pos, n_neg) -> np.ndarray:
 
 
 def _evaluate_auc(data, gi, n_groups, size, confidence, n_boot, seed) -> GroupStats:
-    rng = np.random.default_rng(seed)
     value = np.full(n_groups, np.nan)
-    low, high, se = value.copy(), value.copy(), value.copy()
     rest_value = value.copy()
     pos = data.y == 1
     n_pos = np.bincount(gi, weights=pos, minlength=n_groups + 1)[:n_groups]
     n_neg = size - n_pos
-    for g in range(n_groups):
-        rows = gi == g
-        if n_pos[g] == 0 or n_neg[g] == 0:
-            continue
-        s, y = data.score[rows], pos[rows]
-        value[g] = iv.weighted_auc(s, y, np.ones((1, s.size)))[0]
-        reps = np.concatenate([iv.weighted_auc(s, y, iv.poisson_weights(rng, b, s.size))
-                               for b in _chunks(n_boot, s.size)])
-        low[g], high[g] = iv.percentile_interval(reps, confidence)
-        others = ~rows
+    live = [g for g in range(n_groups) if n_pos[g] and n_neg[g]]
+    reps = {g: [] for g in live}
+    members = {g: np.flatnonzero(gi == g) for g in live}
+    for w in _weight_chunks(data, n_boot, seed):
+        for g in live:
+            idx = members[g]
+            reps[g].append(iv.weighted_auc(data.score[idx], pos[idx], w[idx].T))
+    low, high = value.copy(), value.copy()
+    for g in live:
+        idx = members[g]
+        value[g] = iv.weighted_auc(data.score[idx], pos[idx], np.ones((1, idx.size)))[0]
+        low[g], high[g] = iv.percentile_interval(np.concatenate(reps[g]), confidence)
+        others = gi != g
         if pos[others].any() and (~pos[others]).any():
             rest_value[g] = iv.weighted_auc(data.score[others], pos[others],
                                             np.ones((1, int(others.sum()))))[0]
@@ -342,8 +382,3 @@ def _evaluate_auc(data, gi, n_groups, size, confidence, n_boot, seed) -> GroupSt
     rest_se = hanley_mcneil_se(rest_value, pos.sum() - n_pos, (~pos).sum() - n_neg)
     p = iv.normal_diff_p(value, se, rest_value, rest_se)
     return GroupStats(size, value, low, high, p, se, size.astype(float))
-
-
-def _chunks(total: int, rows: int) -> list[int]:
-    step = max(1, min(total, 20_000_000 // max(rows, 1)))
-    return [min(step, total - i) for i in range(0, total, step)]
