@@ -50,7 +50,7 @@ selection = current_selection()
 questionnaire = load_questionnaire()
 with guard():
     store = AuditStore(default_store_path(Workspace.at(selection.workspace).folder))
-    known_models = store.models()
+    known_models = store.models(recent_first=True)
 
 top = st.columns([2, 1, 2, 1])
 picked = top[0].selectbox("Model", [*known_models, NEW], key="aud_model")

@@ -273,10 +273,12 @@ class AuditStore:
             raise AuditStoreError(f"No audit with id '{audit_id}' in '{self.path}'.")
         return found[0]
 
-    def models(self) -> list[str]:
+    def models(self, recent_first: bool = False) -> list[str]:
+        """Audited model names, alphabetically or by their latest audit (newest first)."""
+        order = "max(audited_at) DESC, model" if recent_first else "model"
         with self._transaction(write=False) as con:
-            rows = con.execute("SELECT DISTINCT model FROM audits ORDER BY model").fetchall()
-        return [r[0] for r in rows]
+            rows = con.execute(f"SELECT model FROM audits GROUP BY model ORDER BY {order}")
+            return [r[0] for r in rows.fetchall()]
 
     def latest(self, model: str) -> AuditRecord | None:
         audits = self.list_audits(model)

@@ -25,7 +25,8 @@ def _texts(elements) -> str:
 
 def test_prefilled_audit_save_and_history(run_page, store):
     at = run_page(PAGE, state={"aud_model": "credit-default"})
-    assert at.selectbox(key="aud_model").options == ["churn", "credit-default", "fraud",
+    # most recently audited first (credit-default 2026-01-20, churn 2025-12, fraud 2025-11)
+    assert at.selectbox(key="aud_model").options == ["credit-default", "churn", "fraud",
                                                      "➕ New model…"]
     # measured answers are pre-filled and explained
     assert at.radio(key="aud_credit-default_D3_level").value == "2"

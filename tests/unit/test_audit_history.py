@@ -138,3 +138,14 @@ def test_only_edits_are_worth_a_draft():
     assert edited({"D1": RawInput(None, note="ask the data team")}, ev, {})
     assert edited({}, ev, {"coupling": "yes"})
     assert not edited({}, ev, {"coupling": "  "})
+
+
+def test_no_trend_across_questionnaire_versions(records):
+    from dataclasses import replace
+
+    credit = [r for r in records if r.model == "credit-default"]
+    older = replace(credit[0], questionnaire_version="2025.9")
+    frame = build_scorecard([older, credit[1]]).to_frame()
+    assert pd_isna(frame.loc[0, "trend"]) and frame.loc[0, "audits"] == 2
+    comparison = compare(older, credit[1].answers, credit[1].scores, "2026.1")
+    assert not comparison.same_questionnaire

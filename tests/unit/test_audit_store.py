@@ -37,11 +37,13 @@ def test_history_order_latest_and_previous(tmp_path):
     store = AuditStore(tmp_path / "a.sqlite")
     late = store.save_audit(_record(day="2025-06-01"))
     early = store.save_audit(_record(day="2025-01-01"))
-    other = store.save_audit(_record(model="other"))
+    other = store.save_audit(_record(model="other", day="2025-09-01"))
     assert [r.id for r in store.list_audits("m")] == [early.id, late.id]
     assert store.latest("m").id == late.id
     assert store.previous(late).id == early.id and store.previous(early) is None
     assert len(store.list_audits()) == 3 and other.id in {r.id for r in store.list_audits()}
+    assert store.models() == ["m", "other"]
+    assert store.models(recent_first=True) == ["other", "m"]
 
 
 def test_saved_audits_are_immutable(tmp_path):
