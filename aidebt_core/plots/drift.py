@@ -126,7 +126,8 @@ def drift_heatmap(result: OverTimeResult, missing: bool = False) -> go.Figure:
     ys, xs = np.nonzero(alerts)
     fig.add_trace(go.Scatter(x=[labels[i] for i in xs], y=[result.columns[i] for i in ys],
                              mode="markers", name="alert", hoverinfo="skip",
-                             marker={"symbol": "circle", "size": 7, "color": "#1b1f24"}))
+                             marker={"symbol": "circle", "size": 8, "color": "#1b1f24",
+                                     "line": {"color": "white", "width": 1.5}}))
     _boundary(fig, [c.period for c in result.chunks])
     fig.update_yaxes(autorange="reversed", automargin=True, type="category")
     fig.update_xaxes(type="category", tickangle=-45 if len(labels) > 14 else 0)

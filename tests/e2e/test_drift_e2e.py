@@ -43,3 +43,23 @@ def test_every_chart_is_drawn(open_page):
             chart.scroll_into_view_if_needed()
             chart.screenshot(path=str(folder / f"drift-chart-{i}.png"))
             assert chart.locator(".main-svg").count() >= 1
+
+
+def test_categorical_detail_and_missing_tab(open_page):
+    page = open_page("drift", expect_text="Multivariate drift", name="drift-detail")
+    page.get_by_text("First alert:").first.wait_for(timeout=60_000)
+    page.get_by_label("Column", exact=True).click()
+    page.keyboard.type("channel")  # the option list is virtualised: filter it by typing
+    page.get_by_role("option", name="channel", exact=True).click()
+    page.get_by_text("channel: share per value").first.wait_for(timeout=60_000)
+    folder = Path(__file__).resolve().parent / "screenshots"
+    bars = page.locator(".js-plotly-plot").filter(has_text="channel: share per value")
+    bars.scroll_into_view_if_needed()
+    bars.screenshot(path=str(folder / "drift-channel.png"))
+    assert "partner" in bars.inner_text()
+    page.get_by_role("tab", name="Missing share").click()
+    heat = page.locator(".js-plotly-plot").filter(has_text="Missing share per chunk")
+    heat.wait_for(timeout=30_000)
+    heat.scroll_into_view_if_needed()
+    heat.screenshot(path=str(folder / "drift-missing.png"))
+    assert "employment_type" in heat.inner_text()
