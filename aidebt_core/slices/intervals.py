@@ -108,14 +108,16 @@ def percentile_interval(replicates: np.ndarray, confidence: float) -> tuple[floa
 
 
 def weighted_auc(score: np.ndarray, positive: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """ROC AUC (Mann–Whitney, ties count 1/2) for each row of `weights` (replicates x rows)."""
+    """ROC AUC (Mann–Whitney, ties count 1/2) for each column of `weights` (rows x replicates)."""
     order = np.argsort(score, kind="mergesort")
     s, pos = score[order], positive[order].astype(bool)
-    w = np.atleast_2d(weights)[:, order]
+    w = weights.reshape(len(score), -1)[order]
+    w_pos, w_neg = np.where(pos[:, None], w, 0), np.where(pos[:, None], 0, w)
     starts = np.flatnonzero(np.r_[True, s[1:] != s[:-1]])
-    w_pos = np.add.reduceat(np.where(pos, w, 0), starts, axis=1)
-    w_neg = np.add.reduceat(np.where(pos, 0, w), starts, axis=1)
-    below = np.cumsum(w_neg, axis=1) - w_neg
-    num = (w_pos * (below + 0.5 * w_neg)).sum(axis=1)
+    if starts.size < s.size:  # tied scores: pool each run of equal scores
+        w_pos = np.add.reduceat(w_pos, starts, axis=0)
+        w_neg = np.add.reduceat(w_neg, starts, axis=0)
+    below = np.cumsum(w_neg, axis=0) - w_neg
+    num = (w_pos * (below + 0.5 * w_neg)).sum(axis=0)
     with np.errstate(invalid="ignore", divide="ignore"):
-        return num / (w_pos.sum(axis=1) * w_neg.sum(axis=1))
+        return num / (w_pos.sum(axis=0) * w_neg.sum(axis=0))

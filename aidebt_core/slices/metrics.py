@@ -368,16 +368,16 @@ def _evaluate_auc(data, gi, n_groups, size, confidence, n_boot, seed) -> GroupSt
     for w in _weight_chunks(data, n_boot, seed):
         for g in live:
             idx = members[g]
-            reps[g].append(iv.weighted_auc(data.score[idx], pos[idx], w[idx].T))
+            reps[g].append(iv.weighted_auc(data.score[idx], pos[idx], w[idx]))
     low, high = value.copy(), value.copy()
     for g in live:
         idx = members[g]
-        value[g] = iv.weighted_auc(data.score[idx], pos[idx], np.ones((1, idx.size)))[0]
+        value[g] = iv.weighted_auc(data.score[idx], pos[idx], np.ones(idx.size))[0]
         low[g], high[g] = iv.percentile_interval(np.concatenate(reps[g]), confidence)
         others = gi != g
         if pos[others].any() and (~pos[others]).any():
             rest_value[g] = iv.weighted_auc(data.score[others], pos[others],
-                                            np.ones((1, int(others.sum()))))[0]
+                                            np.ones(int(others.sum())))[0]
     se = hanley_mcneil_se(value, n_pos, n_neg)
     rest_se = hanley_mcneil_se(rest_value, pos.sum() - n_pos, (~pos).sum() - n_neg)
     p = iv.normal_diff_p(value, se, rest_value, rest_se)
