@@ -90,10 +90,10 @@ table = shown[["model", "model_version", "audited_at", *SCORE_COLUMNS, "band", "
     | {"weighted_mean": "weighted mean", "model_version": "version",
        "audited_at": "last audit", "red_flags": "red flags", "open_findings": "open findings",
        "top_actions": "top actions"})
+table["trend"] = table["trend"].map(lambda v: "—" if pd.isna(v) else f"{v:+.1f}")
 score_names = ["headline", "weighted mean", *DIMENSION_LABELS.values()]
 styled = (table.style.map(tint, subset=score_names)
-          .format("{:.1f}", subset=score_names, na_rep="N/A")
-          .format("{:+.1f}", subset=["trend"], na_rep="—"))
+          .format("{:.1f}", subset=score_names, na_rep="N/A"))
 st.dataframe(styled, hide_index=True, width="stretch", key="sc_table")
 st.caption("Colours: " + " · ".join(f"{name}" for name in bands) + " (0–2, 2–4, 4–6, 6–8, "
            "≥8). Trend: headline change since the model's previous audit.")

@@ -33,6 +33,9 @@ def test_one_row_per_model_with_scores(run_page, store_path, ground_truth):
     for row in expected.itertuples(index=False):
         assert by_model.loc[row.model, "headline"] == pytest.approx(row.headline)
         assert by_model.loc[row.model, "Data"] == pytest.approx(row.data_score)
+    trend = expected.set_index("model")["trend"]
+    assert by_model.loc["credit-default", "trend"] == f"{trend['credit-default']:+.1f}"
+    assert by_model.loc["churn", "trend"] == "—"
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Models"] == "3 of 3"
     assert metrics["Models with red flags"] == str(int((expected["red_flags"] > 0).sum()))
