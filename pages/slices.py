@@ -12,6 +12,16 @@ from aidebt_core.slices import METRICS, analyse
 from aidebt_core.slices.breakdown import frame
 from aidebt_core.slices.report import changes_frame, slices_report
 
+NUM = st.column_config.NumberColumn
+FORMATS = {"share": NUM(format="percent"), "metric": NUM(format="%.3f"),
+           "ci_low": NUM(format="%.3f"), "ci_high": NUM(format="%.3f"),
+           "p_value": NUM(format="%.2e"), "q_value": NUM(format="%.2e"),
+           "score": NUM(format="%.3f")}
+CHANGE_FORMATS = {c: NUM(format="%.3f") for c in (
+    "reference", "reference_low", "reference_high", "current", "current_low", "current_high")} | {
+    "change": NUM(format="%+.3f"), "p_value": NUM(format="%.2e"),
+    "q_value": NUM(format="%.2e")}
+
 
 @st.cache_data(show_spinner="Reading column roles…", max_entries=16)
 def roles(selection: Selection) -> dict:
@@ -25,11 +35,11 @@ def roles(selection: Selection) -> dict:
 @st.cache_data(show_spinner="Searching slices…", max_entries=16)
 def run(selection: Selection, target: str, prediction: str | None, score: str | None,
         metric: str, by: tuple[str, ...], features: tuple[str, ...], max_order: int,
-        min_share: float, top_k: int, objective: str):
+        min_share: float, top_k: int, objective: str, bins: int):
     with selection.open() as data:
         return analyse(data.current, target, prediction, score, metric, reference=data.reference,
                        by=by, features=list(features), max_order=max_order,
-                       min_share=min_share / 100, top_k=top_k, objective=objective)
+                       min_share=min_share / 100, top_k=top_k, objective=objective, bins=bins)
 
 
 page_header("Slices", "Where the model fails a sub-population that the overall metric hides.")
@@ -55,17 +65,19 @@ objective = right.radio(
          "confidently wrong). error: the metric's row-wise error (also finds slices that are "
          "merely hard to predict).")
 with st.expander("Discovery settings"):
-    c1, c2, c3 = st.columns(3)
+    c1, c2, c3, c4 = st.columns(4)
     max_order = c1.slider("Conditions per slice", 1, 3, 3, key="slices_order")
     min_share = c2.slider("Minimum slice size (% of rows)", 0.2, 10.0, 1.0, 0.2,
                           key="slices_min")
     top_k = c3.slider("Slices to show", 3, 20, 8, key="slices_k")
+    bins = c4.slider("Bins per numeric column", 3, 10, 10, key="slices_bins",
+                     help="Quantiles of the reference period, rounded to 3 digits.")
     features = st.multiselect("Columns to search", r["features"], default=r["features"],
                               key="slices_features")
 
 with guard():
     res = run(selection, r["target"], r["prediction"], r["score"], metric, tuple(by),
-              tuple(features), max_order, min_share, top_k, objective)
+              tuple(features), max_order, min_share, top_k, objective, bins)
 
 label = res.metric_label
 ref_value = res.reference_overall.metric if res.reference_overall else None
@@ -91,25 +103,30 @@ if res.found:
     st.plotly_chart(forest_figure(res.found, res.overall.metric, label, res.higher_is_better),
                     key="slices_found_chart")
     st.dataframe(frame(res.found), hide_index=True, width="stretch", key="slices_found_table",
-                 column_config={"share": st.column_config.NumberColumn(format="percent")})
+                 column_config=FORMATS)
 else:
     st.success("No slice of the minimum size is worse than average.")
 
-if res.changes:
+if res.changes or res.breakdown_changes:
     st.subheader("Reference vs current")
+    which = st.segmented_control("Slices", ["found", "breakdown"], key="slices_which",
+                                 default="found" if res.changes else "breakdown",
+                                 format_func={"found": "weak slices found",
+                                              "breakdown": "breakdown"}.get) or "found"
+    changes = res.changes if which == "found" else res.breakdown_changes
     st.caption("The same slices in both periods; a red bar is a significant change for the "
-               "worse (BH q < 0.05).")
-    st.plotly_chart(dumbbell_figure(res.changes, label), key="slices_change_chart")
-    st.dataframe(changes_frame(res.changes), hide_index=True, width="stretch",
-                 key="slices_change_table")
+               "worse (BH q < 0.05 over the slices shown).")
+    if changes:
+        st.plotly_chart(dumbbell_figure(changes, label), key="slices_change_chart")
+        st.dataframe(changes_frame(changes), hide_index=True, width="stretch",
+                     key="slices_change_table", column_config=CHANGE_FORMATS)
 
 if res.breakdown:
     st.subheader(f"{label} by {', '.join(res.by)}")
     st.plotly_chart(forest_figure(res.breakdown, res.overall.metric, label,
                                   res.higher_is_better), key="slices_by_chart")
     st.dataframe(frame(res.breakdown).drop(columns=["score"]), hide_index=True, width="stretch",
-                 key="slices_by_table",
-                 column_config={"share": st.column_config.NumberColumn(format="percent")})
+                 key="slices_by_table", column_config=FORMATS)
 
 st.subheader("Drill into a slice")
 options = [s.slice for s in (*res.found, *res.breakdown)
