@@ -60,3 +60,19 @@ def test_switching_the_metric_recomputes(run_page, current):
 def test_no_search_columns_shows_an_error(run_page):
     at = run_page("pages/slices.py", state={"slices_features": []})
     assert any("Pick at least one column to search slices on" in e.value for e in at.error)
+
+
+def test_breakdown_slices_compared_between_periods(run_page, sample_dir, current):
+    at = run_page("pages/slices.py", state={"slices_which": "breakdown", "slices_order": 1})
+    table = at.dataframe[1].value.set_index("slice")
+    df = pd.read_parquet(sample_dir / "applications.parquet")
+    ref = df[(df.applied_at < "2025-07-01") & df.defaulted.notna()]
+    mobile_ref = ref[ref.channel == "mobile"]
+    row = table.loc["channel = mobile"]
+    assert row["reference_size"] == len(mobile_ref)
+    assert row["reference"] == pytest.approx(
+        (mobile_ref.defaulted == mobile_ref.predicted_default).mean())
+    # 'partner' is new in current: no reference rows, so no reference number and no flag
+    partner = table.loc["channel = partner"]
+    assert partner["reference_size"] == 0 and pd.isna(partner["reference"])
+    assert not bool(partner["worsened"])
