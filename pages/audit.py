@@ -179,7 +179,7 @@ if st.button("Save audit", type="primary", disabled=bool(problems) or not answer
              key="aud_save"):
     with guard():
         saved = store.save_audit(record)
-    st.session_state.pop(f"{key}_draft", None)
+    st.session_state[f"{key}_draft"] = payload  # saved: no draft until the next edit
     st.success(f"Saved the audit of {saved.model} ({saved.audited_at}, headline "
                f"{score.headline:.1f}).", icon=":material/check_circle:")
     history = store.list_audits(model)

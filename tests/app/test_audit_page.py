@@ -65,6 +65,8 @@ def test_prefilled_audit_save_and_history(run_page, store):
     assert saved.answers["D4"].source == "measured"
     assert saved.scores["dimensions"]["configuration"] is not None
     assert store.load_draft("credit-default") is None            # cleared by the save
+    at.run()                                                     # a rerun without edits
+    assert store.load_draft("credit-default") is None
     shown = at.dataframe[-1].value
     assert len(shown) == 3 and shown["auditor"].iloc[-1] == "app test"
 
