@@ -24,11 +24,14 @@ def _fmt(value: float | None) -> str:
 def headline_text(scores: dict) -> str:
     """One sentence: the headline (weakest dimension) next to the weighted mean."""
     weakest = scores.get("weakest_dimension")
+    counted = [i for i in scores.get("items", []) if i.get("level") != "na"]
+    verified = sum(i.get("confidence") == "verified" for i in counted)
     return (f"Headline health {_fmt(scores.get('overall'))} / 10 ({scores.get('band')}), the "
             f"weakest dimension ({DIMENSION_LABELS.get(weakest, '—')}); weighted mean of all "
             f"items {_fmt(scores.get('weighted_mean'))}. Debt index "
             f"{_fmt(scores.get('debt_index'))}. {scores.get('answered', 0)} of "
-            f"{scores.get('total', 0)} questions answered.")
+            f"{scores.get('total', 0)} questions answered; {verified} of {len(counted)} "
+            "counted answers verified by measurement.")
 
 
 def answers_frame(record: AuditRecord, questionnaire: Questionnaire) -> pd.DataFrame:

@@ -149,3 +149,12 @@ def test_no_trend_across_questionnaire_versions(records):
     assert pd_isna(frame.loc[0, "trend"]) and frame.loc[0, "audits"] == 2
     comparison = compare(older, credit[1].answers, credit[1].scores, "2026.1")
     assert not comparison.same_questionnaire
+
+
+def test_headline_text_counts_verified_answers(records):
+    from aidebt_core.audit.report import headline_text
+
+    latest = [r for r in records if r.model == "credit-default"][-1]
+    measured = sum(a.source == "measured" for a in latest.answers.values())
+    counted = sum(not a.na for a in latest.answers.values())
+    assert f"{measured} of {counted} counted answers verified" in headline_text(latest.scores)
