@@ -245,6 +245,10 @@ def open_store(uri: str) -> Store:
         for key, value in _HTTP_DEFAULTS.items():
             os.environ.setdefault(key, value)
         _probe_http(resolved)
+    elif scheme == "file":
+        # MLflow 3 refuses file stores unless opted in; aidebt only reads, so old stores stay
+        # auditable.
+        os.environ.setdefault("MLFLOW_ALLOW_FILE_STORE", "true")
     from mlflow import MlflowClient
 
     client = _call(lambda: MlflowClient(tracking_uri=resolved, registry_uri=resolved),

@@ -202,3 +202,19 @@ def test_a_hanging_server_times_out_in_seconds(fake_server):
     with pytest.raises(TrackingError, match="Cannot reach"):
         open_store(url)
     assert time.monotonic() - started < 6
+
+
+def test_a_legacy_file_store_is_read(tmp_path, monkeypatch):
+    monkeypatch.setenv("MLFLOW_ALLOW_FILE_STORE", "true")
+    client = MlflowClient(tracking_uri=(tmp_path / "mlruns").as_uri())
+    run = client.create_run(client.create_experiment("fs"), run_name="fs-run",
+                            tags={"mlflow.source.git.commit": "abc"})
+    client.log_param(run.info.run_id, "random_state", "1")
+    client.log_metric(run.info.run_id, "auc", 0.7)
+    client.set_terminated(run.info.run_id)
+    monkeypatch.delenv("MLFLOW_ALLOW_FILE_STORE")
+    table = read_runs(str(tmp_path))   # a folder holding mlruns/
+    assert table.uri == (tmp_path / "mlruns").as_uri()
+    manifest = table.by_id("fs-run")
+    assert manifest.seed == "1" and manifest.git_commit == "abc"
+    assert manifest.missing == ("data_digest", "features", "params", "model", "environment")
