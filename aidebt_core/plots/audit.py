@@ -115,8 +115,13 @@ def portfolio_radar(frame: pd.DataFrame) -> go.Figure:
                                       line_color=palette[i % len(palette)],
                                       hovertemplate="%{theta}: %{r:.1f}<extra>%{fullData.name}"
                                                     "</extra>"))
-    fig.update_layout(polar={"radialaxis": {"range": [0, 10], "dtick": 2}})
-    return style(fig, None, height=380)
+    style(fig, None, height=400)
+    fig.update_layout(polar={"radialaxis": {"range": [0, 10], "dtick": 2, "angle": 45,
+                                            "tickfont": {"size": 10}}},
+                      legend={"orientation": "h", "yanchor": "top", "y": -0.12,
+                              "xanchor": "center", "x": 0.5},
+                      margin={"l": 40, "r": 40, "t": 40, "b": 70})
+    return fig
 
 
 def mts_sections(mts: dict) -> go.Figure:
