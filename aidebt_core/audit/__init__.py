@@ -1,0 +1,1 @@
+"""The AI-technical-debt audit: questionnaire, scoring, evidence pre-fill, store, reports."""
