@@ -47,30 +47,34 @@ class NumericColumn:
         return self.nulls
 
 
-def read_numeric(table: Table, column: str, grouped: bool) -> tuple[object, object]:
-    """The raw read (on the calling thread): GROUP BY pairs when `grouped`, else every value.
-    `numeric_column` turns it into a `NumericColumn` (on any thread)."""
+def read_numeric(table: Table, column: str, grouped: bool) -> tuple:
+    """The raw read (on the calling thread): GROUP BY pairs when `grouped`, else the finite
+    values plus the counts of missing and infinite ones. `numeric_column` finishes it."""
     col = quote_ident(column)
     value = f"CAST({col} AS DOUBLE)"
     if grouped:
         got = table.execute(f"SELECT {value} AS v, count(*) AS n FROM {ROWS} GROUP BY 1 "
                             "ORDER BY 1 NULLS LAST").fetchnumpy()
-        return got["v"], got["n"]
-    return table.execute(f"SELECT {value} AS v FROM {ROWS}").fetchnumpy()["v"], None
+        return got["v"], got["n"], None
+    excluded = table.execute(
+        f"SELECT count(*) FILTER (WHERE {col} IS NULL OR isnan({value})), "
+        f"count(*) FILTER (WHERE isinf({value})) FROM {ROWS}").fetchone()
+    values = table.execute(f"SELECT v FROM (SELECT {value} AS v FROM {ROWS}) WHERE isfinite(v)"
+                           ).fetchnumpy()["v"]
+    return values, None, excluded
 
 
-def numeric_column(raw: tuple[object, object]) -> NumericColumn:
-    """Split a raw read into finite values, missing (NULL/NaN) and infinite counts."""
-    values, counts = raw
+def numeric_column(raw: tuple) -> NumericColumn:
+    """Finite values as a Sample, with the missing (NULL/NaN) and infinite counts."""
+    values, counts, excluded = raw
+    if counts is None:  # already filtered in SQL: a plain array, sorted later in place
+        return NumericColumn(stats.Sample(np.asarray(values, dtype=np.float64)),
+                             int(excluded[0]), int(excluded[1]))
     data = np.ma.getdata(values).astype(np.float64, copy=False)
     null = np.ma.getmaskarray(values)
     nan = ~null & np.isnan(data)
     inf = ~null & np.isinf(data)
     keep = ~(null | nan | inf)
-    if counts is None:
-        n_null, n_inf = int(null.sum() + nan.sum()), int(inf.sum())
-        finite = data[keep] if not keep.all() else np.array(data, copy=True)
-        return NumericColumn(stats.Sample(finite), n_null, n_inf)
     counts = np.asarray(counts, dtype=np.int64)
     n_null, n_inf = int(counts[null | nan].sum()), int(counts[inf].sum())
     return NumericColumn(stats.Sample(data[keep], counts[keep]), n_null, n_inf)
