@@ -24,6 +24,7 @@ from aidebt_core.slices.metrics import SliceData, metric_spec, row_loss
 
 _LETTERS = "abc"
 VACUOUS = 0.95
+SUPPORT_LEVEL = 0.05  # a condition must change the error with p <= this to stay
 SAMPLE_ROWS = 200_000
 
 
@@ -125,6 +126,7 @@ class _Lattice:
     def __init__(self, data, names, err, signed, min_size, alpha, ranges, pool_size):
         self.data, self.n, self.signed = data, data.n, signed
         self.binary = bool(np.all((err == 0) | (err == 1)))
+        self.err = err
         self.err01 = err.astype(np.int32) if self.binary else None
         # Redundancy checks and simplification look at a fixed sample of rows (exact counts
         # for the slices finally chosen are taken on all rows).
@@ -139,6 +141,7 @@ class _Lattice:
         self.etot, self.qtot = float(err.sum()), float((err * err).sum())
         self.min_size, self.alpha, self.pool_size = min_size, alpha, pool_size
         self.f = [_Feature(data, c, ranges) for c in names]
+        self.support = SUPPORT_LEVEL / max(1, sum(f.P.shape[0] for f in self.f))
         self.pool: list[tuple] = []     # (scores, sizes, errors, p, feature-tuple, pred-index)
         self.p_all: list[np.ndarray] = []
         self.pruned_tests = 0
@@ -288,21 +291,41 @@ class _Lattice:
         return out
 
     def _simplify(self, feats, preds):
-        """Drop predicates that keep >= 95% of the rows of the slice without them (they add a
-        condition but no information), most vacuous first."""
+        """Drop conditions that add nothing, one at a time: a condition that keeps >= 95% of
+        the rows of the slice without it, or whose removed rows do not differ from the slice
+        (slice vs the rows the condition removes, p above 0.05 Bonferroni-divided by the number
+        of conditions the search could have added, since the condition was picked among them).
+        Simpler slices read better and generalise; the conditions of a real weak slice pass.
+        """
         feats, preds = list(feats), list(preds)
+        err = self.err if self.rows is None else self.err[self.rows]
         while len(feats) > 1:
             masks = self._masks(feats, preds)
-            ratios = []
+            child = np.logical_and.reduce(masks)
+            worst, drop = -1.0, None
             for j in range(len(feats)):
                 parent = np.logical_and.reduce([m for i, m in enumerate(masks) if i != j])
-                whole = np.logical_and(parent, masks[j])
-                ratios.append(np.count_nonzero(whole) / max(np.count_nonzero(parent), 1))
-            j = int(np.argmax(ratios))
-            if ratios[j] < VACUOUS:
+                removed = parent & ~child
+                kept = np.count_nonzero(child) / max(np.count_nonzero(parent), 1)
+                p = self._differ(err[child], err[removed])
+                weight = 2.0 if kept >= VACUOUS else (p if p > self.support else -1.0)
+                if weight > worst:
+                    worst, drop = weight, j
+            if drop is None or worst < 0:
                 break
-            del feats[j], preds[j]
+            del feats[drop], preds[drop]
         return tuple(feats), tuple(preds)
+
+    def _differ(self, a: np.ndarray, b: np.ndarray) -> float:
+        """p-value of 'rows a and rows b have the same mean error' (NaN -> 1)."""
+        if a.size == 0 or b.size == 0:
+            return 1.0
+        if self.binary:
+            p = iv.two_proportion_p(a.sum(), a.size, b.sum(), b.size)
+        else:
+            p = iv.welch_p(a.size, a.sum(), (a * a).sum(), b.size, b.sum(), (b * b).sum())
+        p = float(p)
+        return 1.0 if np.isnan(p) else p
 
     def select(self, top_k: int, max_overlap: float, loss: str) -> Search:
         p_all = np.concatenate(self.p_all) if self.p_all else np.empty(0)

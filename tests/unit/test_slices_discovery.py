@@ -67,6 +67,18 @@ def test_recovers_a_planted_three_predicate_slice_as_the_top_slice(tmp_path):
     assert result.found[0].slice.describe() == "cat1 = v2 and cat2 = u1 and num3 < 3"
 
 
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_conditions_that_add_nothing_are_dropped(tmp_path, monkeypatch, seed):
+    # On 8,000 rows the raw SliceLine optimum tacks a chance condition onto the planted slice.
+    df, _ = _planted(8000, seed, lambda d: (d.cat1 == "v2") & (d.num3 >= 7))
+    simplified, _, _ = _search(tmp_path, df)
+    monkeypatch.setattr(disc, "VACUOUS", 2.0)
+    monkeypatch.setattr(disc, "SUPPORT_LEVEL", 1e9)
+    raw, _, _ = _search(tmp_path, df)
+    assert raw.found[0].slice.order == 3
+    assert simplified.found[0].slice.as_dict() == {"cat1": "v2", "num3": ">= 7"}
+
+
 def _brute_force(df, enc, err, min_size, alpha, order):
     """Best SliceLine score over every conjunction, with masks built by pandas from labels."""
     n, ebar = len(df), err.mean()
@@ -104,6 +116,7 @@ def _brute_force(df, enc, err, min_size, alpha, order):
 @pytest.mark.parametrize("order", [2, 3])
 def test_pruned_search_finds_the_brute_force_optimum(tmp_path, monkeypatch, order):
     monkeypatch.setattr(disc, "VACUOUS", 2.0)  # report the raw best slice, unsimplified
+    monkeypatch.setattr(disc, "SUPPORT_LEVEL", 1e9)
     df, _ = _planted(3000, 3, lambda d: (d.cat1 == "v1") & (d.num1 > 0.5))
     cols = ["cat1", "cat2", "cat3", "num1", "num4", "num5"]
     df = df[[*cols, "y", "pred"]]
