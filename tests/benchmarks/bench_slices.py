@@ -6,8 +6,9 @@ pandas group-by enumeration, in the same run.
 Data: `--rows` rows x 20 features (10 numeric, 10 categorical with 3-8 values) with a planted
 2-condition weak slice, plus 10,000 x 20 and 50,000 x 30 tables where all contenders run
 (sliceline's published figures there: ~1.2 s / 0.5 GB and ~14 s / 5.6 GB). Each contender
-runs in its own process; wall time and peak RSS (getrusage of the child) are measured. All contenders get the same binned codes
-(deciles), alpha = 0.95, at most 3 conditions, minimum support 1% of rows, top 10.
+runs in its own process; wall time and peak RSS (getrusage of the child) are measured. All
+contenders get decile-binned numeric columns, alpha = 0.95, at most 3 conditions (unless
+stated), minimum support 1% of rows, top 10.
 Results go to tests/benchmarks/results/slices.md.
 """
 
