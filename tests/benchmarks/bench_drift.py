@@ -86,7 +86,7 @@ def generate(rows: int, seed: int, drifted: bool, path: Path) -> None:
     frame.to_parquet(path, index=False)
 
 
-def run_pair(rows: int, folder: Path, baseline: bool) -> list[dict]:
+def run_pair(rows: int, folder: Path, baseline: bool, repeats: int) -> list[dict]:
     ref, cur = folder / f"ref_{rows}.parquet", folder / f"cur_{rows}.parquet"
     if not ref.exists():
         t = time.perf_counter()
@@ -101,7 +101,7 @@ def run_pair(rows: int, folder: Path, baseline: bool) -> list[dict]:
         contenders.append(("pandas + scipy (naive)",
                            [sys.executable, "-c", BASELINE, str(ref), str(cur)]))
     for name, cmd in contenders:
-        # Separate wrapper process per contender, so ru_maxrss is that contender's own peak.
+        # A wrapper process per run, so ru_maxrss is that contender's own peak.
         wrapper = [sys.executable, "-c",
                    "import resource,subprocess,sys,time,json;t=time.perf_counter();"
                    "p=subprocess.run(sys.argv[1:],capture_output=True,text=True);"
@@ -109,16 +109,31 @@ def run_pair(rows: int, folder: Path, baseline: bool) -> list[dict]:
                    "r=resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss/1024;"
                    "print(json.dumps({'wall':w,'rss':r,'rc':p.returncode,'out':p.stdout,"
                    "'err':p.stderr[-1500:]}))", *cmd]
-        proc = subprocess.run(wrapper, capture_output=True, text=True, cwd=ROOT)
-        info = json.loads(proc.stdout)
-        if info["rc"] not in (0, 1):
-            raise SystemExit(f"{name} failed: {info['err']}")
+        walls, peaks = [], []
+        for _ in range(repeats):
+            proc = subprocess.run(wrapper, capture_output=True, text=True, cwd=ROOT)
+            info = json.loads(proc.stdout)
+            if info["rc"] not in (0, 1):
+                raise SystemExit(f"{name} failed: {info['err']}")
+            walls.append(info["wall"])
+            peaks.append(info["rss"])
         drifted = _drifted(name, info["out"])
-        out.append({"rows": rows, "tool": name, "wall_s": info["wall"], "peak_rss_mb": info["rss"],
-                    "drifted": drifted})
-        print(f"{rows:>10,} {name:<24} {info['wall']:6.2f} s {info['rss']:7.0f} MB  "
-              f"drifted={','.join(drifted)}", file=sys.stderr)
+        out.append({"rows": f"{rows:,} + {rows:,}", "tool": name,
+                    "wall_s_median": float(np.median(walls)), "wall_s_best": min(walls),
+                    "peak_rss_mb_median": float(np.median(peaks)), "runs": repeats,
+                    "drifted": ", ".join(drifted)})
+        print(f"{rows:>10,} {name:<24} median {np.median(walls):6.2f} s (best {min(walls):.2f})"
+              f"  {np.median(peaks):7.0f} MB  drifted={','.join(drifted)}", file=sys.stderr)
     return out
+
+
+def _markdown(rows: list[dict]) -> str:
+    head = list(rows[0])
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for row in rows:
+        lines.append("| " + " | ".join(f"{v:.2f}" if isinstance(v, float) else str(v)
+                                       for v in row.values()) + " |")
+    return "\n".join(lines)
 
 
 def _drifted(name: str, stdout: str) -> list[str]:
@@ -132,19 +147,18 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--big", action="store_true", help="also 10M + 10M rows (aidebt only)")
     parser.add_argument("--data", help="folder for the generated files (kept between runs)")
+    parser.add_argument("--repeats", type=int, default=3, help="runs per contender")
     args = parser.parse_args()
     folder = Path(args.data) if args.data else Path(tempfile.mkdtemp(prefix="aidebt_bench_"))
     folder.mkdir(parents=True, exist_ok=True)
-    rows = run_pair(args.rows, folder, baseline=True)
+    rows = run_pair(args.rows, folder, baseline=True, repeats=args.repeats)
     if args.big:
-        rows += run_pair(10_000_000, folder, baseline=False)
-    frame = pd.DataFrame(rows)
+        rows += run_pair(10_000_000, folder, baseline=False, repeats=1)
+    load = os.getloadavg()[0]
     RESULTS.mkdir(exist_ok=True)
     text = (f"# drift benchmark ({time.strftime('%Y-%m-%d %H:%M')} UTC, {os.cpu_count()} CPUs, "
-            "shared machine: noisy)\n\nplanted drift in: " + ", ".join(DRIFTED) + "\n\n"
-            + frame.assign(drifted=frame["drifted"].map(", ".join)).to_markdown(index=False,
-                                                                             floatfmt=".2f")
-            + "\n")
+            f"load average {load:.1f} at the end: a shared machine, figures are noisy)\n\n"
+            "Planted drift in: " + ", ".join(DRIFTED) + "\n\n" + _markdown(rows) + "\n")
     (RESULTS / "drift.md").write_text(text)
     print(text)
 
