@@ -47,29 +47,30 @@ class NumericColumn:
         return self.nulls
 
 
-def read_numeric(table: Table, column: str, grouped: bool) -> tuple:
-    """The raw read (on the calling thread): GROUP BY pairs when `grouped`, else the finite
-    values plus the counts of missing and infinite ones. `numeric_column` finishes it."""
+def read_numeric(table: Table, column: str, grouped: bool, rows: int) -> tuple:
+    """The raw read (on the calling thread): GROUP BY pairs when `grouped`, else the non-NULL
+    values and the side's row count `rows`. `numeric_column` finishes it on any thread."""
     col = quote_ident(column)
     value = f"CAST({col} AS DOUBLE)"
     if grouped:
         got = table.execute(f"SELECT {value} AS v, count(*) AS n FROM {ROWS} GROUP BY 1 "
                             "ORDER BY 1 NULLS LAST").fetchnumpy()
         return got["v"], got["n"], None
-    excluded = table.execute(
-        f"SELECT count(*) FILTER (WHERE {col} IS NULL OR isnan({value})), "
-        f"count(*) FILTER (WHERE isinf({value})) FROM {ROWS}").fetchone()
-    values = table.execute(f"SELECT v FROM (SELECT {value} AS v FROM {ROWS}) WHERE isfinite(v)"
-                           ).fetchnumpy()["v"]
-    return values, None, excluded
+    got = table.execute(f"SELECT {value} AS v FROM {ROWS} WHERE {col} IS NOT NULL").fetchnumpy()
+    return got["v"], None, rows
 
 
 def numeric_column(raw: tuple) -> NumericColumn:
     """Finite values as a Sample, with the missing (NULL/NaN) and infinite counts."""
     values, counts, excluded = raw
-    if counts is None:  # already filtered in SQL: a plain array, sorted later in place
-        return NumericColumn(stats.Sample(np.asarray(values, dtype=np.float64)),
-                             int(excluded[0]), int(excluded[1]))
+    if counts is None:  # non-NULL values: drop NaN (missing) and ±inf here, in numpy
+        data = np.asarray(values, dtype=np.float64)
+        finite = np.isfinite(data)
+        if finite.all():
+            return NumericColumn(stats.Sample(data), int(excluded) - len(data), 0)
+        nan = int(np.isnan(data).sum())
+        n_inf = len(data) - int(finite.sum()) - nan
+        return NumericColumn(stats.Sample(data[finite]), int(excluded) - len(data) + nan, n_inf)
     data = np.ma.getdata(values).astype(np.float64, copy=False)
     null = np.ma.getmaskarray(values)
     nan = ~null & np.isnan(data)

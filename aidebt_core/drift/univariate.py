@@ -150,8 +150,8 @@ def _column(reference: Table, current: Table, name: str, kind: str, ref_type: st
         if ref_type != cur_type else []
     if kind == "numeric":
         grouped = distinct <= collect.GROUP_BY_MAX_DISTINCT
-        raw_ref = collect.read_numeric(reference, name, grouped)
-        raw_cur = collect.read_numeric(current, name, grouped)
+        raw_ref = collect.read_numeric(reference, name, grouped, rows[0])
+        raw_cur = collect.read_numeric(current, name, grouped, rows[1])
 
         def finish() -> ColumnDrift:
             ref, cur = collect.numeric_column(raw_ref), collect.numeric_column(raw_cur)
