@@ -43,6 +43,10 @@ def naive(frame):
     return frame.assign(**{c: frame[c].dt.tz_convert(None) for c in zoned})
 
 
+def pct(value: float) -> str:
+    return f"{value:.1%}".replace(".0%", "%")
+
+
 page_header("Reproducibility", "Can each model be re-made? Git commit, data snapshot, "
             "features, params, seed, metrics, model and environment, read from MLflow.")
 uri = current_selection().tracking_uri
@@ -114,7 +118,7 @@ with runs_tab:
                         key="rep_completeness")
         st.plotly_chart(fields_figure(view), width="stretch", key="rep_fields")
 
-labels = {m.run_id: f"{m.label} · {m.completeness:.0%} · {m.run_id[:8]}"
+labels = {m.run_id: f"{m.label} · {pct(m.completeness)} · {m.run_id[:8]}"
           for m in table.manifests}
 ids = list(labels)
 
@@ -123,13 +127,13 @@ with card_tab:
     manifest = table.by_id(run_id)
     st.markdown(f"**{manifest.label}** · status {manifest.status} · started "
                 f"{manifest.start_time:%Y-%m-%d %H:%M} UTC · completeness "
-                f"**{manifest.completeness:.0%}** ({len(manifest.missing)} missing)")
+                f"**{pct(manifest.completeness)}** ({len(manifest.missing)} missing)")
     for warning in manifest.warnings:
         st.warning(warning, icon=":material/warning:")
     card = manifest.fields_frame()
     card.insert(0, "", card["present"].map({True: "✓", False: "✗"}))
-    st.dataframe(card.drop(columns=["present", "field"]), hide_index=True, width="stretch",
-                 key="rep_card")
+    st.dataframe(card.drop(columns=["present", "field", "fix"]), hide_index=True,
+                 width="stretch", key="rep_card")
     for name in manifest.missing:
         st.markdown(f"**Fix {FIELD_BY_NAME[name].label.lower()}:** {FIELD_BY_NAME[name].fix}")
     st.caption(f"Artifacts: `{manifest.artifact_uri}` · model: `{manifest.model_uri or '—'}` · "
@@ -148,8 +152,11 @@ with diff_tab:
         result = diff(uri, tuple(table.required), a, b)
     st.metric("Differences", len(result.differences))
     st.dataframe(result.to_frame(only_differences=only), hide_index=True, width="stretch",
-                 key="rep_diff", column_config={"delta": st.column_config.NumberColumn(
-                     "Δ (B − A)", format="%.4g")})
+                 key="rep_diff", column_config={
+                     "a": st.column_config.TextColumn(f"A: {result.a}"),
+                     "b": st.column_config.TextColumn(f"B: {result.b}"),
+                     "same": None if only else st.column_config.CheckboxColumn("same"),
+                     "delta": st.column_config.NumberColumn("Δ (B − A)", format="%.4g")})
     if any(r.section == "metrics" for r in result.rows):
         st.plotly_chart(metrics_diff_figure(result), width="stretch", key="rep_diff_fig")
 

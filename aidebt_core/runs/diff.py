@@ -38,9 +38,11 @@ class RunDiff:
 
     def to_frame(self, only_differences: bool = False) -> pd.DataFrame:
         rows = self.differences if only_differences else self.rows
-        return pd.DataFrame([{"section": r.section, "key": r.key, "a": _text(r.a),
-                              "b": _text(r.b), "same": r.same, "delta": r.delta} for r in rows],
-                            columns=["section", "key", "a", "b", "same", "delta"])
+        frame = pd.DataFrame([{"section": r.section, "key": r.key, "a": _text(r.a),
+                               "b": _text(r.b), "same": r.same, "delta": r.delta}
+                              for r in rows], columns=["section", "key", "a", "b", "same", "delta"])
+        frame["delta"] = pd.to_numeric(frame["delta"], errors="coerce").astype(float)
+        return frame
 
     def to_dict(self) -> dict:
         return jsonable({"a": self.a, "b": self.b,

@@ -13,7 +13,7 @@ PAGE = "pages/reproducibility.py"
 
 
 # st.dataframe keys are not exposed by AppTest: find each table by a column only it has.
-_MARKERS = {"rep_runs": "n_params", "rep_card": "fix", "rep_diff": "section",
+_MARKERS = {"rep_runs": "n_params", "rep_card": "required", "rep_diff": "section",
             "rep_stale": "newer_runs", "rep_versions": "source"}
 
 

@@ -31,4 +31,11 @@ def test_reproducibility_page_renders_the_sample_store(open_page, ground_truth):
     page.get_by_text("Only differences").first.wait_for()
     wait_for_app(page)
     assert_no_exception(page)
+    main = page.inner_text("main")   # the metrics legend names the default pair
+    assert "logreg-prod\nhgb-challenger" in main
     screenshot(page, "reproducibility-diff")
+    page.get_by_role("tab", name="Manifest card").click()
+    page.get_by_text("Fix evaluation metrics").first.wait_for()     # newest run: the failed retrain
+    wait_for_app(page)
+    assert_no_exception(page)
+    screenshot(page, "reproducibility-card")
