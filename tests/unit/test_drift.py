@@ -113,7 +113,17 @@ def test_missing_shares_constant_all_null_and_one_row(make):
     assert "m" in drift_summary(result)["missing_changed"]
 
 
-def test_one_row_side_and_nan_inf(make, tmp_path):
+@pytest.fixture(params=["grouped", "raw"])
+def read_path(request, monkeypatch):
+    """Run a test once with numeric columns counted in SQL and once read value by value."""
+    from aidebt_core.drift import collect
+
+    monkeypatch.setattr(collect, "GROUP_BY_MAX_DISTINCT",
+                        10**9 if request.param == "grouped" else -1)
+    return request.param
+
+
+def test_one_row_side_and_nan_inf(make, tmp_path, read_path):
     ref = pd.DataFrame({"v": [0.1, 0.5, 0.9, 1.4, 2.0]})
     cur = pd.DataFrame({"v": [0.7]})
     result = analyse_drift(*make(ref, cur), columns=["v"])
@@ -193,3 +203,21 @@ def test_columns_only_on_one_side_are_listed(make):
     assert result.only_in_reference == ("old",) and result.only_in_current == ("new",)
     out = result.to_dict()
     assert out["only_in_reference"] == ["old"] and out["only_in_current"] == ["new"]
+
+
+def test_both_read_paths_give_the_same_numbers(sample_dir, monkeypatch):
+    from aidebt_core.drift import collect
+    from aidebt_core.selection import sample_selection
+
+    out = {}
+    with sample_selection(sample_dir).open() as data:
+        for limit in (10**9, -1):
+            monkeypatch.setattr(collect, "GROUP_BY_MAX_DISTINCT", limit)
+            result = analyse_drift(data.reference, data.current, data.schema,
+                                   columns=["age", "credit_score", "loan_amount"])
+            out[limit] = {c.name: c.measures for c in result.columns}
+    for name, grouped in out[10**9].items():
+        raw = out[-1][name]
+        assert grouped["ks"] == raw["ks"] and grouped["ks_p_value"] == raw["ks_p_value"]
+        for key in ("wasserstein", "psi", "reference_std"):
+            assert grouped[key] == pytest.approx(raw[key], rel=1e-10), (name, key)
