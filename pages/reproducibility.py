@@ -24,6 +24,8 @@ from aidebt_core.runs import (
 )
 from aidebt_core.runs.client import open_store
 
+CHART_RUNS = 40  # bars/rows per chart; the table above holds every run
+
 
 @st.cache_data(show_spinner="Reading MLflow runs…", ttl=60, max_entries=8)
 def load(uri: str, required: tuple[str, ...]):
@@ -111,8 +113,10 @@ with runs_tab:
     st.caption(f"{len(shown)} of {len(frame)} runs shown.")
     shown_ids = set(shown["run_id"])
     view = type(table)(table.uri, table.experiments,
-                       tuple(m for m in table.manifests if m.run_id in shown_ids),
+                       tuple(m for m in table.manifests if m.run_id in shown_ids)[:CHART_RUNS],
                        table.required)
+    if len(shown_ids) > CHART_RUNS:
+        st.caption(f"Charts show the {CHART_RUNS} newest of the {len(shown_ids)} runs shown.")
     if view.manifests:
         st.plotly_chart(completeness_figure(view, threshold), width="stretch",
                         key="rep_completeness")

@@ -94,8 +94,15 @@ def _probe_http(uri: str) -> None:
     request = urllib.request.Request(url, data=body, method="POST",
                                      headers={"Content-Type": "application/json"})
     token = os.environ.get("MLFLOW_TRACKING_TOKEN")
+    user, password = (os.environ.get("MLFLOW_TRACKING_USERNAME"),
+                      os.environ.get("MLFLOW_TRACKING_PASSWORD"))
     if token:
         request.add_header("Authorization", f"Bearer {token}")
+    elif user and password:
+        import base64
+
+        basic = base64.b64encode(f"{user}:{password}".encode()).decode()
+        request.add_header("Authorization", f"Basic {basic}")
     try:
         with urllib.request.urlopen(request, timeout=PROBE_TIMEOUT_SECONDS) as response:
             payload = response.read(1_000_000)
