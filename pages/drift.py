@@ -8,6 +8,7 @@ from aidebt_core.chunks import PERIODS
 from aidebt_core.drift import METHODS, DriftOptions, analyse_drift, default_columns
 from aidebt_core.drift.distribution import column_distribution
 from aidebt_core.drift.multivariate import multivariate_drift
+from aidebt_core.drift.options import parse_column_thresholds
 from aidebt_core.drift.over_time import drift_over_time
 from aidebt_core.drift.report import drift_report
 from aidebt_core.drift.univariate import column_kind
@@ -110,6 +111,8 @@ with st.expander("Method, thresholds, columns and chunks"):
     pool = cols["all"] if outputs else cols["features"]
     chosen = st.multiselect("Columns", pool, default=pool,
                             key="drift_columns_all" if outputs else "drift_columns")
+    per_column = st.text_input("Per-column thresholds", key="drift_col_thresholds",
+                               placeholder="income=0.2, channel=0.05")
     e, f, g = st.columns(3)
     has_ts = bool(cols["timestamp"])
     chunk_kind = e.selectbox("Chunk by", [*PERIODS, "rows"], key="drift_chunk",
@@ -122,7 +125,8 @@ with st.expander("Method, thresholds, columns and chunks"):
 with guard():
     if not chosen:
         raise SchemaError("Pick at least one column.")
-    options = DriftOptions(method=method, threshold=threshold or None, drift_share=share)
+    options = DriftOptions(method=method, threshold=threshold or None, drift_share=share,
+                           column_thresholds=parse_column_thresholds(per_column))
     result = univariate(selection, tuple(chosen), options, slice_spec)
     chunking = str(int(size)) if chunk_kind == "rows" else chunk_kind
     kinds = tuple(cols["kinds"][c] for c in chosen)
@@ -143,8 +147,7 @@ m4.metric("Missing share changed", len(result.missing_changed),
 st.caption(f"Reference {result.reference_rows:,} rows · current {result.current_rows:,} rows")
 
 table = result.to_frame().drop(columns=["missing_reference", "missing_current"])
-ratio = trend.values / trend.thresholds[:, None]  # 1 = the column's own alert line
-table.insert(3, "trend", [list(ratio[trend.columns.index(c)]) for c in table["column"]])
+table.insert(3, "trend", [list(trend.ratios[trend.columns.index(c)]) for c in table["column"]])
 st.dataframe(table, hide_index=True, width="stretch", key="drift_table", column_config={
     "trend": st.column_config.LineChartColumn(
         "over time", width="small", y_min=0, y_max=3,

@@ -42,24 +42,12 @@ def register(sub) -> None:
     parser.set_defaults(handler=run)
 
 
-def _column_thresholds(items: list[str]) -> tuple[tuple[str, float], ...]:
-    out = []
-    for item in items:
-        name, sep, value = item.rpartition("=")
-        try:
-            out.append((name, float(value)))
-        except ValueError:
-            sep = ""
-        if not sep or not name:
-            raise AidebtError(f"--column-threshold expects COLUMN=NUMBER, not '{item}'.")
-    return tuple(out)
-
-
 def run(args) -> int:
     from aidebt_core.drift import DriftOptions, analyse_drift
+    from aidebt_core.drift.options import parse_column_thresholds
 
     options = DriftOptions(method=args.method, threshold=args.threshold,
-                           column_thresholds=_column_thresholds(args.column_threshold),
+                           column_thresholds=parse_column_thresholds(args.column_threshold),
                            drift_share=args.drift_share)
     con, (reference, current) = open_cli_tables(args.reference, args.current)
     try:

@@ -69,3 +69,22 @@ class DriftOptions:
         return float(self.threshold) if self.threshold is not None else DEFAULT_THRESHOLDS[method]
 
 
+
+
+def parse_column_thresholds(items: str | list[str] | tuple[str, ...]
+                            ) -> tuple[tuple[str, float], ...]:
+    """`["income=0.2", "channel=0.05"]` or `"income=0.2, channel=0.05"` -> pairs; column
+    names may contain '=' (the last one splits)."""
+    if isinstance(items, str):
+        items = [part for part in items.split(",") if part.strip()]
+    out = []
+    for item in items:
+        name, sep, value = item.strip().rpartition("=")
+        try:
+            number = float(value)
+        except ValueError:
+            number = None
+        if not sep or not name.strip() or number is None:
+            raise SchemaError(f"A per-column threshold is COLUMN=NUMBER, not '{item.strip()}'.")
+        out.append((name.strip(), number))
+    return tuple(out)

@@ -68,6 +68,12 @@ class OverTimeResult:
                 self.missing < self.missing_low[:, None])
 
     @property
+    def ratios(self) -> np.ndarray:
+        """Value ÷ the column's threshold (1 = the alert line; NaN where undefined)."""
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return self.values / self.thresholds[:, None]
+
+    @property
     def current_mask(self) -> np.ndarray:
         return np.array([c.period == "current" for c in self.chunks])
 

@@ -87,6 +87,10 @@ def analyse_drift(reference: Table, current: Table, schema: Schema | None = None
     schema = schema or infer_schema(reference)
     chosen, only_ref, only_cur = resolve_columns(reference, current, schema, columns, exclude,
                                                  include_outputs)
+    unknown_thresholds = [c for c, _ in options.column_thresholds if c not in chosen]
+    if unknown_thresholds:
+        raise SchemaError(f"Per-column threshold(s) for column(s) not analysed: "
+                          f"{', '.join(map(repr, unknown_thresholds))}.")
     unknown_forced = [c for c in categorical if c not in chosen]
     if unknown_forced:
         raise SchemaError(f"--categorical names column(s) not analysed: "

@@ -112,8 +112,7 @@ def drift_heatmap(result: OverTimeResult, missing: bool = False) -> go.Figure:
         alerts = result.missing_alerts
         colorbar, scale, zmax = "missing share", "Blues", None
     else:
-        with np.errstate(divide="ignore", invalid="ignore"):
-            z = result.values / result.thresholds[:, None]
+        z = result.ratios
         text = np.vectorize(lambda v: "" if np.isnan(v) else f"{v:.3g}")(result.values)
         alerts = result.alerts
         colorbar, scale, zmax = "value / threshold", [[0, "#f4f6fa"], [0.5, "#f6c28b"],

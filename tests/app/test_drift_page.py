@@ -41,6 +41,13 @@ def test_method_threshold_and_outputs(run_page):
     at.number_input(key="drift_threshold").set_value(0.1).run()
     table = at.dataframe[0].value.set_index("column")
     assert sorted(table.index[table["drifted"]]) == ["channel", "credit_score"]
+    at.text_input(key="drift_col_thresholds").set_value("credit_score=0.5").run()
+    table = at.dataframe[0].value.set_index("column")
+    assert table.loc["credit_score", "threshold"] == 0.5
+    assert sorted(table.index[table["drifted"]]) == ["channel"]  # PSI 0.199 < 0.5
+    at.text_input(key="drift_col_thresholds").set_value("credit_score").run()
+    assert any("COLUMN=NUMBER" in e.value for e in at.error)
+    at.text_input(key="drift_col_thresholds").set_value("").run()
     at.toggle(key="drift_outputs").set_value(True).run()
     table = at.dataframe[0].value
     assert {"default_score", "predicted_default"} <= set(table["column"])
