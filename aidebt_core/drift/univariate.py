@@ -150,6 +150,16 @@ def _column(reference: Table, current: Table, name: str, kind: str, ref_type: st
                                note=f"no usable values in {empty}")
         return ColumnDrift(**base, drifted=True, status=TYPE_CHANGED,
                            note=f"type changed: {ref_type} in reference, {cur_type} in current")
+    if fam_ref == "temporal" and fam_cur == "temporal":
+        missing = (collect.null_count(reference, name), collect.null_count(current, name))
+        base = _base(name, kind, ref_type, cur_type, rows, missing, options)
+        method = options.method_for(kind, rows[0] - missing[0], rows[1] - missing[1])
+        return ColumnDrift(**base, method=method, statistic=None, p_value=None,
+                           threshold=options.threshold_for(name, method), drifted=False,
+                           reference_count=rows[0] - missing[0],
+                           current_count=rows[1] - missing[1], status=NOT_TESTABLE,
+                           note="a timestamp differs between periods by construction; "
+                                "chunk by it instead (drift over time)")
     notes = [f"stored as {ref_type} in reference, {cur_type} in current"] \
         if ref_type != cur_type else []
     if kind == "numeric":

@@ -148,9 +148,13 @@ def test_one_row_side_and_nan_inf(make, tmp_path, read_path):
 
 
 def test_type_change_is_reported_not_crashed(make):
-    ref = pd.DataFrame({"a": np.arange(50.0), "b": np.arange(50)})
-    cur = pd.DataFrame({"a": [f"v{i}" for i in range(50)], "b": np.arange(50.0)})
-    result = analyse_drift(*make(ref, cur), columns=["a", "b"])
+    ref = pd.DataFrame({"a": np.arange(50.0), "b": np.arange(50),
+                        "t": pd.date_range("2025-01-01", periods=50, freq="D")})
+    cur = pd.DataFrame({"a": [f"v{i}" for i in range(50)], "b": np.arange(50.0),
+                        "t": pd.date_range("2025-06-01", periods=50, freq="D")})
+    result = analyse_drift(*make(ref, cur), columns=["a", "b", "t"])
+    t = result.column("t")
+    assert t.status == "not testable" and "timestamp" in t.note and not t.drifted
     a = result.column("a")
     assert a.status == "type changed" and a.drifted and "DOUBLE" in a.note and "VARCHAR" in a.note
     b = result.column("b")  # BIGINT vs DOUBLE: same family, compared, noted
