@@ -1,12 +1,14 @@
 """Benchmark `aidebt drift` end to end against a naive pandas + scipy loop, in the same run.
 
-    python tests/benchmarks/bench_drift.py [--rows 1000000] [--big]
+    python tests/benchmarks/bench_drift.py [--rows 1000000] [--repeats 3] [--big]
+        [--data DIR] [--evidently /path/to/venv-with-evidently/bin/python]
 
 Generates a 20-column table (10 numeric, 10 categorical incl. one with ~5,000 values, nulls,
 6 drifted columns), reference and current of `--rows` rows each, as Parquet. Each contender
-runs as its own process; wall time and peak RSS (getrusage of the child) are measured.
-`--big` adds a 10M + 10M run of aidebt alone (the baseline would need ~10 GB there).
-Results go to tests/benchmarks/results/drift.md.
+runs as its own process, `--repeats` times; wall time and peak RSS (getrusage of the child)
+are measured. `--big` adds a 10M + 10M run of aidebt alone (the pandas baseline, at ~0.9 GB
+per 1M + 1M rows, would need ~9 GB there). Evidently conflicts with this project's pandas 3,
+so it runs from a separate interpreter when given. Results: tests/benchmarks/results/drift.md.
 """
 
 from __future__ import annotations
@@ -50,6 +52,25 @@ print(json.dumps(out))
 '''
 
 
+EVIDENTLY = r'''
+import sys, json, re
+import pandas as pd
+from evidently import Report
+from evidently.presets import DataDriftPreset
+ref = pd.read_parquet(sys.argv[1]); cur = pd.read_parquet(sys.argv[2])
+snap = Report([DataDriftPreset()]).run(current_data=cur, reference_data=ref)
+out = []
+for m in snap.dict()["metrics"]:
+    cfg = m["config"]
+    if cfg.get("type", "").endswith("ValueDrift"):
+        pvalue = "p_value" in cfg["method"] or "test" in cfg["method"].lower()
+        value = float(m["value"])
+        out.append((cfg["column"], value, value < cfg["threshold"] if pvalue
+                    else value >= cfg["threshold"]))
+print(json.dumps(out))
+'''
+
+
 def generate(rows: int, seed: int, drifted: bool, path: Path) -> None:
     """Write one side; `drifted` shifts n0-n2 and c0, c1, c9 (and nothing else)."""
     rng = np.random.default_rng(seed)
@@ -86,7 +107,8 @@ def generate(rows: int, seed: int, drifted: bool, path: Path) -> None:
     frame.to_parquet(path, index=False)
 
 
-def run_pair(rows: int, folder: Path, baseline: bool, repeats: int) -> list[dict]:
+def run_pair(rows: int, folder: Path, baseline: bool, repeats: int,
+             evidently: str | None = None) -> list[dict]:
     ref, cur = folder / f"ref_{rows}.parquet", folder / f"cur_{rows}.parquet"
     if not ref.exists():
         t = time.perf_counter()
@@ -100,6 +122,9 @@ def run_pair(rows: int, folder: Path, baseline: bool, repeats: int) -> list[dict
     if baseline:
         contenders.append(("pandas + scipy (naive)",
                            [sys.executable, "-c", BASELINE, str(ref), str(cur)]))
+    if evidently:
+        contenders.append(("Evidently 0.7 (DataDriftPreset)",
+                           [evidently, "-c", EVIDENTLY, str(ref), str(cur)]))
     for name, cmd in contenders:
         # A wrapper process per run, so ru_maxrss is that contender's own peak.
         wrapper = [sys.executable, "-c",
@@ -110,7 +135,7 @@ def run_pair(rows: int, folder: Path, baseline: bool, repeats: int) -> list[dict
                    "print(json.dumps({'wall':w,'rss':r,'rc':p.returncode,'out':p.stdout,"
                    "'err':p.stderr[-1500:]}))", *cmd]
         walls, peaks = [], []
-        for _ in range(repeats):
+        for _ in range(1 if name.startswith("Evidently") else repeats):
             proc = subprocess.run(wrapper, capture_output=True, text=True, cwd=ROOT)
             info = json.loads(proc.stdout)
             if info["rc"] not in (0, 1):
@@ -120,7 +145,7 @@ def run_pair(rows: int, folder: Path, baseline: bool, repeats: int) -> list[dict
         drifted = _drifted(name, info["out"])
         out.append({"rows": f"{rows:,} + {rows:,}", "tool": name,
                     "wall_s_median": float(np.median(walls)), "wall_s_best": min(walls),
-                    "peak_rss_mb_median": float(np.median(peaks)), "runs": repeats,
+                    "peak_rss_mb_median": float(np.median(peaks)), "runs": len(walls),
                     "drifted": ", ".join(drifted)})
         print(f"{rows:>10,} {name:<24} median {np.median(walls):6.2f} s (best {min(walls):.2f})"
               f"  {np.median(peaks):7.0f} MB  drifted={','.join(drifted)}", file=sys.stderr)
@@ -148,10 +173,14 @@ def main() -> None:
     parser.add_argument("--big", action="store_true", help="also 10M + 10M rows (aidebt only)")
     parser.add_argument("--data", help="folder for the generated files (kept between runs)")
     parser.add_argument("--repeats", type=int, default=3, help="runs per contender")
+    parser.add_argument("--evidently", metavar="PYTHON",
+                        help="a Python with evidently 0.7 installed (e.g. a separate venv): "
+                             "adds it as a contender, run once")
     args = parser.parse_args()
     folder = Path(args.data) if args.data else Path(tempfile.mkdtemp(prefix="aidebt_bench_"))
     folder.mkdir(parents=True, exist_ok=True)
-    rows = run_pair(args.rows, folder, baseline=True, repeats=args.repeats)
+    rows = run_pair(args.rows, folder, baseline=True, repeats=args.repeats,
+                    evidently=args.evidently)
     if args.big:
         rows += run_pair(10_000_000, folder, baseline=False, repeats=1)
     load = os.getloadavg()[0]
