@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from pathlib import Path
 
 import pandas as pd
 
 from aidebt_core.errors import TrackingError
 from aidebt_core.jsonsafe import jsonable
-from aidebt_core.runs.client import Store, open_store
+from aidebt_core.runs.client import Store, local_path, open_store
 from aidebt_core.runs.diff import RunDiff, diff_runs
 from aidebt_core.runs.manifest import (
     FIELD_NAMES,
@@ -135,25 +136,50 @@ def _signature_inputs(mlmodel_text: str | None) -> tuple[str, ...]:
     return tuple(str(c["name"]) for c in inputs if isinstance(c, dict) and c.get("name"))
 
 
-def feature_importances(run_or_manifest, store: Store | str) -> dict[str, float] | None:
+def feature_importances(run_or_manifest, store: Store | str | None = None
+                        ) -> dict[str, float] | None:
     """Feature importances the run logged (an artifact file or `feature_importance.*`
-    metrics), largest first; None when the run logged none."""
-    store = open_store(store) if isinstance(store, str) else store
-    run_id = getattr(run_or_manifest, "run_id", None) or run_or_manifest.info.run_id
-    run = store.get_run(run_id)
+    metrics), largest first; None when the run logged none.
+
+    `run_or_manifest` is an MLflow `Run` or a `Manifest`. Without `store`, the artifacts are
+    read from the run's local artifact folder (SQLite and file stores); remote artifact
+    stores need the `store`.
+    """
+    if store is None:
+        artifact_uri = getattr(run_or_manifest, "artifact_uri", None) or \
+            run_or_manifest.info.artifact_uri
+        folder = local_path(artifact_uri)
+        if folder is None:
+            raise TrackingError(f"Artifacts at '{artifact_uri}' are remote: pass the tracking "
+                                "store to read feature importances.")
+        read = lambda name: _read_local(folder, name)  # noqa: E731
+        metrics = getattr(run_or_manifest, "metrics", None)
+        if metrics is None:
+            metrics = run_or_manifest.data.metrics
+    else:
+        store = open_store(store) if isinstance(store, str) else store
+        run_id = getattr(run_or_manifest, "run_id", None) or run_or_manifest.info.run_id
+        run = store.get_run(run_id)
+        read = lambda name: store.read_run_text(run, name)  # noqa: E731
+        metrics = run.data.metrics
     for name in IMPORTANCE_FILES:
-        text = store.read_run_text(run, name)
+        text = read(name)
         if text is None:
             continue
         values = _parse_importances(text, name)
         if values:
             return dict(sorted(values.items(), key=lambda kv: -abs(kv[1])))
-    metrics = {}
-    for key, value in run.data.metrics.items():
+    found = {}
+    for key, value in metrics.items():
         for prefix in IMPORTANCE_METRIC_PREFIXES:
             if key.startswith(prefix):
-                metrics[key[len(prefix):]] = float(value)
-    return dict(sorted(metrics.items(), key=lambda kv: -abs(kv[1]))) if metrics else None
+                found[key[len(prefix):]] = float(value)
+    return dict(sorted(found.items(), key=lambda kv: -abs(kv[1]))) if found else None
+
+
+def _read_local(folder: Path, name: str) -> str | None:
+    target = folder / name
+    return target.read_text(encoding="utf-8", errors="replace") if target.is_file() else None
 
 
 def _parse_importances(text: str, name: str) -> dict[str, float]:

@@ -228,4 +228,7 @@ def test_feature_importances_are_what_the_run_logged(table, store, truth, sample
     assert values == pytest.approx(logged)
     assert list(values) == sorted(logged, key=lambda k: -abs(logged[k]))
     assert set(values) == set(prod.features)
+    assert feature_importances(prod) == values          # read from the local artifacts
+    assert feature_importances(store.get_run(prod.run_id)) == values
     assert feature_importances(table.by_id("logreg-retrain"), store) is None
+    assert feature_importances(table.by_id("logreg-retrain")) is None

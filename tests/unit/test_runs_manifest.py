@@ -119,3 +119,15 @@ def test_requirements_parsing():
     text = "numpy>=1.26  # pinned\n-r base.txt\nmypkg @ git+https://x/y.git\nrich\n\n"
     assert _requirements(text) == {"numpy": ">=1.26", "mypkg": "@git+https://x/y.git",
                                    "rich": "(unpinned)"}
+
+
+def test_importances_without_a_store_need_local_artifacts():
+    from dataclasses import replace
+
+    from aidebt_core.errors import TrackingError
+    from aidebt_core.runs import feature_importances
+
+    manifest = build_manifest(_run(metrics={"feature_importance.x": 0.2, "auc": 0.9}), "e")
+    assert feature_importances(manifest) == {"x": 0.2}   # no file: from metrics
+    with pytest.raises(TrackingError, match="remote"):
+        feature_importances(replace(manifest, artifact_uri="s3://bucket/run"))
