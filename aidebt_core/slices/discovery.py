@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -26,6 +27,7 @@ _LETTERS = "abc"
 VACUOUS = 0.95
 SUPPORT_LEVEL = 0.05  # a condition must change the error with p <= this to stay
 SAMPLE_ROWS = 200_000
+PREFIX_CACHE = 24  # combined pair codes kept for reuse by triples (4 bytes per row each)
 
 
 @dataclass(frozen=True)
@@ -150,6 +152,9 @@ class _Lattice:
         self.threshold = 0.0
         self.stats: dict[tuple[int, ...], tuple[np.ndarray, list[np.ndarray]]] = {}
         self.paths: dict[tuple, list] = {}  # einsum contraction order per shape
+        self.prefixes: OrderedDict[tuple[int, ...], np.ndarray] = OrderedDict()
+        self.code_errs: dict[int, np.ndarray] = {}
+        self.mask_cache: dict[tuple[int, int], np.ndarray] = {}
 
     # ---- scoring
     def _raw(self, s, e):
@@ -174,9 +179,8 @@ class _Lattice:
     def counts(self, feats: tuple[int, ...]):
         """Exact sizes, bound sums, signed error sums and squared sums per predicate combination."""
         fs = [self.f[i] for i in feats]
-        code = fs[0].codes.astype(np.int32)
-        for f in fs[1:]:
-            code = code * f.k + f.codes
+        prefix = self._prefix(feats[:-1])  # combined code of all but the last feature
+        last = fs[-1]
         shape = tuple(f.k for f in fs)
         total = int(np.prod(shape))
         x, y = "xyz"[:len(fs)], _LETTERS[:len(fs)]
@@ -192,10 +196,14 @@ class _Lattice:
             return np.einsum(expr, *mats, t.reshape(shape).astype(np.float64), optimize=path)
 
         if self.binary:
-            # One unweighted count of (cell, error 0/1) pairs gives both sizes and error sums.
-            both = np.bincount(code * 2 + self.err01, minlength=2 * total).reshape(total, 2)
+            # One unweighted count of (cell, error 0/1) pairs gives both sizes and error sums:
+            # pair code = prefix * 2k + (2 * last code + error).
+            code_err = self._code_err(feats[-1])
+            pair = code_err if prefix is None else prefix * (2 * last.k) + code_err
+            both = np.bincount(pair, minlength=2 * total).reshape(total, 2)
             s, u = project(both.sum(axis=1)), [project(both[:, 1])]
         else:
+            code = last.codes if prefix is None else prefix * last.k + last.codes
             s = project(np.bincount(code, minlength=total))
             u = [project(np.bincount(code, weights=w, minlength=total)) for w in self.weights]
         e = u[0] - u[1] if self.signed else u[0]
@@ -203,6 +211,26 @@ class _Lattice:
                                                          minlength=total))
         self.evaluated += s.size
         return s, u, e, q
+
+    def _prefix(self, feats: tuple[int, ...]) -> np.ndarray | None:
+        """Combined int32 code of `feats` (cached for pairs, which many triples share)."""
+        if not feats:
+            return None
+        if feats in self.prefixes:
+            self.prefixes.move_to_end(feats)
+            return self.prefixes[feats]
+        code = self.f[feats[0]].codes.astype(np.int32)
+        for i in feats[1:]:
+            code = code * self.f[i].k + self.f[i].codes
+        self.prefixes[feats] = code
+        if len(self.prefixes) > PREFIX_CACHE:
+            self.prefixes.popitem(last=False)
+        return code
+
+    def _code_err(self, i: int) -> np.ndarray:
+        if i not in self.code_errs:
+            self.code_errs[i] = self.f[i].codes.astype(np.int32) * 2 + self.err01
+        return self.code_errs[i]
 
     def p_values(self, s, e, q):
         if self.binary:
@@ -283,11 +311,16 @@ class _Lattice:
 
     # ---- result
     def _masks(self, feats, preds, sample: bool = True) -> list[np.ndarray]:
-        rows = self.rows if sample else None
+        """Row masks of each predicate, on the row sample (cached) or on all rows."""
         out = []
         for fi, pi in zip(feats, preds, strict=True):
             f = self.f[fi]
-            out.append(f.masks[pi][f.codes if rows is None else f.codes[rows]])
+            if not sample or self.rows is None:
+                out.append(f.masks[pi][f.codes])
+                continue
+            if (fi, pi) not in self.mask_cache:
+                self.mask_cache[(fi, pi)] = f.masks[pi][f.codes[self.rows]]
+            out.append(self.mask_cache[(fi, pi)])
         return out
 
     def _simplify(self, feats, preds):
@@ -342,7 +375,11 @@ class _Lattice:
             block, r = flat[pos]
             if block[0][r] <= 0:
                 break
-            feats, preds = self._simplify(block[4], tuple(int(i) for i in block[5][r]))
+            raw = tuple(int(i) for i in block[5][r])
+            raw_mask = np.logical_and.reduce(self._masks(block[4], raw))
+            if any(_inside(raw_mask, m) >= max_overlap for m in masks):
+                continue  # mostly a refinement of a slice already chosen
+            feats, preds = self._simplify(block[4], raw)
             if (feats, preds) in seen:
                 continue
             seen.add((feats, preds))
@@ -369,6 +406,12 @@ class _Lattice:
         chosen.sort(key=lambda f: -f.score)
         return Search(tuple(chosen), loss, self.ebar, self.min_size, self.alpha, tests,
                       self.evaluated, self.pruned_blocks)
+
+
+def _inside(a: np.ndarray, b: np.ndarray) -> float:
+    """Share of slice a's rows that lie in slice b."""
+    size = np.count_nonzero(a)
+    return np.count_nonzero(a & b) / size if size else 1.0
 
 
 def _overlap(a: np.ndarray, b: np.ndarray) -> float:
