@@ -170,3 +170,39 @@ def test_sample_weak_slice_is_in_top_3_and_worsens_in_current(sample_dir, ground
     assert change.worsened and change.q_value < 0.05
     assert result.sentence(found).startswith("channel = mobile and account_age_days < ")
     json.dumps(result.to_dict(), allow_nan=False)
+
+
+def test_regression_discovery_finds_the_slice_with_large_errors(tmp_path):
+    df, weak = _planted(20_000, 5, lambda d: (d.cat2 == "u0") & (d.num3 < 3))
+    rng = np.random.default_rng(5)
+    df["value"] = df.num1 * 2 + rng.normal(0, np.where(weak, 3.0, 1.0))
+    df["value_hat"] = df.num1 * 2
+    con, table = _open(tmp_path, df.drop(columns=["y", "pred"]))
+    cols = [c for c in df.columns if c.startswith(("cat", "num"))]
+    enc, _ = fit_encodings(table, cols)
+    data = load(table, enc, "value", "mae", "value_hat")
+    con.close()
+    result = disc.search(data, "mae")
+    assert result.loss == "absolute_error"
+    assert result.found[0].slice.as_dict() == {"cat2": "u0", "num3": "< 3"}
+
+
+def test_calibration_objective_finds_where_scores_are_too_low(tmp_path):
+    rng = np.random.default_rng(6)
+    df, weak = _planted(30_000, 6, lambda d: (d.cat3 == "w1") & (d.num3 >= 6))
+    score = rng.uniform(0.05, 0.6, len(df))
+    truth = np.clip(score + np.where(weak, 0.3, 0.0), 0, 1)  # the model under-rates the slice
+    df["y"] = (rng.uniform(size=len(df)) < truth).astype(int)
+    df["score"] = score
+    df["pred"] = (score > 0.5).astype(int)
+    con, table = _open(tmp_path, df)
+    cols = [c for c in df.columns if c.startswith(("cat", "num"))]
+    enc, _ = fit_encodings(table, cols)
+    data = load(table, enc, "y", "accuracy", "pred", "score")
+    con.close()
+    result = disc.search(data, "accuracy", objective="calibration")
+    assert result.loss == "calibration_gap"
+    assert result.found[0].slice.as_dict() == {"cat3": "w1", "num3": ">= 6"}
+    inside = weak.to_numpy()
+    gap = (df.y - df.score)[inside].sum()
+    assert result.found[0].error == pytest.approx(gap, rel=1e-9)  # signed residual sum
