@@ -20,6 +20,7 @@ from aidebt_core.runs import (
     lineage,
     read_registry,
     read_runs,
+    reproducibility_report,
     staleness,
 )
 from aidebt_core.runs.client import open_store
@@ -85,6 +86,12 @@ m2.metric("Complete manifests", summary["complete"])
 m3.metric("Mean completeness", f"{summary['mean_completeness']:.0%}")
 m4.metric(f"Deployed ({alias}) below {threshold:.0%}", len(below),
           help=", ".join(m.label for m in below) or "none")
+st.download_button(
+    "Download HTML report", lambda: reproducibility_report(
+        table, registry, alias=alias or "production", age_budget_days=age_budget,
+        data_budget_days=data_budget).to_html(),
+    file_name="aidebt-reproducibility.html", mime="text/html", key="rep_report",
+    icon=":material/download:")
 
 runs_tab, card_tab, diff_tab, registry_tab = st.tabs(
     ["Runs", "Manifest card", "Compare two runs", "Registry & lineage"])

@@ -74,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
                              completeness=frame["completeness"].map("{:.1%}".format))
         emit(args, table.to_dict(), frame if len(frame) else "no runs")
     if args.report:
-        _write_report(args.report, table, registry, models)
+        _write_report(args.report, table, registry, args.alias)
     if args.fail_below is not None:
         failing = [m for m in models if m.version is not None
                    and (m.completeness or 0.0) < args.fail_below]
@@ -97,19 +97,10 @@ def _registry_frame(models):
         for m in models])
 
 
-def _write_report(path: str, table, registry, models) -> None:
+def _write_report(path: str, table, registry, alias: str) -> None:
     from pathlib import Path
 
-    from aidebt_core.plots.runs import completeness_figure, lineage_figure, staleness_figure
-    from aidebt_core.report import Report
-    from aidebt_core.runs import lineage, staleness
+    from aidebt_core.runs.report import reproducibility_report
 
-    report = Report("Reproducibility", f"MLflow store {table.uri}")
-    report.heading("Runs").figure(completeness_figure(table))
-    report.table(table.to_frame()[["experiment", "run_name", "status", "completeness",
-                                   "missing"]])
-    if models:
-        report.heading("Registered models").table(_registry_frame(models))
-        report.figure(staleness_figure(staleness(registry, table, alias=models[0].alias)))
-        report.figure(lineage_figure(lineage(registry, table)))
-    Path(path).write_text(report.to_html(), encoding="utf-8")
+    Path(path).write_text(reproducibility_report(table, registry, alias=alias).to_html(),
+                          encoding="utf-8")

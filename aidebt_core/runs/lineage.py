@@ -8,6 +8,7 @@ from datetime import datetime
 
 import pandas as pd
 
+from aidebt_core.errors import TrackingError
 from aidebt_core.jsonsafe import jsonable
 from aidebt_core.runs.client import Store, open_store
 from aidebt_core.runs.reader import RunsTable, read_runs
@@ -89,7 +90,7 @@ class ModelReproducibility:
                          "present": self.present, "staleness": self.staleness.to_dict()})
 
 
-def model_reproducibility(store: Store | str, *, alias: str = "production",
+def model_reproducibility(store: Store | str | None, *, alias: str = "production",
                           required: list[str] | tuple[str, ...] | None = None,
                           now: datetime | None = None,
                           age_budget_days: float = DEFAULT_AGE_BUDGET_DAYS,
@@ -98,10 +99,14 @@ def model_reproducibility(store: Store | str, *, alias: str = "production",
                           registry: Registry | None = None
                           ) -> tuple[ModelReproducibility, ...]:
     """Per registered model, the completeness and gaps of the run behind `alias` (else the
-    latest version), with its staleness."""
-    store = open_store(store) if isinstance(store, str) else store
-    runs = runs or read_runs(store, required=required)
-    registry = registry or read_registry(store)
+    latest version), with its staleness. `store` may be None when `runs` and `registry`
+    were read already."""
+    if runs is None or registry is None:
+        if store is None:
+            raise TrackingError("model_reproducibility needs a store or the runs and registry.")
+        store = open_store(store) if isinstance(store, str) else store
+        runs = runs or read_runs(store, required=required)
+        registry = registry or read_registry(store)
     stale = staleness(registry, runs, alias=alias, now=now, age_budget_days=age_budget_days,
                       data_budget_days=data_budget_days)
     by_id = {m.run_id: m for m in runs.manifests}

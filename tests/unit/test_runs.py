@@ -232,3 +232,20 @@ def test_feature_importances_are_what_the_run_logged(table, store, truth, sample
     assert feature_importances(store.get_run(prod.run_id)) == values
     assert feature_importances(table.by_id("logreg-retrain"), store) is None
     assert feature_importances(table.by_id("logreg-retrain")) is None
+
+
+def test_report_counts_gaps_like_the_truth(table, registry, truth):
+    from aidebt_core.runs import FIELD_BY_NAME, reproducibility_report
+
+    report = reproducibility_report(table, registry, now=NOW)
+    frames = [v[0] for k, v in report.blocks if k == "table"]
+    gaps = next(f for f in frames if "runs missing it" in f.columns).set_index("field")
+    for name, spec in FIELD_BY_NAME.items():
+        expected = sum(name in r["missing"] for r in truth["runs"])
+        if expected:
+            assert gaps.loc[spec.label, "runs missing it"] == expected
+        else:
+            assert spec.label not in gaps.index
+    deployed = next(f for f in frames if "newer runs" in f.columns).set_index("model")
+    assert deployed.loc["credit-default", "newer runs"] == 2
+    assert "Lineage: model" in report.to_html()
