@@ -14,46 +14,19 @@ import itertools
 import math
 from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import numpy as np
 
 from aidebt_core.errors import SchemaError
 from aidebt_core.slices import intervals as iv
-from aidebt_core.slices.define import Predicate, SliceDef
 from aidebt_core.slices.metrics import SliceData, metric_spec, row_loss
+from aidebt_core.slices.pick import SUPPORT_LEVEL, Found, Picker, Search
+
+__all__ = ["OBJECTIVES", "Found", "Search", "default_min_size", "search"]
 
 _LETTERS = "abc"
-VACUOUS = 0.95
-SUPPORT_LEVEL = 0.05  # a condition must change the error with p <= this to stay
 SAMPLE_ROWS = 200_000
 PREFIX_CACHE = 24  # combined pair codes kept for reuse by triples (4 bytes per row each)
-
-
-@dataclass(frozen=True)
-class Found:
-    """A scored slice from the search, before metrics and intervals are attached."""
-
-    slice: SliceDef
-    score: float
-    size: int
-    error: float
-    p_value: float
-    q_value: float
-
-
-@dataclass(frozen=True)
-class Search:
-    """What the search found and how much of the lattice it had to compute."""
-
-    found: tuple[Found, ...]
-    loss: str
-    mean_error: float
-    min_size: int
-    alpha: float
-    tests: int          # slices with at least min_size rows that count in the BH family
-    evaluated: int      # slices whose exact counts were computed
-    pruned_blocks: int  # feature pairs/triples skipped by the score bound
 
 
 class _Feature:
@@ -121,7 +94,7 @@ def search(data: SliceData, metric: str, features: Sequence[str] | None = None,
     return lattice.select(top_k, max_overlap, loss)
 
 
-class _Lattice:
+class _Lattice(Picker):
     """Level-wise search. Per predicate combination it keeps sizes `s`, signed error sums `e`,
     and the bound statistics `u` (error sums; for a signed gap, positive and negative parts)."""
 
@@ -308,130 +281,3 @@ class _Lattice:
             if order < 3:
                 self.stats[combo] = (s, u)
             self.record(combo, s, e, q)
-
-    # ---- result
-    def _masks(self, feats, preds, sample: bool = True) -> list[np.ndarray]:
-        """Row masks of each predicate, on the row sample (cached) or on all rows."""
-        out = []
-        for fi, pi in zip(feats, preds, strict=True):
-            f = self.f[fi]
-            if not sample or self.rows is None:
-                out.append(f.masks[pi][f.codes])
-                continue
-            if (fi, pi) not in self.mask_cache:
-                self.mask_cache[(fi, pi)] = f.masks[pi][f.codes[self.rows]]
-            out.append(self.mask_cache[(fi, pi)])
-        return out
-
-    def _simplify(self, feats, preds):
-        """Drop conditions that add nothing, one at a time: a condition that keeps >= 95% of
-        the rows of the slice without it, or whose removed rows do not differ from the slice
-        (slice vs the rows the condition removes, p above 0.05 Bonferroni-divided by the number
-        of conditions the search could have added, since the condition was picked among them).
-        Simpler slices read better and generalise; the conditions of a real weak slice pass.
-        """
-        feats, preds = list(feats), list(preds)
-        err = self.err if self.rows is None else self.err[self.rows]
-        while len(feats) > 1:
-            masks = self._masks(feats, preds)
-            child = np.logical_and.reduce(masks)
-            worst, drop = -1.0, None
-            for j in range(len(feats)):
-                parent = np.logical_and.reduce([m for i, m in enumerate(masks) if i != j])
-                removed = parent & ~child
-                kept = np.count_nonzero(child) / max(np.count_nonzero(parent), 1)
-                p = self._differ(err[child], err[removed])
-                weight = 2.0 if kept >= VACUOUS else (p if p > self.support else -1.0)
-                if weight > worst:
-                    worst, drop = weight, j
-            if drop is None or worst < 0:
-                break
-            del feats[drop], preds[drop]
-        return tuple(feats), tuple(preds)
-
-    def _differ(self, a: np.ndarray, b: np.ndarray) -> float:
-        """p-value of 'rows a and rows b have the same mean error' (NaN -> 1)."""
-        if a.size == 0 or b.size == 0:
-            return 1.0
-        if self.binary:
-            p = iv.two_proportion_p(a.sum(), a.size, b.sum(), b.size)
-        else:
-            p = iv.welch_p(a.size, a.sum(), (a * a).sum(), b.size, b.sum(), (b * b).sum())
-        p = float(p)
-        return 1.0 if np.isnan(p) else p
-
-    def select(self, top_k: int, max_overlap: float, loss: str) -> Search:
-        p_all = np.concatenate(self.p_all) if self.p_all else np.empty(0)
-        tests = int(p_all.size) + self.pruned_tests
-        if not self.pool:
-            return Search((), loss, self.ebar, self.min_size, self.alpha, tests,
-                          self.evaluated, self.pruned_blocks)
-        sc = np.concatenate([b[0] for b in self.pool])
-        order = np.argsort(-sc, kind="mergesort")
-        flat = [(b, r) for b in self.pool for r in range(b[0].size)]
-        q_of = _q_lookup(p_all.astype(np.float64), tests)
-        chosen, masks, seen = [], [], set()
-        for pos in order:
-            block, r = flat[pos]
-            if block[0][r] <= 0:
-                break
-            raw = tuple(int(i) for i in block[5][r])
-            raw_mask = np.logical_and.reduce(self._masks(block[4], raw))
-            if any(_inside(raw_mask, m) >= max_overlap for m in masks):
-                continue  # mostly a refinement of a slice already chosen
-            feats, preds = self._simplify(block[4], raw)
-            if (feats, preds) in seen:
-                continue
-            seen.add((feats, preds))
-            mask = np.logical_and.reduce(self._masks(feats, preds))
-            if any(_overlap(mask, m) >= max_overlap for m in masks):
-                continue
-            masks.append(mask)
-            mask = np.logical_and.reduce(self._masks(feats, preds, sample=False))
-            size = int(np.count_nonzero(mask))
-            e = float(self.weights[0][mask].sum()
-                      - (self.weights[1][mask].sum() if self.signed else 0.0))
-            q = None if self.sq is None else float(self.sq[mask].sum())
-            score = float(self.score(np.float64(size), np.float64(e)))
-            if score <= 0:
-                continue
-            p = float(self.p_values(np.float64(size), np.float64(e), q))
-            sdef = SliceDef(tuple(
-                Predicate(self.f[fi].column, self.f[fi].labels[pi],
-                          tuple(np.flatnonzero(self.f[fi].masks[pi]).tolist()))
-                for fi, pi in zip(feats, preds, strict=True)))
-            chosen.append(Found(sdef, score, size, e, p, q_of(p)))
-            if len(chosen) == top_k:
-                break
-        chosen.sort(key=lambda f: -f.score)
-        return Search(tuple(chosen), loss, self.ebar, self.min_size, self.alpha, tests,
-                      self.evaluated, self.pruned_blocks)
-
-
-def _inside(a: np.ndarray, b: np.ndarray) -> float:
-    """Share of slice a's rows that lie in slice b."""
-    size = np.count_nonzero(a)
-    return np.count_nonzero(a & b) / size if size else 1.0
-
-
-def _overlap(a: np.ndarray, b: np.ndarray) -> float:
-    """Share of the smaller slice's rows that lie in the other (1 = one contains the other)."""
-    small = min(np.count_nonzero(a), np.count_nonzero(b))
-    return np.count_nonzero(a & b) / small if small else 0.0
-
-
-def _q_lookup(p_all: np.ndarray, tests: int):
-    """BH q-value of a p-value within the whole family (pruned slices counted as p = 1)."""
-    p_sorted = np.sort(p_all[~np.isnan(p_all)])
-    if p_sorted.size == 0:
-        return lambda p: float("nan")
-    q_sorted = iv.bh_qvalues(p_sorted, tests)  # sorted input -> q aligned with p_sorted
-
-    def q_of(p: float) -> float:
-        if math.isnan(p):
-            return float("nan")
-        # The family holds float32 p-values: find where this one ranks among them.
-        pos = np.searchsorted(p_sorted, np.float32(p), side="left")
-        return float(q_sorted[min(pos, q_sorted.size - 1)])
-
-    return q_of

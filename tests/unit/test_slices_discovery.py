@@ -10,7 +10,7 @@ import pytest
 
 from aidebt_core.data import connect, open_table
 from aidebt_core.selection import sample_selection
-from aidebt_core.slices import analyse
+from aidebt_core.slices import analyse, pick
 from aidebt_core.slices import discovery as disc
 from aidebt_core.slices.encode import fit_encodings
 from aidebt_core.slices.metrics import load
@@ -72,7 +72,7 @@ def test_conditions_that_add_nothing_are_dropped(tmp_path, monkeypatch, seed):
     # On 8,000 rows the raw SliceLine optimum tacks a chance condition onto the planted slice.
     df, _ = _planted(8000, seed, lambda d: (d.cat1 == "v2") & (d.num3 >= 7))
     simplified, _, _ = _search(tmp_path, df)
-    monkeypatch.setattr(disc, "VACUOUS", 2.0)
+    monkeypatch.setattr(pick, "VACUOUS", 2.0)
     monkeypatch.setattr(disc, "SUPPORT_LEVEL", 1e9)
     raw, _, _ = _search(tmp_path, df)
     assert raw.found[0].slice.order == 3
@@ -115,7 +115,7 @@ def _brute_force(df, enc, err, min_size, alpha, order):
 
 @pytest.mark.parametrize("order", [2, 3])
 def test_pruned_search_finds_the_brute_force_optimum(tmp_path, monkeypatch, order):
-    monkeypatch.setattr(disc, "VACUOUS", 2.0)  # report the raw best slice, unsimplified
+    monkeypatch.setattr(pick, "VACUOUS", 2.0)  # report the raw best slice, unsimplified
     monkeypatch.setattr(disc, "SUPPORT_LEVEL", 1e9)
     df, _ = _planted(3000, 3, lambda d: (d.cat1 == "v1") & (d.num1 > 0.5))
     cols = ["cat1", "cat2", "cat3", "num1", "num4", "num5"]
