@@ -3,7 +3,8 @@
 `analyse(current, target, prediction, ...)` returns a `SliceResult`; the pieces are importable
 on their own: `intervals` (Wilson, BH, bootstrap), `encode` (binning), `metrics` (per-slice
 evaluation), `discovery` (SliceLine-style search), `breakdown` (breakdown and compare) and
-`define` (slices as predicates; `apply_slice` filters any table to a slice).
+`pick` (what discovery reports) and `define` (slices as predicates; `apply_slice` filters
+any table to a slice).
 """
 
 from aidebt_core.slices.analysis import SliceResult, analyse, default_features
