@@ -40,6 +40,8 @@ def register(sub) -> None:
     parser.add_argument("--alpha", type=float, default=0.95,
                         help="SliceLine weight of error against size (default 0.95)")
     parser.add_argument("--bins", type=int, default=10, help="quantile bins per numeric column")
+    parser.add_argument("--edges", metavar="COL=E1,E2;COL2=...",
+                        help="your own bin edges for numeric columns, e.g. 'age=30,50;dti=0.4'")
     parser.add_argument("--timestamp", help="time column; with --reference-end, compare periods")
     parser.add_argument("--reference-end", metavar="DATE",
                         help="rows before DATE are the reference; slices are found in the rest")
@@ -76,7 +78,8 @@ def run(args) -> int:
                          reference=reference, by=parse_columns(args.by) or (),
                          features=features, max_order=args.max_order, min_size=args.min_size,
                          top_k=args.top_k, bins=args.bins, alpha=args.alpha,
-                         positive=args.positive, objective=args.objective)
+                         positive=args.positive, objective=args.objective,
+                         edges=parse_edges(args.edges))
     finally:
         con.close()
     if args.report:
@@ -91,6 +94,23 @@ def run(args) -> int:
         for note in result.notes:
             print(f"note: {note}")
     return 1 if args.fail_on_slice is not None and failing(result, args.fail_on_slice) else 0
+
+
+def parse_edges(text: str | None) -> dict[str, list[float]] | None:
+    """'age=30,50;dti=0.4' -> {'age': [30.0, 50.0], 'dti': [0.4]}."""
+    if not text:
+        return None
+    out = {}
+    for part in filter(None, (p.strip() for p in text.split(";"))):
+        column, sep, values = part.partition("=")
+        try:
+            edges = [float(v) for v in values.split(",") if v.strip()]
+        except ValueError:
+            edges = []
+        if not sep or not column.strip() or not edges:
+            raise AidebtError(f"--edges: '{part}' is not COLUMN=EDGE,EDGE,... with numbers.")
+        out[column.strip()] = edges
+    return out
 
 
 def failing(result, floor: float) -> list:

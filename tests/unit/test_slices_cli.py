@@ -59,7 +59,20 @@ def test_report_is_written(capsys, sample_dir, tmp_path):
     assert "Weak slices found" in text and "channel = mobile" in text
 
 
+def test_user_edges_define_the_breakdown_bins(capsys, sample_dir):
+    code, out = _run(capsys, sample_dir, "--by", "account_age_days", "--edges",
+                     "account_age_days=90,365", "--format", "json", *FAST)
+    assert code == 0, out.err
+    doc = json.loads(out.out)
+    labels = [s["slice"]["account_age_days"] for s in doc["breakdown"]["slices"]]
+    assert labels == ["< 90", "[90, 365)", ">= 365"]
+    df = pd.read_parquet(sample_dir / "applications.parquet")
+    df = df[df.defaulted.notna()]
+    assert doc["breakdown"]["slices"][0]["size"] == (df.account_age_days < 90).sum()
+
+
 @pytest.mark.parametrize("args,message", [
+    (["--edges", "age=young"], "--edges: 'age=young'"),
     (["--columns", "no_such_column"], "no_such_column"),
     (["--timestamp", "applied_at"], "--reference-end"),
     (["--metric", "positive_rate", "--fail-on-slice", "0.1"], "better direction"),
