@@ -28,6 +28,7 @@ def guard():
 
 
 def page_header(title: str, caption: str = "") -> None:
+    _leave_legacy_pages_mode()
     st.title(title)
     selection = st.session_state.get(_SELECTION)
     where = f"Data: {selection.describe()}" if selection else ""
