@@ -27,7 +27,12 @@ CHANGE_FORMATS = {c: NUM(format="%.3f") for c in (
 def roles(selection: Selection) -> dict:
     with selection.open() as data:
         schema = data.schema
-        return {"target": schema.first("target"), "prediction": schema.first("prediction"),
+        target = schema.first("target")
+        # Many distinct numeric target values: a regression model (MAE / RMSE per slice).
+        task = ("regression" if target and schema[target].distinct > 20
+                and schema[target].dtype.upper() not in ("VARCHAR", "BOOLEAN")
+                else "classification")
+        return {"target": target, "task": task, "prediction": schema.first("prediction"),
                 "score": schema.first("score"), "features": schema.features,
                 "categorical": schema.with_role("categorical", "boolean")}
 
@@ -50,8 +55,11 @@ with guard():
         st.warning("Mark a target and a prediction or score column on the Data page first.")
         st.stop()
 
-usable = [m for m, spec in METRICS.items() if spec.task == "classification"
+usable = [m for m, spec in METRICS.items() if spec.task == r["task"]
           and (r["score"] if spec.needs_score else r["prediction"])]
+if not usable:
+    st.warning("No metric fits these roles: mark a prediction column on the Data page.")
+    st.stop()
 left, mid, right = st.columns([1, 2, 1])
 metric = left.selectbox("Metric", usable, key="slices_metric",
                         format_func=lambda m: METRICS[m].label)

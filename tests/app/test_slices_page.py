@@ -76,3 +76,29 @@ def test_breakdown_slices_compared_between_periods(run_page, sample_dir, current
     partner = table.loc["channel = partner"]
     assert partner["reference_size"] == 0 and pd.isna(partner["reference"])
     assert not bool(partner["worsened"])
+
+
+def test_regression_model_gets_mae_per_slice(run_page, tmp_path):
+    import numpy as np
+
+    from aidebt_core.selection import FILES, Selection
+
+    rng = np.random.default_rng(0)
+    for name, noise in (("ref.parquet", 1.0), ("cur.parquet", 2.0)):
+        n = 4000
+        region = rng.choice(["north", "south"], n)
+        x = rng.normal(size=n)
+        target = 3 * x + rng.normal(0, np.where(region == "south", noise, 1.0))
+        pd.DataFrame({"region": region, "x": x, "target": target,
+                      "prediction": 3 * x}).to_parquet(tmp_path / name)
+    selection = Selection(workspace=str(tmp_path), mode=FILES, reference="ref.parquet",
+                          current="cur.parquet")
+    at = run_page("pages/slices.py", selection=selection, state={"slices_by": ["region"]})
+    assert at.selectbox(key="slices_metric").value == "mae"
+    cur = pd.read_parquet(tmp_path / "cur.parquet")
+    mae = (cur.target - cur.prediction).abs().mean()
+    assert _metrics(at)["Overall MAE (current)"] == f"{mae:.3f}"
+    by = at.dataframe[-1].value.set_index("slice")
+    south = cur[cur.region == "south"]
+    assert by.loc["region = south", "metric"] == pytest.approx(
+        (south.target - south.prediction).abs().mean())
