@@ -65,11 +65,11 @@ with st.expander("Required fields and budgets"):
     threshold = c2.slider("Good enough at", 0.0, 1.0, 0.75, 0.05, key="rep_threshold")
     age_budget = c3.number_input("Model age budget (days)", 1, 3650, 180, key="rep_age")
     data_budget = c4.number_input("Data age budget (days)", 1, 3650, 365, key="rep_data")
-    alias = st.text_input("Deployed alias", "production", key="rep_alias")
+    alias = st.text_input("Deployed alias", "production", key="rep_alias") or "production"
 
 with guard():
     table, registry = load(uri, tuple(required or FIELD_NAMES))
-    report = staleness(registry, table, alias=alias or "production", now=datetime.now(UTC),
+    report = staleness(registry, table, alias=alias, now=datetime.now(UTC),
                        age_budget_days=age_budget, data_budget_days=data_budget)
 st.caption(f"MLflow store: `{table.uri}` · experiments: {', '.join(table.experiments) or '—'}")
 if not table.manifests:
@@ -88,7 +88,7 @@ m4.metric(f"Deployed ({alias}) below {threshold:.0%}", len(below),
           help=", ".join(m.label for m in below) or "none")
 st.download_button(
     "Download HTML report", lambda: reproducibility_report(
-        table, registry, alias=alias or "production", age_budget_days=age_budget,
+        table, registry, alias=alias, age_budget_days=age_budget,
         data_budget_days=data_budget).to_html(),
     file_name="aidebt-reproducibility.html", mime="text/html", key="rep_report",
     icon=":material/download:")

@@ -16,7 +16,7 @@ import urllib.request
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import unquote, urlparse
+from urllib.parse import quote, unquote, urlparse
 
 from aidebt_core.errors import TrackingError
 
@@ -51,10 +51,10 @@ def resolve_tracking_uri(uri: str) -> str:
         return text
     path = Path(text).expanduser()
     if path.is_file():
-        return f"sqlite:///{path.resolve().as_posix()}"
+        return _sqlite_uri(path)
     if path.is_dir():
         if (path / "mlflow.db").is_file():
-            return f"sqlite:///{(path / 'mlflow.db').resolve().as_posix()}"
+            return _sqlite_uri(path / "mlflow.db")
         if (path / "mlruns").is_dir():
             return (path / "mlruns").resolve().as_uri()
         if (path / "meta.yaml").exists() or any(p.joinpath("meta.yaml").exists()
@@ -65,16 +65,31 @@ def resolve_tracking_uri(uri: str) -> str:
 
 
 def _sqlite_path(uri: str) -> Path | None:
-    rest = uri[len("sqlite://"):]
-    if rest in ("", "/", "/:memory:"):
+    """The file SQLAlchemy (hence MLflow) will open for this URI; None for in-memory."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        database = make_url(uri).database
+    except Exception as exc:  # noqa: BLE001 - sqlalchemy.exc.ArgumentError and friends
+        raise TrackingError(f"'{uri}' is not a valid SQLite URI ({exc}).") from exc
+    if not database or database == ":memory:":
         return None
-    return Path(unquote(rest[1:] if rest.startswith("/") else rest))
+    return Path(database)
+
+
+def _sqlite_uri(path: Path) -> str:
+    """sqlite:/// URI for a file. Characters SQLAlchemy would misread (#, ?, %) are
+    percent-encoded, only then: MLflow makes the encoded folder name as an empty directory."""
+    plain = f"sqlite:///{path.resolve().as_posix()}"
+    if _sqlite_path(plain) == path.resolve():
+        return plain
+    return f"sqlite:///{quote(path.resolve().as_posix(), safe='/')}"
 
 
 def _probe_sqlite(path: Path) -> None:
     """A readable SQLite file with MLflow's tables, or a TrackingError saying which it is not."""
     try:
-        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
+        con = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=5)
         try:
             tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master "
                                                 "WHERE type = 'table'")}

@@ -220,3 +220,19 @@ def test_a_legacy_file_store_is_read(tmp_path, monkeypatch):
     manifest = table.by_id("fs-run")
     assert manifest.seed == "1" and manifest.git_commit == "abc"
     assert manifest.missing == ("data_digest", "features", "params", "model", "environment")
+
+
+def test_odd_characters_in_the_path_never_open_another_file(tmp_path, sample_dir):
+    import shutil
+
+    folder = tmp_path / "runs #1?v=2 50%"
+    folder.mkdir()
+    shutil.copy(sample_dir / "mlflow.db", folder / "mlflow.db")
+    table = read_runs(str(folder))
+    assert len(table.manifests) == 6
+    # The same path written raw into a URI means another file to SQLAlchemy: refused, and
+    # nothing is created.
+    with pytest.raises(TrackingError, match="No MLflow database"):
+        open_store(f"sqlite:///{folder}/mlflow.db")
+    # (MLflow itself may leave an empty folder named like the encoded path; no database.)
+    assert [p for p in tmp_path.rglob("*") if p.is_file()] == [folder / "mlflow.db"]
