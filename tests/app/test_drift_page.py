@@ -68,3 +68,29 @@ def test_bad_slice_and_no_columns_show_errors(run_page):
     assert any("not a JSON object" in e.value for e in at.error)
     at = run_page("pages/drift.py", state={"drift_columns": []})
     assert any("Pick at least one column" in e.value for e in at.error)
+
+
+def test_two_small_files_without_timestamp(run_page, tmp_path):
+    import numpy as np
+
+    from aidebt_core.selection import FILES, Selection
+
+    rng = np.random.default_rng(0)
+    frames = {}
+    for name, shift in (("ref.csv", 0.0), ("cur.csv", 0.8)):
+        frames[name] = pd.DataFrame({"x": rng.normal(shift, 1, 400), "z": rng.normal(0, 1, 400),
+                                     "k": rng.choice(["a", "b", "c"], 400)})
+        frames[name].to_csv(tmp_path / name, index=False)
+    ref, cur = frames["ref.csv"], frames["cur.csv"]
+    expected = {c for c in ("x", "z") if stats.ks_2samp(ref[c], cur[c]).pvalue < 0.05}
+    counts = pd.crosstab(pd.concat([ref["k"], cur["k"]]), [0] * 400 + [1] * 400).T
+    if stats.chi2_contingency(counts.to_numpy()).pvalue < 0.05:
+        expected.add("k")
+    selection = Selection(workspace=str(tmp_path), mode=FILES, reference="ref.csv",
+                          current="cur.csv")
+    at = run_page("pages/drift.py", selection=selection, state={"drift_rows": 100})
+    assert _metrics(at)["Drifted columns"] == f"{len(expected)} / 3"
+    table = at.dataframe[0].value.set_index("column")
+    assert set(table.index[table["drifted"]]) == expected and "x" in expected
+    assert set(table["method"]) == {"ks", "chi2"}  # 400 rows < 1,000: the tests decide
+    assert len(table.loc["x", "trend"]) == 8  # 4 row chunks a side
