@@ -28,9 +28,9 @@ def _boundary(fig: go.Figure, periods: list[str]) -> None:
     if "reference" in periods and "current" in periods:
         x = periods.index("current") - 0.5
         fig.add_vline(x=x, line={"color": NEUTRAL_COLOR, "dash": "dot", "width": 1})
-        fig.add_annotation(x=x, y=1.0, yref="paper", text="reference ◀ ▶ current",
-                           showarrow=False, yanchor="bottom", font={"color": NEUTRAL_COLOR,
-                                                                   "size": 11})
+        fig.add_annotation(x=x, y=0.99, yref="paper", text="reference ◀ ▶ current",
+                           showarrow=False, yanchor="top", bgcolor="rgba(255,255,255,0.8)",
+                           font={"color": NEUTRAL_COLOR, "size": 11})
 
 
 def drift_overview(result: DriftResult) -> go.Figure:
@@ -151,8 +151,9 @@ def feature_over_time(result: OverTimeResult, column: str) -> go.Figure:
                   annotation_position="top left", annotation_font={"color": ALERT_COLOR})
     fig.add_trace(go.Scatter(x=labels, y=result.missing[i], mode="lines", yaxis="y2",
                              name="missing share", line={"color": NEUTRAL_COLOR, "dash": "dot"}))
+    top = np.nanmax(result.missing[i]) if np.isfinite(result.missing[i]).any() else 0.0
     fig.update_layout(yaxis2={"overlaying": "y", "side": "right", "tickformat": ".0%",
-                              "title": "missing share", "rangemode": "tozero",
+                              "title": "missing share", "range": [0, max(0.1, 1.15 * top)],
                               "showgrid": False})
     fig.update_layout(yaxis={"title": _LABELS.get(result.methods[i], result.methods[i]),
                              "rangemode": "tozero"})
