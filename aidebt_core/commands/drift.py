@@ -65,6 +65,10 @@ def run(args) -> int:
               f"({result.drifted_share:.0%}); dataset drift: "
               f"{'yes' if result.dataset_drift else 'no'} "
               f"(threshold {result.options.drift_share:.0%})")
+        for side, names in (("reference", result.only_in_reference),
+                            ("current", result.only_in_current)):
+            if names:
+                print(f"only in {side} (not compared): {', '.join(names)}")
     if args.fail_on_drift == "any" and result.drifted_columns:
         return 1
     if args.fail_on_drift == "dataset" and result.dataset_drift:

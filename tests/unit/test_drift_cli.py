@@ -92,6 +92,11 @@ def test_bad_input_exits_2_with_a_clear_message(capsys, files, argv, message):
 def test_missing_file_and_disjoint_schemas(capsys, files, tmp_path):
     code, _, err = run(capsys, files[0], str(tmp_path / "nope.parquet"))
     assert code == 2 and "nope.parquet" in err
+    frame = pd.read_parquet(files[1], columns=["age", "income"]).assign(extra=1.0)
+    frame.to_parquet(tmp_path / "fewer.parquet")
+    code, out, _ = run(capsys, files[0], str(tmp_path / "fewer.parquet"))
+    assert code == 0 and "only in current (not compared): extra" in out
+    assert "only in reference (not compared): application_id, applied_at" in out
     pd.DataFrame({"zzz": [1, 2]}).to_parquet(tmp_path / "other.parquet")
     code, _, err = run(capsys, files[0], str(tmp_path / "other.parquet"))
     assert code == 2 and "share no column" in err
