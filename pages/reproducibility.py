@@ -9,6 +9,7 @@ from aidebt_app.context import current_selection, guard, page_header
 from aidebt_core.plots.runs import (
     completeness_figure,
     fields_figure,
+    importance_figure,
     lineage_figure,
     metrics_diff_figure,
     staleness_figure,
@@ -17,6 +18,7 @@ from aidebt_core.runs import (
     FIELD_BY_NAME,
     FIELD_NAMES,
     compare_runs,
+    feature_importances,
     lineage,
     read_registry,
     read_runs,
@@ -32,6 +34,12 @@ CHART_RUNS = 40  # bars/rows per chart; the table above holds every run
 def load(uri: str, required: tuple[str, ...]):
     store = open_store(uri)
     return read_runs(store, required=list(required)), read_registry(store)
+
+
+@st.cache_data(show_spinner=False, ttl=60, max_entries=64)
+def importances(uri: str, run_id: str):
+    store = open_store(uri)
+    return feature_importances(store.get_run(run_id), store)
 
 
 @st.cache_data(show_spinner="Comparing runs…", ttl=60, max_entries=32)
@@ -149,6 +157,10 @@ with card_tab:
         st.markdown(f"**Fix {FIELD_BY_NAME[name].label.lower()}:** {FIELD_BY_NAME[name].fix}")
     st.caption(f"Artifacts: `{manifest.artifact_uri}` · model: `{manifest.model_uri or '—'}` · "
                f"features from {manifest.features_source or '—'}")
+    with guard():
+        logged = importances(uri, run_id)
+    if logged:
+        st.plotly_chart(importance_figure(logged), width="stretch", key="rep_importances")
 
 with diff_tab:
     d1, d2, d3 = st.columns([2, 2, 1])

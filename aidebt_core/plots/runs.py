@@ -159,3 +159,16 @@ def metrics_diff_figure(diff: RunDiff) -> go.Figure:
     fig.update_layout(barmode="group")
     fig.update_yaxes(title="value")
     return style(fig, "Metrics", height=340)
+
+
+def importance_figure(importances: dict[str, float], title: str = "Logged feature importances",
+                      top: int = 20) -> go.Figure:
+    """Horizontal bars of the largest (by magnitude) logged importances."""
+    items = list(importances.items())[:top][::-1]
+    fig = go.Figure(go.Bar(x=[v for _, v in items], y=[k for k, _ in items], orientation="h",
+                           marker_color=[REFERENCE_COLOR if v >= 0 else ALERT_COLOR
+                                         for _, v in items],
+                           hovertemplate="%{y}: %{x:.4g}<extra></extra>"))
+    fig.update_xaxes(title="importance")
+    fig.update_yaxes(automargin=True)
+    return style(fig, title, height=max(260, 90 + 24 * len(items)))

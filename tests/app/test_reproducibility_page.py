@@ -109,3 +109,23 @@ def test_empty_store_shows_a_warning(run_page, sample_dir, tmp_path):
     MlflowClient(tracking_uri=uri).search_experiments()
     at = run_page(PAGE, selection=replace(sample_selection(sample_dir), tracking_uri=uri))
     assert any("no runs" in w.value for w in at.warning)
+
+
+def test_card_shows_the_importances_the_run_logged(run_page, sample_dir):
+    import json
+
+    at = run_page(PAGE)
+    run_id = _run_id(sample_dir, "logreg-prod")
+    at.selectbox(key="rep_card_run").set_value(run_id).run()
+    client = MlflowClient(tracking_uri=f"sqlite:///{sample_dir / 'mlflow.db'}")
+    with open(client.download_artifacts(run_id, "feature_importances.json")) as handle:
+        logged = json.load(handle)
+    charts = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    chart = next(c for c in charts
+                 if c["layout"]["title"]["text"] == "Logged feature importances")
+    shown = dict(zip(chart["data"][0]["y"], chart["data"][0]["x"], strict=True))
+    top = sorted(logged, key=lambda k: -abs(logged[k]))[:20]
+    assert shown == pytest.approx({k: logged[k] for k in top})
+    at.selectbox(key="rep_card_run").set_value(_run_id(sample_dir, "logreg-retrain")).run()
+    assert not any(json.loads(c.proto.spec)["layout"]["title"]["text"] ==
+                   "Logged feature importances" for c in at.get("plotly_chart"))

@@ -16,6 +16,9 @@ import pytest
 
 from aidebt_core.runs import model_reproducibility, open_store, read_registry, read_runs
 
+# MLflow's own hints while logging the fixture runs (dataset source, integer schema).
+pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
+
 
 def _free_port() -> int:
     with socket.socket() as sock:
