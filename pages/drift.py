@@ -174,7 +174,8 @@ else:
     with guard():
         dist = distribution(selection, detail, col.kind, slice_spec)
     left, right = st.columns(2)
-    left.plotly_chart(distribution_figure(dist), width="stretch", key="drift_dist")
+    ecdf = col.kind == "numeric" and left.toggle("Cumulative (ECDF)", key="drift_ecdf")
+    left.plotly_chart(distribution_figure(dist, ecdf), width="stretch", key="drift_dist")
     right.plotly_chart(feature_over_time(trend, detail), width="stretch", key="drift_line")
 
 st.subheader("Drift over time")

@@ -71,8 +71,20 @@ def drift_overview(result: DriftResult) -> go.Figure:
     return style(fig, "Drift by column (red: drifted)", height=max(320, 26 * len(rows) + 120))
 
 
-def distribution_figure(dist: Distribution) -> go.Figure:
-    """Reference vs current: overlaid histograms (numeric) or side-by-side bars (categorical)."""
+def distribution_figure(dist: Distribution, ecdf: bool = False) -> go.Figure:
+    """Reference vs current: overlaid histograms or ECDFs (numeric), side-by-side bars
+    (categorical). The ECDF is exact at the bin edges: the share of values below each."""
+    if dist.kind == "numeric" and ecdf:
+        fig = go.Figure()
+        for shares, name, color in ((dist.reference, "reference", REFERENCE_COLOR),
+                                    (dist.current, "current", CURRENT_COLOR)):
+            fig.add_trace(go.Scatter(x=dist.edges[1:], y=np.cumsum(shares), name=name,
+                                     mode="lines", line={"color": color, "shape": "hv"},
+                                     hovertemplate="< %{x:.4g}: %{y:.1%}<extra>" + name
+                                                   + "</extra>"))
+        fig.update_xaxes(title=dist.column)
+        fig.update_yaxes(title="share of rows below", tickformat=".0%", range=[0, 1.02])
+        return style(fig, f"{dist.column}: cumulative distribution", height=360)
     if dist.kind == "numeric":
         centres = (dist.edges[:-1] + dist.edges[1:]) / 2
         width = float(dist.edges[1] - dist.edges[0])

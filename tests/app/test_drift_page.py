@@ -29,6 +29,8 @@ def test_page_shows_the_planted_drift(run_page, sample_dir, ground_truth):
     assert len(table.loc["income", "trend"]) == 12  # one value per month
     assert at.selectbox(key="drift_detail").value == "credit_score"
     assert any("First alert: 2025-08" in c.value for c in at.caption)  # the new channel
+    at.toggle(key="drift_ecdf").set_value(True).run()
+    assert not at.exception and at.toggle(key="drift_ecdf").value
 
 
 def test_method_threshold_and_outputs(run_page):

@@ -8,8 +8,14 @@ import pytest
 
 from aidebt_core.cli import main
 from aidebt_core.drift import analyse_drift
+from aidebt_core.drift.distribution import column_distribution
 from aidebt_core.drift.over_time import drift_over_time
-from aidebt_core.plots.drift import drift_heatmap, drift_overview, feature_over_time
+from aidebt_core.plots.drift import (
+    distribution_figure,
+    drift_heatmap,
+    drift_overview,
+    feature_over_time,
+)
 from aidebt_core.plots.theme import ALERT_COLOR
 from aidebt_core.selection import sample_selection
 
@@ -107,6 +113,8 @@ def test_charts_reflect_the_results(sample_dir):
         result = analyse_drift(data.reference, data.current, data.schema)
         trend = drift_over_time(data.reference, data.current, ["income", "channel"],
                                 ["numeric", "categorical"], "month", data.timestamp)
+        dist = column_distribution(data.reference, data.current, "age", "numeric", 20)
+        ref_ages = data.reference.df("SELECT age FROM \x00rows\x00")["age"]
     bars = drift_overview(result).data[0]
     by_name = dict(zip(bars.y, bars.x, strict=True))
     income = result.column("income")
@@ -118,3 +126,7 @@ def test_charts_reflect_the_results(sample_dir):
     assert len(heat[1].x) == int(trend.alerts.sum())
     line = feature_over_time(trend, "channel").data[0]
     np.testing.assert_allclose(line.y, trend.values[1])
+    ecdf = distribution_figure(dist, ecdf=True).data[0]
+    edges = dist.edges[1:-1]  # the last edge's share includes values beyond it: 100 %
+    np.testing.assert_allclose(ecdf.y[:-1], [(ref_ages < e).mean() for e in edges], rtol=1e-12)
+    assert ecdf.y[-1] == pytest.approx(1.0)
