@@ -6,9 +6,12 @@ from urllib.parse import urlencode
 import streamlit as st
 
 from aidebt_app.context import current_selection, guard, page_header
+from aidebt_core.data import row_count
+from aidebt_core.drift.univariate import analyse_drift
+from aidebt_core.errors import AidebtError
 from aidebt_core.plots.slices import dumbbell_figure, forest_figure
 from aidebt_core.selection import Selection
-from aidebt_core.slices import METRICS, analyse
+from aidebt_core.slices import METRICS, analyse, apply_slice
 from aidebt_core.slices.breakdown import frame
 from aidebt_core.slices.report import changes_frame, slices_report
 
@@ -45,6 +48,15 @@ def run(selection: Selection, target: str, prediction: str | None, score: str | 
         return analyse(data.current, target, prediction, score, metric, reference=data.reference,
                        by=by, features=list(features), max_order=max_order,
                        min_share=min_share / 100, top_k=top_k, objective=objective, bins=bins)
+
+
+@st.cache_data(show_spinner="Drift within the slice…", max_entries=32)
+def slice_drift(selection: Selection, spec: tuple[tuple[str, str], ...]) -> dict:
+    with selection.open() as data:
+        ref, cur = (apply_slice(t, dict(spec)) for t in (data.reference, data.current))
+        result = analyse_drift(ref, cur, data.schema)
+        return {"reference_rows": row_count(ref), "current_rows": row_count(cur),
+                "columns": len(result.columns), "drifted": result.drifted_columns}
 
 
 page_header("Slices", "Where the model fails a sub-population that the overall metric hides.")
@@ -136,13 +148,22 @@ if res.breakdown:
     st.dataframe(frame(res.breakdown).drop(columns=["score"]), hide_index=True, width="stretch",
                  key="slices_by_table", column_config=FORMATS)
 
+st.download_button("Download report (HTML)", slices_report(res).to_html(),
+                   file_name="aidebt-slices.html", mime="text/html", key="slices_download")
+
 st.subheader("Drill into a slice")
 options = [s.slice for s in (*res.found, *res.breakdown)
            if "(other)" not in s.slice.as_dict().values()]
 if options:
     chosen = st.selectbox("Slice", options, format_func=lambda sl: sl.describe(),
                           key="slices_pick")
+    try:
+        d = slice_drift(selection, tuple(chosen.as_dict().items()))
+        st.markdown(f"Within this slice ({d['reference_rows']:,} reference rows, "
+                    f"{d['current_rows']:,} current rows), **{len(d['drifted'])} of "
+                    f"{d['columns']} columns drifted**"
+                    + (": " + ", ".join(d["drifted"]) if d["drifted"] else "."))
+    except AidebtError as exc:
+        st.warning(f"No drift summary for this slice: {exc}")
     query = urlencode({**selection.to_query_params(), "slice": chosen.link_query()})
     st.markdown(f"[Drift of the rows in this slice →](/drift?{query})")
-st.download_button("Download report (HTML)", slices_report(res).to_html(),
-                   file_name="aidebt-slices.html", mime="text/html", key="slices_download")

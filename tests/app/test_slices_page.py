@@ -15,7 +15,7 @@ def _metrics(at):
     return {m.label: m.value for m in at.metric}
 
 
-def test_page_finds_the_weak_slice_and_shows_it_worsening(run_page, current):
+def test_page_finds_the_weak_slice_and_shows_it_worsening(run_page, current, sample_dir):
     at = run_page("pages/slices.py")
     shown = _metrics(at)
     acc = (current.defaulted == current.predicted_default).mean()
@@ -44,6 +44,15 @@ def test_page_finds_the_weak_slice_and_shows_it_worsening(run_page, current):
         assert by.loc[f"channel = {value}", "size"] == counts[value]
     link = next(m.value for m in at.markdown if "/drift?" in m.value)
     assert "slice=%7B%22channel%22%3A%22mobile%22" in link
+    # the first slice's own drift summary, with its row counts in both periods
+    df = pd.read_parquet(sample_dir / "applications.parquet")
+    ref_rows = ((df.applied_at < "2025-07-01") & (df.channel == "mobile")
+                & (df.account_age_days < edge)).sum()
+    cur_rows = ((df.applied_at >= "2025-07-01") & (df.channel == "mobile")
+                & (df.account_age_days < edge)).sum()
+    summary = next(m.value for m in at.markdown if m.value.startswith("Within this slice"))
+    assert f"({ref_rows:,} reference rows, {cur_rows:,} current rows)" in summary
+    assert "columns drifted" in summary
 
 
 def test_switching_the_metric_recomputes(run_page, current):
