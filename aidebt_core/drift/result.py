@@ -116,13 +116,14 @@ class DriftResult:
                  "p_value": c.p_value, "threshold": c.threshold, "drifted": c.drifted,
                  "missing_reference": c.missing_share_reference,
                  "missing_current": c.missing_share_current, "missing_change": c.missing_change,
-                 "new_categories": ", ".join(c.new_categories[:10])
-                 + (" …" if len(c.new_categories) > 10 else ""),
+                 "new_categories": _listed(c.new_categories),
+                 "vanished_categories": _listed(c.vanished_categories),
                  "status": c.status, "note": c.note} for c in self.columns]
         return pd.DataFrame(rows, columns=["column", "kind", "method", "statistic", "p_value",
                                            "threshold", "drifted", "missing_reference",
                                            "missing_current", "missing_change",
-                                           "new_categories", "status", "note"])
+                                           "new_categories", "vanished_categories", "status",
+                                           "note"])
 
     def to_dict(self) -> dict:
         """The CLI contract's JSON document (extended with notes, measures and summaries)."""
@@ -137,6 +138,11 @@ class DriftResult:
             "only_in_current": list(self.only_in_current),
             "columns": [c.to_dict() for c in self.columns],
         })
+
+
+def _listed(values: tuple[str, ...], limit: int = 10) -> str:
+    return ", ".join(values[:limit]) + (f" … (+{len(values) - limit})" if len(values) > limit
+                                         else "")
 
 
 def drift_summary(result: DriftResult) -> dict:

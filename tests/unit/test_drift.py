@@ -107,7 +107,7 @@ def test_missing_shares_constant_all_null_and_one_row(make):
     assert gone.status == "not testable" and "no usable values in current" in gone.note
     assert gone.missing_share_current == 1.0 and not gone.drifted
     t = result.column("t")
-    assert t.current_count == 1 and t.status == "ok"
+    assert t.current_count == 1 and t.status == "ok" and t.vanished_categories == ("b",)
     assert t.p_value == pytest.approx(stats.chi2_contingency([[100, 100], [1, 0]]).pvalue)
     assert "gone" not in drift_summary(result)["drifted_columns"]
     assert "m" in drift_summary(result)["missing_changed"]
@@ -170,6 +170,9 @@ def test_high_cardinality_folds_rare_values(make):
                            options=DriftOptions(max_categories=10))
     code = result.column("code")
     assert "folded" in code.note and code.measures["categories"] <= 21
+    row = result.to_frame().iloc[0]
+    assert row["new_categories"] == ", ".join(code.new_categories)
+    assert row["vanished_categories"] == ", ".join(code.vanished_categories)
     ref_counts = ref["code"].value_counts()
     cur_counts = cur["code"].value_counts()
     top = sorted(set(ref_counts.sort_index().sort_values(ascending=False, kind="stable")[:10].index)
