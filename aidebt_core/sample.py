@@ -18,6 +18,7 @@ from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
+from threadpoolctl import threadpool_limits
 
 SEED = 20250101
 ROWS_PER_MONTH = 10_000
@@ -282,7 +283,10 @@ def write_sample(outdir: str | Path, with_mlflow: bool = True) -> dict:
     out = Path(outdir).expanduser().resolve()
     out.mkdir(parents=True, exist_ok=True)
     applications = generate_applications()
-    models = train_models(applications)
+    # One thread: the boosted trees' OpenMP threads oversubscribe a busy machine (~20x slower),
+    # and single-threaded BLAS keeps the scores the same whatever machine writes them.
+    with threadpool_limits(1):
+        models = train_models(applications)
     scored = score_applications(applications, models.production)
     month = scored["applied_at"].dt.month
     files = ground_truth()["files"]
