@@ -19,6 +19,10 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 $(VENV)/.installed-test: $(VENV)/.installed pyproject.toml
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $@
+
+$(VENV)/.installed-bench: $(VENV)/.installed-test pyproject.toml
 	$(PY) -m pip install --quiet -e '.[test,bench]'
 	touch $@
 
@@ -43,7 +47,7 @@ test: install-test chromium sample
 	$(VENV)/bin/ruff check .
 	$(PY) -m pytest -n 2 --dist loadfile -q
 
-bench: install-test sample
+bench: $(VENV)/.installed-bench sample
 	@for script in tests/benchmarks/bench_*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
 
 lint: install-test
