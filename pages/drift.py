@@ -75,12 +75,13 @@ def distribution(selection: Selection, column: str, kind: str, slice_spec: Slice
         return column_distribution(ref, cur, column, kind)
 
 
-@st.cache_data(show_spinner="Writing the report…", max_entries=8)
-def report_html(selection: Selection, columns: tuple, options: DriftOptions, slice_spec: Slice):
-    result = univariate(selection, columns, options, slice_spec)
-    with selection.open() as data:
-        ref, cur = _tables(data, slice_spec)
-        return drift_report(result, ref, cur).to_html()
+def report_builder(selection: Selection, result, slice_spec: Slice):
+    """The HTML report, built only when the button is clicked (it embeds plotly.js)."""
+    def build() -> str:
+        with selection.open() as data:
+            ref, cur = _tables(data, slice_spec)
+            return drift_report(result, ref, cur).to_html()
+    return build
 
 
 page_header("Data drift", "Which inputs moved away from the reference, how much, and since when.")
@@ -198,7 +199,6 @@ st.caption("A PCA fitted on the reference rebuilds every row; when relations bet
            f"looks unchanged. First alert: {mv.first_alert() or 'none'}.")
 st.plotly_chart(multivariate_figure(mv), width="stretch", key="drift_mv")
 
-with guard():
-    html = report_html(selection, tuple(chosen), options, slice_spec)
-st.download_button("Download HTML report", html, file_name="aidebt-drift.html",
-                   mime="text/html", key="drift_report")
+st.download_button("Download HTML report", report_builder(selection, result, slice_spec),
+                   file_name="aidebt-drift.html", mime="text/html", key="drift_report",
+                   on_click="ignore")

@@ -22,6 +22,10 @@ def test_drift_page_renders_cards_table_and_charts(open_page):
     texts = " ".join(charts.nth(i).inner_text() for i in range(charts.count()))
     assert "credit_score: distribution" in texts and "credit_score over time" in texts
     assert "Drift per chunk" in texts and "Multivariate drift: PCA" in texts
+    with page.expect_download(timeout=120_000) as download:
+        page.get_by_text("Download HTML report").click()
+    html = Path(download.value.path()).read_text()
+    assert "<h1>Data drift</h1>" in html and "4 of 15 columns drifted" in html
     folder = Path(__file__).resolve().parent / "screenshots"
     for i in range(charts.count()):  # one picture per chart, to look at them
         chart = charts.nth(i)
