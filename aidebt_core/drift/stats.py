@@ -18,7 +18,7 @@ from aidebt_core.drift.kolmogorov import kstwo_sf
 KS_EXACT_MAX_N = 10_000      # scipy's MAX_AUTO_N: 'auto' is exact when both sides are this small
 PSI_BINS = 10
 PSI_FLOOR = 1e-4             # share used for an empty bin, so PSI stays finite
-_BLOCK = 1 << 18             # tie groups per block when sweeping the merged samples
+_BLOCK = 1 << 18             # merged positions per block when sweeping the two samples
 
 
 @dataclass(frozen=True, eq=False)
@@ -83,47 +83,57 @@ def ks_and_wasserstein(a: np.ndarray, b: np.ndarray, a_counts: np.ndarray | None
     """KS statistic (bit-identical to scipy's) and Wasserstein-1 distance of two samples given
     as sorted values, optionally with a count per value (as a GROUP BY returns them).
 
-    One stable merge of the two sorted runs (linear for timsort) labels every value with its
-    side; cumulative counts at the last value of each tie group are exactly the
-    `searchsorted(side='right')` counts scipy divides by n, so D is the same float, and the
-    Wasserstein integral sums |F1 - F2| over the same steps. The sweep over the tie groups runs
-    in blocks, so memory stays near three copies of the merged values.
+    The two sorted runs are merged (a stable sort: linear for timsort), and every merged
+    position is labelled with its side (b's positions are `searchsorted(a, b, 'right') + j`,
+    since ties keep a first). Cumulative counts at the last value of each tie group are
+    exactly the `searchsorted(side='right')` counts scipy divides by n, so D is the same float,
+    and the Wasserstein integral sums |F1 - F2| over the same steps. The sweep runs in blocks
+    with a running count, so memory stays near 1.5 copies of the merged values.
     """
     if len(a) == 0 or len(b) == 0:
         raise ValueError("both samples need at least one value")
-    merged = np.concatenate([a, b])
-    order = np.argsort(merged, kind="stable")
-    values = merged[order]
-    del merged
-    from_b = order >= len(a)
-    cum_a = None
+    values = np.concatenate([a, b])
+    values.sort(kind="stable")
+    from_b = np.zeros(len(values), dtype=bool)
+    pos_b = np.searchsorted(a, b, side="right")
+    pos_b += np.arange(len(b), dtype=pos_b.dtype)
+    from_b[pos_b] = True
+    del pos_b
     if a_counts is None and b_counts is None:
-        del order
-        n1, n2 = len(a), len(b)
-        cum_b = np.cumsum(from_b, dtype=np.int32 if len(values) < 2**31 else np.int64)
+        weights, n1, n2 = None, len(a), len(b)
     else:
-        weights = np.concatenate([np.ones(len(a), np.int64) if a_counts is None else a_counts,
-                                  np.ones(len(b), np.int64) if b_counts is None else b_counts]
-                                 ).astype(np.int64)[order]
-        del order
+        weights = np.ones(len(values), dtype=np.int64)
+        if b_counts is not None:
+            weights[from_b] = b_counts
+        if a_counts is not None:
+            weights[~from_b] = a_counts
         n1, n2 = int(weights[~from_b].sum()), int(weights[from_b].sum())
-        cum_b = np.cumsum(np.where(from_b, weights, 0))
-        cum_a = np.cumsum(weights) - cum_b
-        del weights
-    del from_b
-    # The last position of every run of equal values: the CDFs jump there.
-    ends = np.flatnonzero(np.append(values[1:] != values[:-1], True))
+    total = len(values)
     max_plus = max_minus = -np.inf
     w_total = 0.0
+    carry_a = carry_b = 0
     last_diff = last_value = None
-    for start in range(0, len(ends), _BLOCK):
-        e = ends[start:start + _BLOCK]
-        cb = cum_b[e]
-        ca = (e + 1 - cb) if cum_a is None else cum_a[e]  # unweighted: position + 1 - from b
-        diff = ca / n1 - cb / n2
+    for start in range(0, total, _BLOCK):
+        stop = min(start + _BLOCK, total)
+        nxt = values[start:min(stop + 1, total)]
+        ends = np.flatnonzero(nxt[1:] != nxt[:-1])  # last position of each run of equal values
+        if stop == total:
+            ends = np.append(ends, stop - start - 1)
+        side = from_b[start:stop]
+        if weights is None:
+            cum_b = np.cumsum(side, dtype=np.int64) + carry_b
+            cum_a = np.arange(start + 1, stop + 1, dtype=np.int64) - cum_b
+        else:
+            w = weights[start:stop]
+            cum_b = np.cumsum(np.where(side, w, 0)) + carry_b
+            cum_a = np.cumsum(np.where(side, 0, w)) + carry_a
+        carry_a, carry_b = int(cum_a[-1]), int(cum_b[-1])
+        if len(ends) == 0:
+            continue
+        diff = cum_a[ends] / n1 - cum_b[ends] / n2
         max_plus = max(max_plus, float(diff.max()))
         max_minus = max(max_minus, float((-diff).max()))
-        v = values[e]
+        v = values[start:stop][ends]
         if last_diff is not None:
             w_total += abs(last_diff) * (v[0] - last_value)
         w_total += float(np.sum(np.abs(diff[:-1]) * np.diff(v)))
