@@ -15,22 +15,13 @@ from aidebt_core.plots.theme import (
     NEUTRAL_COLOR,
     OK_COLOR,
     REFERENCE_COLOR,
+    period_boundary,
     style,
 )
 
 BAND_FILL = "rgba(138, 148, 166, 0.14)"
 _LABELS = {"wasserstein": "Wasserstein / ref. std", "jensenshannon": "Jensen–Shannon distance",
            "psi": "PSI", "ks": "KS p-value", "chi2": "chi-square p-value"}
-
-
-def _boundary(fig: go.Figure, periods: list[str]) -> None:
-    """A dotted line between the last reference and the first current chunk."""
-    if "reference" in periods and "current" in periods:
-        x = periods.index("current") - 0.5
-        fig.add_vline(x=x, line={"color": NEUTRAL_COLOR, "dash": "dot", "width": 1})
-        fig.add_annotation(x=x, y=0.99, yref="paper", text="reference ◀ ▶ current",
-                           showarrow=False, yanchor="top", bgcolor="rgba(255,255,255,0.8)",
-                           font={"color": NEUTRAL_COLOR, "size": 11})
 
 
 def drift_overview(result: DriftResult) -> go.Figure:
@@ -139,7 +130,7 @@ def drift_heatmap(result: OverTimeResult, missing: bool = False) -> go.Figure:
                              mode="markers", name="alert", hoverinfo="skip",
                              marker={"symbol": "circle", "size": 8, "color": "#1b1f24",
                                      "line": {"color": "white", "width": 1.5}}))
-    _boundary(fig, [c.period for c in result.chunks])
+    period_boundary(fig, [c.period for c in result.chunks])
     fig.update_yaxes(autorange="reversed", automargin=True, type="category")
     fig.update_xaxes(type="category", tickangle=-45 if len(labels) > 14 else 0)
     title = "Missing share per chunk" if missing else "Drift per chunk (● alert)"
@@ -170,7 +161,7 @@ def feature_over_time(result: OverTimeResult, column: str) -> go.Figure:
     fig.update_layout(yaxis={"title": _LABELS.get(result.methods[i], result.methods[i]),
                              "rangemode": "tozero"})
     fig.update_xaxes(type="category")
-    _boundary(fig, [c.period for c in result.chunks])
+    period_boundary(fig, [c.period for c in result.chunks])
     return style(fig, f"{column} over time", height=360)
 
 
@@ -189,7 +180,7 @@ def multivariate_figure(result: MultivariateResult) -> go.Figure:
                                                           for a in result.alerts]}))
     fig.update_xaxes(type="category")
     fig.update_yaxes(title="mean reconstruction error")
-    _boundary(fig, [c.period for c in result.chunks])
+    period_boundary(fig, [c.period for c in result.chunks])
     return style(fig, f"Multivariate drift: PCA on {len(result.columns)} columns "
                       f"({result.components} components, "
                       f"{result.explained_variance:.0%} of the variance)", height=360)

@@ -12,22 +12,12 @@ from aidebt_core.plots.theme import (
     CURRENT_COLOR,
     NEUTRAL_COLOR,
     REFERENCE_COLOR,
+    period_boundary,
     style,
 )
 
 ESTIMATE_COLOR = "#7b4fd6"   # violet: the label-free estimate, distinct from both periods
 BAND_FILL = "rgba(138, 148, 166, 0.12)"
-
-
-def _boundary(fig: go.Figure, result: PerformanceResult) -> None:
-    """A dotted line and labels between the last reference and the first current chunk."""
-    periods = [c.period for c in result.chunks]
-    if "reference" in periods and "current" in periods:
-        x = periods.index("current") - 0.5
-        fig.add_vline(x=x, line={"color": NEUTRAL_COLOR, "dash": "dot", "width": 1})
-        fig.add_annotation(x=x, y=0.99, yref="paper", text="reference ◀ ▶ current",
-                           showarrow=False, yanchor="top", bgcolor="rgba(255,255,255,0.8)",
-                           font={"color": NEUTRAL_COLOR, "size": 11})
 
 
 def performance_figure(result: PerformanceResult, metric: str | None = None) -> go.Figure:
@@ -75,7 +65,7 @@ def performance_figure(result: PerformanceResult, metric: str | None = None) -> 
                       line_width=0, layer="below")
         fig.add_annotation(x=chunk, y=0.02, yref="paper", text="no labels:<br>estimate only",
                            showarrow=False, font={"size": 11, "color": CURRENT_COLOR})
-    _boundary(fig, result)
+    period_boundary(fig, [c.period for c in result.chunks])
     fig.update_xaxes(type="category", title=f"chunk ({result.chunking})")
     fig.update_yaxes(title=series.name)
     return style(fig, f"{series.name} per chunk: realized vs estimated", height=430)
@@ -104,7 +94,7 @@ def gap_figure(result: PerformanceResult, metric: str | None = None) -> go.Figur
     for chunk in frame.loc[frame["labelled_rows"] == 0, "chunk"]:
         fig.add_annotation(x=chunk, y=0, text="no labels", showarrow=False, yanchor="bottom",
                            font={"size": 11, "color": CURRENT_COLOR})
-    _boundary(fig, result)
+    period_boundary(fig, [c.period for c in result.chunks])
     fig.update_xaxes(type="category", title=f"chunk ({result.chunking})")
     fig.update_yaxes(title=f"{series.name}: realized − estimated", zeroline=False)
     return style(fig, "Concept-drift signal (red: outside the reference gaps' band)", height=330)

@@ -27,3 +27,13 @@ def style(fig: go.Figure, title: str | None = None, height: int | None = None) -
     if height:
         fig.update_layout(height=height)
     return fig
+
+
+def period_boundary(fig: go.Figure, periods: list[str]) -> None:
+    """A dotted line between the last reference and the first current chunk of a time axis."""
+    if "reference" in periods and "current" in periods:
+        x = periods.index("current") - 0.5
+        fig.add_vline(x=x, line={"color": NEUTRAL_COLOR, "dash": "dot", "width": 1})
+        fig.add_annotation(x=x, y=0.99, yref="paper", text="reference ◀ ▶ current",
+                           showarrow=False, yanchor="top", bgcolor="rgba(255,255,255,0.8)",
+                           font={"color": NEUTRAL_COLOR, "size": 11})
