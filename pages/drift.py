@@ -4,7 +4,7 @@ plus drift over time per chunk and multivariate (PCA) drift. Optional `?slice={"
 import streamlit as st
 
 from aidebt_app.context import current_selection, guard, page_header
-from aidebt_core.chunks import PERIODS
+from aidebt_app.widgets import chunking_controls
 from aidebt_core.drift import METHODS, DriftOptions, analyse_drift, default_columns
 from aidebt_core.drift.distribution import column_distribution
 from aidebt_core.drift.multivariate import multivariate_drift
@@ -114,14 +114,10 @@ with st.expander("Method, thresholds, columns and chunks"):
                             key="drift_columns_all" if outputs else "drift_columns")
     per_column = st.text_input("Per-column thresholds", key="drift_col_thresholds",
                                placeholder="income=0.2, channel=0.05")
-    e, f, g = st.columns(3)
-    has_ts = bool(cols["timestamp"])
-    chunk_kind = e.selectbox("Chunk by", [*PERIODS, "rows"], key="drift_chunk",
-                             index=PERIODS.index("month") if has_ts else len(PERIODS))
-    size = f.number_input("Rows per chunk", min_value=100, value=5000, step=500,
-                          key="drift_rows", disabled=chunk_kind != "rows")
-    sigmas = g.slider("Alert band (reference σ)", 2.0, 4.0, 3.0, 0.5, key="drift_sigmas",
-                      help="Chunk thresholds: mean + this many σ of the reference chunks.")
+    chunking, sigmas = chunking_controls(
+        "drift", bool(cols["timestamp"]), default_rows=5000, rows_step=500,
+        band_label="Alert band (reference σ)",
+        band_help="Chunk thresholds: mean + this many σ of the reference chunks.")
 
 with guard():
     if not chosen:
@@ -129,7 +125,6 @@ with guard():
     options = DriftOptions(method=method, threshold=threshold or None, drift_share=share,
                            column_thresholds=parse_column_thresholds(per_column))
     result = univariate(selection, tuple(chosen), options, slice_spec)
-    chunking = str(int(size)) if chunk_kind == "rows" else chunk_kind
     kinds = tuple(cols["kinds"][c] for c in chosen)
     trend = over_time(selection, tuple(chosen), kinds, chunking,
                       "psi" if method == "psi" else "auto", sigmas, slice_spec)

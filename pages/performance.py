@@ -4,7 +4,8 @@ between them, and how each feature's relation to the target changed."""
 import streamlit as st
 
 from aidebt_app.context import current_selection, guard, page_header
-from aidebt_core.chunks import PERIODS, Chunking, where_between
+from aidebt_app.widgets import chunking_controls
+from aidebt_core.chunks import PERIODS, where_between
 from aidebt_core.errors import SchemaError
 from aidebt_core.performance import METRIC_NAMES, analyse_performance
 from aidebt_core.performance.relationship import rank_relationships
@@ -65,19 +66,14 @@ with st.expander("Columns and chunks", expanded=not cols["target"]):
         prediction = pick("Prediction", "prediction", "perf_pred", "the 0/1 decision")
     with d:
         timestamp = pick("Timestamp", "timestamp", "perf_ts")
-    e, f, g = st.columns(3)
-    kind = e.selectbox("Chunk by", [*PERIODS, "rows"], key="perf_chunk",
-                       index=PERIODS.index("month") if timestamp else len(PERIODS),
-                       help="Calendar periods need a timestamp column.")
-    size = f.number_input("Rows per chunk", min_value=100, value=10_000, step=1000,
-                          key="perf_rows", disabled=kind != "rows")
-    k = g.slider("Band width (reference σ)", 2.0, 4.0, 3.0, 0.5, key="perf_k",
-                 help="Thresholds are the reference chunks' mean ± this many σ.")
+    chunking, k = chunking_controls(
+        "perf", bool(timestamp), default_rows=10_000, rows_step=1000,
+        band_label="Band width (reference σ)",
+        band_help="Thresholds are the reference chunks' mean ± this many σ.")
 
 with guard():
     if not target:
         raise SchemaError("Pick the label column (no column has the 'target' role).")
-    chunking = str(Chunking("rows", int(size)).size) if kind == "rows" else kind
     result = performance(selection, target, score, prediction, timestamp, chunking, k)
 
 metric = st.segmented_control("Metric", result.metrics, default=result.metric,
