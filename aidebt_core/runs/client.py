@@ -221,10 +221,7 @@ class Store:
         """A small text artifact of a run, or None if it is not there."""
         local = local_path(run.info.artifact_uri)
         if local is not None:
-            target = (local / path).resolve()
-            if not target.is_relative_to(local.resolve()) or not target.is_file():
-                return None
-            return target.read_bytes()[:max_bytes].decode("utf-8", "replace")
+            return _read_local_text(local, path, max_bytes)
         import tempfile
 
         with tempfile.TemporaryDirectory() as tmp:
@@ -237,10 +234,7 @@ class Store:
     def read_model_text(self, model, path: str, max_bytes: int = 2_000_000) -> str | None:
         local = local_path(model.artifact_location)
         if local is not None:
-            target = (local / path).resolve()
-            if not target.is_relative_to(local.resolve()) or not target.is_file():
-                return None
-            return target.read_bytes()[:max_bytes].decode("utf-8", "replace")
+            return _read_local_text(local, path, max_bytes)
         import tempfile
 
         import mlflow.artifacts
@@ -321,3 +315,11 @@ def _call(thunk, what: str):
     except Exception as exc:  # noqa: BLE001 - MlflowException, RestException, requests errors
         message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise TrackingError(f"Reading {what} failed: {message[:300]}") from exc
+
+
+def _read_local_text(folder: Path, path: str, max_bytes: int) -> str | None:
+    """A text file under a local artifact folder; None if absent or if `path` escapes it."""
+    target = (folder / path).resolve()
+    if not target.is_relative_to(folder.resolve()) or not target.is_file():
+        return None
+    return target.read_bytes()[:max_bytes].decode("utf-8", "replace")
