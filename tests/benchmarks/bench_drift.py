@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -24,6 +23,11 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+# Run as a plain script (`python tests/benchmarks/bench_x.py`), not as a package module: put
+# this folder on sys.path so the shared harness next to it can be imported.
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _harness import check, markdown_table, measure  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -126,20 +130,9 @@ def run_pair(rows: int, folder: Path, baseline: bool, repeats: int,
         contenders.append(("Evidently 0.7 (DataDriftPreset)",
                            [evidently, "-c", EVIDENTLY, str(ref), str(cur)]))
     for name, cmd in contenders:
-        # A wrapper process per run, so ru_maxrss is that contender's own peak.
-        wrapper = [sys.executable, "-c",
-                   "import resource,subprocess,sys,time,json;t=time.perf_counter();"
-                   "p=subprocess.run(sys.argv[1:],capture_output=True,text=True);"
-                   "w=time.perf_counter()-t;"
-                   "r=resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss/1024;"
-                   "print(json.dumps({'wall':w,'rss':r,'rc':p.returncode,'out':p.stdout,"
-                   "'err':p.stderr[-1500:]}))", *cmd]
         walls, peaks = [], []
         for _ in range(1 if name.startswith("Evidently") else repeats):
-            proc = subprocess.run(wrapper, capture_output=True, text=True, cwd=ROOT)
-            info = json.loads(proc.stdout)
-            if info["rc"] not in (0, 1):
-                raise SystemExit(f"{name} failed: {info['err']}")
+            info = check(measure(cmd), name, ok=(0, 1))  # 1: a --fail-on-* line crossed
             walls.append(info["wall"])
             peaks.append(info["rss"])
         drifted = _drifted(name, info["out"])
@@ -150,15 +143,6 @@ def run_pair(rows: int, folder: Path, baseline: bool, repeats: int,
         print(f"{rows:>10,} {name:<24} median {np.median(walls):6.2f} s (best {min(walls):.2f})"
               f"  {np.median(peaks):7.0f} MB  drifted={','.join(drifted)}", file=sys.stderr)
     return out
-
-
-def _markdown(rows: list[dict]) -> str:
-    head = list(rows[0])
-    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    for row in rows:
-        lines.append("| " + " | ".join(f"{v:.2f}" if isinstance(v, float) else str(v)
-                                       for v in row.values()) + " |")
-    return "\n".join(lines)
 
 
 def _drifted(name: str, stdout: str) -> list[str]:
@@ -187,7 +171,7 @@ def main() -> None:
     RESULTS.mkdir(exist_ok=True)
     text = (f"# drift benchmark ({time.strftime('%Y-%m-%d %H:%M')} UTC, {os.cpu_count()} CPUs, "
             f"load average {load:.1f} at the end: a shared machine, figures are noisy)\n\n"
-            "Planted drift in: " + ", ".join(DRIFTED) + "\n\n" + _markdown(rows) + "\n")
+            "Planted drift in: " + ", ".join(DRIFTED) + "\n\n" + markdown_table(rows) + "\n")
     (RESULTS / "drift.md").write_text(text)
     print(text)
 

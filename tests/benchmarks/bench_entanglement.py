@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -28,6 +27,11 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+# Run as a plain script (`python tests/benchmarks/bench_x.py`), not as a package module: put
+# this folder on sys.path so the shared harness next to it can be imported.
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _harness import check, markdown_table, measure  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -109,22 +113,6 @@ def generate(rows: int, path: Path, seed: int = 0) -> None:
     pd.DataFrame(cols).to_parquet(path, index=False)
 
 
-def measure(cmd: list[str]) -> dict:
-    """Run `cmd` under a wrapper process so ru_maxrss is that contender's own peak."""
-    wrapper = [sys.executable, "-c",
-               "import resource,subprocess,sys,time,json;t=time.perf_counter();"
-               "p=subprocess.run(sys.argv[1:],capture_output=True,text=True);"
-               "w=time.perf_counter()-t;"
-               "r=resource.getrusage(resource.RUSAGE_CHILDREN);"
-               "print(json.dumps({'wall':w,'rss':r.ru_maxrss/1024,'cpu':r.ru_utime+r.ru_stime,"
-               "'rc':p.returncode,'out':p.stdout,'err':p.stderr[-1500:]}))", *cmd]
-    proc = subprocess.run(wrapper, capture_output=True, text=True, cwd=ROOT)
-    info = json.loads(proc.stdout)
-    if info["rc"] != 0:
-        raise SystemExit(f"{cmd[:2]} failed: {info['err']}")
-    return info
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=1_000_000)
@@ -141,14 +129,13 @@ def main() -> None:
     python = str(ROOT / ".venv" / "bin" / "python")
     cli = [str(ROOT / ".venv" / "bin" / "aidebt"), "entanglement", str(data), "--format",
            "json"]
-    runs = {
-        "aidebt entanglement (CLI, defaults)": measure(cli),
-        "aidebt_core matrix (defaults)": measure([python, "-c", CORE, data.name, str(folder),
-                                                  "250000"]),
-        "aidebt_core matrix (all rows)": measure([python, "-c", CORE, data.name, str(folder),
-                                                  "all"]),
-        "pandas corr + crosstab loop (naive)": measure([python, "-c", NAIVE, str(data)]),
+    contenders = {
+        "aidebt entanglement (CLI, defaults)": cli,
+        "aidebt_core matrix (defaults)": [python, "-c", CORE, data.name, str(folder), "250000"],
+        "aidebt_core matrix (all rows)": [python, "-c", CORE, data.name, str(folder), "all"],
+        "pandas corr + crosstab loop (naive)": [python, "-c", NAIVE, str(data)],
     }
+    runs = {name: check(measure(cmd), name) for name, cmd in contenders.items()}
     cli_out = json.loads(runs["aidebt entanglement (CLI, defaults)"]["out"])
     full = json.loads(runs["aidebt_core matrix (all rows)"]["out"])
     sampled = json.loads(runs["aidebt_core matrix (defaults)"]["out"])
@@ -177,23 +164,12 @@ def main() -> None:
             "correlation ratio η.\n"
             "wall = whole process incl. Python start-up and imports; cpu = user + system time "
             "of the process (less sensitive to the machine's load); compute = after imports."
-            "\n\n" + _markdown(pd.DataFrame(rows)) + "\n\n"
+            "\n\n" + markdown_table(rows) + "\n\n"
             f"max |aidebt − naive| over all {len(naive['values'])} off-diagonal cells: all rows "
             f"{diff_full:.2e}; default ≈250k-row sample {diff_sample:.2e} (sampling error).\n")
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "entanglement.md").write_text(text)
     print(text)
-
-
-def _markdown(frame: pd.DataFrame) -> str:
-    def cell(v) -> str:
-        return "" if v is None or (isinstance(v, float) and np.isnan(v)) else (
-            f"{v:.2f}" if isinstance(v, float) else f"{v:,}" if isinstance(v, int) else str(v))
-
-    lines = ["| " + " | ".join(frame.columns) + " |", "|" + "---|" * len(frame.columns)]
-    lines += ["| " + " | ".join(cell(v) for v in row) + " |"
-              for row in frame.astype(object).itertuples(index=False)]
-    return "\n".join(lines)
 
 
 if __name__ == "__main__":

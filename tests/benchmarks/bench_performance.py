@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -28,6 +27,11 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+# Run as a plain script (`python tests/benchmarks/bench_x.py`), not as a package module: put
+# this folder on sys.path so the shared harness next to it can be imported.
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _harness import check, markdown_table, measure  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -101,22 +105,6 @@ def generate(rows: int, path: Path, seed: int = 3) -> None:
                  ).to_parquet(path, index=False)
 
 
-def measure(cmd: list[str]) -> dict:
-    """Run `cmd` under a wrapper process so ru_maxrss is that contender's own peak."""
-    wrapper = [sys.executable, "-c",
-               "import resource,subprocess,sys,time,json;t=time.perf_counter();"
-               "p=subprocess.run(sys.argv[1:],capture_output=True,text=True);"
-               "w=time.perf_counter()-t;"
-               "r=resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss/1024;"
-               "print(json.dumps({'wall':w,'rss':r,'rc':p.returncode,'out':p.stdout,"
-               "'err':p.stderr[-1500:]}))", *cmd]
-    proc = subprocess.run(wrapper, capture_output=True, text=True, cwd=ROOT)
-    info = json.loads(proc.stdout)
-    if info["rc"] not in (0, 1):
-        raise SystemExit(f"{cmd[:2]} failed: {info['err']}")
-    return info
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=1_000_000)
@@ -134,10 +122,12 @@ def main() -> None:
     cli = [str(ROOT / ".venv" / "bin" / "aidebt"), "performance", str(data), "--target",
            "defaulted", "--score", "score", "--prediction", "decision", "--timestamp",
            "applied_at", "--reference-end", "2024-07-01", "--format", "json"]
-    runs = {"aidebt performance (CLI)": measure(cli),
-            "aidebt_core.analyse_performance": measure([python, "-c", AIDEBT_CORE, str(data),
-                                                        str(folder)]),
-            "pandas + sklearn (naive)": measure([python, "-c", BASELINE, str(data)])}
+    contenders = {"aidebt performance (CLI)": cli,
+                  "aidebt_core.analyse_performance": [python, "-c", AIDEBT_CORE, str(data),
+                                                      str(folder)],
+                  "pandas + sklearn (naive)": [python, "-c", BASELINE, str(data)]}
+    # rc 1 (a --fail-on-* line crossed) is accepted as well as 0
+    runs = {name: check(measure(cmd), name, ok=(0, 1)) for name, cmd in contenders.items()}
     core = json.loads(runs["aidebt_core.analyse_performance"]["out"])
     naive = json.loads(runs["pandas + sklearn (naive)"]["out"])
     cli_out = json.loads(runs["aidebt performance (CLI)"]["out"])
@@ -163,7 +153,7 @@ def main() -> None:
             f"{args.rows:,} rows, 12 monthly chunks (6 reference), 7 metrics realized + "
             "estimated; aidebt also computes CIs and leave-one-chunk-out calibration.\n"
             "wall = whole process incl. Python start-up and imports; compute = after imports."
-            "\n\n" + _markdown(frame) + "\n\n"
+            "\n\n" + markdown_table(frame) + "\n\n"
             f"max |aidebt − naive| over all chunks and metrics: realized {diff[0]:.2e}, "
             f"estimated {diff[1]:.2e} (naive estimates use one calibrator for every chunk; "
             "aidebt's reference chunks use leave-one-chunk-out, so only current chunks are "
@@ -172,17 +162,6 @@ def main() -> None:
             f"(planted from 2024-10): {concept}.\n")
     (RESULTS / "performance.md").write_text(text)
     print(text)
-
-
-def _markdown(frame: pd.DataFrame) -> str:
-    def cell(v) -> str:
-        return "" if v is None or (isinstance(v, float) and np.isnan(v)) else (
-            f"{v:.2f}" if isinstance(v, float) else f"{v:,}" if isinstance(v, int) else str(v))
-
-    lines = ["| " + " | ".join(frame.columns) + " |", "|" + "---|" * len(frame.columns)]
-    lines += ["| " + " | ".join(cell(v) for v in row) + " |"
-              for row in frame.astype(object).itertuples(index=False)]
-    return "\n".join(lines)
 
 
 def _max_difference(result: dict, naive: dict) -> tuple[float, float]:

@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -30,7 +29,11 @@ from pathlib import Path
 
 import pandas as pd
 
-ROOT = Path(__file__).resolve().parents[2]
+# Run as a plain script (`python tests/benchmarks/bench_x.py`), not as a package module: put
+# this folder on sys.path so the shared harness next to it can be imported.
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _harness import check, markdown_table, measure  # noqa: E402
+
 RESULTS = Path(__file__).resolve().parent / "results"
 
 AIDEBT = r'''
@@ -134,35 +137,15 @@ def build_store(folder: Path, runs: int) -> str:
     return uri
 
 
-def measure(name: str, code: str, *args: str) -> dict:
-    wrapper = [sys.executable, "-c",
-               "import resource,subprocess,sys,time,json;t=time.perf_counter();"
-               "p=subprocess.run(sys.argv[1:],capture_output=True,text=True);"
-               "w=time.perf_counter()-t;"
-               "r=resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss/1024;"
-               "print(json.dumps({'wall':w,'rss':r,'rc':p.returncode,'out':p.stdout,"
-               "'err':p.stderr[-1500:]}))", sys.executable, "-c", code, *args]
+def contender(name: str, code: str, *args: str) -> dict:
     env = dict(os.environ, MLFLOW_DISABLE_TELEMETRY="true", DO_NOT_TRACK="true")
-    proc = subprocess.run(wrapper, capture_output=True, text=True, cwd=ROOT, env=env)
-    info = json.loads(proc.stdout)
-    if info["rc"] != 0:
-        raise SystemExit(f"{name} failed: {info['err']}")
+    info = check(measure([sys.executable, "-c", code, *args], env=env), name)
     result = json.loads(info["out"].strip().splitlines()[-1])
     row = {"tool": name, "runs": result["rows"], "wall_s": info["wall"],
            "read_s (after imports)": result["read_s"], "peak_rss_mb": info["rss"]}
     print(f"{name:<34} wall {info['wall']:6.2f} s  read {result['read_s']:6.2f} s  "
           f"{info['rss']:6.0f} MB", file=sys.stderr)
     return row
-
-
-def _markdown(frame: pd.DataFrame) -> str:
-    def cell(value) -> str:
-        return f"{value:.2f}" if isinstance(value, float) else str(value)
-
-    lines = ["| " + " | ".join(frame.columns) + " |", "|" + "---|" * len(frame.columns)]
-    lines += ["| " + " | ".join(cell(v) for v in row) + " |"
-              for row in frame.itertuples(index=False)]
-    return "\n".join(lines)
 
 
 def main() -> None:
@@ -174,15 +157,15 @@ def main() -> None:
         f"aidebt_bench_runs_{args.runs}"
     folder.mkdir(parents=True, exist_ok=True)
     uri = build_store(folder, args.runs)
-    rows = [measure("aidebt read_runs + to_frame", AIDEBT, uri),
-            measure("naive get_run loop", NAIVE, uri, "plain"),
-            measure("naive get_run + list_artifacts loop", NAIVE, uri, "artifacts")]
+    rows = [contender("aidebt read_runs + to_frame", AIDEBT, uri),
+            contender("naive get_run loop", NAIVE, uri, "plain"),
+            contender("naive get_run + list_artifacts loop", NAIVE, uri, "artifacts")]
     frame = pd.DataFrame(rows)
     RESULTS.mkdir(exist_ok=True)
     text = (f"# runs benchmark ({time.strftime('%Y-%m-%d %H:%M')} UTC, {os.cpu_count()} CPUs, "
             f"shared machine: noisy)\n\n{args.runs} runs in a SQLite store, 4 experiments; "
             "wall includes process start and imports. Target: ≤ 5 s for 1,000 runs.\n\n"
-            + _markdown(frame) + "\n")
+            + markdown_table(frame, thousands=False) + "\n")
     (RESULTS / "runs.md").write_text(text)
     print(text)
 

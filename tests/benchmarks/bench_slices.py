@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import sys
 import tempfile
 import time
@@ -25,7 +24,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-ROOT = Path(__file__).resolve().parents[2]
+# Run as a plain script (`python tests/benchmarks/bench_x.py`), not as a package module: put
+# this folder on sys.path so the shared harness next to it can be imported.
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _harness import measure  # noqa: E402
+
 RESULTS = Path(__file__).resolve().parent / "results"
 ALPHA, ORDER, TOP = 0.95, 3, 10
 MEMORY_CAP_GB = 8.0
@@ -91,30 +94,23 @@ def generate(rows: int, n_num: int, n_cat: int, seed: int, path: Path) -> None:
     pd.DataFrame(data).to_parquet(path, index=False)
 
 
-def measure(name: str, cmd: list[str], timeout: float, limit_gb: float = MEMORY_CAP_GB) -> dict:
-    """Run `cmd` in its own wrapper process: wall time and the child's peak RSS. The child's
-    address space is capped so a contender that needs too much memory fails instead of
-    starving the (shared) machine."""
-    cap = int(limit_gb * 2**30)
-    wrapper = [sys.executable, "-c",
-               "import resource,subprocess,sys,time,json;t=time.perf_counter();"
-               f"lim=lambda: resource.setrlimit(resource.RLIMIT_AS,({cap},{cap}));"
-               f"p=subprocess.run(sys.argv[1:],capture_output=True,text=True,timeout={timeout},"
-               "preexec_fn=lim);"
-               "w=time.perf_counter()-t;"
-               "r=resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss/1024;"
-               "print(json.dumps({'wall':w,'rss':r,'rc':p.returncode,'out':p.stdout,"
-               "'err':p.stderr[-1500:]}))", *cmd]
-    proc = subprocess.run(wrapper, capture_output=True, text=True, cwd=ROOT)
-    if not proc.stdout:
+def run(name: str, cmd: list[str], timeout: float) -> dict:
+    """One contender in its own process (wall time, peak RSS), its address space capped so a
+    contender that needs too much memory fails instead of starving the (shared) machine."""
+    info = measure(cmd, timeout=timeout, memory_cap_gb=MEMORY_CAP_GB)
+    if info["rc"] is None:
         return {"tool": name, "wall_s": None, "peak_rss_mb": None,
-                "top": f"did not finish ({proc.stderr.strip().splitlines()[-1][:120]})"}
-    info = json.loads(proc.stdout)
+                "top": f"did not finish ({info['err']})"}
     if info["rc"] != 0:
         return {"tool": name, "wall_s": info["wall"], "peak_rss_mb": info["rss"],
-                "top": f"failed: {info['err'].strip().splitlines()[-1][:120]}"}
+                "top": f"failed: {_last_line(info['err'], info['rc'])[:120]}"}
     return {"tool": name, "wall_s": info["wall"], "peak_rss_mb": info["rss"],
             "top": _top(name, info["out"])}
+
+
+def _last_line(err: str, rc: int) -> str:
+    lines = err.strip().splitlines()
+    return lines[-1] if lines else f"exit code {rc}, no stderr"
 
 
 def _top(name: str, out: str) -> str:
@@ -157,7 +153,7 @@ def main() -> None:
             if not args.quick and small:
                 contenders.append(("pandas groupby (naive)", [py, "-c", NAIVE, str(path)]))
             for name, cmd in contenders:
-                result = measure(name, cmd, timeout=600)
+                result = run(name, cmd, timeout=600)
                 result |= {"rows": n, "features": n_num + n_cat}
                 rows.append(result)
                 wall = "—" if result["wall_s"] is None else f"{result['wall_s']:.2f} s"
