@@ -1,6 +1,7 @@
 """The Performance & concept drift page in a real browser, on the sample scenario."""
 
 import pytest
+from playwright.sync_api import expect
 
 pytestmark = pytest.mark.e2e
 
@@ -30,5 +31,6 @@ def test_switching_metric_in_the_browser(open_page):
         timeout=60_000)
     body = page.inner_text("body")
     assert "Accuracy, reference mean" in body and "0.827" in body
-    assert "Accuracy per chunk: realized vs estimated" in \
-        page.locator(".js-plotly-plot").first.inner_text()
+    # The chart re-renders after the text above: wait for it rather than read it at once.
+    expect(page.locator(".js-plotly-plot").first).to_contain_text(
+        "Accuracy per chunk: realized vs estimated", timeout=60_000)
