@@ -35,11 +35,11 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def server(sample_dir) -> Iterator[str]:
+def server(sample_dir, tmp_path_factory) -> Iterator[str]:
     port = _free_port()
     env = dict(os.environ, AIDEBT_SAMPLE_DIR=str(sample_dir),
                STREAMLIT_BROWSER_GATHER_USAGE_STATS="false")
-    log = open(ROOT / "tests" / "e2e" / f"streamlit-{port}.log", "w")
+    log = open(tmp_path_factory.mktemp("streamlit") / f"streamlit-{port}.log", "w")
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
          "--server.address", "127.0.0.1", "--server.headless", "true",
