@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import date
 
 import streamlit as st
 
-from aidebt_core.data import is_temporal_type
+from aidebt_core.data import connect, is_temporal_type, open_table
 from aidebt_core.errors import AidebtError
 from aidebt_core.selection import FILES, SPLIT, Selection, sample_selection, sqlite_tracking_uri
 from aidebt_core.workspace import Workspace
@@ -69,18 +70,17 @@ def _sources(workspace: str) -> list[str]:
 
 @st.cache_data(ttl=30, show_spinner=False)
 def _timestamp_columns(workspace: str, source: str) -> list[str]:
-    from aidebt_core.data import connect, open_table
-
     ws = Workspace.at(workspace)
     con = connect(ws)
     try:
-        table = open_table(con, ws, source)
-        return [name for name, kind in table.column_types.items() if is_temporal_type(kind)] + \
-            [name for name, kind in table.column_types.items()
-             if not is_temporal_type(kind) and ("date" in name.lower() or "time" in name.lower()
-                                                or name.lower().endswith("_at"))]
+        types = open_table(con, ws, source).column_types
     finally:
         con.close()
+    # Real timestamp columns first, then text columns whose names say they hold times.
+    temporal = [name for name, kind in types.items() if is_temporal_type(kind)]
+    named = [name for name, kind in types.items() if not is_temporal_type(kind)
+             and ("date" in name.lower() or "time" in name.lower() or name.lower().endswith("_at"))]
+    return temporal + named
 
 
 def _init_state() -> None:
@@ -152,7 +152,7 @@ def render_sidebar() -> Selection:
             if _exists(workspace) else ""
     tracking_uri = sidebar.text_input("Tracking URI", key="sb_mlflow",
                                       help="sqlite:///path/mlflow.db, a folder, or http://host:port")
-    selection = Selection(**{**selection.__dict__, "tracking_uri": tracking_uri})
+    selection = replace(selection, tracking_uri=tracking_uri)
     st.session_state[_SELECTION] = selection
     for key, value in selection.to_query_params().items():
         if st.query_params.get(key) != value:
