@@ -55,6 +55,11 @@ class Selection:
     def with_roles(self, overrides: Mapping[str, str]) -> Selection:
         return replace(self, roles=tuple(sorted(overrides.items())))
 
+    @property
+    def sources(self) -> tuple[str, ...]:
+        """The data specs this selection reads."""
+        return (self.source,) if self.mode == SPLIT else (self.reference, self.current)
+
     def describe(self) -> str:
         if self.mode == SPLIT:
             return f"{self.source} split on {self.split_column} at {self.split_at}"

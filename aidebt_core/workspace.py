@@ -115,6 +115,16 @@ class Workspace:
         return sources
 
 
+def describe_sources(workspace: Workspace) -> list[dict]:
+    """Each data source in the workspace with its format and file size (no data is read)."""
+    rows = []
+    for source in workspace.list_sources():
+        path = workspace.folder / source.partition(TABLE_SEPARATOR)[0]
+        rows.append({"source": source, "format": DATA_FORMATS[path.suffix.lower()],
+                     "size_mb": path.stat().st_size / 1e6})
+    return rows
+
+
 def detect_format(path: Path) -> str:
     """The reader for a file, from its suffix."""
     fmt = DATA_FORMATS.get(path.suffix.lower())

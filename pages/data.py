@@ -8,6 +8,12 @@ from aidebt_core.data import preview, row_count
 from aidebt_core.profile import profile_table
 from aidebt_core.schema import ROLES
 from aidebt_core.selection import Selection
+from aidebt_core.workspace import Workspace, describe_sources
+
+
+@st.cache_data(ttl=30, show_spinner=False)
+def workspace_sources(workspace: str) -> list[dict]:
+    return describe_sources(Workspace.at(workspace))
 
 
 @st.cache_data(show_spinner="Reading the data…", max_entries=16)
@@ -29,6 +35,16 @@ page_header("Data", "What aidebt reads, and the role each column plays in the an
 selection = current_selection()
 with guard():
     facts = overview(selection)
+
+with st.expander("Data sources in this workspace"):
+    sources = pd.DataFrame(workspace_sources(selection.workspace))
+    if sources.empty:
+        st.info("No CSV, Parquet, JSON Lines or DuckDB files in this folder.")
+    else:
+        sources.insert(1, "in use", sources["source"].isin(selection.sources))
+        st.dataframe(sources, hide_index=True, width="stretch",
+                     column_config={"size_mb": st.column_config.NumberColumn("size (MB)",
+                                                                            format="%.2f")})
 
 left, right, third = st.columns(3)
 left.metric("Reference rows", f"{facts['reference_rows']:,}", help=facts["reference_label"])

@@ -81,3 +81,13 @@ def test_bad_workspace_in_a_link_is_a_clear_error(run_app):
     at = run_app(query={"ws": "/no/such/folder"})
     errors = " ".join(e.value for e in at.error)
     assert "/no/such/folder" in errors and "does not exist" in errors
+
+
+def test_sources_of_the_workspace_are_listed_with_the_one_in_use(run_page, sample_dir):
+    at = run_page("pages/data.py")
+    sources = next(f for f in _frames(at) if "in use" in f.columns).set_index("source")
+    assert set(sources.index) >= {"applications.parquet", "reference.parquet", "current.parquet"}
+    assert sources.loc["applications.parquet", "in use"]
+    assert not sources.loc["reference.parquet", "in use"]
+    size = (sample_dir / "current.parquet").stat().st_size / 1e6
+    assert sources.loc["current.parquet", "size_mb"] == pytest.approx(size)
