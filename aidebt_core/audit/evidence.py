@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from aidebt_core.audit.providers import (
     EvidenceContext,
     Measured,
+    check_context,
     drift_items,
     entanglement_items,
     performance_items,
@@ -87,6 +88,60 @@ class Evidence:
     def answers(self) -> dict[str, Answer]:
         """The measured answers (only for questions a measurement could answer)."""
         return {qid: p.as_answer() for qid, p in self.prefills.items() if p.available}
+
+    def merge(self, answers: dict[str, Answer], fill: bool = True) \
+            -> tuple[dict[str, Answer], list[str]]:
+        """People's answers laid over the measured ones, and the problems that block saving.
+
+        An answer that keeps the measured level becomes a "measured" answer carrying the
+        measurement's figure (after the person's own evidence); a different level or N/A is an
+        "override" recording the measured level, and a changed level needs a note saying why.
+        With `fill`, measured questions nobody answered get the measured answer.
+        """
+        merged: dict[str, Answer] = {}
+        problems: list[str] = []
+        for qid, prefill in self.prefills.items():
+            if fill and prefill.available and qid not in answers:
+                merged[qid] = prefill.as_answer()
+        for qid, answer in answers.items():
+            prefill = self.prefills.get(qid)
+            if prefill is None or not prefill.available:
+                merged[qid] = answer
+                continue
+            measured = prefill.level
+            if not answer.na and answer.level == measured:
+                own = answer.evidence.strip()
+                merged[qid] = replace(
+                    answer, evidence=f"{own} · measured: {prefill.evidence}" if own
+                    else prefill.evidence, source="measured", measured_level=measured,
+                    link=answer.link or prefill.link)
+                continue
+            if not answer.na and not answer.note.strip():
+                problems.append(f"{qid}: the measurement says level {measured}; say in the "
+                                f"note why you chose {answer.level}.")
+            merged[qid] = replace(answer, source="override", measured_level=measured)
+        return merged, problems
+
+    def prefilled(self, answers: dict[str, Answer]) -> list[dict]:
+        """The measured questions with the level, the figure behind it, and what the final
+        answer did with it (kept: "measured", changed: "override")."""
+        out = []
+        for qid, p in self.prefills.items():
+            if not p.available:
+                continue
+            final = answers.get(qid)
+            out.append({"question": qid, "measurement": p.measurement, "level": p.level,
+                        "figure": p.evidence, "link": p.link,
+                        "source": final.source if final else "unanswered",
+                        "answer_level": None if final is None else
+                        ("na" if final.na else final.level),
+                        "note": final.note if final else ""})
+        return out
+
+    def unmeasured(self) -> list[dict]:
+        """The questions a measurement could answer but did not, with the reason."""
+        return [{"question": qid, "measurement": p.measurement, "note": p.note}
+                for qid, p in self.prefills.items() if not p.available]
 
     def to_dict(self) -> dict:
         return {"prefills": [p.to_dict() for p in self.prefills.values()],
@@ -178,3 +233,23 @@ def evidence_for_selection(selection, model: str,
     with data:
         return collect_evidence(questionnaire, EvidenceContext(
             data=data, tracking_uri=selection.tracking_uri, model=model))
+
+
+def strict_evidence(model: str, tracking_uri: str = "", selection=None,
+                    questionnaire: Questionnaire | None = None) -> Evidence:
+    """Evidence for the command line, where the user named the model, its MLflow store and its
+    data (`selection`, or None: the data-based questions stay manual). Data that cannot be
+    opened, a store that cannot be read, a model the store does not know, or data that are
+    not the model's raise `AidebtError` instead of leaving questions manual."""
+    from aidebt_core.audit.questions import load_questionnaire
+
+    questionnaire = questionnaire or load_questionnaire()
+    if selection is None:
+        context = EvidenceContext(tracking_uri=tracking_uri, model=model,
+                                  data_error="no data given")
+        check_context(context)
+        return collect_evidence(questionnaire, context)
+    with selection.open() as data:
+        context = EvidenceContext(data=data, tracking_uri=tracking_uri, model=model)
+        check_context(context)
+        return collect_evidence(questionnaire, context)

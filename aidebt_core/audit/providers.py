@@ -83,10 +83,20 @@ def _data(context: EvidenceContext):
                 context.memo["data_check"] = (
                     f"the selected data lack {len(missing)} of {context.model}'s "
                     f"{len(manifest.features)} model features ({_listed(missing, 4)}); pick "
-                    "this model's data in the sidebar")
+                    "the data this model scores")
     if context.memo["data_check"]:
         raise AidebtError(context.memo["data_check"])
     return context.data
+
+
+def check_context(context: EvidenceContext) -> None:
+    """Raise what the providers would otherwise turn into "measurement not available" notes:
+    an MLflow store that cannot be read, a model it does not know, data that are not the
+    model's. For the command line, where the user named all three, these are bad input."""
+    if context.tracking_uri:
+        _production(context)
+    if context.data is not None:
+        _data(context)
 
 
 # ------------------------------------------------------------------------------------ drift

@@ -1,6 +1,8 @@
 """`aidebt audit`: score a filled questionnaire, print the questionnaire, manage the store.
 
     aidebt audit --answers answers.yaml [--report out.html|out.md] [--fail-below X] [--save]
+    aidebt audit --model NAME --prefill [--data D --timestamp T --reference-end DATE]
+                 [--tracking-uri URI] [--answers answers.yaml] [...the scoring options]
     aidebt audit --questions
     aidebt audit --scorecard [--report scorecard.html]
     aidebt audit --export audits.json | --import audits.json
@@ -21,7 +23,7 @@ from aidebt_core.errors import AidebtError
 
 def register(sub) -> None:
     parser = sub.add_parser("audit", help="score an AI-technical-debt audit questionnaire")
-    mode = parser.add_mutually_exclusive_group(required=True)
+    mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--answers", metavar="FILE", help="answers file (YAML or JSON) to score")
     mode.add_argument("--questions", action="store_true", help="print the questionnaire")
     mode.add_argument("--scorecard", action="store_true",
@@ -29,6 +31,19 @@ def register(sub) -> None:
     mode.add_argument("--export", metavar="FILE", help="write every saved audit to a JSON file")
     mode.add_argument("--import", dest="import_file", metavar="FILE",
                       help="add the audits of an exported JSON file to the store")
+    prefill = parser.add_argument_group(
+        "pre-fill from measurements", "answer the measurable questions from the data and the "
+        "MLflow store, as the Audit page does; answers from --answers override them")
+    prefill.add_argument("--prefill", action="store_true",
+                         help="pre-fill answers from measurements")
+    prefill.add_argument("--model", default="", help="model name (registered in MLflow)")
+    prefill.add_argument("--data", metavar="DATA", help="the model's data (CSV/Parquet/JSON, "
+                         "glob, file.duckdb::table), split into reference and current")
+    prefill.add_argument("--timestamp", metavar="COLUMN", help="time column to split --data on")
+    prefill.add_argument("--reference-end", metavar="DATE",
+                         help="rows before this date are the reference period")
+    prefill.add_argument("--tracking-uri", metavar="URI",
+                         help="MLflow store, e.g. sqlite:///path/mlflow.db")
     parser.add_argument("--report", metavar="OUT", help="write an .html or .md report")
     parser.add_argument("--fail-below", type=float, metavar="X",
                         help="exit 1 when the headline (minimum dimension) is below X")
@@ -62,6 +77,13 @@ def run(args) -> int:
     from aidebt_core.audit.questions import load_questionnaire
 
     questionnaire = load_questionnaire()
+    modes = [args.questions, args.scorecard, args.export, args.import_file]
+    if args.prefill and any(modes):
+        raise AidebtError("--prefill goes with scoring an audit, not with --questions, "
+                          "--scorecard, --export or --import.")
+    if not args.prefill and not args.answers and not any(modes):
+        raise AidebtError("give --answers FILE and/or --prefill (or --questions, --scorecard, "
+                          "--export, --import).")
     if args.questions:
         rows = questionnaire.to_list()
         emit(args, rows, pd.DataFrame(rows)[["id", "dimension", "weight", "title"]])
@@ -87,27 +109,81 @@ def run(args) -> int:
 
 
 def _score(args, questionnaire) -> int:
-    from aidebt_core.audit.questions import read_answer_file
+    from aidebt_core.audit.questions import AnswerFile, read_answer_file
     from aidebt_core.audit.report import audit_report
-    from aidebt_core.audit.scoring import score_audit
-    from aidebt_core.audit.store import AuditRecord
+    from aidebt_core.audit.session import make_record
 
-    answers = read_answer_file(args.answers, questionnaire)
-    questionnaire = questionnaire.with_tiers(answers.tiers)
+    answers = read_answer_file(args.answers, questionnaire) if args.answers \
+        else AnswerFile(model="", model_version="")
+    model = args.model or answers.model or (Path(args.answers).stem if args.answers else "")
+    if args.model and answers.model and args.model != answers.model:
+        raise AidebtError(f"--model '{args.model}' but '{args.answers}' is about "
+                          f"'{answers.model}'.")
+    evidence, problems, scored = None, [], answers.answers
+    if args.prefill:
+        evidence = _prefill(args, model, questionnaire)
+        scored, problems = evidence.merge(answers.answers)
     day = args.date or date.today().isoformat()
-    score = score_audit(questionnaire, answers.answers, audit_date=day)
+    meta = {"model": model, "model_version": answers.model_version, "auditor": args.auditor,
+            "audited_at": day}
+    record, score = make_record(questionnaire, meta, scored, evidence, {}, answers.tiers)
     payload = score.to_dict()
-    record = AuditRecord(model=answers.model or Path(args.answers).stem,
-                         model_version=answers.model_version, audited_at=day,
-                         questionnaire_version=questionnaire.version, auditor=args.auditor,
-                         answers=answers.answers, scores=payload,
-                         notes={"tiers": ", ".join(f"{k}={v}" for k, v in answers.tiers.items())}
-                         if answers.tiers else {})
+    if evidence is not None:
+        payload = {**payload, "model": model, "prefilled": evidence.prefilled(scored),
+                   "not_measured": evidence.unmeasured(), "problems": problems}
+    for problem in problems:
+        print(f"warning: {problem}", file=sys.stderr)
     if args.save:
+        if problems:
+            raise AidebtError("not saved: " + " ".join(problems))
         record = _store(args).save_audit(record)
         payload = {**payload, "saved_id": record.id}
     if args.report:
-        _write_report(audit_report(record, questionnaire), args.report)
+        _write_report(audit_report(record, questionnaire.with_tiers(answers.tiers)), args.report)
+    emit(args, payload, "\n".join(_lines(score, payload)))
+    if args.fail_below is not None and (score.headline is None
+                                        or score.headline < args.fail_below):
+        print(f"overall {_num(score.headline)} is below --fail-below {args.fail_below:g}",
+              file=sys.stderr)
+        return 1
+    return 0
+
+
+def _prefill(args, model: str, questionnaire):
+    """Measured answers for `model` from --data and --tracking-uri; bad input raises."""
+    from aidebt_core.audit.evidence import strict_evidence
+
+    if not model:
+        raise AidebtError("--prefill needs --model NAME (or a 'model' in the answers file).")
+    if not args.data and not args.tracking_uri:
+        raise AidebtError("--prefill needs --data (with --timestamp and --reference-end) "
+                          "and/or --tracking-uri.")
+    return strict_evidence(model, args.tracking_uri or "", _selection(args), questionnaire)
+
+
+def _selection(args):
+    """--data split on --timestamp at --reference-end, in a workspace at the data's folder."""
+    from aidebt_core.selection import SPLIT, Selection
+    from aidebt_core.workspace import TABLE_SEPARATOR
+
+    if not args.data:
+        return None
+    if not args.timestamp or not args.reference_end:
+        raise AidebtError("--data needs --timestamp COLUMN and --reference-end DATE to split "
+                          "it into reference and current.")
+    path_part, sep, table = args.data.partition(TABLE_SEPARATOR)
+    path = Path(path_part).expanduser().absolute()
+    folder = path
+    while any(ch in folder.name for ch in "*?[") and folder != folder.parent:
+        folder = folder.parent
+    if folder == path and not path.exists():
+        raise AidebtError(f"--data '{args.data}': no such file.")
+    folder = folder.parent if folder.suffix or not folder.is_dir() else folder
+    return Selection(workspace=str(folder), mode=SPLIT, source=f"{path}{sep}{table}",
+                     split_column=args.timestamp, split_at=args.reference_end)
+
+
+def _lines(score, payload: dict) -> list[str]:
     table = pd.DataFrame([{"dimension": d, "health": v} for d, v in score.dimensions.items()])
     lines = [table.to_string(index=False, float_format="{:.2f}".format), "",
              f"overall (minimum dimension): {_num(score.headline)}  ({score.band})",
@@ -116,13 +192,14 @@ def _score(args, questionnaire) -> int:
              f"red flags: {len(score.red_flags)}", *[f"  - {f}" for f in score.red_flags],
              "top actions:", *[f"  - {a.question_id} {a.title} (level {a.current_level} → "
                                f"{a.target_level}, +{a.gain:.2f})" for a in score.actions[:5]]]
-    emit(args, payload, "\n".join(lines))
-    if args.fail_below is not None and (score.headline is None
-                                        or score.headline < args.fail_below):
-        print(f"overall {_num(score.headline)} is below --fail-below {args.fail_below:g}",
-              file=sys.stderr)
-        return 1
-    return 0
+    if "prefilled" in payload:
+        lines += ["pre-filled from measurements:",
+                  *[f"  - {p['question']} level {p['level']} ({p['source']}"
+                    + (f" → {p['answer_level']}" if p["source"] == "override" else "")
+                    + f"): {p['figure']}" for p in payload["prefilled"]],
+                  *[f"  - {u['question']} not measured: {u['note']}"
+                    for u in payload["not_measured"]]]
+    return lines
 
 
 def _num(value: float | None) -> str:

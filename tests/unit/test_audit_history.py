@@ -113,7 +113,11 @@ def test_initial_choice_prefers_draft_over_measurement():
     ev = _evidence()
     assert initial_choice("D3", None, ev)["choice"] == "2"
     draft = {"inputs": {"D3": {"choice": "1", "note": "old"}}}
-    assert initial_choice("D3", draft, ev) == {"choice": "1", "note": "old", "evidence": ""}
+    assert initial_choice("D3", draft, ev) == {"choice": "1", "note": "old", "evidence": "",
+                                               "tier": "", "evidence_date": ""}
+    draft["inputs"]["D3"].update(tier="critical", evidence_date="2025-01-02")
+    start = initial_choice("D3", draft, ev)
+    assert (start["tier"], start["evidence_date"]) == ("critical", "2025-01-02")
     assert initial_choice("D1", draft, ev)["choice"] is None
 
 
