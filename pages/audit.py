@@ -8,17 +8,17 @@ from urllib.parse import urlencode
 import pandas as pd
 import streamlit as st
 
+from aidebt_app.audit_widgets import question_card
 from aidebt_app.context import current_selection, guard, page_header
 from aidebt_core.audit.evidence import evidence_for_selection
 from aidebt_core.audit.history import compare, history_frame
-from aidebt_core.audit.questions import DIMENSIONS, LEVEL_NAMES, load_questionnaire
+from aidebt_core.audit.questions import DIMENSIONS, load_questionnaire
 from aidebt_core.audit.report import audit_report, headline_text
 from aidebt_core.audit.session import (
-    CHOICES,
     CLOSING_QUESTIONS,
-    NA,
     RawInput,
     build_answers,
+    chosen_tiers,
     draft_payload,
     edited,
     initial_choice,
@@ -30,18 +30,12 @@ from aidebt_core.selection import Selection
 from aidebt_core.workspace import Workspace
 
 NEW = "➕ New model…"
-TIER_ICON = {"critical": ":red-badge[critical]", "high": ":orange-badge[high]",
-             "medium": ":blue-badge[medium]", "low": ":gray-badge[low]"}
 
 
 @st.cache_data(show_spinner="Measuring evidence (drift, performance, entanglement, …)…",
                max_entries=16)
 def measured_evidence(selection: Selection, model: str):
     return evidence_for_selection(selection, model)
-
-
-def level_label(choice: str) -> str:
-    return NA if choice == NA else f"{choice} · {LEVEL_NAMES[int(choice)]}"
 
 
 page_header("Audit", "Walk the questions by dimension; measured answers are pre-filled and can "
@@ -83,28 +77,9 @@ with main:
     for tab, dim in zip(tabs, DIMENSIONS, strict=False):
         with tab:
             for q in questionnaire.in_dimension(dim):
-                start = initial_choice(q.id, draft, evidence)
-                k = f"{key}_{q.id}"
-                with st.container(border=True, key=f"{k}_box"):
-                    st.markdown(f"**{q.id} · {q.title}** — {TIER_ICON[q.weight]}")
-                    st.caption(f"{q.text} *Why:* {q.why}")
-                    found = evidence.prefills.get(q.id) if evidence else None
-                    if found is not None and found.available:
-                        st.info(f"Measured: level {found.level} — {found.evidence} "
-                                f"([open]({found.link}?{query}))", icon=":material/analytics:")
-                    elif found is not None:
-                        st.caption(f":grey[{found.note}]")
-                    choice = st.radio("Level", CHOICES, horizontal=True, key=f"{k}_level",
-                                      index=CHOICES.index(start["choice"])
-                                      if start["choice"] in CHOICES else None,
-                                      format_func=level_label)
-                    if choice is not None and choice != NA:
-                        st.caption(f"Level {choice}: {q.levels[int(choice)]}")
-                    a, b = st.columns(2)
-                    note = a.text_input("Note", value=start["note"], key=f"{k}_note")
-                    ev = b.text_input("Evidence link or text", value=start["evidence"],
-                                      key=f"{k}_evidence", placeholder=q.evidence_hint)
-                    raw[q.id] = RawInput(choice, note, ev)
+                found = evidence.prefills.get(q.id) if evidence else None
+                raw[q.id] = question_card(q, f"{key}_{q.id}",
+                                          initial_choice(q.id, draft, evidence), found, query)
     with tabs[-1]:
         st.caption("Sculley et al.'s closing questions, as free-text notes for the meeting.")
         notes = {name: st.text_area(text, value=(draft or {}).get("notes", {}).get(name, ""),
@@ -114,7 +89,9 @@ with main:
 answers, problems = build_answers(questionnaire, raw, evidence)
 meta = {"model": model, "model_version": version, "auditor": auditor,
         "audited_at": day.isoformat()}
-record, score = make_record(questionnaire, meta, answers, evidence, notes)
+tiers = chosen_tiers(questionnaire, raw)
+with guard():
+    record, score = make_record(questionnaire, meta, answers, evidence, notes, tiers)
 answered = sum(r.choice is not None for r in raw.values())
 progress.progress(answered / len(questionnaire.questions),
                   text=f"{answered} of {len(questionnaire.questions)} questions answered")
@@ -193,7 +170,7 @@ if history:
         c: st.column_config.NumberColumn(format="%.1f") for c in ("headline", "weighted mean")})
 else:
     st.caption("No saved audit of this model yet.")
-report = audit_report(record, questionnaire, comparison, previous)
+report = audit_report(record, questionnaire.with_tiers(tiers), comparison, previous)
 stem = f"audit-{Path(model).name}-{meta['audited_at']}"
 d1, d2 = st.columns(2)
 d1.download_button("Download report (HTML)", report.to_html, f"{stem}.html", "text/html",

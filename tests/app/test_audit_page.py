@@ -95,3 +95,66 @@ def test_corrupt_store_shows_an_error(run_page, tmp_path, monkeypatch):
     at = run_page(PAGE)
     assert "not a readable aidebt audit store" in _texts(at.error)
     assert path.read_bytes() == b"\x00garbage" * 300
+
+
+def test_weight_tier_and_evidence_date_change_the_live_score(run_page, store):
+    from datetime import date
+
+    from aidebt_core.audit.questions import Answer, load_questionnaire
+    from aidebt_core.audit.scoring import score_audit
+
+    day = date(2026, 1, 15)
+    at = run_page(PAGE, state={"aud_model": "➕ New model…", "aud_prefill": False,
+                               "aud_date": day})
+    at.text_input(key="aud_new_model").input("pricing").run()
+    at.radio(key="aud_pricing_M8_level").set_value("1")
+    at.radio(key="aud_pricing_M2_level").set_value("3")
+    at.text_input(key="aud_pricing_M2_evidence").input("https://ci.example.com/params")
+    at.run()
+    q = load_questionnaire()
+    answers = {"M8": Answer(level=1), "M2": Answer(level=3,
+                                                   evidence="https://ci.example.com/params")}
+
+    def shown() -> tuple[float, int]:
+        return float(at.metric[1].value), int(at.metric[2].value)
+
+    base = score_audit(q, answers, audit_date=day)
+    assert shown() == (round(base.weighted_mean, 1), len(base.red_flags))
+    # a critical item's tier cannot be lowered; a medium one can only go up
+    assert at.selectbox(key="aud_pricing_E1_tier").disabled
+    assert at.selectbox(key="aud_pricing_E1_tier").options == ["critical"]
+    assert at.selectbox(key="aud_pricing_M8_tier").options == ["medium", "high", "critical"]
+
+    # raised to critical, M8 at level 1 becomes a red flag and weighs more
+    at.selectbox(key="aud_pricing_M8_tier").set_value("critical").run()
+    raised = score_audit(q.with_tiers({"M8": "critical"}), answers, audit_date=day)
+    assert shown() == (round(raised.weighted_mean, 1), len(base.red_flags) + 1)
+    # by hand: weights critical 10, high 7.5, medium 5; M8 scores 2.5, M2 7.5, the rest 0
+    total = sum(q.weights[x.weight] for x in q.questions)
+    assert base.weighted_mean == pytest.approx((5 * 2.5 + 7.5 * 7.5) / total)
+    assert raised.weighted_mean == pytest.approx((10 * 2.5 + 7.5 * 7.5) / (total + 5))
+    assert any("M8 " in e.value for e in at.error)                  # listed as a red flag
+    assert any("M8 · " in m.value and ":red-badge[critical]" in m.value for m in at.markdown)
+
+    # evidence older than M2's cadence (90 days) counts one level lower
+    at.date_input(key="aud_pricing_M2_evdate").set_value(date(2025, 6, 1)).run()
+    old = {**answers, "M2": Answer(level=3, evidence="https://ci.example.com/params",
+                                   evidence_date="2025-06-01")}
+    stale = score_audit(q.with_tiers({"M8": "critical"}), old, audit_date=day)
+    assert stale.weighted_mean == pytest.approx((10 * 2.5 + 7.5 * 5) / (total + 5))
+    assert shown()[0] == round(stale.weighted_mean, 1) < round(raised.weighted_mean, 1)
+    assert "M2: evidence older than 90 days, one level lower" in _texts(at.warning)
+    at.date_input(key="aud_pricing_M2_evdate").set_value(date(2025, 12, 1)).run()
+    assert shown()[0] == round(raised.weighted_mean, 1)
+    assert "M2: evidence older" not in _texts(at.warning)
+    draft = store.load_draft("pricing")["inputs"]
+    assert draft["M8"]["tier"] == "critical" and draft["M2"]["evidence_date"] == "2025-12-01"
+
+    at.button(key="aud_save").click().run()
+    assert not at.exception
+    saved = store.latest("pricing")
+    assert saved.notes["tiers"] == "M8=critical"
+    assert saved.answers["M2"].evidence_date == "2025-12-01"
+    items = {i["question"]: i for i in saved.scores["items"]}
+    assert items["M8"]["weight"] == "critical" and items["M2"]["effective_level"] == 3
+    assert saved.scores["weighted_mean"] == pytest.approx(raised.weighted_mean)

@@ -1,0 +1,65 @@
+"""The Audit page's per-question card: level, note, evidence, and (in a popover) a raised weight
+tier and the evidence date. Logic lives in aidebt_core.audit.session; this is widgets only."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import streamlit as st
+
+from aidebt_core.audit.evidence import Prefill
+from aidebt_core.audit.questions import LEVEL_NAMES, Question
+from aidebt_core.audit.session import CHOICES, NA, RawInput, tier_options
+
+TIER_ICON = {"critical": ":red-badge[critical]", "high": ":orange-badge[high]",
+             "medium": ":blue-badge[medium]", "low": ":gray-badge[low]"}
+
+
+def level_label(choice: str) -> str:
+    return NA if choice == NA else f"{choice} · {LEVEL_NAMES[int(choice)]}"
+
+
+def _as_date(text: str) -> date | None:
+    try:
+        return date.fromisoformat(text) if text else None
+    except ValueError:
+        return None
+
+
+def question_card(q: Question, key: str, start: dict, found: Prefill | None,
+                  query: str) -> RawInput:
+    """One question in a bordered box; widget keys are `{key}_level`, `_note`, `_evidence`,
+    `_tier` and `_evdate`. Returns what the person entered."""
+    tiers = tier_options(q)
+    tier_now = st.session_state.get(f"{key}_tier") or start["tier"] or q.weight
+    with st.container(border=True, key=f"{key}_box"):
+        head, more = st.columns([5, 2], vertical_alignment="center")
+        head.markdown(f"**{q.id} · {q.title}** — {TIER_ICON.get(tier_now, tier_now)}")
+        with more.popover("Weight & date", icon=":material/tune:", key=f"{key}_more",
+                          width="stretch"):
+            tier = st.selectbox("Weight tier", tiers, key=f"{key}_tier",
+                                index=tiers.index(start["tier"]) if start["tier"] in tiers
+                                else 0, disabled=len(tiers) == 1,
+                                help="Raise the weight for this model's context; a critical "
+                                     "item cannot be lowered.")
+            day = st.date_input("Evidence date", value=_as_date(start["evidence_date"]),
+                                key=f"{key}_evdate", format="YYYY-MM-DD",
+                                help=f"Evidence older than {q.cadence_days} days before the "
+                                     "audit date counts one level lower.")
+        st.caption(f"{q.text} *Why:* {q.why}")
+        if found is not None and found.available:
+            st.info(f"Measured: level {found.level} — {found.evidence} "
+                    f"([open]({found.link}?{query}))", icon=":material/analytics:")
+        elif found is not None:
+            st.caption(f":grey[{found.note}]")
+        choice = st.radio("Level", CHOICES, horizontal=True, key=f"{key}_level",
+                          index=CHOICES.index(start["choice"])
+                          if start["choice"] in CHOICES else None, format_func=level_label)
+        if choice is not None and choice != NA:
+            st.caption(f"Level {choice}: {q.levels[int(choice)]}")
+        a, b = st.columns(2)
+        note = a.text_input("Note", value=start["note"], key=f"{key}_note")
+        ev = b.text_input("Evidence link or text", value=start["evidence"],
+                          key=f"{key}_evidence", placeholder=q.evidence_hint)
+    return RawInput(choice, note, ev, "" if tier == q.weight else tier,
+                    day.isoformat() if day else "")
