@@ -33,9 +33,9 @@ def question_card(q: Question, key: str, start: dict, found: Prefill | None,
     tiers = tier_options(q)
     tier_now = st.session_state.get(f"{key}_tier") or start["tier"] or q.weight
     with st.container(border=True, key=f"{key}_box"):
-        head, more = st.columns([5, 2], vertical_alignment="center")
+        head, more = st.columns([4, 2], vertical_alignment="center")
         head.markdown(f"**{q.id} · {q.title}** — {TIER_ICON.get(tier_now, tier_now)}")
-        with more.popover("Weight & date", icon=":material/tune:", key=f"{key}_more",
+        with more.popover("Tier & date", icon=":material/tune:", key=f"{key}_more",
                           width="stretch"):
             tier = st.selectbox("Weight tier", tiers, key=f"{key}_tier",
                                 index=tiers.index(start["tier"]) if start["tier"] in tiers

@@ -57,6 +57,15 @@ def test_fill_save_reload_history_and_scorecard(open_page, workspace, tmp_path):
     p6.get_by_label("Evidence link or text").fill("https://ci.example.com/quality-gate")
     p6.get_by_label("Evidence link or text").press("Enter")
     wait_for_app(page)
+    # raise P2's weight tier in its popover (critical items cannot be lowered, others go up)
+    p2 = _question(page, "P2")
+    p2.get_by_role("button", name="Tier & date").click()
+    popover = page.locator('[data-testid="stPopoverBody"]')
+    popover.get_by_role("combobox", name="Weight tier").click()
+    page.get_by_role("option", name="critical", exact=True).click()
+    wait_for_app(page)
+    page.keyboard.press("Escape")
+    p2.get_by_text("critical").wait_for()
     assert_no_exception(page)
     headline = page.locator('[data-testid="stMetric"]').filter(
         has_text="Headline").first.locator('[data-testid="stMetricValue"]').inner_text()
@@ -73,6 +82,7 @@ def test_fill_save_reload_history_and_scorecard(open_page, workspace, tmp_path):
     assert f"AI technical debt audit: {MODEL}" in html
     assert f"Headline health {headline} / 10" in html
     assert "https://ci.example.com/quality-gate" in html
+    assert "tiers: P2=critical" in html
 
     page.reload()
     wait_for_app(page)
