@@ -151,3 +151,14 @@ def test_prefill_is_not_for_other_modes(capsys):
     assert main(["audit", "--prefill", "--questions"]) == 2
     assert main(["audit"]) == 2
     assert "give --answers FILE and/or --prefill" in capsys.readouterr().err
+
+
+def test_table_output_lists_prefilled_and_unmeasured(sample_dir, tmp_path, capsys):
+    report = tmp_path / "audit.md"
+    assert main(["audit", "--model", "credit-default", "--prefill", "--tracking-uri",
+                 _uri(sample_dir), "--report", str(report)]) == 0
+    out = capsys.readouterr().out
+    assert "pre-filled from measurements:" in out
+    assert re.search(r"- M4 level [012] \(measured\): MLflow: credit-default 'production'", out)
+    assert "- D3 not measured: measurement not available: no data given" in out
+    assert "| M4 |" in report.read_text()
