@@ -3,10 +3,20 @@
 Numeric columns are imputed (reference median) and standardised, categorical ones one-hot
 encoded (the reference's most frequent values, the rest in one column); a PCA keeping
 `variance` of the reference's variance is fitted on a reference sample. A row's error is the
-distance between it and its reconstruction; a chunk's error is the mean over its rows. When
+distance between it and its reconstruction; a chunk's error is the mean over its rows. The
+reference rows are scored out of sample (two PCAs with that many components, each fitted on
+one half of them and scoring the other half; new rows get the mean of both), since a PCA
+rebuilds its own fitting rows better than new ones. When
 the relations between columns change (a correlation breaks) the reconstruction gets worse even
-if every column's own distribution stays put, which the per-column tests cannot see. Band:
-mean ± k·std of the reference chunks' errors; chunks above it alert.
+if every column's own distribution stays put, which the per-column tests cannot see.
+
+Band: the reference chunks' mean error ± k·s, chunks above it alert. s is the larger of the
+reference chunks' own std (real variation between periods) and the sampling std of a chunk's
+mean error without drift, σ_row·√(1/m + 1/M) (σ_row: the std of the reference rows' errors,
+m: rows scored in a typical current chunk, M: reference rows scored; a chunk's mean over
+thousands of rows is close to normal, so k = 3 is a 0.135 % false-alert rate per chunk). The
+std of a few reference chunks alone is too uncertain — and, those rows being partly the PCA's
+own fitting rows, too small — and used to make single-chunk false alerts.
 """
 
 from __future__ import annotations
@@ -37,6 +47,7 @@ class MultivariateResult:
     components: int
     explained_variance: float
     columns: tuple[str, ...]
+    row_std: float              # std of the reference rows' errors (sets the sampling noise)
 
     @property
     def alerts(self) -> np.ndarray:
@@ -60,7 +71,7 @@ class MultivariateResult:
     def to_dict(self) -> dict:
         return jsonable({"columns": list(self.columns), "components": self.components,
                          "explained_variance": self.explained_variance,
-                         "lower": self.lower, "upper": self.upper,
+                         "lower": self.lower, "upper": self.upper, "row_std": self.row_std,
                          "first_alert": self.first_alert(),
                          "chunks": self.to_frame().to_dict(orient="records")})
 
@@ -107,12 +118,31 @@ def _chunk_sample(table: Table, plan: ChunkPlan, columns: Sequence[str], per_chu
                   seed: int) -> pd.DataFrame:
     """Up to `per_chunk` rows of every chunk (a deterministic hash-ordered pick), in SQL."""
     cols = ", ".join(quote_ident(c) for c in columns)
-    # Rank rows inside their chunk by a seeded hash of their position: a repeatable sample.
+    # Rank rows inside their chunk by a seeded hash of their values and return them in that
+    # order: the same sample on every run (a row position, `row_number() OVER ()`, follows
+    # the parallel scan's order and is not repeatable); equal rows are interchangeable.
     query = (f"SELECT {CHUNK_COLUMN}, {cols} FROM (SELECT *, row_number() OVER (PARTITION BY "
-             f"{CHUNK_COLUMN} ORDER BY hash(aidebt_pos + $seed)) AS aidebt_rank FROM "
-             f"(SELECT *, row_number() OVER () AS aidebt_pos FROM ({plan.sub_query()}))) "
-             "WHERE aidebt_rank <= $n")
+             f"{CHUNK_COLUMN} ORDER BY hash(row($seed, {cols}))) AS aidebt_rank FROM "
+             f"({plan.sub_query()})) WHERE aidebt_rank <= $n "
+             f"ORDER BY {CHUNK_COLUMN}, aidebt_rank")
     return table.df(query, {"seed": int(seed), "n": int(per_chunk)})
+
+
+def _cross_fit(pca_class, pca, encoder: _Encoder, ref_rows: pd.DataFrame, seed: int):
+    """Two PCAs with `pca`'s number of components, each fitted on one half of the reference
+    rows (a seeded split), so every reference row can be scored by a model that never saw it:
+    rows a PCA was fitted on are rebuilt better than new rows, which put the reference band
+    below where new chunks without drift land. Too few rows: `pca` alone (in-sample)."""
+    half = np.random.default_rng(seed).random(len(ref_rows)) < 0.5
+    k = pca.n_components_
+    if min(half.sum(), (~half).sum()) <= k + 1:
+        return [pca], half
+    models = []
+    for part in (ref_rows[half], ref_rows[~half]):
+        part = part.sample(n=min(FIT_ROWS // 2, len(part)), random_state=seed)
+        models.append(pca_class(n_components=k, svd_solver="full", random_state=seed)
+                      .fit(encoder.transform(part)))
+    return models, half
 
 
 def multivariate_drift(reference: Table, current: Table, numeric: Sequence[str],
@@ -140,22 +170,34 @@ def multivariate_drift(reference: Table, current: Table, numeric: Sequence[str],
         raise SchemaError("The reference has too few rows to fit multivariate drift.")
     pca = PCA(n_components=variance if variance < 1 else None, svd_solver="full",
               random_state=seed).fit(x_fit)
+    models, half = _cross_fit(PCA, pca, encoder, ref_rows, seed)
 
-    def errors(frame: pd.DataFrame, chunks: int) -> np.ndarray:
+    def per_row(frame: pd.DataFrame, reference: bool) -> np.ndarray:
+        x = encoder.transform(frame)
+        err = [np.linalg.norm(x - m.inverse_transform(m.transform(x)), axis=1) for m in models]
+        if len(err) == 1:
+            return err[0]
+        # Reference rows by the model that did not see them; new rows by both, averaged.
+        return np.where(half, err[1], err[0]) if reference else (err[0] + err[1]) / 2
+
+    def errors(frame: pd.DataFrame, chunks: int, reference: bool
+               ) -> tuple[np.ndarray, np.ndarray]:
         out = np.full(chunks, np.nan)
         if frame.empty:
-            return out
-        x = encoder.transform(frame)
-        rebuilt = pca.inverse_transform(pca.transform(x))
-        per_row = np.linalg.norm(x - rebuilt, axis=1)
-        means = pd.Series(per_row).groupby(frame[CHUNK_COLUMN].to_numpy()).mean()
+            return out, np.empty(0)
+        rows = per_row(frame, reference)
+        means = pd.Series(rows).groupby(frame[CHUNK_COLUMN].to_numpy()).mean()
         out[means.index.to_numpy(dtype=int)] = means.to_numpy()
-        return out
+        return out, rows
 
-    ref_err = errors(ref_rows, len(plans[0].chunks))
-    cur_err = errors(cur_rows, len(plans[1].chunks))
+    ref_err, ref_rows_err = errors(ref_rows, len(plans[0].chunks), True)
+    cur_err, _ = errors(cur_rows, len(plans[1].chunks), False)
+    row_std = float(np.std(ref_rows_err))
+    scored = cur_rows.groupby(CHUNK_COLUMN).size() if len(cur_rows) else ref_rows.groupby(
+        CHUNK_COLUMN).size()
+    noise = row_std * np.sqrt(1 / float(np.median(scored)) + 1 / len(ref_rows))
     if np.isfinite(ref_err).sum() >= 2:
-        centre, spread = np.nanmean(ref_err), sigmas * np.nanstd(ref_err)
+        centre, spread = np.nanmean(ref_err), sigmas * max(np.nanstd(ref_err), noise)
     else:
         centre, spread = float(np.nanmean(ref_err)), 0.1 * float(np.nanmean(ref_err))
     chunks = tuple(ChunkInfo(c.label, c.start, c.end, c.rows, period)
@@ -164,4 +206,5 @@ def multivariate_drift(reference: Table, current: Table, numeric: Sequence[str],
     return MultivariateResult(chunks, np.concatenate([ref_err, cur_err]),
                               float(centre - spread), float(centre + spread),
                               int(pca.n_components_),
-                              float(pca.explained_variance_ratio_.sum()), tuple(columns))
+                              float(pca.explained_variance_ratio_.sum()), tuple(columns),
+                              row_std)

@@ -1,14 +1,26 @@
 """Drift over time: each chunk (day/week/month or N rows) of both sides against the whole
-reference, per column, with alert bands derived from how much the reference chunks vary.
+reference, per column, with alert thresholds that a chunk without drift rarely crosses.
 
 Per chunk and column: the effect size (Wasserstein normed by the reference std for numeric
 columns, Jensen–Shannon distance for categorical ones; or PSI) and the missing share. A
 reference chunk is compared with the rest of the reference (leave one out: against a
-reference that contains it, it would look closer than any new chunk can). A column's alert
-threshold is mean + k·std of its reference chunks' values (k = 3 by default), so a noisy
-column is not flagged for its usual noise; the missing share gets a band mean ± k·std. With
-fewer than two reference chunks there is no variation to learn from, and the univariate
-default threshold is used instead (`threshold_source`).
+reference that contains it, it would look closer than any new chunk can).
+
+Each chunk's threshold is the larger of two bounds:
+
+* sampling noise: the (1 - α) quantile of the statistic for a chunk of that size drawn from
+  the reference itself, α = Φ(-k) (k = 3: 0.135 % per column and chunk), from a seeded
+  bootstrap of the reference's counts (`aidebt_core.drift.noise`);
+* observed variation: mean + k·std of the reference chunks' own values, so that a column
+  whose reference months really differ (seasonality) is not flagged for its usual swings.
+
+The old band was the second bound alone; from a handful of reference chunks its std is so
+uncertain that it often sat below plain sampling noise, which made single-chunk false alerts
+on columns that never drifted. `thresholds` holds the threshold of a typical current chunk
+(for a threshold line), `chunk_thresholds` every chunk's own. The missing share gets the band
+mean ± k·max(std of the reference chunks, binomial std of a typical chunk's share). With fewer
+than two reference chunks the univariate default threshold is used instead
+(`threshold_source`).
 """
 
 from __future__ import annotations
@@ -23,6 +35,12 @@ from aidebt_core.chunks import CHUNK_COLUMN, Chunking, ChunkPlan, plan_chunks
 from aidebt_core.data import Table, quote_ident
 from aidebt_core.drift import stats
 from aidebt_core.drift.collect import OTHER
+from aidebt_core.drift.noise import (
+    categorical_null,
+    noise_thresholds,
+    numeric_null,
+    tail_probability,
+)
 from aidebt_core.drift.options import DEFAULT_THRESHOLDS
 from aidebt_core.errors import SchemaError
 from aidebt_core.jsonsafe import jsonable
@@ -49,7 +67,8 @@ class OverTimeResult:
     kinds: tuple[str, ...]
     methods: tuple[str, ...]
     values: np.ndarray          # drift value per column × chunk (NaN: nothing to compare)
-    thresholds: np.ndarray      # per column: alert when a chunk's value exceeds it
+    thresholds: np.ndarray      # per column: the threshold of a typical current chunk
+    chunk_thresholds: np.ndarray  # per column × chunk: alert when the value exceeds it
     missing: np.ndarray         # missing share per column × chunk
     missing_low: np.ndarray     # per column band of the missing share
     missing_high: np.ndarray
@@ -59,7 +78,7 @@ class OverTimeResult:
     @property
     def alerts(self) -> np.ndarray:
         with np.errstate(invalid="ignore"):
-            return self.values > self.thresholds[:, None]
+            return self.values > self.chunk_thresholds
 
     @property
     def missing_alerts(self) -> np.ndarray:
@@ -69,9 +88,9 @@ class OverTimeResult:
 
     @property
     def ratios(self) -> np.ndarray:
-        """Value ÷ the column's threshold (1 = the alert line; NaN where undefined)."""
+        """Value ÷ the chunk's threshold (1 = the alert line; NaN where undefined)."""
         with np.errstate(divide="ignore", invalid="ignore"):
-            return self.values / self.thresholds[:, None]
+            return self.values / self.chunk_thresholds
 
     @property
     def current_mask(self) -> np.ndarray:
@@ -92,7 +111,8 @@ class OverTimeResult:
             for j, chunk in enumerate(self.chunks):
                 rows.append({"column": col, "chunk": chunk.label, "period": chunk.period,
                              "method": self.methods[i], "value": self.values[i, j],
-                             "threshold": self.thresholds[i], "alert": bool(alerts[i, j]),
+                             "threshold": self.chunk_thresholds[i, j],
+                             "alert": bool(alerts[i, j]),
                              "missing_share": self.missing[i, j],
                              "missing_alert": bool(missing_alerts[i, j])})
         return pd.DataFrame(rows)
@@ -104,6 +124,7 @@ class OverTimeResult:
             "threshold_source": self.threshold_source, "sigmas": self.sigmas,
             "columns": [{"name": col, "kind": self.kinds[i], "method": self.methods[i],
                          "threshold": self.thresholds[i], "values": self.values[i],
+                         "chunk_thresholds": self.chunk_thresholds[i],
                          "alerts": self.alerts[i], "missing": self.missing[i],
                          "missing_low": self.missing_low[i],
                          "missing_high": self.missing_high[i],
@@ -135,38 +156,53 @@ def drift_over_time(reference: Table, current: Table, columns: Sequence[str],
     n_ref = len(plans[0].chunks)
     values = np.full((len(columns), len(chunks)), np.nan)
     missing = np.full((len(columns), len(chunks)), np.nan)
+    noise = np.full((len(columns), len(chunks)), np.nan)
     methods = []
     for i, (col, kind) in enumerate(zip(columns, kinds, strict=True)):
         if kind == "numeric":
-            row, used = _numeric_row(reference, current, plans, col, method)
+            row, used, sizes, null = _numeric_row(reference, current, plans, col, method)
         else:
-            row, used = _categorical_row(reference, current, plans, col, method)
+            row, used, sizes, null = _categorical_row(reference, current, plans, col, method)
         values[i] = row
         methods.append(used)
+        if n_ref >= 2:
+            noise[i] = noise_thresholds(null, sizes, n_ref, tail_probability(sigmas), col)
     for side, (table, plan) in enumerate(zip((reference, current), plans, strict=True)):
         block = _missing_shares(table, plan, columns)
         offset = 0 if side == 0 else n_ref
         missing[:, offset:offset + len(plan.chunks)] = block
-    thresholds, low, high, source = _bands(values[:, :n_ref], missing[:, :n_ref], methods,
-                                           sigmas)
+    rows = np.array([c.rows for c in chunks], dtype=float)
+    thresholds, chunk_thresholds, low, high, source = _bands(
+        values, missing, noise, rows, n_ref, methods, sigmas)
     return OverTimeResult(chunks, tuple(columns), tuple(kinds), tuple(methods), values,
-                          thresholds, missing, low, high, source, float(sigmas))
+                          thresholds, chunk_thresholds, missing, low, high, source,
+                          float(sigmas))
 
 
-def _bands(ref_values: np.ndarray, ref_missing: np.ndarray, methods: list[str], k: float):
-    if ref_values.shape[1] < 2:
+def _bands(values: np.ndarray, missing: np.ndarray, noise: np.ndarray, rows: np.ndarray,
+           n_ref: int, methods: list[str], k: float):
+    current = slice(n_ref, None) if values.shape[1] > n_ref else slice(None)
+    if n_ref < 2:
         default = np.array([DEFAULT_THRESHOLDS[m] for m in methods])
         spread = np.full(len(methods), 0.05)
-        centre = ref_missing[:, 0] if ref_values.shape[1] else np.zeros(len(methods))
-        return default, np.maximum(centre - spread, 0), np.minimum(centre + spread, 1), \
-            "default"
+        centre = missing[:, 0] if n_ref else np.zeros(len(methods))
+        chunk = np.repeat(default[:, None], values.shape[1], axis=1)
+        return default, chunk, np.maximum(centre - spread, 0), \
+            np.minimum(centre + spread, 1), "default"
+    ref_values, ref_missing = values[:, :n_ref], missing[:, :n_ref]
     with np.errstate(invalid="ignore"):
-        thresholds = np.nanmean(ref_values, axis=1) + k * np.nanstd(ref_values, axis=1)
-        centre, spread = np.nanmean(ref_missing, axis=1), k * np.nanstd(ref_missing, axis=1)
+        observed = np.nanmean(ref_values, axis=1) + k * np.nanstd(ref_values, axis=1)
+        chunk = np.fmax(noise, observed[:, None])
+        typical = np.nanmedian(chunk[:, current], axis=1)
+        centre, spread = np.nanmean(ref_missing, axis=1), np.nanstd(ref_missing, axis=1)
+        # The share's binomial std for a typical current chunk against the whole reference.
+        n, total = np.median(rows[current]), rows[:n_ref].sum()
+        binomial = np.sqrt(np.clip(centre * (1 - centre), 0, None) * (1 / n + 1 / total))
     # A column constant in the reference still needs a non-zero band to be usable.
-    spread = np.maximum(spread, 0.005)
-    return thresholds, np.maximum(centre - spread, 0.0), np.minimum(centre + spread, 1.0), \
+    spread = np.maximum(k * np.fmax(spread, binomial), 0.005)
+    return typical, chunk, np.maximum(centre - spread, 0.0), np.minimum(centre + spread, 1.0), \
         "reference chunks"
+
 
 
 def _chunk_values(table: Table, plan: ChunkPlan, column: str) -> list[np.ndarray]:
@@ -201,7 +237,9 @@ def _numeric_row(reference, current, plans, column, method):
            for j, chunk in enumerate(ref_chunks)]
     whole = pooled(ref_chunks)
     out += [score(whole, chunk) for chunk in cur_chunks]
-    return np.array(out), ("psi" if method == "psi" else "wasserstein")
+    sizes = np.array([len(c) for c in ref_chunks + cur_chunks])
+    return np.array(out), ("psi" if method == "psi" else "wasserstein"), sizes, \
+        numeric_null(whole, method)
 
 
 def _chunk_counts(table: Table, plan: ChunkPlan, column: str) -> pd.DataFrame:
@@ -233,7 +271,9 @@ def _categorical_row(reference, current, plans, column, method):
 
     out = [score(ref_total - row, row) for row in ref_m]  # leave one out
     out += [score(ref_total, row) for row in cur_m]
-    return np.array(out, dtype=float), ("psi" if method == "psi" else "jensenshannon")
+    sizes = np.concatenate([ref_m.sum(axis=1), cur_m.sum(axis=1)])
+    return np.array(out, dtype=float), ("psi" if method == "psi" else "jensenshannon"), \
+        sizes, categorical_null(ref_total, method)
 
 
 def _missing_shares(table: Table, plan: ChunkPlan, columns: Sequence[str]) -> np.ndarray:

@@ -7,8 +7,15 @@ from scipy import stats
 from scipy.spatial.distance import jensenshannon
 
 from aidebt_core.data import connect, open_table
+from aidebt_core.drift import stats as drift_stats
 from aidebt_core.drift.distribution import column_distribution
 from aidebt_core.drift.multivariate import multivariate_drift
+from aidebt_core.drift.noise import (
+    categorical_null,
+    noise_thresholds,
+    numeric_null,
+    tail_probability,
+)
 from aidebt_core.drift.over_time import drift_over_time
 from aidebt_core.errors import SchemaError
 from aidebt_core.selection import sample_selection
@@ -57,7 +64,11 @@ def test_chunk_values_and_thresholds_match_independent_computation(monthly, samp
     assert monthly.values[i, 2] == pytest.approx(  # leave-one-out for reference chunks
         stats.wasserstein_distance(rest, march) / rest.std(ddof=0), rel=1e-9)
     ref_vals = monthly.values[i, :6]
-    assert monthly.thresholds[i] == pytest.approx(ref_vals.mean() + 3 * ref_vals.std(), rel=1e-12)
+    observed = ref_vals.mean() + 3 * ref_vals.std()
+    # Never below the reference chunks' own band; above it where sampling noise demands.
+    assert (monthly.chunk_thresholds[i] >= observed * (1 - 1e-12)).all()
+    assert monthly.chunk_thresholds[i, 6:].max() > 1.2 * observed
+    assert monthly.thresholds[i] == pytest.approx(np.median(monthly.chunk_thresholds[i, 6:]))
     j = monthly.columns.index("channel")
     counts = ref["channel"].value_counts()
     aug = frame.loc[month == 8, "channel"].value_counts()
@@ -71,6 +82,32 @@ def test_chunk_values_and_thresholds_match_independent_computation(monthly, samp
     records = monthly.to_frame()
     assert len(records) == len(FEATURES) * 12
     assert monthly.to_dict()["columns"][1]["first_alert"] == "2025-07"
+    np.testing.assert_array_equal(records["threshold"], monthly.chunk_thresholds.ravel())
+
+
+def test_no_alert_on_columns_that_did_not_drift(opened, ground_truth):
+    """Every column the ground truth leaves alone, every current month: no drift alert, and no
+    missing-share alert except on the planted column. device_os is left out: it is generated
+    from channel (mobile -> ios/android, branch -> terminal), so the new 'partner' channel
+    really moves it (JS 0.068 against a noise level of 0.01)."""
+    truth = ground_truth["data_drift"]
+    drifted = set(truth["drifted_features"]) | {"device_os"}
+    quiet = [c for c in [*ground_truth["model_features"], "region_code"] if c not in drifted]
+    kinds = ["categorical" if c in ("employment_type", "region", "region_code",
+                                    "income_verified") else "numeric" for c in quiet]
+    result = drift_over_time(opened.reference, opened.current, quiet, kinds, "month",
+                             opened.timestamp)
+    current = result.current_mask
+    assert current.sum() == len(ground_truth["current_months"])
+    alerts = {c: [result.chunks[j].label for j in np.flatnonzero(result.alerts[i] & current)]
+              for i, c in enumerate(quiet)}
+    assert alerts == {c: [] for c in quiet}
+    missing = {c: result.first_alert(c, missing=True) for c in quiet}
+    assert missing == {c: None for c in quiet} | {"employment_type": "2025-11"}
+    # The old band (mean + 3 std of the six reference months) flagged three of them.
+    old = result.values[:, :6].mean(axis=1) + 3 * result.values[:, :6].std(axis=1)
+    flagged = {c for i, c in enumerate(quiet) if (result.values[i, current] > old[i]).any()}
+    assert flagged == {"loan_amount", "term_months", "account_age_days"}
 
 
 def test_row_chunks_and_single_reference_chunk(opened):
@@ -98,7 +135,16 @@ def test_multivariate_finds_the_correlation_break(opened, ground_truth):
     assert not result.alerts[:brk["from_month"] - 1].any()
     errors = result.errors
     assert errors[brk["from_month"] - 1:].min() > 1.3 * errors[:6].max()
-    assert result.upper == pytest.approx(errors[:6].mean() + 3 * errors[:6].std(), rel=1e-12)
+    # Band: the larger of the reference months' spread and a chunk mean's sampling noise
+    # (5,000 rows scored per month, 30,000 in the reference).
+    noise = result.row_std * np.sqrt(1 / 5000 + 1 / 30000)
+    assert result.upper == pytest.approx(
+        errors[:6].mean() + 3 * max(errors[:6].std(), noise), rel=1e-12)
+    assert noise > errors[:6].std()  # here the sampling-noise floor sets the band
+    again = multivariate_drift(opened.reference, opened.current,
+                               [*brk["columns"], "age", "loan_amount", "debt_to_income"], [],
+                               "month", opened.timestamp)
+    np.testing.assert_array_equal(again.errors, result.errors)  # the row sample is repeatable
     assert result.to_dict()["first_alert"] == result.first_alert()
     with pytest.raises(SchemaError, match="two columns"):
         multivariate_drift(opened.reference, opened.current, ["age"], [], "month",
@@ -132,3 +178,136 @@ def test_distribution_with_an_empty_side(tmp_path):
     finally:
         con.close()
     assert dist.current.sum() == 0 and dist.reference.sum() == pytest.approx(1.0)
+
+
+# Generated data: 8 numeric columns of different shapes (two with 5 % missing), 4 categorical
+# ones (binary, five values with 10 % missing, 30 values of which 25 are rare, eight even).
+NUMERIC = {"normal": lambda r, n: r.normal(50, 10, n),
+           "lognormal": lambda r, n: r.lognormal(9, .6, n),
+           "exponential": lambda r, n: r.exponential(400, n),
+           "pareto": lambda r, n: r.pareto(3.5, n),
+           "poisson": lambda r, n: r.poisson(1.2, n).astype(float),
+           "uniform": lambda r, n: r.uniform(0, 1, n),
+           "terms": lambda r, n: r.choice([12., 24, 36, 48, 60], n, p=[.1, .25, .35, .15, .15]),
+           "beta": lambda r, n: r.beta(2, 5, n)}
+CATEGORICAL = {"binary": (["yes", "no"], [.7, .3]), "five": (list("abcde"), [.3, .25, .2, .15, .1]),
+               "rare30": ([f"v{i}" for i in range(30)], [.17] * 5 + [.006] * 25),
+               "region": ([f"r{i}" for i in range(8)], [.125] * 8)}
+GENERATED = [*NUMERIC, *CATEGORICAL]
+GENERATED_KINDS = ["numeric"] * len(NUMERIC) + ["categorical"] * len(CATEGORICAL)
+
+
+def _generated(rows: int, seed: list[int], shift_from: int | None = None) -> pd.DataFrame:
+    """No drift, or from row `shift_from` on: normal +0.2 std, binary 'yes' 70 % -> 60 %,
+    beta 4 % missing (from none)."""
+    rng = np.random.default_rng(seed)
+    after = np.arange(rows) >= (rows if shift_from is None else shift_from)
+    cols = {"ts": pd.date_range("2024-01-01", periods=rows, freq="min")}
+    for name, draw in NUMERIC.items():
+        cols[name] = draw(rng, rows)
+    cols["normal"][after] += 2.0
+    for name in ("normal", "lognormal"):
+        cols[name][rng.random(rows) < 0.05] = np.nan
+    cols["beta"][after & (rng.random(rows) < 0.04)] = np.nan
+    for name, (values, shares) in CATEGORICAL.items():
+        cols[name] = rng.choice(values, rows, p=shares).astype(object)
+    cols["binary"][after] = np.where(rng.random(after.sum()) < 0.6, "yes", "no")
+    cols["five"][rng.random(rows) < 0.1] = None
+    return pd.DataFrame({k: pd.array(v, dtype="string") if k in CATEGORICAL else v
+                         for k, v in cols.items()})
+
+
+def _generated_over_time(tmp_path, seed: int, sigmas: list[float], shift_from=None,
+                         multivariate: bool = False):
+    _generated(12_000, [seed, 1]).to_parquet(tmp_path / f"ref{seed}.parquet")
+    _generated(80_000, [seed, 2], shift_from).to_parquet(tmp_path / f"cur{seed}.parquet")
+    ws = Workspace.at(tmp_path)
+    con = connect(ws)
+    try:
+        ref = open_table(con, ws, f"ref{seed}.parquet")
+        cur = open_table(con, ws, f"cur{seed}.parquet")
+        if multivariate:
+            return [multivariate_drift(ref, cur, list(NUMERIC), ["five", "region"], "2000",
+                                       "ts", sigmas=k) for k in sigmas]
+        return [drift_over_time(ref, cur, GENERATED, GENERATED_KINDS, "2000", "ts", sigmas=k)
+                for k in sigmas]
+    finally:
+        con.close()
+
+
+def test_false_alert_rate_without_drift_is_at_most_nominal(tmp_path):
+    """12 columns × 40 current chunks of 2,000 rows × 3 data sets, nothing drifted: the share
+    of column-chunks that alert stays at or below the nominal rate Φ(-k) (k = 3: 0.135 %;
+    k = 2: 2.3 %); the missing share (a two-sided band) at or below 2Φ(-k). The old band,
+    mean + k std of the six reference chunks, alerted several times as often as nominal."""
+    counts = {2.0: [0, 0, 0], 3.0: [0, 0, 0]}
+    tests = 0
+    for seed in range(3):
+        for k, result in zip((2.0, 3.0), _generated_over_time(tmp_path, seed, [2.0, 3.0]),
+                             strict=True):
+            current = result.current_mask
+            assert current.sum() == 40 and result.threshold_source == "reference chunks"
+            ref = result.values[:, ~current]
+            old = ref.mean(axis=1) + k * ref.std(axis=1)
+            counts[k][0] += int(result.alerts[:, current].sum())
+            counts[k][1] += int(result.missing_alerts[:, current].sum())
+            counts[k][2] += int((result.values[:, current] > old[:, None]).sum())
+        tests += 40 * len(GENERATED)
+    for k, (alerts, missing, old) in counts.items():
+        nominal = tail_probability(k)
+        assert alerts / tests <= nominal, (k, alerts, tests)
+        assert missing / tests <= 2 * nominal, (k, missing, tests)
+        assert old / tests > 5 * nominal, (k, old, tests)
+    assert counts[2.0][0] > 0  # not so wide that nothing ever alerts
+
+
+def test_multivariate_band_without_drift(tmp_path):
+    """3 data sets × 40 current chunks without drift: at 2σ (nominal 2.3 %) at most that share
+    of chunks alerts. (Before the reference rows were scored out of sample and the band got
+    its sampling-noise floor, 22 of these 120 chunks alerted.)"""
+    alerts = chunks = 0
+    for seed in range(3):
+        (result,) = _generated_over_time(tmp_path, seed, [2.0], multivariate=True)
+        assert result.components == 7
+        alerts += int(result.alerts[6:].sum())
+        chunks += len(result.errors[6:])
+    assert chunks == 120 and alerts / chunks <= tail_probability(2.0)
+
+
+def test_planted_shift_is_caught_from_its_chunk(tmp_path):
+    (result,) = _generated_over_time(tmp_path, 7, [3.0], shift_from=40_000)  # current chunk 20
+    start = result.chunks[6 + 20].label
+    for column in ("normal", "binary"):
+        i = result.columns.index(column)
+        assert result.first_alert(column) == start
+        assert result.alerts[i, 6 + 20:].all(), column
+    assert result.first_alert("beta", missing=True) == start
+
+
+def test_noise_thresholds_match_simulated_quantiles():
+    """The bootstrap-plus-tail quantile against plain Monte Carlo with scipy: a lognormal
+    column (Wasserstein ÷ reference std, 2,000 two-sample draws, 99 % quantile) and a
+    categorical one with rare values (Jensen–Shannon, 20,000 draws, 99.865 % = 3σ quantile).
+    Sizes give an effective size of exactly 1,024 (n·N/(n + N), 1,280 vs 5,120), so no
+    rounding widens the threshold; tolerance: Monte-Carlo and bootstrap error."""
+    rng = np.random.default_rng(11)
+    n, big = 1280, 5120
+    sample = np.sort(rng.lognormal(0, 0.6, big))
+    null = numeric_null(drift_stats.Sample(sample), "auto")
+    got = noise_thresholds(null, np.array([big, n]), 1, 0.01, "lognormal")[1]
+    draws = []
+    for _ in range(2000):
+        ref = rng.lognormal(0, 0.6, big)
+        draws.append(stats.wasserstein_distance(ref, rng.lognormal(0, 0.6, n)) / ref.std())
+    assert got == pytest.approx(np.quantile(draws, 0.99), rel=0.08)
+
+    shares = np.array([.17] * 5 + [.006] * 25)
+    refs, curs = rng.multinomial(big, shares, 20_000), rng.multinomial(n, shares, 20_000)
+    js = [jensenshannon(r, c) for r, c in zip(refs, curs, strict=True)]
+    alpha = tail_probability(3.0)
+    got = noise_thresholds(categorical_null(refs[0], "auto"), np.array([big, n]), 1, alpha,
+                           "rare30")[1]
+    assert got == pytest.approx(np.quantile(js, 1 - alpha), rel=0.08)
+    again = noise_thresholds(categorical_null(refs[0], "auto"), np.array([big, n]), 1, alpha,
+                             "rare30")[1]
+    assert again == got  # seeded
