@@ -117,7 +117,8 @@ with st.expander("Method, thresholds, columns and chunks"):
     chunking, sigmas = chunking_controls(
         "drift", bool(cols["timestamp"]), default_rows=5000, rows_step=500,
         band_label="Alert band (reference σ)",
-        band_help="Chunk thresholds: mean + this many σ of the reference chunks.")
+        band_help="Chunk thresholds: the larger of a no-drift chunk's σ-equivalent quantile "
+                  "(3σ: 0.135 % false alerts) and mean + this many σ of the reference chunks.")
 
 with guard():
     if not chosen:
@@ -176,9 +177,12 @@ else:
 
 st.subheader("Drift over time")
 n_ref = sum(c.period == "reference" for c in trend.chunks)
-st.caption(f"Thresholds from the {n_ref} reference chunks: mean + {sigmas:g}σ; each reference "
-           "chunk is compared with the rest of the reference." if trend.threshold_source !=
-           "default" else "Fewer than two reference chunks: default thresholds are used.")
+st.caption(f"Each chunk's threshold is the larger of its sampling noise (the level a chunk of "
+           f"its size drawn from the reference exceeds with the one-sided probability of "
+           f"{sigmas:g}σ; 3σ: 0.135 %) and mean + {sigmas:g}σ of the {n_ref} reference chunks; "
+           "each reference chunk is compared with the rest of the reference." if
+           trend.threshold_source != "default" else
+           "Fewer than two reference chunks: default thresholds are used.")
 tab_drift, tab_missing = st.tabs(["Drift", "Missing share"])
 tab_drift.plotly_chart(drift_heatmap(trend), width="stretch", key="drift_heat")
 tab_missing.plotly_chart(drift_heatmap(trend, missing=True), width="stretch",
