@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 import pandas as pd
@@ -14,6 +15,9 @@ from aidebt_core.data import Table, connect, open_table
 from aidebt_core.errors import AidebtError
 from aidebt_core.jsonsafe import jsonable
 from aidebt_core.workspace import TABLE_SEPARATOR, Workspace
+
+if TYPE_CHECKING:  # importing the report pulls in plotly: not at CLI start-up
+    from aidebt_core.report import Report
 
 
 def add_format_option(parser: argparse.ArgumentParser) -> None:
@@ -73,3 +77,15 @@ def emit(args: argparse.Namespace, payload, table: pd.DataFrame | str | None = N
         print(table)
     else:
         print(json.dumps(jsonable(payload), indent=2))
+
+
+def write_report(report: Report, path: str | Path) -> None:
+    """Write a `--report` file: Markdown for .md / .markdown, self-contained HTML otherwise."""
+    target = Path(path).expanduser()
+    markdown = target.suffix.lower() in (".md", ".markdown")
+    try:
+        target.write_text(report.to_markdown() if markdown else report.to_html(),
+                          encoding="utf-8")
+    except OSError as exc:
+        raise AidebtError(f"Cannot write the report to {target}: {exc.strerror}.") from None
+    print(f"report written to {target}", file=sys.stderr)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from aidebt_core.commands._common import add_format_option, emit
+from aidebt_core.commands._common import add_format_option, emit, write_report
 from aidebt_core.errors import AidebtError
 
 
@@ -67,10 +67,7 @@ def _write_report(report, out: str) -> None:
     path = Path(out).expanduser()
     if path.suffix.lower() not in (".html", ".htm", ".md", ".markdown"):
         raise AidebtError(f"--report '{out}': use a .html or .md file name.")
-    text = report.to_markdown() if path.suffix.lower() in (".md", ".markdown") \
-        else report.to_html()
-    path.write_text(text, encoding="utf-8")
-    print(f"wrote {path}", file=sys.stderr)
+    write_report(report, path)
 
 
 def run(args) -> int:

@@ -6,11 +6,13 @@ share) or, with `--fail-on-drift=any`, when any column drifted.
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
-from aidebt_core.commands._common import add_format_option, emit, open_cli_tables, parse_columns
-from aidebt_core.errors import AidebtError
+from aidebt_core.commands._common import (
+    add_format_option,
+    emit,
+    open_cli_tables,
+    parse_columns,
+    write_report,
+)
 
 
 def register(sub) -> None:
@@ -56,7 +58,9 @@ def run(args) -> int:
                                categorical=parse_columns(args.categorical) or (),
                                options=options, include_outputs=args.with_outputs)
         if args.report:
-            _write_report(result, reference, current, Path(args.report))
+            from aidebt_core.drift.report import drift_report
+
+            write_report(drift_report(result, reference, current), args.report)
     finally:
         con.close()
     emit(args, result.to_dict(), _human_table(result))
@@ -80,13 +84,3 @@ def _human_table(result):
     frame = result.to_frame()
     return frame[["column", "kind", "method", "statistic", "p_value", "threshold", "drifted",
                   "missing_change", "new_categories", "status"]]
-
-
-def _write_report(result, reference, current, path: Path) -> None:
-    from aidebt_core.drift.report import drift_report
-
-    try:
-        path.write_text(drift_report(result, reference, current).to_html(), encoding="utf-8")
-    except OSError as exc:
-        raise AidebtError(f"Cannot write the report to {path}: {exc.strerror}.") from None
-    print(f"report written to {path}", file=sys.stderr)

@@ -8,9 +8,14 @@ pair's association moved by more than `--change-threshold`.
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
-from aidebt_core.commands._common import add_format_option, emit, open_cli_tables, parse_columns
+from aidebt_core.commands._common import (
+    add_format_option,
+    emit,
+    open_cli_tables,
+    parse_columns,
+    write_report,
+)
 from aidebt_core.errors import AidebtError
 
 
@@ -94,7 +99,9 @@ def run(args) -> int:
     finally:
         con.close()
     if args.report:
-        _write_report(result, Path(args.report))
+        from aidebt_core.entanglement.report import entanglement_report
+
+        write_report(entanglement_report(result), args.report)
     emit(args, result.to_dict(), _human(result))
     if args.format != "json":
         for note in result.notes:
@@ -122,13 +129,3 @@ def _human(result) -> str:
     parts += ["", f"Ripple risk ({result.ripple.source}):",
               ripple.to_string(index=False, float_format="{:.3f}".format)]
     return "\n".join(parts)
-
-
-def _write_report(result, path: Path) -> None:
-    from aidebt_core.entanglement.report import entanglement_report
-
-    try:
-        path.write_text(entanglement_report(result).to_html(), encoding="utf-8")
-    except OSError as exc:
-        raise AidebtError(f"Cannot write the report to {path}: {exc.strerror}.") from None
-    print(f"report written to {path}", file=sys.stderr)

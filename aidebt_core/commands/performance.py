@@ -6,11 +6,7 @@ reference band) or a concept-drift alert (realized quality left the label-free e
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
-from aidebt_core.commands._common import add_format_option, emit, open_cli_table
-from aidebt_core.errors import AidebtError
+from aidebt_core.commands._common import add_format_option, emit, open_cli_table, write_report
 
 # Kept here so that building the parser does not import the analysis (numpy, DuckDB, sklearn)
 # for every `aidebt` command; a test checks it matches aidebt_core.performance.METRIC_NAMES.
@@ -61,7 +57,9 @@ def run(args) -> int:
     finally:
         con.close()
     if args.report:
-        _write_report(result, Path(args.report))
+        from aidebt_core.performance.report import performance_report
+
+        write_report(performance_report(result), args.report)
     frame = result.to_frame()[["chunk", "period", "rows", "labelled_rows", "realized", "ci_low",
                                "ci_high", "estimated", "lower", "upper", "gap", "alert",
                                "concept_alert", "note"]]
@@ -73,13 +71,3 @@ def run(args) -> int:
               f"{', '.join(alerts['concept_drift']) or 'no chunk'}; estimate only (no labels) "
               f"for {', '.join(alerts['unlabelled']) or 'no chunk'}.")
     return 1 if args.fail_on_alert and result.any_alert else 0
-
-
-def _write_report(result, path: Path) -> None:
-    from aidebt_core.performance.report import performance_report
-
-    try:
-        path.write_text(performance_report(result).to_html(), encoding="utf-8")
-    except OSError as exc:
-        raise AidebtError(f"Cannot write the report to {path}: {exc.strerror}.") from None
-    print(f"report written to {path}", file=sys.stderr)

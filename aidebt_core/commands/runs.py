@@ -10,7 +10,7 @@ import argparse
 import os
 import sys
 
-from aidebt_core.commands._common import add_format_option, emit, parse_columns
+from aidebt_core.commands._common import add_format_option, emit, parse_columns, write_report
 from aidebt_core.errors import AidebtError
 
 
@@ -74,7 +74,9 @@ def run(args: argparse.Namespace) -> int:
                              completeness=frame["completeness"].map("{:.1%}".format))
         emit(args, table.to_dict(), frame if len(frame) else "no runs")
     if args.report:
-        _write_report(args.report, table, registry, args.alias)
+        from aidebt_core.runs.report import reproducibility_report
+
+        write_report(reproducibility_report(table, registry, alias=args.alias), args.report)
     if args.fail_below is not None:
         failing = [m for m in models if m.version is not None
                    and (m.completeness or 0.0) < args.fail_below]
@@ -95,12 +97,3 @@ def _registry_frame(models):
         "missing": ", ".join(m.missing), "age_days": m.staleness.age_days,
         "newer_runs": len(m.staleness.newer_runs), "stale": m.staleness.stale}
         for m in models])
-
-
-def _write_report(path: str, table, registry, alias: str) -> None:
-    from pathlib import Path
-
-    from aidebt_core.runs.report import reproducibility_report
-
-    Path(path).write_text(reproducibility_report(table, registry, alias=alias).to_html(),
-                          encoding="utf-8")

@@ -7,9 +7,14 @@ for error metrics such as error_rate, mae, rmse).
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
-from aidebt_core.commands._common import add_format_option, emit, open_cli_table, parse_columns
+from aidebt_core.commands._common import (
+    add_format_option,
+    emit,
+    open_cli_table,
+    parse_columns,
+    write_report,
+)
 from aidebt_core.errors import AidebtError
 from aidebt_core.slices.metrics import METRICS
 
@@ -83,7 +88,9 @@ def run(args) -> int:
     finally:
         con.close()
     if args.report:
-        _write_report(result, Path(args.report))
+        from aidebt_core.slices.report import slices_report
+
+        write_report(slices_report(result), args.report)
     frame = result.to_frame()[["slice", "size", "metric", "ci_low", "ci_high", "q_value",
                                "score"]]
     emit(args, result.to_dict(), frame)
@@ -118,12 +125,3 @@ def failing(result, floor: float) -> list:
     better = result.higher_is_better
     return [s for s in (*result.found, *result.breakdown) if not math.isnan(s.metric)
             and (s.metric < floor if better else s.metric > floor)]
-
-
-def _write_report(result, path: Path) -> None:
-    from aidebt_core.slices.report import slices_report
-
-    try:
-        path.write_text(slices_report(result).to_html(), encoding="utf-8")
-    except OSError as exc:
-        raise AidebtError(f"Cannot write the report to {path}: {exc.strerror}.") from None
