@@ -11,20 +11,6 @@ from tests.e2e.conftest import assert_no_exception, screenshot, wait_for_app
 pytestmark = pytest.mark.e2e
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _root_first(server, browser):
-    """Open "/" once before any deep link: until a session has run app.py (which calls
-    st.navigation), this Streamlit serves /<page> as the bare pages/<page>.py script, with
-    no sidebar."""
-    context = browser.new_context()
-    try:
-        page = context.new_page()
-        page.goto(server, wait_until="domcontentloaded")
-        wait_for_app(page)
-    finally:
-        context.close()
-
-
 def _wide_table(n: int, seed: int) -> pd.DataFrame:
     """35 features: five entangled numeric blocks, a categorical block, noise."""
     rng = np.random.default_rng(seed)

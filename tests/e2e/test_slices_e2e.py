@@ -3,21 +3,9 @@
 import pandas as pd
 import pytest
 
-from tests.e2e.conftest import SCREENSHOTS, wait_for_app
+from tests.e2e.conftest import SCREENSHOTS
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _root_first(server, browser):
-    """Open "/" once so app.py (st.navigation) has run before the deep link to /slices."""
-    context = browser.new_context()
-    try:
-        page = context.new_page()
-        page.goto(server, wait_until="domcontentloaded")
-        wait_for_app(page)
-    finally:
-        context.close()
 
 
 def test_slices_page_shows_weak_slice_charts_and_link(open_page, sample_dir):
