@@ -8,15 +8,14 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.local_server import local_server
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -28,43 +27,17 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
 RENDER_TIMEOUT_MS = 90_000
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def server(sample_dir, tmp_path_factory) -> Iterator[str]:
-    port = _free_port()
     env = dict(os.environ, AIDEBT_SAMPLE_DIR=str(sample_dir),
                STREAMLIT_BROWSER_GATHER_USAGE_STATS="false")
-    log = open(tmp_path_factory.mktemp("streamlit") / f"streamlit-{port}.log", "w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true",
-         "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
-    while True:
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as resp:
-                if resp.status == 200:
-                    break
-        except OSError:
-            pass
-        if proc.poll() is not None or time.time() > deadline:
-            proc.kill()
-            pytest.fail(f"streamlit did not start; see {log.name}")
-        time.sleep(0.5)
-    yield url
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    log.close()
+    log = tmp_path_factory.mktemp("streamlit") / "streamlit.log"
+    with local_server(lambda port: [
+            sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+            "--server.address", "127.0.0.1", "--server.headless", "true",
+            "--browser.gatherUsageStats", "false"],
+            "/_stcore/health", log, timeout=60, cwd=ROOT, env=env) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

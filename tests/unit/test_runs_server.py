@@ -4,65 +4,32 @@ logged models and aliases are read through the REST API exactly as from the SQLi
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from aidebt_core.runs import model_reproducibility, open_store, read_registry, read_runs
+from tests.local_server import local_server
 
 # MLflow's own hints while logging the fixture runs (dataset source, integer schema).
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     root = tmp_path_factory.mktemp("server")
-    port = _free_port()
     # No job runner: it is a second process importing MLflow, useless for reading runs.
     env = dict(os.environ, MLFLOW_DISABLE_TELEMETRY="true", DO_NOT_TRACK="true",
                MLFLOW_SERVER_ENABLE_JOB_EXECUTION="false")
-    log = open(root / "server.log", "w")
-    proc = subprocess.Popen(
-        [str(Path(sys.executable).with_name("mlflow")), "server", "--host", "127.0.0.1",
-         "--port", str(port), "--workers", "1",
-         "--backend-store-uri", f"sqlite:///{root / 'backend.db'}",
-         "--artifacts-destination", str(root / "artifacts")],
-        stdout=log, stderr=subprocess.STDOUT, env=env, cwd=root)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    while True:
-        try:
-            with urllib.request.urlopen(f"{url}/health", timeout=2) as response:
-                if response.status == 200:
-                    break
-        except OSError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            log.close()
-            pytest.fail("mlflow server did not start:\n" + (root / "server.log").read_text())
-        time.sleep(0.5)
-    try:
+    with local_server(lambda port: [
+            str(Path(sys.executable).with_name("mlflow")), "server", "--host", "127.0.0.1",
+            "--port", str(port), "--workers", "1",
+            "--backend-store-uri", f"sqlite:///{root / 'backend.db'}",
+            "--artifacts-destination", str(root / "artifacts")],
+            "/health", root / "server.log", timeout=90, env=env, cwd=root) as url:
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
 
 
 @pytest.fixture(scope="module")
