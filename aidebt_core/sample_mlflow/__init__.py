@@ -107,23 +107,11 @@ def _truth(plans: list[_Plan], digests: dict[str, str]) -> dict:
     """Per run what the manifest lacks, the registry layout and the planted diff."""
     runs, registry = [], {}
     for plan in plans:
-        missing = []
-        if not plan.commit:
-            missing.append("git_commit")
-        if not plan.dataset:
-            missing.append("data_digest")
-        if not plan.features:
-            missing.append("features")
-        if not plan.params:
-            missing.append("params")
-        if not plan.seed:
-            missing.append("seed")
-        if not plan.metrics:
-            missing.append("metrics")
-        if not plan.model:
-            missing.append("model")
-        if plan.model != "flavor":
-            missing.append("environment")
+        logged = {"git_commit": plan.commit, "data_digest": plan.dataset,
+                  "features": plan.features, "params": plan.params, "seed": plan.seed,
+                  "metrics": plan.metrics, "model": plan.model,
+                  "environment": plan.model == "flavor"}  # only an MLflow flavor has env files
+        missing = [field for field, present in logged.items() if not present]
         present = len(REQUIRED_FIELDS) - len(missing)
         runs.append({
             "experiment": plan.experiment, "run_name": plan.run_name, "status": plan.status,
