@@ -1,0 +1,87 @@
+"""Escaped user text renders as the same text, with no link, image, tag or emphasis.
+
+The check renders with markdown-it-py's GFM-like preset with bare-URL linkify on (an
+independent CommonMark implementation), which is what Streamlit's renderer follows.
+"""
+
+import html
+import re
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from markdown_it import MarkdownIt
+
+from aidebt_core.textsafe import html_text, md, md_code, one_line
+
+RENDER = MarkdownIt("gfm-like").render
+HOSTILE = [
+    "![x](http://127.0.0.1:9/p.png)",
+    "[click](http://evil.example)",
+    "<img src=x onerror=alert(1)>",
+    "<a href='http://evil.example'>x</a>",
+    "see http://evil.example/path?q=1 now",
+    "**bold** _it_ ~~gone~~ `code` $x^2$",
+    "| a | b |",
+    ":red[alert] :material/home: :smile:",
+    "a\\](http://evil.example)",
+    "# heading\n- item\n> quote",
+    "&lt;img src=x&gt; &amp;",
+    "[x]: http://evil.example",
+    "x <http://evil.example> y",
+]
+
+
+def _text_of(rendered: str) -> str:
+    return html.unescape(re.sub(r"<[^>]+>", "", rendered)).strip()
+
+
+def _tags(rendered: str) -> set[str]:
+    return set(re.findall(r"<\s*([a-zA-Z0-9]+)", rendered))
+
+
+def test_the_unescaped_cases_really_are_markup():
+    # guards the test itself: without md() these would render links, images and tags
+    rendered = RENDER("\n\n".join(HOSTILE))
+    assert {"a", "img", "strong", "em", "code", "h1"} <= _tags(rendered)
+
+
+@pytest.mark.parametrize("text", HOSTILE)
+def test_md_renders_as_the_literal_text(text):
+    rendered = RENDER(md(text))
+    assert _tags(rendered) == {"p"}
+    assert _text_of(rendered) == text.replace("\n", " ")
+
+
+@pytest.mark.parametrize("text", HOSTILE + ["a`b``c", "```"])
+def test_md_code_is_one_verbatim_code_span(text):
+    rendered = RENDER(md_code(text))
+    assert _tags(rendered) == {"p", "code"}
+    assert _text_of(rendered) == text.replace("\n", " ")
+
+
+def test_md_inside_markup_keeps_the_surrounding_markup():
+    rendered = RENDER(f"- **{md('[a](http://evil.example)')}**")
+    assert _tags(rendered) == {"ul", "li", "strong"}
+    assert "href" not in rendered
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(st.text(alphabet=st.characters(min_codepoint=33, max_codepoint=0x2FF,
+                                     exclude_categories=("Cc", "Zs")), min_size=1,
+               max_size=40))
+def test_md_any_text_is_shown_as_itself(text):
+    rendered = RENDER(f"x {md(text)} y")
+    assert _tags(rendered) == {"p"}
+    assert _text_of(rendered) == f"x {text} y"
+
+
+def test_html_text_escapes_tags_and_quotes():
+    assert html_text('<a href="http://e">x</a> & \'q\'') == \
+        "&lt;a href=&quot;http://e&quot;&gt;x&lt;/a&gt; &amp; &#x27;q&#x27;"
+    assert "\n" not in html_text("a\nb")
+
+
+def test_one_line_shows_control_characters_as_escapes():
+    assert one_line("col\nfake line\x1b[31mred\x07") == "col fake line\\x1b[31mred\\x07"
+    assert one_line("naïve – ok") == "naïve – ok"
