@@ -19,6 +19,18 @@ KS_EXACT_MAX_N = 10_000      # scipy's MAX_AUTO_N: 'auto' is exact when both sid
 PSI_BINS = 10
 PSI_FLOOR = 1e-4             # share used for an empty bin, so PSI stays finite
 _BLOCK = 1 << 18             # merged positions per block when sweeping the two samples
+# Above this magnitude squares (std) and differences (Wasserstein, quantiles) can overflow
+# float64, so values are multiplied by a power of two first (exact: only the exponent moves).
+_SAFE_MAGNITUDE = 2.0 ** 500
+
+
+def overflow_scale(*arrays: np.ndarray) -> float:
+    """1.0 for ordinary values; for values near ±1e308 the power of two that brings the
+    largest magnitude into [0.5, 1), so squares and differences stay finite."""
+    largest = max((float(np.max(np.abs(a))) for a in arrays if len(a)), default=0.0)
+    if not math.isfinite(largest) or largest <= _SAFE_MAGNITUDE:
+        return 1.0
+    return math.ldexp(1.0, -math.frexp(largest)[1])
 
 
 @dataclass(frozen=True, eq=False)
@@ -43,16 +55,26 @@ class Sample:
         """Every value, repeated by its count (only for small samples)."""
         return self.values if self.counts is None else np.repeat(self.values, self.counts)
 
-    def std(self) -> float:
-        """Population standard deviation (ddof=0, as `np.std`)."""
+    def std(self, scale: float | None = None) -> float:
+        """Population standard deviation (ddof=0, as `np.std`). With `scale`, the std of the
+        values times `scale`; without, computed on scaled values when they are extreme and
+        scaled back, so values near ±1e308 do not overflow in the squares."""
+        factor = overflow_scale(self.values) if scale is None else scale
+        values = self.values if factor == 1.0 else self.values * factor
         if self.counts is None:
-            return float(np.std(self.values))
-        w = self.counts / self.counts.sum()
-        mean = float(np.sum(w * self.values))
-        return float(np.sqrt(np.sum(w * (self.values - mean) ** 2)))
+            std = float(np.std(values))
+        else:
+            w = self.counts / self.counts.sum()
+            mean = float(np.sum(w * values))
+            std = float(np.sqrt(np.sum(w * (values - mean) ** 2)))
+        return std / factor if scale is None else std
 
     def quantile(self, probs: np.ndarray) -> np.ndarray:
         """Linear-interpolation quantiles (numpy's default), from values and counts."""
+        factor = overflow_scale(self.values)
+        if factor != 1.0:  # extreme values: interpolate on scaled values, scale back
+            scaled = Sample(self.values * factor, self.counts)
+            return scaled.quantile(probs) / factor
         if self.counts is None:
             return np.quantile(self.values, probs)
         h = (self.n - 1) * np.asarray(probs, dtype=float)
@@ -72,10 +94,25 @@ class Sample:
 
 @dataclass(frozen=True)
 class SortedPair:
-    """KS statistic and unnormalised Wasserstein-1 distance of two sorted samples."""
+    """KS statistic and unnormalised Wasserstein-1 distance of two sorted samples.
+
+    `scaled_wasserstein` is the distance between the samples times `scale` (1.0 unless the
+    values are near ±1e308); `wasserstein` is it scaled back, which overflows to inf only when
+    the true distance exceeds the float range. Ratios use the scaled value (`normalised`).
+    """
 
     ks_statistic: float
     wasserstein: float
+    scale: float = 1.0
+    scaled_wasserstein: float | None = None
+
+    def normalised(self, reference: Sample) -> float:
+        """The distance in units of the reference's std (0 or inf for a constant one)."""
+        w = self.wasserstein if self.scaled_wasserstein is None else self.scaled_wasserstein
+        std = reference.std(scale=self.scale)
+        if std > 0:
+            return w / std
+        return 0.0 if w == 0 else float("inf")
 
 
 def ks_and_wasserstein(a: np.ndarray, b: np.ndarray, a_counts: np.ndarray | None = None,
@@ -88,10 +125,12 @@ def ks_and_wasserstein(a: np.ndarray, b: np.ndarray, a_counts: np.ndarray | None
     since ties keep a first). Cumulative counts at the last value of each tie group are
     exactly the `searchsorted(side='right')` counts scipy divides by n, so D is the same float,
     and the Wasserstein integral sums |F1 - F2| over the same steps. The sweep runs in blocks
-    with a running count, so memory stays near 1.5 copies of the merged values.
+    with a running count, so memory stays near 1.5 copies of the merged values. Value steps
+    are taken on values times `overflow_scale` (a power of two), so ±1e308 does not overflow.
     """
     if len(a) == 0 or len(b) == 0:
         raise ValueError("both samples need at least one value")
+    scale = overflow_scale(a[[0, -1]], b[[0, -1]])  # sorted: the ends hold the extremes
     values = np.concatenate([a, b])
     values.sort(kind="stable")
     from_b = np.zeros(len(values), dtype=bool)
@@ -134,12 +173,18 @@ def ks_and_wasserstein(a: np.ndarray, b: np.ndarray, a_counts: np.ndarray | None
         max_plus = max(max_plus, float(diff.max()))
         max_minus = max(max_minus, float((-diff).max()))
         v = values[start:stop][ends]
+        if scale != 1.0:
+            v = v * scale
         if last_diff is not None:
             w_total += abs(last_diff) * (v[0] - last_value)
         w_total += float(np.sum(np.abs(diff[:-1]) * np.diff(v)))
         last_diff, last_value = float(diff[-1]), float(v[-1])
     d = max(max_plus, min(max(max_minus, 0.0), 1.0))
-    return SortedPair(ks_statistic=d, wasserstein=w_total)
+    if scale == 1.0:
+        return SortedPair(ks_statistic=d, wasserstein=w_total)
+    with np.errstate(over="ignore"):  # inf only if the true distance exceeds the float range
+        raw = float(np.float64(w_total) / scale)
+    return SortedPair(ks_statistic=d, wasserstein=raw, scale=scale, scaled_wasserstein=w_total)
 
 
 def ks_test(a: Sample, b: Sample, d: float) -> tuple[float, float]:
@@ -168,10 +213,8 @@ def numeric_measures(reference: Sample, current: Sample) -> dict[str, float]:
                               current.counts)
     d, p = ks_test(reference, current, pair.ks_statistic)
     std = reference.std()
-    if std > 0:
-        w_norm = pair.wasserstein / std
-    else:  # a constant reference: any move is infinitely many of its (zero) stds
-        w_norm = 0.0 if pair.wasserstein == 0 else float("inf")
+    # a constant reference: any move is infinitely many of its (zero) stds
+    w_norm = pair.normalised(reference)
     return {"ks": d, "ks_p_value": p, "wasserstein": w_norm,
             "wasserstein_raw": pair.wasserstein, "psi": psi_numeric(reference, current),
             "reference_std": std}

@@ -119,3 +119,31 @@ def test_chi_square_matches_chi2_contingency(ref, cur):
     assert stat == pytest.approx(expected.statistic, rel=1e-12, abs=1e-12)
     assert p == pytest.approx(expected.pvalue, rel=1e-12)
     assert dof == expected.dof
+
+
+@pytest.mark.parametrize("grouped", [False, True])
+@pytest.mark.parametrize("magnitude", [1e307, 1.7e308])
+def test_values_near_the_float_limit_give_the_scaled_data_statistics(grouped, magnitude):
+    # Planted: the same draws scaled into ordinary range give scipy's values; at ±1e308 the
+    # differences and squares would overflow (Wasserstein 0.0 and a numpy warning before).
+    rng = np.random.default_rng(11)
+    a, b = rng.uniform(-1, 1, 3000), rng.uniform(-0.6, 1, 2500)
+    a[0], b[0] = 1.0, -1.0  # the extremes reach ±magnitude exactly
+    with np.errstate(all="raise"):  # any overflow/invalid operation fails the test
+        m = ds.numeric_measures(_sample(a * magnitude, grouped), _sample(b * magnitude, grouped))
+    assert m["wasserstein"] == pytest.approx(stats.wasserstein_distance(a, b) / np.std(a),
+                                             rel=1e-9)
+    assert m["reference_std"] == pytest.approx(np.std(a) * magnitude, rel=1e-9)
+    assert m["ks"] == stats.ks_2samp(a, b).statistic
+    assert m["psi"] == pytest.approx(ds.numeric_measures(_sample(a, grouped),
+                                                         _sample(b, grouped))["psi"], rel=1e-9)
+    assert m["wasserstein"] > 0.1  # so a drift verdict sees the shift
+
+
+def test_a_distance_beyond_the_float_range_is_inf_raw_but_finite_normed():
+    scaled_a, scaled_b = np.array([-1.0, -1.0, -1.0, 1.0]), np.array([1.0] * 4)
+    with np.errstate(all="raise"):
+        m = ds.numeric_measures(ds.Sample(scaled_a * 1.7e308), ds.Sample(scaled_b * 1.7e308))
+    assert math.isinf(m["wasserstein_raw"])  # 0.75 · 3.4e308 is past the float range
+    assert m["wasserstein"] == pytest.approx(
+        stats.wasserstein_distance(scaled_a, scaled_b) / np.std(scaled_a), rel=1e-12)
