@@ -13,14 +13,14 @@ import sys
 
 from aidebt_core import __version__, commands
 from aidebt_core.errors import AidebtError
+from aidebt_core.textsafe import one_line
 
 EXIT_OK, EXIT_FAILED_CHECK, EXIT_BAD_INPUT = 0, 1, 2
 
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # one line, exit 2, as the contract says
-        self.print_usage(sys.stderr)
-        print(f"error: {message}", file=sys.stderr)
+        print(f"error: {one_line(message)} (see '{self.prog} --help')", file=sys.stderr)
         raise SystemExit(EXIT_BAD_INPUT)
 
 
@@ -39,20 +39,29 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "handler", None):
-        parser.print_help(sys.stderr)
+        print("error: no command given; run 'aidebt --help' for the commands (drift, "
+              "performance, slices, ...)", file=sys.stderr)
         return EXIT_BAD_INPUT
     try:
         return int(args.handler(args) or EXIT_OK)
     except AidebtError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        return _bad_input(str(exc))
     except OSError as exc:  # a path the user gave cannot be read or written
         where = f" '{exc.filename}'" if exc.filename else ""
-        print(f"error: {exc.strerror or exc}{where}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        return _bad_input(f"{exc.strerror or exc}{where}")
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return 130
+    except RecursionError:
+        return _bad_input("internal error: the input nests too deeply to process")
+    except Exception as exc:  # noqa: BLE001 - a crash must never read as exit 1 ("gate failed")
+        return _bad_input(f"internal error: {type(exc).__name__}: {exc}")
+
+
+def _bad_input(message: str) -> int:
+    """One `error:` line on stderr (control characters escaped) and the bad-input exit code."""
+    print(f"error: {one_line(message)}", file=sys.stderr)
+    return EXIT_BAD_INPUT
 
 
 if __name__ == "__main__":

@@ -24,9 +24,10 @@ def test_unknown_command_exits_2_with_error_line(capsys):
     assert "error:" in err and "Traceback" not in err
 
 
-def test_no_command_prints_help_and_exits_2(capsys):
+def test_no_command_prints_one_error_line_and_exits_2(capsys):
     assert main([]) == 2
-    assert "COMMAND" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert err.startswith("error: no command given") and len(err.strip().splitlines()) == 1
 
 
 def test_console_script_reports_bad_sample_dir_without_traceback(tmp_path):
