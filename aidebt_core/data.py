@@ -358,25 +358,18 @@ def group_counts(table: Table, columns: Sequence[str]) -> pd.DataFrame:
 
 def split_on_timestamp(table: Table, column: str, boundary: str | date | datetime
                        ) -> tuple[Table, Table]:
-    """Reference = rows before `boundary`, current = rows at or after it (bound values)."""
-    table.require_columns([column])
-    kind = table.column_types[column]
-    try:
-        when = pd.Timestamp(boundary)
-    except (ValueError, TypeError):
-        raise SchemaError(f"Split date '{boundary}' is not a date (use YYYY-MM-DD).") from None
-    if pd.isna(when):
-        raise SchemaError("No split date given.")
-    col = quote_ident(column)
-    ts = col if is_temporal_type(kind) else f"TRY_CAST({col} AS TIMESTAMP)"
-    bad = table.execute(f"SELECT count(*) FROM {ROWS} WHERE {col} IS NOT NULL AND {ts} IS NULL"
-                        ).fetchone()[0]
-    if bad:
-        raise SchemaError(f"Column '{column}' has {bad} value(s) that are not timestamps; "
-                          "pick a timestamp column to split on.")
+    """Reference = rows before `boundary`, current = rows at or after it (bound values).
+
+    `boundary` is a date or a full timestamp (2019-04-01T12:30); the column is read as time
+    the same way chunks read it (`aidebt_core.timeaxis`: dates, date text, years, epochs)."""
+    from aidebt_core.timeaxis import parse_boundary, timestamp_sql
+
+    when = parse_boundary(boundary)
+    ts = timestamp_sql(table, column)
     when_py = when.to_pydatetime()
-    reference = table.where(f"{ts} < $when", f"{table.label} before {when.date()}", when=when_py)
-    current = table.where(f"{ts} >= $when", f"{table.label} from {when.date()}", when=when_py)
+    shown = str(when.date()) if when == when.normalize() else when.isoformat(sep=" ")
+    reference = table.where(f"{ts} < $when", f"{table.label} before {shown}", when=when_py)
+    current = table.where(f"{ts} >= $when", f"{table.label} from {shown}", when=when_py)
     for part in (reference, current):
         if row_count(part) == 0:
             raise SchemaError(f"{part.label} has no rows; pick a split date inside "
@@ -385,7 +378,9 @@ def split_on_timestamp(table: Table, column: str, boundary: str | date | datetim
 
 
 def time_range(table: Table, column: str) -> str:
-    col = quote_ident(column)
-    lo, hi = table.execute(f"SELECT min(TRY_CAST({col} AS TIMESTAMP)), "
-                           f"max(TRY_CAST({col} AS TIMESTAMP)) FROM {ROWS}").fetchone()
+    """'first – last' time of `column`, read as the time axis reads it."""
+    from aidebt_core.timeaxis import timestamp_sql
+
+    ts = timestamp_sql(table, column)
+    lo, hi = table.execute(f"SELECT min({ts}), max({ts}) FROM {ROWS}").fetchone()
     return f"{lo} – {hi}"

@@ -1,0 +1,237 @@
+"""Time axes from the columns users have: one place that turns a column into a TIMESTAMP.
+
+`timestamp_sql(table, column)` is the SQL expression every time use shares (chunks, splits,
+windows), so a chunk and a split never read the same column two ways. Accepted:
+
+* TIMESTAMP and DATE columns;
+* text in one format per column: ISO (2019-04-01, 2019-04-01 12:30[:00], 2019-04-01T12:30),
+  Y/m/d, d/m/Y or m/d/Y (told apart by the values: a first field above 12 is a day, a
+  second field above 12 is a day; if every value fits both, the column is refused as
+  ambiguous rather than guessed), d.m.Y, d-m-Y, each with or without a time of day, and
+  year-month (2019-04);
+* integers: a year (1000–9999), a yyyymm period (201904), a yyyymmdd date (20190401);
+* epoch seconds (1e8–1e10, 1973–2286) or milliseconds (1e11–1e13), told apart by the
+  value range; microseconds (1e14–1e16) too.
+
+The format is decided on the table's full, unfiltered rows (a reference that happens to hold
+only days ≤ 12 reads the same way as the whole file), with one aggregate query. A column that
+fits none is refused with a message naming it, an example value and what would work.
+`resolution` says how coarse the values are (a year column's 2019 stands for the whole
+year), which decides whether a period chunk is covered to its end.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+from types import MappingProxyType
+
+import pandas as pd
+
+from aidebt_core.data import ROWS, Table, is_numeric_type, is_temporal_type, quote_ident
+from aidebt_core.errors import SchemaError
+
+# (name shown to users, strptime formats); each also accepts a time of day.
+_TIMES = ("", " %H:%M", " %H:%M:%S", "T%H:%M", "T%H:%M:%S")
+_TEXT_FORMATS = (("Y/m/d", "%Y/%m/%d"), ("d/m/Y", "%d/%m/%Y"), ("m/d/Y", "%m/%d/%Y"),
+                 ("d.m.Y", "%d.%m.%Y"), ("d-m-Y", "%d-%m-%Y"))
+_MONTH_FORMATS = ("%Y-%m", "%Y/%m")
+# Epoch ranges: seconds 1e8..1e10 are 1973-03-03..2286-11-20; the same span in ms and µs.
+_EPOCHS = (("epoch seconds", 1e8, 1e10, 1_000_000), ("epoch milliseconds", 1e11, 1e13, 1_000),
+           ("epoch microseconds", 1e14, 1e16, 1))
+_NAME_HINT = re.compile(r"(date|time|year|month|period|epoch|day|week|^ts$|_ts$|_at$|^at$"
+                        r"|when)", re.IGNORECASE)
+CANDIDATE_SAMPLE = 10_000   # rows looked at when listing candidate time columns
+WHAT_WORKS = ("Use a TIMESTAMP/DATE column, text in one format per column (ISO 2019-04-01 or "
+              "2019-04-01 12:30:00, d/m/Y, m/d/Y, Y/m/d, d.m.Y, with or without a time), an "
+              "integer year (2019) or yyyymm period (201904), or epoch seconds/milliseconds.")
+
+
+@dataclass(frozen=True)
+class TimeAxis:
+    """How one column reads as time: `sql` gives a TIMESTAMP; `resolution` is the span one
+    value stands for ("year", "month", "day") or None for instants."""
+
+    column: str
+    sql: str
+    resolution: str | None
+    form: str    # what was recognised, for messages: "TIMESTAMP", "text d/m/Y", "integer year"
+
+    def covered_until(self, last: pd.Timestamp) -> pd.Timestamp:
+        """The end of the span the last value stands for."""
+        if self.resolution is None:
+            return pd.Timestamp(last)
+        return pd.Timestamp(last) + _offset(self.resolution)
+
+
+def _offset(unit: str) -> pd.DateOffset:
+    return {"day": pd.DateOffset(days=1), "month": pd.DateOffset(months=1),
+            "year": pd.DateOffset(years=1)}[unit]
+
+
+def timestamp_sql(table: Table, column: str) -> str:
+    """A SQL expression giving `column` as TIMESTAMP; refuses columns that are not times."""
+    return time_axis(table, column).sql
+
+
+def time_axis(table: Table, column: str) -> TimeAxis:
+    """Recognise how `column` holds time (see the module docstring) or raise SchemaError."""
+    table.require_columns([column])
+    return _decide(_unfiltered(table), column, ROWS)
+
+
+def time_candidates(table: Table) -> list[str]:
+    """Columns usable as a time axis, best first: TIMESTAMP/DATE columns, then columns whose
+    names suggest time, then other text columns that read as dates. Numbers count only with
+    such a name (an amount between 1000 and 9999 is not a year). Judged on a sample."""
+    base = _unfiltered(table)
+    sample = f"(SELECT * FROM {ROWS} LIMIT {CANDIDATE_SAMPLE}) AS aidebt_sample"
+    ranked = []
+    for position, (name, kind) in enumerate(table.column_types.items()):
+        hinted = bool(_NAME_HINT.search(name))
+        if is_temporal_type(kind) and not kind.upper().startswith("TIME "):
+            if kind.upper() != "TIME":
+                ranked.append((0, position, name))
+            continue
+        if kind.upper() != "VARCHAR" and not (hinted and is_numeric_type(kind)):
+            continue
+        try:
+            axis = _decide(base, name, sample)
+        except SchemaError:
+            continue
+        if axis.form != "empty":
+            ranked.append((1 if hinted else 2, position, name))
+    return [name for *_, name in sorted(ranked)]
+
+
+def parse_boundary(text: str | date | datetime | pd.Timestamp) -> pd.Timestamp:
+    """A date or full timestamp given by a user (2019-04-01, 2019-04-01T12:30, 2019-04-01
+    12:30:15); time-zone-aware values are taken in UTC, as the data's naive times are."""
+    if isinstance(text, pd.Timestamp | datetime | date) and not pd.isna(text):
+        value = pd.Timestamp(text)
+    else:
+        raw = "" if text is None or (isinstance(text, float) and pd.isna(text)) else str(text)
+        raw = raw.strip()
+        if not raw:
+            raise SchemaError("No date given: use YYYY-MM-DD or YYYY-MM-DDTHH:MM.")
+        try:
+            value = pd.Timestamp(datetime.fromisoformat(raw))
+        except ValueError:
+            raise SchemaError(f"'{raw}' is not a date or time: use YYYY-MM-DD or "
+                              "YYYY-MM-DDTHH:MM[:SS] (e.g. 2019-04-01 or 2019-04-01T12:30)."
+                              ) from None
+    if value.tzinfo is not None:
+        value = value.tz_convert("UTC").tz_localize(None)
+    return value
+
+
+# ------------------------------------------------------------------------------ deciding
+
+def _unfiltered(table: Table) -> Table:
+    return replace(table, filters=(), params=MappingProxyType({}))
+
+
+def _decide(table: Table, column: str, source: str) -> TimeAxis:
+    kind = table.column_types[column].upper()
+    col = quote_ident(column)
+    if kind.startswith(("TIMESTAMP", "DATE")):
+        expr = f"CAST({col} AS TIMESTAMP)"
+        if kind == "DATE":
+            return TimeAxis(column, expr, "day", "DATE")
+        midnight = table.execute(f"SELECT bool_and({expr} = date_trunc('day', {expr})) "
+                                 f"FROM {source}").fetchone()[0]
+        return TimeAxis(column, expr, "day" if midnight else None, kind)
+    if kind == "VARCHAR":
+        return _decide_text(table, column, source)
+    if is_numeric_type(kind):
+        return _decide_number(table, column, source, kind)
+    raise SchemaError(f"Column '{column}' of {table.label} is {kind}, not a time. {WHAT_WORKS}")
+
+
+def _text_candidates(col: str) -> list[tuple[str, str, str | None]]:
+    """(form, expression, resolution) for text, in the order they are preferred."""
+    text = f"trim({col})"
+    out = [("ISO", f"TRY_CAST({text} AS TIMESTAMP)", None)]
+    for name, fmt in _TEXT_FORMATS:
+        formats = ", ".join(f"'{fmt}{t}'" for t in _TIMES)
+        out.append((name, f"try_strptime({text}, [{formats}])", None))
+    months = ", ".join(f"'{f}'" for f in _MONTH_FORMATS)
+    out.append(("year-month", f"try_strptime({text}, [{months}])", "month"))
+    return out
+
+
+def _decide_text(table: Table, column: str, source: str) -> TimeAxis:
+    col = quote_ident(column)
+    candidates = _text_candidates(col)
+    parts = [f"count({col})"]
+    for _, expr, _ in candidates:
+        # A value fails when it does not parse, or parses to a year below 1000 ('19/04/01'
+        # read as the year 19 by %Y).
+        bad = f"{col} IS NOT NULL AND ({expr} IS NULL OR year({expr}) < 1000)"
+        parts += [f"count(*) FILTER (WHERE {bad})", f"any_value({col}) FILTER (WHERE {bad})",
+                  f"bool_and({expr} = date_trunc('day', {expr}))"]
+    row = table.execute(f"SELECT {', '.join(parts)} FROM {source}").fetchone()
+    values = int(row[0])
+    if values == 0:
+        return TimeAxis(column, candidates[0][1], None, "empty")
+    results = {name: (int(row[1 + 3 * i]), row[2 + 3 * i], bool(row[3 + 3 * i]))
+               for i, (name, _, _) in enumerate(candidates)}
+    fits = [name for name, (bad, _, _) in results.items() if bad == 0]
+    if "d/m/Y" in fits and "m/d/Y" in fits:
+        fits.remove("m/d/Y")
+        if fits[0] == "d/m/Y":
+            raise SchemaError(
+                f"Column '{column}' of {table.label} holds dates such as "
+                f"{_example(table, column, source)!r} whose day and month are both 12 or "
+                "less in every row, so d/m/Y and m/d/Y cannot be told apart. Write them as "
+                "YYYY-MM-DD (ISO) to use this column as time.")
+    if not fits:
+        name = min(results, key=lambda n: results[n][0])
+        bad, example, _ = results[name]
+        raise SchemaError(f"Column '{column}' has {bad:,} value(s) of {values:,} in "
+                          f"{table.label} that are not timestamps in one format "
+                          f"(e.g. {example!r}). " + WHAT_WORKS)
+    name = fits[0]
+    expr, resolution = next((e, r) for n, e, r in candidates if n == name)
+    if resolution is None and results[name][2]:
+        resolution = "day"   # only dates, no times of day: each value stands for its day
+    return TimeAxis(column, expr, resolution, f"text {name}")
+
+
+def _example(table: Table, column: str, source: str) -> str:
+    col = quote_ident(column)
+    return table.execute(f"SELECT any_value({col}) FROM {source}").fetchone()[0]
+
+
+def _decide_number(table: Table, column: str, source: str, kind: str) -> TimeAxis:
+    col = quote_ident(column)
+    x = f"CAST({col} AS DOUBLE)"
+    row = table.execute(
+        f"SELECT count({col}), min({x}), max({x}), "
+        f"count(*) FILTER (WHERE {x} <> floor({x}) OR NOT isfinite({x})), "
+        f"count(*) FILTER (WHERE {x} % 100 NOT BETWEEN 1 AND 12), "
+        f"count(*) FILTER (WHERE try_strptime(CAST(CAST({x} AS BIGINT) AS VARCHAR), '%Y%m%d')"
+        f" IS NULL) FROM {source} WHERE {col} IS NOT NULL").fetchone()
+    count, lo, hi, fractional, bad_month, bad_day = row
+    if not count:
+        return TimeAxis(column, f"make_timestamp(CAST({x} AS BIGINT))", None, "empty")
+    whole = fractional == 0
+    as_int = f"CAST({x} AS BIGINT)"
+    if whole and 1000 <= lo and hi <= 9999:
+        return TimeAxis(column, f"make_timestamp({as_int}, 1, 1, 0, 0, 0)", "year",
+                        "integer year")
+    if whole and 100_001 <= lo and hi <= 999_912 and bad_month == 0:
+        return TimeAxis(column, f"make_timestamp({as_int} // 100, {as_int} % 100, 1, 0, 0, 0)",
+                        "month", "integer yyyymm period")
+    if whole and 10_000_101 <= lo and hi <= 99_991_231 and bad_day == 0:
+        return TimeAxis(column, f"try_strptime(CAST({as_int} AS VARCHAR), '%Y%m%d')", "day",
+                        "integer yyyymmdd date")
+    for form, low, high, micros in _EPOCHS:
+        if low <= lo and hi < high:
+            return TimeAxis(column, f"make_timestamp(CAST(round({x} * {micros}) AS BIGINT))",
+                            None, form)
+    raise SchemaError(
+        f"Column '{column}' of {table.label} is {kind} with values from {lo:g} to {hi:g}, "
+        "not a timestamp: not a year (1000–9999), a yyyymm period (201904), a yyyymmdd date, or epoch "
+        f"seconds (1e8–1e10) / milliseconds (1e11–1e13) throughout. {WHAT_WORKS}")
