@@ -13,8 +13,10 @@ if every column's own distribution stays put, which the per-column tests cannot 
 Band: the reference chunks' mean error ± k·s, chunks above it alert. s is the larger of the
 reference chunks' own std (real variation between periods) and the sampling std of a chunk's
 mean error without drift, σ_row·√(1/m + 1/M) (σ_row: the std of the reference rows' errors,
-m: rows scored in a typical current chunk, M: reference rows scored; a chunk's mean over
-thousands of rows is close to normal, so k = 3 is a 0.135 % false-alert rate per chunk). The
+m: the rows scored in that chunk — each chunk its own, so a 200-row month gets the wider
+band its noise needs —, M: reference rows scored; a chunk's mean over thousands of rows is
+close to normal, so k = 3 is a 0.135 % false-alert rate per chunk). Chunks below the
+minimum size (`too_small`) never alert and do not enter the reference spread. The
 std of a few reference chunks alone is too uncertain — and, those rows being partly the PCA's
 own fitting rows, too small — and used to make single-chunk false alerts.
 """
@@ -27,9 +29,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from aidebt_core.chunks import CHUNK_COLUMN, Chunking, ChunkPlan, plan_chunks
+from aidebt_core.chunks import CHUNK_COLUMN, MIN_CHUNK_ROWS, Chunking, ChunkPlan, plan_chunks
 from aidebt_core.data import Table, quote_ident
-from aidebt_core.drift.over_time import ChunkInfo
+from aidebt_core.drift.over_time import ChunkInfo, chunk_infos
 from aidebt_core.errors import SchemaError
 from aidebt_core.jsonsafe import jsonable
 
@@ -42,18 +44,26 @@ ROWS_PER_CHUNK = 5_000     # rows sampled per chunk to score it
 class MultivariateResult:
     chunks: tuple[ChunkInfo, ...]
     errors: np.ndarray          # mean reconstruction error per chunk
-    lower: float
+    lower: float                # band of a typical current chunk (for a band to draw)
     upper: float
     components: int
     explained_variance: float
     columns: tuple[str, ...]
     row_std: float              # std of the reference rows' errors (sets the sampling noise)
+    uppers: np.ndarray          # each chunk's own upper threshold (its size sets its noise)
+    lowers: np.ndarray
+
+    @property
+    def judged(self) -> np.ndarray:
+        return np.array([not c.too_small for c in self.chunks], dtype=bool)
 
     @property
     def alerts(self) -> np.ndarray:
-        """Chunks reconstructed worse than the reference band allows (a lower error means data
-        more typical of the reference, not drift, so only the upper side alerts)."""
-        return self.errors > self.upper
+        """Chunks reconstructed worse than their band allows (a lower error means data more
+        typical of the reference, not drift, so only the upper side alerts); never a chunk
+        that is too small to judge."""
+        with np.errstate(invalid="ignore"):
+            return (self.errors > self.uppers) & self.judged
 
     def first_alert(self) -> str | None:
         for chunk, alert in zip(self.chunks, self.alerts, strict=True):
@@ -65,13 +75,18 @@ class MultivariateResult:
         return pd.DataFrame({"chunk": [c.label for c in self.chunks],
                              "period": [c.period for c in self.chunks],
                              "rows": [c.rows for c in self.chunks],
+                             "partial": [c.partial for c in self.chunks],
+                             "too_small": [c.too_small for c in self.chunks],
                              "reconstruction_error": self.errors,
-                             "lower": self.lower, "upper": self.upper, "alert": self.alerts})
+                             "lower": self.lowers, "upper": self.uppers,
+                             "alert": self.alerts})
 
     def to_dict(self) -> dict:
         return jsonable({"columns": list(self.columns), "components": self.components,
                          "explained_variance": self.explained_variance,
                          "lower": self.lower, "upper": self.upper, "row_std": self.row_std,
+                         "threshold_note": "upper: a typical current chunk's threshold; each "
+                                           "chunk's own (its size sets its noise) in chunks",
                          "first_alert": self.first_alert(),
                          "chunks": self.to_frame().to_dict(orient="records")})
 
@@ -149,7 +164,7 @@ def multivariate_drift(reference: Table, current: Table, numeric: Sequence[str],
                        categorical: Sequence[str], chunking: Chunking | str,
                        timestamp: str | None = None, variance: float = 0.65,
                        sigmas: float = 3.0, rows_per_chunk: int = ROWS_PER_CHUNK,
-                       seed: int = 0) -> MultivariateResult:
+                       seed: int = 0, min_rows: int = MIN_CHUNK_ROWS) -> MultivariateResult:
     """Reconstruction error of every chunk of both sides under a PCA fitted on the reference."""
     from sklearn.decomposition import PCA
 
@@ -159,8 +174,8 @@ def multivariate_drift(reference: Table, current: Table, numeric: Sequence[str],
     if not 0 < variance <= 1:
         raise SchemaError(f"The PCA variance share must lie in (0, 1], not {variance}.")
     chunking = Chunking.parse(chunking) if isinstance(chunking, str) else chunking
-    plans = [plan_chunks(reference, chunking, timestamp), plan_chunks(current, chunking,
-                                                                       timestamp)]
+    plans = [plan_chunks(reference, chunking, timestamp, min_rows=min_rows),
+             plan_chunks(current, chunking, timestamp, min_rows=min_rows)]
     ref_rows = _chunk_sample(reference, plans[0], columns, rows_per_chunk, seed)
     cur_rows = _chunk_sample(current, plans[1], columns, rows_per_chunk, seed)
     fit = ref_rows.sample(n=min(FIT_ROWS, len(ref_rows)), random_state=seed)
@@ -193,18 +208,37 @@ def multivariate_drift(reference: Table, current: Table, numeric: Sequence[str],
     ref_err, ref_rows_err = errors(ref_rows, len(plans[0].chunks), True)
     cur_err, _ = errors(cur_rows, len(plans[1].chunks), False)
     row_std = float(np.std(ref_rows_err))
-    scored = cur_rows.groupby(CHUNK_COLUMN).size() if len(cur_rows) else ref_rows.groupby(
-        CHUNK_COLUMN).size()
-    noise = row_std * np.sqrt(1 / float(np.median(scored)) + 1 / len(ref_rows))
-    if np.isfinite(ref_err).sum() >= 2:
-        centre, spread = np.nanmean(ref_err), sigmas * max(np.nanstd(ref_err), noise)
+    chunks = chunk_infos(plans)
+    all_err = np.concatenate([ref_err, cur_err])
+    scored = np.concatenate([_scored(ref_rows, len(plans[0].chunks)),
+                             _scored(cur_rows, len(plans[1].chunks))])
+    with np.errstate(divide="ignore"):
+        noise = row_std * np.sqrt(1 / scored + 1 / len(ref_rows))   # per chunk, its own size
+    judged = np.array([not c.too_small for c in chunks], dtype=bool)
+    ref_judged = ref_err[judged[:len(ref_err)]]
+    if np.isfinite(ref_judged).sum() >= 2:
+        centre = float(np.nanmean(ref_judged))
+        spread = sigmas * np.fmax(float(np.nanstd(ref_judged)), noise)
     else:
-        centre, spread = float(np.nanmean(ref_err)), 0.1 * float(np.nanmean(ref_err))
-    chunks = tuple(ChunkInfo(c.label, c.start, c.end, c.rows, period)
-                   for plan, period in zip(plans, ("reference", "current"), strict=True)
-                   for c in plan.chunks)
-    return MultivariateResult(chunks, np.concatenate([ref_err, cur_err]),
-                              float(centre - spread), float(centre + spread),
+        centre = float(np.nanmean(ref_err))
+        spread = np.full(len(chunks), 0.1 * centre)
+    typical = _typical(spread, judged, len(ref_err))
+    return MultivariateResult(chunks, all_err, centre - typical, centre + typical,
                               int(pca.n_components_),
                               float(pca.explained_variance_ratio_.sum()), tuple(columns),
-                              row_std)
+                              row_std, centre + spread, centre - spread)
+
+
+def _scored(rows: pd.DataFrame, chunks: int) -> np.ndarray:
+    """Rows scored per chunk (0 where a chunk has none)."""
+    if rows.empty:
+        return np.zeros(chunks)
+    counts = rows.groupby(CHUNK_COLUMN).size()
+    return counts.reindex(range(chunks), fill_value=0).to_numpy(dtype=float)
+
+
+def _typical(spread: np.ndarray, judged: np.ndarray, n_ref: int) -> float:
+    """The band half-width of a typical judged current chunk (else of any chunk)."""
+    current = spread[n_ref:][judged[n_ref:]]
+    pool = current[np.isfinite(current)] if len(current) else spread[np.isfinite(spread)]
+    return float(np.median(pool)) if len(pool) else float("nan")

@@ -21,6 +21,10 @@ on columns that never drifted. `thresholds` holds the threshold of a typical cur
 mean ± k·max(std of the reference chunks, binomial std of a typical chunk's share). With fewer
 than two reference chunks the univariate default threshold is used instead
 (`threshold_source`).
+
+Chunks with fewer than `min_rows` rows are `too_small`: their values are shown but they never
+alert and do not shape the reference bands (a 200-row month's missing share or distance is
+mostly noise). `partial` marks first/last periods the data does not cover to their edges.
 """
 
 from __future__ import annotations
@@ -31,7 +35,14 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from aidebt_core.chunks import CHUNK_COLUMN, Chunking, ChunkPlan, plan_chunks
+from aidebt_core.chunks import (
+    CHUNK_COLUMN,
+    MIN_CHUNK_ROWS,
+    Chunking,
+    ChunkPlan,
+    plan_chunks,
+    side_labels,
+)
 from aidebt_core.data import Table, quote_ident
 from aidebt_core.drift import stats
 from aidebt_core.drift.collect import OTHER
@@ -56,6 +67,8 @@ class ChunkInfo:
     end: pd.Timestamp | None
     rows: int
     period: str  # "reference" or "current"
+    partial: bool = False
+    too_small: bool = False
 
 
 @dataclass(frozen=True, eq=False)
@@ -74,17 +87,23 @@ class OverTimeResult:
     missing_high: np.ndarray
     threshold_source: str       # "reference chunks" or "default"
     sigmas: float
+    min_rows: int = MIN_CHUNK_ROWS
+
+    @property
+    def judged(self) -> np.ndarray:
+        """Chunks large enough to alert on (not `too_small`)."""
+        return np.array([not c.too_small for c in self.chunks], dtype=bool)
 
     @property
     def alerts(self) -> np.ndarray:
         with np.errstate(invalid="ignore"):
-            return self.values > self.chunk_thresholds
+            return (self.values > self.chunk_thresholds) & self.judged
 
     @property
     def missing_alerts(self) -> np.ndarray:
         with np.errstate(invalid="ignore"):
-            return (self.missing > self.missing_high[:, None]) | (
-                self.missing < self.missing_low[:, None])
+            return ((self.missing > self.missing_high[:, None]) | (
+                self.missing < self.missing_low[:, None])) & self.judged
 
     @property
     def ratios(self) -> np.ndarray:
@@ -95,6 +114,20 @@ class OverTimeResult:
     @property
     def current_mask(self) -> np.ndarray:
         return np.array([c.period == "current" for c in self.chunks])
+
+    def recent(self, k: int) -> list[int]:
+        """Indices of the last `k` current chunks that are judged (not too small)."""
+        judged = np.flatnonzero(self.current_mask & self.judged)
+        return [int(j) for j in judged[-k:]] if k > 0 else []
+
+    def recent_alerts(self, k: int) -> dict[str, list[str]]:
+        """Column -> labels of its alerting chunks among the last `k` judged current chunks
+        (only columns with at least one)."""
+        chunks = self.recent(k)
+        alerts = self.alerts
+        found = {col: [self.chunks[j].label for j in chunks if alerts[i, j]]
+                 for i, col in enumerate(self.columns)}
+        return {col: labels for col, labels in found.items() if labels}
 
     def first_alert(self, column: str, missing: bool = False) -> str | None:
         """Label of the first current chunk with an alert for `column` (None if none)."""
@@ -110,6 +143,7 @@ class OverTimeResult:
         for i, col in enumerate(self.columns):
             for j, chunk in enumerate(self.chunks):
                 rows.append({"column": col, "chunk": chunk.label, "period": chunk.period,
+                             "partial": chunk.partial, "too_small": chunk.too_small,
                              "method": self.methods[i], "value": self.values[i, j],
                              "threshold": self.chunk_thresholds[i, j],
                              "alert": bool(alerts[i, j]),
@@ -120,8 +154,10 @@ class OverTimeResult:
     def to_dict(self) -> dict:
         return jsonable({
             "chunks": [{"label": c.label, "start": c.start, "end": c.end, "rows": c.rows,
-                        "period": c.period} for c in self.chunks],
+                        "period": c.period, "partial": c.partial, "too_small": c.too_small}
+                       for c in self.chunks],
             "threshold_source": self.threshold_source, "sigmas": self.sigmas,
+            "min_rows": self.min_rows,
             "columns": [{"name": col, "kind": self.kinds[i], "method": self.methods[i],
                          "threshold": self.thresholds[i], "values": self.values[i],
                          "chunk_thresholds": self.chunk_thresholds[i],
@@ -138,7 +174,7 @@ class OverTimeResult:
 def drift_over_time(reference: Table, current: Table, columns: Sequence[str],
                     kinds: Sequence[str], chunking: Chunking | str,
                     timestamp: str | None = None, method: str = "auto",
-                    sigmas: float = 3.0) -> OverTimeResult:
+                    sigmas: float = 3.0, min_rows: int = MIN_CHUNK_ROWS) -> OverTimeResult:
     """Chunk both sides the same way and score every chunk of every column vs the reference."""
     if method not in OVER_TIME_METHODS:
         raise SchemaError(f"Unknown drift-over-time method '{method}'. Use one of "
@@ -148,11 +184,9 @@ def drift_over_time(reference: Table, current: Table, columns: Sequence[str],
     if not (np.isfinite(sigmas) and sigmas > 0):
         raise SchemaError(f"The band width must be a positive number of stds, not {sigmas}.")
     chunking = Chunking.parse(chunking) if isinstance(chunking, str) else chunking
-    plans = [plan_chunks(reference, chunking, timestamp), plan_chunks(current, chunking,
-                                                                       timestamp)]
-    chunks = tuple(ChunkInfo(c.label, c.start, c.end, c.rows, period)
-                   for plan, period in zip(plans, ("reference", "current"), strict=True)
-                   for c in plan.chunks)
+    plans = [plan_chunks(reference, chunking, timestamp, min_rows=min_rows),
+             plan_chunks(current, chunking, timestamp, min_rows=min_rows)]
+    chunks = chunk_infos(plans)
     n_ref = len(plans[0].chunks)
     values = np.full((len(columns), len(chunks)), np.nan)
     missing = np.full((len(columns), len(chunks)), np.nan)
@@ -172,24 +206,39 @@ def drift_over_time(reference: Table, current: Table, columns: Sequence[str],
         offset = 0 if side == 0 else n_ref
         missing[:, offset:offset + len(plan.chunks)] = block
     rows = np.array([c.rows for c in chunks], dtype=float)
+    judged = np.array([not c.too_small for c in chunks], dtype=bool)
     thresholds, chunk_thresholds, low, high, source = _bands(
-        values, missing, noise, rows, n_ref, methods, sigmas)
+        values, missing, noise, rows, n_ref, methods, sigmas, judged)
     return OverTimeResult(chunks, tuple(columns), tuple(kinds), tuple(methods), values,
                           thresholds, chunk_thresholds, missing, low, high, source,
-                          float(sigmas))
+                          float(sigmas), int(plans[0].min_rows))
+
+
+def chunk_infos(plans: Sequence[ChunkPlan]) -> tuple[ChunkInfo, ...]:
+    """Reference then current chunks of two plans, with labels unique across both."""
+    labels = side_labels(plans[0].chunks, plans[1].chunks, plans[0].chunking)
+    return tuple(ChunkInfo(label, c.start, c.end, c.rows, period, c.partial, c.too_small)
+                 for plan, period, names in zip(plans, ("reference", "current"), labels,
+                                                strict=True)
+                 for c, label in zip(plan.chunks, names, strict=True))
 
 
 def _bands(values: np.ndarray, missing: np.ndarray, noise: np.ndarray, rows: np.ndarray,
-           n_ref: int, methods: list[str], k: float):
-    current = slice(n_ref, None) if values.shape[1] > n_ref else slice(None)
-    if n_ref < 2:
+           n_ref: int, methods: list[str], k: float, judged: np.ndarray):
+    # Bands come from the judged reference chunks only: a too-small chunk's value is noise.
+    ref_judged = np.flatnonzero(judged[:n_ref])
+    cur_judged = n_ref + np.flatnonzero(judged[n_ref:])
+    current = cur_judged if len(cur_judged) else (
+        slice(n_ref, None) if values.shape[1] > n_ref else slice(None))
+    if len(ref_judged) < 2:
         default = np.array([DEFAULT_THRESHOLDS[m] for m in methods])
         spread = np.full(len(methods), 0.05)
-        centre = missing[:, 0] if n_ref else np.zeros(len(methods))
+        centre = missing[:, ref_judged[0] if len(ref_judged) else 0] if n_ref else \
+            np.zeros(len(methods))
         chunk = np.repeat(default[:, None], values.shape[1], axis=1)
         return default, chunk, np.maximum(centre - spread, 0), \
             np.minimum(centre + spread, 1), "default"
-    ref_values, ref_missing = values[:, :n_ref], missing[:, :n_ref]
+    ref_values, ref_missing = values[:, ref_judged], missing[:, ref_judged]
     with np.errstate(invalid="ignore"):
         observed = np.nanmean(ref_values, axis=1) + k * np.nanstd(ref_values, axis=1)
         chunk = np.fmax(noise, observed[:, None])
