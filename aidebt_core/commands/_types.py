@@ -62,7 +62,8 @@ def integer(low: int | None = None, high: int | None = None) -> Callable[[str], 
 
 
 # The shared ones, named for what they mean.
-share = number(0.0, 1.0)                          # a fraction: drift share, completeness
+share = number(0.0, 1.0)                          # a fraction: completeness, a threshold
+positive_share = number(0.0, 1.0, low_open=True)  # a fraction that must not be 0
 open_unit = number(0.0, 1.0, low_open=True, high_open=True)  # a probability strictly inside
 positive = number(0.0, low_open=True)             # a width in stds, a distance threshold
 finite = number()                                 # any finite value (a metric floor)

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from aidebt_core.commands import _types as types
 from aidebt_core.commands._common import add_format_option, emit, write_report
 from aidebt_core.errors import AidebtError
 
@@ -45,7 +46,7 @@ def register(sub) -> None:
     prefill.add_argument("--tracking-uri", metavar="URI",
                          help="MLflow store, e.g. sqlite:///path/mlflow.db")
     parser.add_argument("--report", metavar="OUT", help="write an .html or .md report")
-    parser.add_argument("--fail-below", type=float, metavar="X",
+    parser.add_argument("--fail-below", type=types.number(0.0, 10.0), metavar="X",
                         help="exit 1 when the headline (minimum dimension) is below X")
     parser.add_argument("--save", action="store_true", help="save the scored audit to the store")
     parser.add_argument("--store", metavar="PATH",

@@ -6,6 +6,7 @@ share) or, with `--fail-on-drift=any`, when any column drifted.
 
 from __future__ import annotations
 
+from aidebt_core.commands import _types as types
 from aidebt_core.commands._common import (
     add_format_option,
     emit,
@@ -29,12 +30,13 @@ def register(sub) -> None:
     parser.add_argument("--method", default="auto",
                         choices=("auto", "ks", "chi2", "psi", "wasserstein", "jensenshannon"),
                         help="auto: test below 1,000 values, effect size above (default)")
-    parser.add_argument("--threshold", type=float, help="drift threshold for the method "
+    parser.add_argument("--threshold", type=types.number(0.0),
+                        help="drift threshold for the method "
                         "(p-value for ks/chi2; distance for the others; under auto the "
                         "distance, default 0.1)")
     parser.add_argument("--column-threshold", action="append", default=[], metavar="COL=X",
                         help="per-column threshold override (repeatable)")
-    parser.add_argument("--drift-share", type=float, default=0.5,
+    parser.add_argument("--drift-share", type=types.positive_share, default=0.5,
                         help="dataset drift when at least this share of columns drifted")
     parser.add_argument("--fail-on-drift", nargs="?", const="dataset",
                         choices=("dataset", "any"),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sys
 
+from aidebt_core.commands import _types as types
 from aidebt_core.commands._common import (
     add_format_option,
     emit,
@@ -41,13 +42,14 @@ def register(sub) -> None:
                         help="auto: Pearson for numeric pairs, bias-corrected Cramér's V for "
                         "categorical pairs, correlation ratio for mixed pairs; spearman / "
                         "theils_u replace the numeric / categorical measure")
-    parser.add_argument("--threshold", type=float, default=0.8,
+    parser.add_argument("--threshold", type=types.positive_share, default=0.8,
                         help="redundant group: every pair associated at least this (0.8)")
-    parser.add_argument("--change-threshold", type=float, default=0.25,
+    parser.add_argument("--change-threshold", type=types.number(0.0, 2.0, low_open=True),
+                        default=0.25,
                         help="flag pairs whose association moved by more than this (0.25)")
-    parser.add_argument("--top-k", type=int, default=50,
+    parser.add_argument("--top-k", type=types.positive_int, default=50,
                         help="categories kept per column; the rest are folded (50)")
-    parser.add_argument("--max-rows", type=int, default=250_000,
+    parser.add_argument("--max-rows", type=types.integer(0), default=250_000,
                         help="above this many rows use a seeded uniform sample (250000; "
                         "0 = all rows)")
     parser.add_argument("--fail-on-change", action="store_true",

@@ -6,6 +6,7 @@ reference band) or a concept-drift alert (realized quality left the label-free e
 
 from __future__ import annotations
 
+from aidebt_core.commands import _types as types
 from aidebt_core.commands._common import add_format_option, emit, open_cli_table, write_report
 
 # Kept here so that building the parser does not import the analysis (numpy, DuckDB, sklearn)
@@ -32,9 +33,9 @@ def register(sub) -> None:
                         help="rows before this date are the reference period")
     parser.add_argument("--chunk", default="month",
                         help="month (default), week, day, quarter, year, or a number of rows")
-    parser.add_argument("--decision-threshold", type=float, default=0.5,
+    parser.add_argument("--decision-threshold", type=types.share, default=0.5,
                         help="score threshold for 0/1 decisions when --prediction is not given")
-    parser.add_argument("--k", type=float, default=3.0,
+    parser.add_argument("--k", type=types.positive, default=3.0,
                         help="band half-width in reference standard deviations (default 3)")
     parser.add_argument("--fail-on-alert", action="store_true",
                         help="exit 1 if a current chunk has a performance or concept-drift alert")

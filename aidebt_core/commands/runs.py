@@ -10,6 +10,7 @@ import argparse
 import os
 import sys
 
+from aidebt_core.commands import _types as types
 from aidebt_core.commands._common import add_format_option, emit, parse_columns, write_report
 from aidebt_core.errors import AidebtError
 
@@ -30,7 +31,7 @@ def register(subparsers) -> None:
                         "model,environment)")
     parser.add_argument("--alias", default="production",
                         help="registry alias judged by --fail-below and --registry")
-    parser.add_argument("--fail-below", type=float, metavar="X",
+    parser.add_argument("--fail-below", type=types.share, metavar="X",
                         help="exit 1 if any --alias run's completeness is below X (0..1)")
     parser.add_argument("--diff", nargs=2, metavar=("RUN_A", "RUN_B"),
                         help="compare two runs (id or name) instead of listing")

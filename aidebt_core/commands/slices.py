@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 
+from aidebt_core.commands import _types as types
 from aidebt_core.commands._common import (
     add_format_option,
     emit,
@@ -35,22 +36,24 @@ def register(sub) -> None:
     parser.add_argument("--positive", help="positive class of the target (default 1/true)")
     parser.add_argument("--columns", help="columns to search slices on (default: all features)")
     parser.add_argument("--by", help="also break the metric down by these columns")
-    parser.add_argument("--max-order", type=int, default=3, choices=(1, 2, 3),
+    parser.add_argument("--max-order", type=types.integer(1, 3), default=3,
                         help="conditions per slice (default 3)")
-    parser.add_argument("--min-size", type=int,
+    parser.add_argument("--min-size", type=types.positive_int,
                         help="minimum rows per slice (default 1%% of rows, at least 30)")
-    parser.add_argument("--top-k", type=int, default=10, help="slices to report (default 10)")
+    parser.add_argument("--top-k", type=types.positive_int, default=10,
+                        help="slices to report (default 10)")
     parser.add_argument("--objective", choices=("calibration", "error"),
                         help="rank slices by calibration gap (default with --score) or error")
-    parser.add_argument("--alpha", type=float, default=0.95,
+    parser.add_argument("--alpha", type=types.positive_share, default=0.95,
                         help="SliceLine weight of error against size (default 0.95)")
-    parser.add_argument("--bins", type=int, default=10, help="quantile bins per numeric column")
+    parser.add_argument("--bins", type=types.integer(2), default=10,
+                        help="quantile bins per numeric column")
     parser.add_argument("--edges", metavar="COL=E1,E2;COL2=...",
                         help="your own bin edges for numeric columns, e.g. 'age=30,50;dti=0.4'")
     parser.add_argument("--timestamp", help="time column; with --reference-end, compare periods")
     parser.add_argument("--reference-end", metavar="DATE",
                         help="rows before DATE are the reference; slices are found in the rest")
-    parser.add_argument("--fail-on-slice", type=float, metavar="FLOOR",
+    parser.add_argument("--fail-on-slice", type=types.finite, metavar="FLOOR",
                         help="exit 1 if a reported slice's metric is worse than FLOOR")
     parser.add_argument("--report", metavar="OUT.html", help="also write an HTML report")
     add_format_option(parser)

@@ -81,7 +81,7 @@ def test_options_fail_on_drift_and_report(capsys, files, tmp_path):
     (["--columns", "income,nope"], "'nope'"),
     (["--method", "magic"], "invalid choice"),
     (["--column-threshold", "income"], "COLUMN=NUMBER"),
-    (["--drift-share", "0"], "drift share"),
+    (["--drift-share", "0"], "--drift-share"),
     (["--column-threshold", "nope=0.2"], "'nope'"),
 ])
 def test_bad_input_exits_2_with_a_clear_message(capsys, files, argv, message):

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from aidebt_core.cli import main
 
 
@@ -69,5 +71,7 @@ def test_bad_input_exits_2_with_one_line(capsys, tmp_path, monkeypatch):
     assert main(["runs", "--tracking-uri", str(tmp_path / "none.db")]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: ") and err.count("\n") == 1 and "Traceback" not in err
-    assert main(["runs", "--tracking-uri", str(tmp_path), "--fail-below", "2"]) == 2
-    assert "between 0 and 1" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as stop:  # refused while parsing the options
+        main(["runs", "--tracking-uri", str(tmp_path), "--fail-below", "2"])
+    assert stop.value.code == 2
+    assert "--fail-below: expected a finite number ≥ 0 and ≤ 1" in capsys.readouterr().err
