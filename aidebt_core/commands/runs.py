@@ -56,11 +56,11 @@ def run(args: argparse.Namespace) -> int:
 
     if not args.tracking_uri:
         raise AidebtError("--tracking-uri is required (or set MLFLOW_TRACKING_URI).")
-    if args.fail_below is not None and not 0 <= args.fail_below <= 1:
-        raise AidebtError(f"--fail-below must be between 0 and 1, got {args.fail_below}.")
     store = open_store(args.tracking_uri)
     table = read_runs(store, args.experiment, required=parse_columns(args.required))
     registry = read_registry(store)
+    if args.fail_below is not None:  # a gate judges the aliased versions, never a fallback
+        registry.require_alias(args.alias)
     models = model_reproducibility(store, alias=args.alias, runs=table, registry=registry)
     if args.diff:
         diff = compare_runs(table, *args.diff, store=store)
@@ -79,8 +79,12 @@ def run(args: argparse.Namespace) -> int:
 
         write_report(reproducibility_report(table, registry, alias=args.alias), args.report)
     if args.fail_below is not None:
-        failing = [m for m in models if m.version is not None
-                   and (m.completeness or 0.0) < args.fail_below]
+        judged = [m for m in models if registry.get(m.model).version_for(args.alias)]
+        for m in models:
+            if m not in judged:
+                print(f"note: {m.model} has no '{args.alias}' alias; not judged",
+                      file=sys.stderr)
+        failing = [m for m in judged if (m.completeness or 0.0) < args.fail_below]
         for m in failing:
             print(f"{m.model} v{m.version} ({args.alias}): completeness "
                   f"{(m.completeness or 0):.0%} < {args.fail_below:.0%}; missing "

@@ -67,6 +67,18 @@ class Registry:
             raise TrackingError(f"Registered model '{name}' has no alias '{alias}'.")
         return version
 
+    def aliases_in_use(self) -> tuple[str, ...]:
+        """Every alias any registered model carries, sorted."""
+        return tuple(sorted({alias for m in self.models for alias, _ in m.aliases}))
+
+    def require_alias(self, alias: str) -> None:
+        """Refuse an alias no registered model carries (a typo would otherwise be judged on
+        each model's latest version), naming the aliases that exist."""
+        if alias not in self.aliases_in_use():
+            known = ", ".join(self.aliases_in_use()) or "none"
+            raise TrackingError(f"No registered model in {self.uri} has the alias '{alias}' "
+                                f"(aliases in use: {known}).")
+
     def to_frame(self) -> pd.DataFrame:
         rows = [{"model": v.model, "version": v.version, "aliases": ", ".join(v.aliases),
                  "run_id": v.run_id or "", "status": v.status, "created": v.created,
