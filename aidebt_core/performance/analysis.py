@@ -4,6 +4,13 @@ exist, the label-free estimate where a score exists, bands, and alerts.
 Only the needed columns (label, score, prediction, chunk index) leave DuckDB, as float64
 arrays; validation (label values, score range, missing values) runs as SQL aggregates first
 so bad input is refused with a message naming the column before anything is computed.
+
+Small chunks are not judged: below `min_rows` rows a chunk never alerts; below `min_labels`
+labels it makes no realized-metric or concept-drift claim (the label-free estimate, which
+needs rows, not labels, may still alert). Such chunks also stay out of the bands. A realized
+alert needs the chunk's confidence interval to clear the band on the worse side, and a
+concept-drift alert needs the gap's interval (the realized interval moved to the gap) to
+clear the gap band: a point outside with an interval reaching into the band is noise.
 """
 
 from __future__ import annotations
@@ -12,10 +19,25 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from aidebt_core.chunks import CHUNK_COLUMN, Chunking, plan_chunks
+from aidebt_core.chunks import (
+    CHUNK_COLUMN,
+    MIN_CHUNK_LABELS,
+    MIN_CHUNK_ROWS,
+    Chunking,
+    check_min_size,
+    plan_chunks,
+    side_labels,
+)
 from aidebt_core.data import ROWS, Table, is_numeric_type, quote_ident
 from aidebt_core.errors import SchemaError
-from aidebt_core.performance.concept import DEFAULT_K, band_from_reference, worse_than_band
+from aidebt_core.performance.concept import (
+    DEFAULT_K,
+    Band,
+    band_from_reference,
+    interval_outside,
+    interval_worse_than_band,
+    worse_than_band,
+)
 from aidebt_core.performance.estimation import ESTIMABLE, Calibrator, expected_metric
 from aidebt_core.performance.realized import (
     BINARY_METRICS,
@@ -50,8 +72,11 @@ def analyse_performance(reference: Table, current: Table, target: str, *,
                         score: str | None = None, prediction: str | None = None,
                         timestamp: str | None = None, chunking: Chunking | str = "month",
                         metric: str | None = None, threshold: float = 0.5,
-                        k: float = DEFAULT_K) -> PerformanceResult:
+                        k: float = DEFAULT_K, min_rows: int = MIN_CHUNK_ROWS,
+                        min_labels: int = MIN_CHUNK_LABELS) -> PerformanceResult:
     """Realized and estimated performance per chunk of `reference` then `current`."""
+    min_rows = check_min_size(min_rows, "rows")
+    min_labels = check_min_size(min_labels, "labels")
     chunking = chunking if isinstance(chunking, Chunking) else Chunking.parse(chunking)
     metric = metric or ("roc_auc" if score else "accuracy")
     if metric not in METRIC_NAMES:
@@ -69,7 +94,8 @@ def analyse_performance(reference: Table, current: Table, target: str, *,
     if chunking.is_period and not timestamp:
         raise SchemaError(f"Chunking by {chunking.kind} needs a timestamp column.")
 
-    ref, cur = (_load(t, period, target, score, prediction, timestamp, chunking, task, threshold)
+    ref, cur = (_load(t, period, target, score, prediction, timestamp, chunking, task, threshold,
+                      min_rows, min_labels)
                 for t, period in ((reference, "reference"), (current, "current")))
     cur = _after(ref, cur, chunking)
     metrics = applicable_metrics(task, score, prediction)
@@ -79,7 +105,8 @@ def analyse_performance(reference: Table, current: Table, target: str, *,
         metric=metric, task=task, chunking=str(chunking), target=target, score=score,
         prediction=prediction, timestamp=timestamp,
         threshold=threshold if task == "binary" and score and not prediction else None,
-        chunks=tuple(ref.infos + cur.infos), series=series)
+        chunks=tuple(ref.infos + cur.infos), series=series, min_rows=min_rows,
+        min_labels=min_labels)
 
 
 # ------------------------------------------------------------------------- loading & checks
@@ -88,26 +115,19 @@ def _after(ref: _Chunked, cur: _Chunked, chunking: Chunking) -> _Chunked:
     """Number current chunks after the reference ones and keep every label unique: row chunks
     continue the row count; a period both sides share (a mid-period split) gets a suffix."""
     n_ref = len(ref.infos)
-    rows_before = sum(c.rows for c in ref.infos)
-    taken = {c.label for c in ref.infos}
-    infos = []
-    for c in cur.infos:
-        label = c.label
-        if not chunking.is_period:
-            first = rows_before + c.index * int(chunking.size)
-            label = f"rows {first:,}–{first + c.rows - 1:,}"
-        elif label in taken:
-            label = f"{label} (current)"
-        infos.append(replace(c, index=c.index + n_ref, label=label))
+    _, labels = side_labels(ref.infos, cur.infos, chunking)
+    infos = [replace(c, index=c.index + n_ref, label=label)
+             for c, label in zip(cur.infos, labels, strict=True)]
     return replace(cur, infos=infos)
 
 
 def _load(table: Table, period: str, target: str, score: str | None, prediction: str | None,
-          timestamp: str | None, chunking: Chunking, task: str, threshold: float) -> _Chunked:
+          timestamp: str | None, chunking: Chunking, task: str, threshold: float,
+          min_rows: int, min_labels: int) -> _Chunked:
     needed = [c for c in (target, score, prediction) if c]
     table.require_columns(needed)
     _check_columns(table, target, score, prediction, task)
-    plan = plan_chunks(table, chunking, timestamp)
+    plan = plan_chunks(table, chunking, timestamp, min_rows=min_rows)
     periods = [period] * len(plan.chunks)
     cols = [f"CAST({quote_ident(target)} AS DOUBLE) AS y"]
     if score:
@@ -128,9 +148,11 @@ def _load(table: Table, period: str, target: str, score: str | None, prediction:
     else:
         p = None
     bounds = [(int(edges[i]), int(edges[i + 1])) for i in range(len(plan.chunks))]
-    infos = [ChunkInfo(c.index, c.label, c.start, c.end, c.rows,
-                       int(np.count_nonzero(~np.isnan(y[a:b]))), per)
-             for c, per, (a, b) in zip(plan.chunks, periods, bounds, strict=True)]
+    infos = []
+    for c, per, (a, b) in zip(plan.chunks, periods, bounds, strict=True):
+        labelled = int(np.count_nonzero(~np.isnan(y[a:b])))
+        infos.append(ChunkInfo(c.index, c.label, c.start, c.end, c.rows, labelled, per,
+                               c.partial, c.too_small, labelled < min_labels))
     return _Chunked(infos, y, s, p, bounds)
 
 
@@ -247,24 +269,53 @@ def _series(metric: str, ref: _Chunked, cur: _Chunked, probs: list[np.ndarray] |
             raw.append((real, est, est_l, note))
             chunk_no += 1
     n_ref = len(ref.bounds)
+    infos = ref.infos + cur.infos
+    labels_ok = [not (c.too_small or c.too_few_labels) for c in infos]
     ref_raw = raw[:n_ref]
-    band = band_from_reference([r.value for r, *_ in ref_raw],
-                               [(r.high - r.low) / 2 for r, *_ in ref_raw], k,
-                               f"{METRIC_NAMES[metric]}")
+    widths = [(r.high - r.low) / 2 for r, *_ in ref_raw]
+    band = _band([r.value for r, *_ in ref_raw], widths, labels_ok[:n_ref], k,
+                 METRIC_NAMES[metric])
     gaps = [r.value - el for r, _, el, _ in raw]
     gap_band = None
     if estimable:
-        gap_band = band_from_reference(gaps[:n_ref], [(r.high - r.low) / 2 for r, *_ in ref_raw],
-                                       k, f"{METRIC_NAMES[metric]} gap")
+        gap_band = _band(gaps[:n_ref], widths, labels_ok[:n_ref], k,
+                         f"{METRIC_NAMES[metric]} gap")
     values = []
-    for (real, est, _, note), gap in zip(raw, gaps, strict=True):
-        shown = real.value if np.isfinite(real.value) else est
+    for (real, est, _, note), gap, info, judged in zip(raw, gaps, infos, labels_ok,
+                                                       strict=True):
+        rows_ok = not info.too_small
+        if judged and np.isfinite(real.value):
+            alert = interval_worse_than_band(metric, real, band)
+        else:   # no (or too few) labels: the estimate speaks for the chunk
+            alert = rows_ok and worse_than_band(metric, est, band)
+        concept = bool(judged and gap_band is not None and interval_outside(
+            gap - (real.value - real.low), gap + (real.high - real.value), gap_band))
         values.append(ChunkValue(
             realized=real.value, ci_low=real.low, ci_high=real.high, estimated=est, gap=gap,
-            alert=worse_than_band(metric, shown, band),
-            estimated_alert=worse_than_band(metric, est, band),
-            concept_alert=bool(gap_band is not None and gap_band.outside(gap)), note=note))
+            alert=bool(alert), estimated_alert=bool(rows_ok and worse_than_band(metric, est,
+                                                                                 band)),
+            concept_alert=concept, note=_size_note(info, note)))
     return MetricSeries(metric, band, gap_band, tuple(values))
+
+
+def _band(values: list[float], half_widths: list[float], judged: list[bool], k: float,
+          what: str) -> Band:
+    """The band from judged reference chunks; from all of them if fewer than two are judged
+    (a short reference of small chunks is still usable, if wide)."""
+    kept = [v if ok else np.nan for v, ok in zip(values, judged, strict=True)]
+    if np.isfinite(kept).sum() >= 2:
+        return band_from_reference(kept, half_widths, k, what)
+    return band_from_reference(values, half_widths, k, what)
+
+
+def _size_note(info: ChunkInfo, note: str) -> str:
+    """Say why a chunk is not judged, before any other note."""
+    if info.too_small:
+        return f"too small to judge ({info.rows:,} rows)" + (f"; {note}" if note else "")
+    if info.too_few_labels and info.labelled_rows > 0:
+        return (f"too few labels to judge realized quality ({info.labelled_rows:,})"
+                + (f"; {note}" if note else ""))
+    return note
 
 
 def _note(metric: str, y: np.ndarray, pred: np.ndarray | None, labelled: np.ndarray) -> str:

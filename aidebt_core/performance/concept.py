@@ -65,3 +65,20 @@ def worse_than_band(metric: str, value: float, band: Band) -> bool:
     if not np.isfinite(value):
         return False
     return value > band.upper if metric in LOWER_IS_BETTER else value < band.lower
+
+
+def interval_worse_than_band(metric: str, estimate, band: Band) -> bool:
+    """True when the whole confidence interval of `estimate` (value, low, high) lies beyond
+    the band on the worse side; a point outside with an interval reaching in is not enough.
+    Without an interval, the point decides."""
+    low, high = estimate.low, estimate.high
+    if not (np.isfinite(low) and np.isfinite(high)):
+        return worse_than_band(metric, estimate.value, band)
+    return low > band.upper if metric in LOWER_IS_BETTER else high < band.lower
+
+
+def interval_outside(low: float, high: float, band: Band) -> bool:
+    """True when [low, high] lies wholly outside the band (either side)."""
+    if not (np.isfinite(low) and np.isfinite(high)):
+        return False
+    return high < band.lower or low > band.upper

@@ -21,7 +21,8 @@ class ChunkValue:
     ci_high: float
     estimated: float
     gap: float              # realized − estimate on the same (labelled) rows
-    alert: bool             # realized (or, without labels, estimated) worse than the band
+    alert: bool             # realized interval (or, without enough labels, the estimate)
+                            # beyond the band on the worse side; never on a too-small chunk
     estimated_alert: bool   # the estimate alone is worse than the band
     concept_alert: bool     # the gap is outside the reference gaps' band
     note: str
@@ -36,6 +37,9 @@ class ChunkInfo:
     rows: int
     labelled_rows: int
     period: str             # "reference" | "current"
+    partial: bool = False   # the data does not cover the whole period
+    too_small: bool = False  # fewer rows than the minimum: shown, never alerts
+    too_few_labels: bool = False  # fewer labels than the minimum: no realized/concept claim
 
 
 @dataclass(frozen=True)
@@ -70,6 +74,8 @@ class PerformanceResult:
     threshold: float | None  # decision threshold used when predictions come from the score
     chunks: tuple[ChunkInfo, ...]
     series: dict[str, MetricSeries]
+    min_rows: int = 0
+    min_labels: int = 0
 
     @property
     def metrics(self) -> list[str]:
@@ -82,7 +88,8 @@ class PerformanceResult:
         for c, v in zip(self.chunks, s.values, strict=True):
             rows.append({
                 "chunk": c.label, "start": c.start, "end": c.end, "period": c.period,
-                "rows": c.rows, "labelled_rows": c.labelled_rows,
+                "rows": c.rows, "labelled_rows": c.labelled_rows, "partial": c.partial,
+                "too_small": c.too_small, "too_few_labels": c.too_few_labels,
                 "realized": v.realized, "ci_low": v.ci_low, "ci_high": v.ci_high,
                 "estimated": v.estimated, "lower": s.band.lower, "upper": s.band.upper,
                 "gap": v.gap,
@@ -102,6 +109,9 @@ class PerformanceResult:
             "estimated": [c.label for c, v in pairs if v.estimated_alert],
             "concept_drift": [c.label for c, v in pairs if v.concept_alert],
             "unlabelled": [c.label for c, _ in pairs if c.labelled_rows == 0],
+            "too_small": [c.label for c, _ in pairs if c.too_small],
+            "too_few_labels": [c.label for c, _ in pairs
+                               if c.too_few_labels and c.labelled_rows > 0 and not c.too_small],
         }
 
     @property
@@ -115,6 +125,8 @@ class PerformanceResult:
             s = self.series[metric]
             return [{"label": c.label, "start": c.start, "end": c.end, "rows": c.rows,
                      "labelled_rows": c.labelled_rows, "period": c.period,
+                     "partial": c.partial, "too_small": c.too_small,
+                     "too_few_labels": c.too_few_labels,
                      "realized": v.realized, "ci_low": v.ci_low, "ci_high": v.ci_high,
                      "estimated": v.estimated, "lower": s.band.lower, "upper": s.band.upper,
                      "gap": v.gap, "alert": v.alert, "estimated_alert": v.estimated_alert,
@@ -125,6 +137,7 @@ class PerformanceResult:
             "metric": self.metric, "task": self.task, "chunking": self.chunking,
             "target": self.target, "score": self.score, "prediction": self.prediction,
             "timestamp": self.timestamp, "decision_threshold": self.threshold,
+            "min_chunk_rows": self.min_rows, "min_chunk_labels": self.min_labels,
             "chunks": chunk_rows(self.metric),
             "alerts": self.alerts(),
             "any_alert": self.any_alert,
