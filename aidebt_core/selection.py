@@ -7,13 +7,23 @@ share it through URL query params, and the CLI can build the same thing from arg
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 
-from aidebt_core.data import Table, connect, open_table, split_on_timestamp
+from aidebt_core.data import (
+    ROWS,
+    Table,
+    connect,
+    is_temporal_type,
+    open_table,
+    quote_ident,
+    split_on_timestamp,
+)
 from aidebt_core.errors import AidebtError
 from aidebt_core.schema import Schema, infer_schema
 from aidebt_core.workspace import Workspace, default_sample_dir
@@ -24,6 +34,10 @@ SAMPLE_SPLIT_AT = "2025-07-01"
 # Query-param names: short, stable, and the only state a shared link carries.
 _PARAMS = {"workspace": "ws", "mode": "mode", "source": "src", "split_column": "ts",
            "split_at": "at", "reference": "ref", "current": "cur", "tracking_uri": "mlflow"}
+
+
+# Files only the sample scenario has together; their presence makes a folder "the sample".
+_SAMPLE_MARKERS = ("ground_truth.json", SAMPLE_SOURCE)
 
 
 def sqlite_tracking_uri(folder: Path) -> str:
@@ -75,6 +89,23 @@ class Selection:
         given = {name: str(params[short]) for name, short in _PARAMS.items() if short in params}
         return replace(default, **given) if given else default
 
+    @property
+    def roles_source(self) -> str:
+        """The data set whose roles apply: the split source, or the reference file."""
+        return self.source if self.mode == SPLIT else self.reference
+
+    def _schema(self, workspace: Workspace, reference: Table) -> Schema:
+        """Inference, then the workspace roles file, then this selection's roles (URL/edits)."""
+        given = {k: v for k, v in self.roles if k in reference.column_types}
+        roles_file = _roles_file(workspace.folder)
+        if roles_file is None:
+            return infer_schema(reference).with_roles(given)
+        from aidebt_core.roles import ROLES_FILE, resolve_schema
+
+        return resolve_schema(infer_schema(reference),
+                              file_roles=roles_file.dataset(self.roles_source).roles,
+                              flags=given, file_label=f"{ROLES_FILE} in {workspace.folder}")
+
     def open(self) -> OpenedData:
         """Open the sources in a fresh sandboxed connection (close it, or use `with`)."""
         workspace = Workspace.at(self.workspace)
@@ -96,8 +127,7 @@ class Selection:
                 current = open_table(con, workspace, self.current)
                 combined = None
                 timestamp = None
-            schema = infer_schema(reference).with_roles(
-                {k: v for k, v in self.roles if k in reference.column_types})
+            schema = self._schema(workspace, reference)
             if timestamp is None:
                 timestamp = schema.first("timestamp")
             return OpenedData(self, workspace, con, reference, current, combined, schema,
@@ -140,3 +170,131 @@ def sample_selection(sample_dir: str | Path | None = None) -> Selection:
     return Selection(workspace=str(folder), mode=SPLIT, source=SAMPLE_SOURCE,
                      split_column=SAMPLE_TIMESTAMP, split_at=SAMPLE_SPLIT_AT,
                      tracking_uri=sqlite_tracking_uri(folder))
+
+
+def is_sample_folder(folder: Path) -> bool:
+    """Whether a folder holds the sample scenario (its constants apply only there)."""
+    return all((folder / name).is_file() for name in _SAMPLE_MARKERS)
+
+
+def default_selection(root: str | Path, tracking_uri: str = "") -> Selection:
+    """Something valid to open a workspace on, taken from the workspace itself.
+
+    The roles file's default data set, timestamp and reference end when it has them; else the
+    first data set, its first time column and a split at the median time; without a time
+    column, two data sets side by side (never the same file twice when there are two).
+    """
+    workspace = Workspace.at(root)
+    if is_sample_folder(workspace.folder):
+        return replace(sample_selection(workspace.folder), workspace=str(root),
+                       tracking_uri=tracking_uri)
+    empty = Selection(workspace=str(root), tracking_uri=tracking_uri)
+    sources = workspace.list_sources()
+    if not sources:
+        return empty
+    defaults = _roles_file(workspace.folder)
+    preferred = getattr(defaults, "default", None)
+    source = preferred if preferred in sources else sources[0]
+    others = [s for s in sources if s != source]
+    dataset = defaults.dataset(source) if defaults is not None else None
+    try:
+        column, split_at = _time_split(workspace, source, dataset)
+    except AidebtError:
+        column, split_at = None, None
+    if column and split_at:
+        return replace(empty, mode=SPLIT, source=source, split_column=column, split_at=split_at)
+    return replace(empty, mode=FILES, reference=source, current=others[0] if others else source)
+
+
+def encode_roles(roles: Mapping[str, str]) -> str:
+    """Role overrides as one URL value (JSON: any column name survives the round trip)."""
+    return json.dumps(dict(sorted(roles.items())), ensure_ascii=False, separators=(",", ":"))
+
+
+def decode_roles(text: str) -> dict[str, str]:
+    """The overrides a link carries; anything but a JSON object of strings is refused."""
+    try:
+        value = json.loads(text)
+    except ValueError:
+        value = None
+    if not isinstance(value, dict) or not all(isinstance(k, str) and isinstance(v, str)
+                                              for k, v in value.items()):
+        raise AidebtError('The link\'s roles= value is not a list of column roles; expected '
+                          'e.g. roles={"repaid":"target"}.')
+    return value
+
+
+def time_columns(table: Table) -> list[str]:
+    """Columns usable as a time axis, best first (the time module's rules once present)."""
+    try:
+        from aidebt_core.timeaxis import time_candidates
+    except ImportError:  # until the time-axis module lands: real timestamps, then named text
+        types = table.column_types
+        temporal = [n for n, kind in types.items() if is_temporal_type(kind)]
+        named = [n for n, kind in types.items() if not is_temporal_type(kind)
+                 and kind.upper() in ("VARCHAR", "TEXT", "STRING")
+                 and ("date" in n.lower() or "time" in n.lower() or n.lower().endswith("_at"))]
+        return temporal + named
+    return list(time_candidates(table))
+
+
+def _time_sql(table: Table, column: str) -> str:
+    try:
+        from aidebt_core.timeaxis import timestamp_sql
+    except ImportError:
+        col = quote_ident(column)
+        return col if is_temporal_type(table.column_types[column]) else \
+            f"TRY_CAST({col} AS TIMESTAMP)"
+    return timestamp_sql(table, column)
+
+
+def median_split(table: Table, column: str) -> str | None:
+    """A split time with rows on both sides: the median, or the second distinct time when more
+    than half the rows share the first; None when the column holds a single time."""
+    ts = _time_sql(table, column)
+    lowest, median = table.execute(
+        f"SELECT min({ts}), quantile_disc({ts}, 0.5) FROM {ROWS}").fetchone()
+    if median is None:
+        return None
+    if median == lowest:
+        median = table.execute(f"SELECT min({ts}) FROM {ROWS} WHERE {ts} > $low",
+                               {"low": lowest}).fetchone()[0]
+        if median is None:
+            return None
+    return format_split(pd.Timestamp(median))
+
+
+def format_split(when: pd.Timestamp) -> str:
+    """`2025-07-01` at midnight, else `2025-07-01T12:00` (the URL's `at=` format)."""
+    if when == when.normalize():
+        return when.date().isoformat()
+    return when.isoformat(timespec="seconds" if when.second else "minutes")
+
+
+def _time_split(workspace: Workspace, source: str, dataset) -> tuple[str | None, str | None]:
+    con = connect(workspace)
+    try:
+        table = open_table(con, workspace, source)
+        candidates = time_columns(table)
+        chosen = getattr(dataset, "timestamp", None)
+        column = chosen if chosen in table.column_types else (candidates[0] if candidates
+                                                              else None)
+        if column is None:
+            return None, None
+        end = getattr(dataset, "reference_end", None)
+        split_at = str(end) if end else median_split(table, column)
+        if split_at is None:
+            return None, None
+        split_on_timestamp(table, column, split_at)  # refuses a split this data cannot take
+        return column, split_at
+    finally:
+        con.close()
+
+
+def _roles_file(folder: Path):
+    """The workspace roles file's defaults, or None while the roles module is not there."""
+    try:
+        from aidebt_core.roles import read_roles_file
+    except ImportError:
+        return None
+    return read_roles_file(folder)

@@ -3,12 +3,22 @@
 import pandas as pd
 import streamlit as st
 
-from aidebt_app.context import current_selection, guard, page_header, set_role_overrides
+from aidebt_app.context import (
+    current_selection,
+    guard,
+    page_header,
+    role_overrides,
+    set_role_overrides,
+)
 from aidebt_core.data import preview, row_count
 from aidebt_core.profile import profile_table
+from aidebt_core.roles import ROLES_FILE, read_roles_file, write_dataset_roles
 from aidebt_core.schema import ROLES
 from aidebt_core.selection import Selection
+from aidebt_core.textsafe import md
 from aidebt_core.workspace import Workspace, describe_sources
+
+_SAVED = "data_roles_saved"  # the message of the last save, shown once after its rerun
 
 
 @st.cache_data(ttl=30, show_spinner=False)
@@ -42,6 +52,8 @@ with st.expander("Data sources in this workspace"):
         st.info("No CSV, Parquet, JSON Lines or DuckDB files in this folder.")
     else:
         sources.insert(1, "in use", sources["source"].isin(selection.sources))
+        if not sources["problem"].astype(bool).any():
+            sources = sources.drop(columns=["problem"])
         st.dataframe(sources, hide_index=True, width="stretch",
                      column_config={"size_mb": st.column_config.NumberColumn("size (MB)",
                                                                             format="%.2f")})
@@ -52,25 +64,50 @@ right.metric("Current rows", f"{facts['current_rows']:,}", help=facts["current_l
 third.metric("Columns", len(facts["schema"].columns))
 
 st.subheader("Column roles")
-st.caption("Roles were inferred from types, names and values. Change any of them: every page "
-           "uses these roles (features, target, prediction, score, timestamp).")
+st.caption("Roles were inferred from types, names and values, then taken from the workspace's "
+           f"{ROLES_FILE} if it has them. Change any of them: every page uses these roles "
+           "(features, target, prediction, score, timestamp). Changes travel in the page's link; "
+           "Save roles keeps them for everyone who opens this data set.")
 schema = facts["schema"]
+folder = Workspace.at(selection.workspace).folder
+with guard():
+    saved_roles = dict(read_roles_file(folder).dataset(selection.roles_source).roles)
+roles_frame = schema.to_frame()
+# Exact distinct counts from the profile (never more than the rows, unlike an estimate).
+exact_distinct = {c.name: c.distinct for c in facts["reference_profile"].columns}
+roles_frame["distinct"] = roles_frame["column"].map(exact_distinct).astype("Int64")
 edited = st.data_editor(
-    schema.to_frame(), key="roles_editor", hide_index=True, width="stretch",
-    disabled=["column", "type", "distinct", "missing_share"],
+    roles_frame, key="roles_editor", hide_index=True, width="stretch",
+    disabled=[c for c in roles_frame.columns if c != "role"],
     column_config={
         "role": st.column_config.SelectboxColumn("role", options=list(ROLES), required=True),
         "missing_share": st.column_config.ProgressColumn("missing", format="percent",
                                                           min_value=0.0, max_value=1.0),
     })
 inferred = {c.name: c.inferred_role for c in schema.columns}
-changed = {name: role for name, role in zip(edited["column"], edited["role"], strict=True)
-           if role != inferred[name]}
-if changed != selection.role_overrides:
-    set_role_overrides(changed)
+wanted = {name: role for name, role in zip(edited["column"], edited["role"], strict=True)
+          if role != inferred[name]}
+# What differs from the saved file: roles set here, and saved roles set back to inference.
+unsaved = {name: role for name, role in wanted.items() if saved_roles.get(name) != role}
+unsaved |= {name: inferred[name] for name in saved_roles if name in inferred
+            and name not in wanted}
+if unsaved != role_overrides():
+    set_role_overrides(unsaved)
     st.rerun()
-if changed:
-    st.info("Your role changes: " + ", ".join(f"{k} → {v}" for k, v in changed.items()))
+if message := st.session_state.pop(_SAVED, None):
+    st.success(message, icon=":material/check:")
+if unsaved:
+    st.info("Your role changes (not saved): "
+            + ", ".join(f"{md(k)} → {md(v)}" for k, v in unsaved.items()))
+if st.button("Save roles", key="save_roles", disabled=not unsaved,
+             help=f"Write these roles to {ROLES_FILE} in the workspace folder, for this data "
+                  "set."):
+    keep = {name: role for name, role in saved_roles.items() if name not in inferred}
+    with guard():
+        path = write_dataset_roles(folder, selection.roles_source, keep | wanted)
+    set_role_overrides({})
+    st.session_state[_SAVED] = f"Saved the roles of {md(selection.roles_source)} to {md(path)}."
+    st.rerun()
 
 st.subheader("Summary statistics")
 side = st.segmented_control("Period", ["Reference", "Current"], default="Reference",

@@ -1,32 +1,65 @@
-"""`aidebt serve`: start the dashboard (the same as `streamlit run app.py`)."""
+"""`aidebt serve`: start the dashboard inside the boundary the operator fixes here.
+
+The allowed data roots and tracking URIs are checked now (a bad one exits 2 before anything
+listens) and passed to the Streamlit process as `AIDEBT_SERVE_CONFIG`; the dashboard lets a
+browser choose only among them.
+"""
 
 from __future__ import annotations
 
 import os
 import sys
+from dataclasses import replace
 from pathlib import Path
 
+from aidebt_core.commands import _types as types
+from aidebt_core.commands._signin import add_signin_options, signin_from_args
 from aidebt_core.errors import AidebtError
+from aidebt_core.serving import DEFAULT_HOST, ENV, ServeConfig
+from aidebt_core.signin import serve_environment
 
 APP = Path(__file__).resolve().parents[2] / "app.py"
 
 
 def register(sub) -> None:
     parser = sub.add_parser("serve", help="start the dashboard")
-    parser.add_argument("--port", type=int, default=8501)
-    parser.add_argument("--workspace", help="data folder or .duckdb file to open first "
-                        "(default: ./sample_data)")
+    parser.add_argument("--port", type=types.port, default=8501)
+    parser.add_argument("--workspace", action="append", default=[], metavar="DIR",
+                        help="a data folder or .duckdb file the dashboard may read "
+                        "(repeatable; default: ./sample_data)")
+    parser.add_argument("--tracking-uri", action="append", default=[], metavar="URI",
+                        help="an MLflow tracking URI the dashboard may contact (repeatable; "
+                        "default: each workspace's mlflow.db)")
+    parser.add_argument("--config", metavar="FILE", help="YAML/JSON file with workspaces, "
+                        "tracking_uris and store")
+    add_signin_options(parser)  # --host and sign-in (aidebt_core/commands/_signin.py)
     parser.set_defaults(handler=run)
+
+
+def build_config(args) -> ServeConfig:
+    """The checked server configuration from the command line (exit 2 on any bad value)."""
+    if not 1 <= args.port <= 65535:
+        raise AidebtError(f"--port {args.port} is not a port number; use 1 to 65535.")
+    return ServeConfig.build(workspaces=args.workspace, tracking_uris=args.tracking_uri,
+                             config_file=args.config, host=getattr(args, "host", None))
+
+
+def streamlit_argv(config: ServeConfig, port: int) -> list[str]:
+    return [sys.executable, "-m", "streamlit", "run", str(APP), "--server.port", str(port),
+            "--server.address", config.host or DEFAULT_HOST,
+            "--browser.gatherUsageStats", "false"]
 
 
 def run(args) -> int:
     if not APP.exists():
         raise AidebtError(f"The dashboard app is not at {APP}; run from a source checkout.")
-    env = dict(os.environ, STREAMLIT_BROWSER_GATHER_USAGE_STATS="false")
-    if args.workspace:
-        env["AIDEBT_SAMPLE_DIR"] = str(Path(args.workspace).expanduser().resolve())
-    argv = [sys.executable, "-m", "streamlit", "run", str(APP), "--server.port", str(args.port),
-            "--browser.gatherUsageStats", "false"]
+    config = build_config(args)
+    # Sign-in: a non-loopback host without it exits 2 here; the app gets only the method.
+    auth = signin_from_args(args, config.host, config.auth)
+    config = replace(config, auth=auth.public_dict() if auth else None)
+    auth_env, auth_argv = serve_environment(auth)
+    env = dict(os.environ, STREAMLIT_BROWSER_GATHER_USAGE_STATS="false", **auth_env)
+    env[ENV] = config.to_env()
     os.chdir(APP.parent)
-    os.execve(sys.executable, argv, env)
+    os.execve(sys.executable, streamlit_argv(config, args.port) + auth_argv, env)
     return 0  # not reached
