@@ -63,6 +63,7 @@ def register(sub) -> None:
 def run(args) -> int:
     from aidebt_core.data import split_on_timestamp
     from aidebt_core.slices import analyse
+    from aidebt_core.slices.define import check_edges
 
     if bool(args.timestamp) != bool(args.reference_end):
         raise AidebtError("Give --timestamp and --reference-end together (or neither).")
@@ -82,12 +83,14 @@ def run(args) -> int:
             features = [c for c in default_features(reference or current,
                                                     [args.target, args.prediction, args.score])
                         if c not in exclude]
+        edges = parse_edges(args.edges)
+        check_edges(current, edges, [*features, *(parse_columns(args.by) or ())])
         result = analyse(current, args.target, args.prediction, args.score, metric,
                          reference=reference, by=parse_columns(args.by) or (),
                          features=features, max_order=args.max_order, min_size=args.min_size,
                          top_k=args.top_k, bins=args.bins, alpha=args.alpha,
                          positive=args.positive, objective=args.objective,
-                         edges=parse_edges(args.edges))
+                         edges=edges)
     finally:
         con.close()
     if args.report:

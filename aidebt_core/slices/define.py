@@ -124,3 +124,20 @@ def apply_slice(table: Table, spec: Mapping[str, str]) -> Table:
             cond, params = f"CAST({col} AS VARCHAR) = $value", {"value": value}
         out = out.where(cond, label=f"{table.label} [{label}]", **params)
     return out
+
+
+def check_edges(table: Table, edges: Mapping[str, object] | None,
+                columns: list[str] | tuple[str, ...]) -> None:
+    """Refuse user bin edges for a column that is not sliced on or not numeric (they would
+    otherwise be ignored without a word)."""
+    types = table.column_types
+    for name in edges or {}:
+        if name not in types:
+            raise SchemaError(f"--edges names '{name}', which is not a column of {table.label}. "
+                              f"Columns are: {', '.join(types)}.")
+        if name not in columns:
+            raise SchemaError(f"--edges names '{name}', which is not among the columns sliced "
+                              f"on ({', '.join(columns)}); add it to --columns or --by.")
+        if not is_numeric_type(types[name]) or types[name].upper() == "BOOLEAN":
+            raise SchemaError(f"--edges names '{name}', which is {types[name]}, not numeric; "
+                              "bin edges apply to numeric columns only.")
