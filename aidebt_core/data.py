@@ -241,8 +241,11 @@ def _create_duckdb_view(con, path, table_name: str, view: str, spec: str) -> Non
     if table_name not in tables:
         raise DataSourceError(f"{path.name} has no table '{table_name}'. "
                               f"Tables: {', '.join(tables) or 'none'}.")
-    con.execute(f"CREATE OR REPLACE TEMP VIEW {quote_ident(view)} AS SELECT * FROM "
-                f"{quote_ident(alias)}.main.{quote_ident(table_name)}")
+    try:  # a stored view may read files the sandbox refuses, or be broken
+        con.execute(f"CREATE OR REPLACE TEMP VIEW {quote_ident(view)} AS SELECT * FROM "
+                    f"{quote_ident(alias)}.main.{quote_ident(table_name)}")
+    except duckdb.Error as exc:
+        raise _translate(exc, spec) from None
 
 
 def _tables_in(con, alias: str) -> list[str]:
