@@ -36,14 +36,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if not getattr(args, "handler", None):
-        print("error: no command given; run 'aidebt --help' for the commands (drift, "
-              "performance, slices, ...)", file=sys.stderr)
-        return EXIT_BAD_INPUT
+    """Run one command. Usage errors raise SystemExit(2) from the parser (as argparse does);
+    everything else comes back as the exit code."""
     try:
-        return int(args.handler(args) or EXIT_OK)
+        return _run(argv)
     except AidebtError as exc:
         return _bad_input(str(exc))
     except OSError as exc:  # a path the user gave cannot be read or written
@@ -56,6 +52,15 @@ def main(argv: list[str] | None = None) -> int:
         return _bad_input("internal error: the input nests too deeply to process")
     except Exception as exc:  # noqa: BLE001 - a crash must never read as exit 1 ("gate failed")
         return _bad_input(f"internal error: {type(exc).__name__}: {exc}")
+
+
+def _run(argv: list[str] | None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "handler", None):
+        raise AidebtError("no command given; run 'aidebt --help' for the commands (drift, "
+                          "performance, slices, ...)")
+    return int(args.handler(args) or EXIT_OK)
 
 
 def _bad_input(message: str) -> int:
