@@ -4,12 +4,17 @@ tier and the evidence date. Logic lives in aidebt_core.audit.session; this is wi
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 import streamlit as st
 
 from aidebt_core.audit.evidence import Prefill
+from aidebt_core.audit.history import withdrawn_text
 from aidebt_core.audit.questions import LEVEL_NAMES, Question
 from aidebt_core.audit.session import CHOICES, NA, RawInput, tier_options
+from aidebt_core.audit.store import AuditRecord, AuditStore, StoredAudits, default_store_path
+from aidebt_core.textsafe import md
+from aidebt_core.workspace import Workspace
 
 TIER_ICON = {"critical": ":red-badge[critical]", "high": ":orange-badge[high]",
              "medium": ":blue-badge[medium]", "low": ":gray-badge[low]"}
@@ -63,3 +68,42 @@ def question_card(q: Question, key: str, start: dict, found: Prefill | None,
                           key=f"{key}_evidence", placeholder=q.evidence_hint)
     return RawInput(choice, note, ev, "" if tier == q.weight else tier,
                     day.isoformat() if day else "")
+
+
+def audit_store(workspace: str) -> AuditStore:
+    """The store the pages read and save to: the server's `--store` when given, else the
+    workspace's default (`<workspace>/.aidebt/audits.sqlite`). Opening it creates nothing."""
+    from aidebt_app.context import serve_config
+
+    configured = serve_config().store
+    path = Path(configured) if configured else default_store_path(Workspace.at(workspace).folder)
+    return AuditStore(path)
+
+
+def show_skipped(stored: StoredAudits) -> None:
+    """One warning per stored audit that could not be read (the rest still show)."""
+    for line in stored.skipped:
+        st.warning(md(line), icon=":material/warning:")
+
+
+def withdraw_control(store: AuditStore, history: list[AuditRecord], who: str, key: str) -> None:
+    """Withdraw a saved audit: pick it, say why, confirm. It stays in the history, marked."""
+    counted = [r for r in history if r.withdrawn is None]
+    if not counted:
+        return
+    with st.popover("Withdraw an audit…", icon=":material/undo:", key=f"{key}_withdraw"):
+        st.caption("A withdrawn audit stays in the history, marked with who withdrew it, when "
+                   "and why, and no longer counts on the scorecard or in trends. This cannot "
+                   "be undone.")
+        labels = {f"{r.audited_at} · v{r.model_version or '—'} · {r.auditor or '—'} · "
+                  f"{r.id[:8]}": r for r in reversed(counted)}
+        picked = st.selectbox("Audit", list(labels), key=f"{key}_wd_pick")
+        by = st.text_input("Withdrawn by", value=who, key=f"{key}_wd_by")
+        reason = st.text_input("Reason", key=f"{key}_wd_reason",
+                               placeholder="e.g. scored against the wrong data set")
+        sure = st.checkbox("Yes, withdraw this audit", key=f"{key}_wd_confirm")
+        if st.button("Withdraw", type="primary", key=f"{key}_wd_go",
+                     disabled=not (sure and reason.strip() and by.strip())):
+            record = store.withdraw(labels[picked].id, by=by, reason=reason)
+            st.session_state[f"{key}_wd_done"] = withdrawn_text(record)
+            st.rerun()

@@ -56,6 +56,9 @@ def parse_document(raw: bytes | str, name: str, json_only: bool = False,
         return _load_yaml_without_aliases(text, name)
     except RecursionError:  # deep block nesting, which the bracket count does not see
         raise DocumentError(f"{name} nests too deeply to read.") from None
+    except ValueError as exc:  # a date-like scalar that is no date, e.g. 2025-13-45
+        raise DocumentError(f"{name} has a value that cannot be read ({exc}); a date must be "
+                            "a real date YYYY-MM-DD.") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""

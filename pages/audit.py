@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 import pandas as pd
 import streamlit as st
 
-from aidebt_app.audit_widgets import question_card
+from aidebt_app.audit_widgets import audit_store, question_card, show_skipped, withdraw_control
 from aidebt_app.context import current_selection, guard, page_header
 from aidebt_core.audit.evidence import evidence_for_selection
 from aidebt_core.audit.history import compare, history_frame
@@ -24,10 +24,9 @@ from aidebt_core.audit.session import (
     initial_choice,
     make_record,
 )
-from aidebt_core.audit.store import AuditStore, default_store_path
 from aidebt_core.plots.audit import DIMENSION_LABELS, comparison_bars, dimension_bars
 from aidebt_core.selection import Selection
-from aidebt_core.workspace import Workspace
+from aidebt_core.textsafe import md
 
 NEW = "➕ New model…"
 
@@ -43,7 +42,7 @@ page_header("Audit", "Walk the questions by dimension; measured answers are pre-
 selection = current_selection()
 questionnaire = load_questionnaire()
 with guard():
-    store = AuditStore(default_store_path(Workspace.at(selection.workspace).folder))
+    store = audit_store(selection.workspace)        # opening it creates nothing
     known_models = store.models(recent_first=True)
 
 top = st.columns([2, 1, 2, 1])
@@ -101,8 +100,11 @@ if edited(raw, evidence, notes) and payload != st.session_state.get(f"{key}_draf
         store.save_draft(model, payload)
     st.session_state[f"{key}_draft"] = payload
 
-history = store.list_audits(model)
-previous = history[-1] if history else None
+with guard():
+    stored = store.read(model)
+history = list(stored.records)
+counted = stored.counted()
+previous = counted[-1] if counted else None
 scores = score.to_dict()
 with panel:
     st.subheader("Live score")
@@ -159,15 +161,28 @@ if st.button("Save audit", type="primary", disabled=bool(problems) or not answer
     st.session_state[f"{key}_draft"] = payload  # saved: no draft until the next edit
     st.success(f"Saved the audit of {saved.model} ({saved.audited_at}, headline "
                f"{score.headline:.1f}).", icon=":material/check_circle:")
-    history = store.list_audits(model)
+    stored = store.read(model)
+    history = list(stored.records)
 
 st.subheader(f"History of {model}")
+show_skipped(stored)
+done = st.session_state.pop(f"{key}_wd_done", None)
+if done:
+    st.success(f"Audit {md(done)}. It stays in the history and no longer counts.",
+               icon=":material/undo:")
 if history:
-    last = history[-1]
-    st.caption(f"{len(history)} saved audit(s); latest {last.audited_at} by "
-               f"{last.auditor or '—'}, headline {last.scores.get('overall') or 0:.1f}.")
+    counted = [r for r in history if r.withdrawn is None]
+    withdrawn = len(history) - len(counted)
+    latest_text = (f"latest counted {counted[-1].audited_at} by {counted[-1].auditor or '—'}, "
+                   f"headline {counted[-1].scores.get('overall') or 0:.1f}" if counted
+                   else "none counts")
+    st.caption(f"{len(history)} saved audit(s)"
+               + (f", {withdrawn} withdrawn" if withdrawn else "") + f"; {latest_text}.")
     st.dataframe(history_frame(history), hide_index=True, width="stretch", column_config={
-        c: st.column_config.NumberColumn(format="%.1f") for c in ("headline", "weighted mean")})
+        c: st.column_config.NumberColumn(format="%.1f") for c in ("headline", "weighted mean")},
+        key="aud_history")
+    with guard():
+        withdraw_control(store, history, auditor, key)
 else:
     st.caption("No saved audit of this model yet.")
 report = audit_report(record, questionnaire.with_tiers(tiers), comparison, previous)

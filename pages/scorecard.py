@@ -6,11 +6,12 @@ import json
 import pandas as pd
 import streamlit as st
 
+from aidebt_app.audit_widgets import audit_store, show_skipped
 from aidebt_app.context import current_selection, guard, page_header
 from aidebt_core.audit.history import DIMENSION_COLUMNS, build_scorecard, headline_history
 from aidebt_core.audit.report import headline_text, scorecard_report
 from aidebt_core.audit.scoring import HEALTH_BANDS, health_band
-from aidebt_core.audit.store import AuditStore, default_store_path, export_document, saved_audits
+from aidebt_core.audit.store import export_document
 from aidebt_core.plots.audit import (
     BAND_COLORS,
     DIMENSION_LABELS,
@@ -19,7 +20,6 @@ from aidebt_core.plots.audit import (
     portfolio_heatmap,
     portfolio_radar,
 )
-from aidebt_core.workspace import Workspace
 
 SCORE_COLUMNS = ["headline", "weighted_mean", *DIMENSION_COLUMNS]
 SORTS = {"Headline (lowest first)": ("headline", True), "Red flags (most first)":
@@ -38,20 +38,23 @@ page_header("Scorecard", "AI technical debt across models: the latest audit of e
                          "headline is the weakest dimension, so one failing area shows.")
 selection = current_selection()
 with guard():
-    store_path = default_store_path(Workspace.at(selection.workspace).folder)
-    audits = saved_audits(store_path)
+    store = audit_store(selection.workspace)        # reading creates nothing
+    stored = store.read()
 with st.expander("Export or import audits (JSON)"):
-    if audits:
-        st.download_button("Export all audits (JSON)", json.dumps(export_document(audits)),
+    if stored.records:
+        st.download_button("Export all audits (JSON)",
+                           json.dumps(export_document(stored.records), allow_nan=False),
                            "aidebt-audits.json", "application/json", key="sc_export",
                            on_click="ignore")
     upload = st.file_uploader("Import audits exported from another workspace", type="json",
                               key="sc_upload")
     if upload is not None and st.button("Import", key="sc_import"):
-        with guard():
-            added, present = AuditStore(store_path).import_text(upload.getvalue(), upload.name)
+        with guard():               # every audit is checked before anything is written
+            added, present = store.import_text(upload.getvalue(), upload.name)
         st.success(f"Imported {added} audit(s); {present} were already here.")
-        audits = saved_audits(store_path)
+        stored = store.read()
+show_skipped(stored)
+audits = stored.counted()          # withdrawn audits stay in the history, off the scorecard
 scorecard = build_scorecard(audits)
 frame = scorecard.to_frame()
 if frame.empty:

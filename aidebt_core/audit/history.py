@@ -70,23 +70,35 @@ def compare(previous: AuditRecord, answers: dict[str, Answer], scores: dict,
 
 
 def headline_history(audits: list[AuditRecord]) -> pd.DataFrame:
-    """Every saved audit's headline and weighted mean, by model and date (for trend charts)."""
+    """Every counted audit's headline and weighted mean, by model and date (for trend charts);
+    withdrawn audits are left out."""
+    counted = [r for r in audits if r.withdrawn is None]
     return pd.DataFrame([{"model": r.model, "audited_at": r.audited_at,
                           "headline": r.scores.get("overall"),
                           "weighted_mean": r.scores.get("weighted_mean")}
-                         for r in sorted(audits, key=lambda r: (r.audited_at, r.saved_at))],
+                         for r in sorted(counted, key=lambda r: (r.audited_at, r.saved_at))],
                         columns=["model", "audited_at", "headline", "weighted_mean"])
 
 
 def history_frame(records: list[AuditRecord]) -> pd.DataFrame:
-    """One row per saved audit of a model, oldest first: date, version, auditor, scores."""
+    """One row per saved audit of a model, oldest first: date, version, auditor, scores, and
+    whether (by whom, when, why) it was withdrawn."""
     return pd.DataFrame([{"audited": r.audited_at, "version": r.model_version,
                           "auditor": r.auditor, "headline": r.scores.get("overall"),
                           "weighted mean": r.scores.get("weighted_mean"),
                           "red flags": len(r.scores.get("red_flags") or []),
-                          "questionnaire": r.questionnaire_version} for r in records],
+                          "questionnaire": r.questionnaire_version,
+                          "status": withdrawn_text(r), "id": r.id} for r in records],
                         columns=["audited", "version", "auditor", "headline", "weighted mean",
-                                 "red flags", "questionnaire"])
+                                 "red flags", "questionnaire", "status", "id"])
+
+
+def withdrawn_text(record: AuditRecord) -> str:
+    """"counts", or who withdrew the audit when and why."""
+    w = record.withdrawn
+    if w is None:
+        return "counts"
+    return f"withdrawn {w.at[:10]} by {w.by}: {w.reason}"
 
 
 def _question_order(qid: str) -> tuple:
@@ -120,9 +132,11 @@ class Scorecard:
 
 def build_scorecard(audits: list[AuditRecord]) -> Scorecard:
     """The latest audit of each model; `trend` is the headline change since the previous
-    audit of that model (None when there is none or the questionnaire versions differ)."""
+    audit of that model (None when there is none or the questionnaire versions differ).
+    Withdrawn audits do not count: not as the latest, not for the trend, not in `audits`."""
     by_model: dict[str, list[AuditRecord]] = {}
-    for record in sorted(audits, key=lambda r: (r.audited_at, r.saved_at, r.id)):
+    counted = [r for r in audits if r.withdrawn is None]
+    for record in sorted(counted, key=lambda r: (r.audited_at, r.saved_at, r.id)):
         by_model.setdefault(record.model, []).append(record)
     rows = []
     for model, history in sorted(by_model.items()):

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field, replace
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 from types import MappingProxyType
@@ -243,8 +243,9 @@ def parse_answers(raw: object, questionnaire: Questionnaire, origin: str = "answ
         measured = item.get("measured_level")
         answers[str(qid)] = Answer(
             level=level, na=na, evidence=str(item.get("evidence") or ""), note=note,
-            source=source, measured_level=None if measured is None else int(measured),
-            evidence_date=item.get("evidence_date") and str(item["evidence_date"]),
+            source=source, measured_level=None if measured is None
+            else _measured_level(measured, where),
+            evidence_date=_evidence_date(item.get("evidence_date"), where),
             link=str(item.get("link") or ""))
     tiers = raw.get("tiers") or {}
     if not isinstance(tiers, dict):
@@ -259,15 +260,30 @@ def parse_answers(raw: object, questionnaire: Questionnaire, origin: str = "answ
                       tiers=tiers)
 
 
+def _measured_level(value: object, where: str) -> int:
+    level, na = parse_level(value, f"{where}: measured_level")
+    if na:
+        raise AuditError(f"{where}: measured_level must be 0-4, got {value!r}.")
+    return level
+
+
+def _evidence_date(value: object, where: str) -> str | None:
+    """An evidence date as ISO text (YAML may already have made it a date); None if empty."""
+    if value is None or value == "":
+        return None
+    text = value.isoformat() if isinstance(value, date) else str(value)
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        raise AuditError(f"{where}: evidence_date must be a date YYYY-MM-DD, got "
+                         f"{text[:40]!r}.") from None
+    return text
+
+
 def read_answer_file(path: str | Path, questionnaire: Questionnaire) -> AnswerFile:
-    """Read a YAML or JSON answers file."""
+    """Read a YAML or JSON answers file (size and depth capped, no YAML aliases)."""
+    from aidebt_core.safeload import load_document
+
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise AuditError(f"Cannot read answers file '{path}': {exc.strerror}.") from exc
-    try:
-        raw = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
-    except (json.JSONDecodeError, yaml.YAMLError) as exc:
-        raise AuditError(f"Answers file '{path}' cannot be parsed: {exc}.") from exc
+    raw = load_document(path)
     return parse_answers(raw, questionnaire, origin=str(path))

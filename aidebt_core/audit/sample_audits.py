@@ -12,7 +12,7 @@ from pathlib import Path
 
 from aidebt_core.audit.questions import Answer, Questionnaire, load_questionnaire
 from aidebt_core.audit.scoring import Finding, score_audit
-from aidebt_core.audit.store import STORE_FILENAME, AuditRecord, AuditStore
+from aidebt_core.audit.store import AuditRecord, AuditStore, workspace_store_path
 
 _NAMESPACE = uuid.UUID("5f0b7a52-3c1e-4d59-9a8e-6d2b1c0a7e11")
 _WIKI = "https://wiki.example.com/ml"
@@ -124,13 +124,15 @@ def sample_audit_records(truth: dict, questionnaire: Questionnaire | None = None
 
 
 def write_sample_audits(out: str | Path, truth: dict) -> dict:
-    """Add the sample audits to `out/audits.sqlite` (kept if already there); a summary."""
-    store = AuditStore(Path(out) / STORE_FILENAME)
+    """Add the sample audits to the workspace's default store, `out/.aidebt/audits.sqlite`
+    (kept if already there, other audits untouched); a summary."""
+    path = workspace_store_path(out)
+    store = AuditStore(path)
     records = sample_audit_records(truth)
     added, kept = store.import_json({"format": "aidebt-audits", "version": 1,
                                      "audits": [r.to_dict() for r in records]},
                                     origin="sample audits")
-    return {"store": STORE_FILENAME, "added": added, "already_present": kept,
+    return {"store": path.relative_to(out).as_posix(), "added": added, "already_present": kept,
             "audits": [{"model": r.model, "audited_at": r.audited_at,
                         "overall": r.scores["overall"], "red_flags": len(r.scores["red_flags"])}
                        for r in records]}

@@ -1,9 +1,13 @@
-"""The audit store: immutable audit snapshots and autosaved drafts in one SQLite file.
+"""The audit store: immutable audit snapshots, their withdrawals and autosaved drafts in one
+SQLite file.
 
 SQLite in WAL mode with a busy timeout; every write is one `BEGIN IMMEDIATE` transaction, so
 two browser tabs or processes saving at once both land and a crash loses at most the write
-in flight. Saved audits cannot be changed or deleted (triggers refuse it). A file that is not
-an aidebt audit store is never written to.
+in flight. Saved audits cannot be changed or deleted (triggers refuse it); a wrong one is
+withdrawn: kept, marked with who/when/why, and left out of the scorecard. The file is
+created by the first write (a saved audit or draft, an import, a withdrawal), never by
+reading: a folder without a store reads as "no audits yet". A file that is not an aidebt
+audit store is never written to.
 """
 
 from __future__ import annotations
@@ -19,13 +23,24 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from aidebt_core.audit.questions import Answer, AuditError, parse_level
+from aidebt_core.audit.validate import check_audit
 from aidebt_core.jsonsafe import jsonable
 
+STORE_DIRNAME = ".aidebt"
 STORE_FILENAME = "audits.sqlite"
 STORE_ENV = "AIDEBT_AUDIT_STORE"
 FORMAT_NAME = "aidebt-audit-store"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2            # 2 added withdrawals; a version-1 store is upgraded on its next write
 EXPORT_FORMAT = "aidebt-audits"
+EXPORT_VERSION = 1
+_WITHDRAWALS = (
+    "CREATE TABLE IF NOT EXISTS withdrawals (audit_id TEXT PRIMARY KEY REFERENCES audits (id),"
+    " withdrawn_by TEXT NOT NULL, withdrawn_at TEXT NOT NULL, reason TEXT NOT NULL)",
+    "CREATE TRIGGER IF NOT EXISTS withdrawals_final_update BEFORE UPDATE ON withdrawals"
+    " BEGIN SELECT RAISE(ABORT, 'withdrawals are final'); END",
+    "CREATE TRIGGER IF NOT EXISTS withdrawals_final_delete BEFORE DELETE ON withdrawals"
+    " BEGIN SELECT RAISE(ABORT, 'withdrawals are final'); END",
+)
 _SCHEMA = (
     "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
     "CREATE TABLE audits (id TEXT PRIMARY KEY, model TEXT NOT NULL, model_version TEXT NOT NULL,"
@@ -37,7 +52,9 @@ _SCHEMA = (
     "CREATE TRIGGER audits_immutable_delete BEFORE DELETE ON audits"
     " BEGIN SELECT RAISE(ABORT, 'saved audits are immutable'); END",
     "CREATE TABLE drafts (model TEXT PRIMARY KEY, updated_at TEXT NOT NULL, payload TEXT NOT NULL)",
+    *_WITHDRAWALS,
 )
+_MIN_ID_PREFIX = 6
 
 
 class AuditStoreError(AuditError):
@@ -45,11 +62,24 @@ class AuditStoreError(AuditError):
 
 
 @dataclass(frozen=True)
+class Withdrawal:
+    """Why a saved audit no longer counts: who withdrew it, when (UTC) and the reason."""
+
+    by: str
+    at: str
+    reason: str
+
+    def to_dict(self) -> dict:
+        return {"by": self.by, "at": self.at, "reason": self.reason}
+
+
+@dataclass(frozen=True)
 class AuditRecord:
     """One saved audit: who audited which model version when, the answers, findings and scores.
 
     `scores` is the score summary computed at save time, kept so the snapshot stays what the
-    meeting agreed even if the scoring code changes later.
+    meeting agreed even if the scoring code changes later. `withdrawn` is set once the audit
+    has been withdrawn (it stays in the history, off the scorecard).
     """
 
     model: str
@@ -63,6 +93,7 @@ class AuditRecord:
     notes: dict[str, str] = field(default_factory=dict)
     id: str = ""
     saved_at: str = ""
+    withdrawn: Withdrawal | None = None
 
     def payload(self) -> dict:
         return jsonable({"answers": {k: a.to_dict() for k, a in self.answers.items()},
@@ -70,10 +101,25 @@ class AuditRecord:
                          "notes": self.notes})
 
     def to_dict(self) -> dict:
-        return {"id": self.id, "model": self.model, "model_version": self.model_version,
-                "audited_at": self.audited_at,
-                "questionnaire_version": self.questionnaire_version, "auditor": self.auditor,
-                "saved_at": self.saved_at, **self.payload()}
+        out = {"id": self.id, "model": self.model, "model_version": self.model_version,
+               "audited_at": self.audited_at,
+               "questionnaire_version": self.questionnaire_version, "auditor": self.auditor,
+               "saved_at": self.saved_at, **self.payload()}
+        if self.withdrawn is not None:
+            out["withdrawn"] = self.withdrawn.to_dict()
+        return out
+
+
+@dataclass(frozen=True)
+class StoredAudits:
+    """What a read found: the usable audits (oldest first) and one line per skipped record."""
+
+    records: tuple[AuditRecord, ...]
+    skipped: tuple[str, ...] = ()
+
+    def counted(self) -> list[AuditRecord]:
+        """The audits that count (not withdrawn)."""
+        return [r for r in self.records if r.withdrawn is None]
 
 
 def answers_from_dict(raw: dict, where: str = "audit") -> dict[str, Answer]:
@@ -90,61 +136,103 @@ def answers_from_dict(raw: dict, where: str = "audit") -> dict[str, Answer]:
     return out
 
 
-def record_from_dict(raw: dict, where: str = "audit") -> AuditRecord:
-    """An `AuditRecord` from its `to_dict()` form (used by import and by the store)."""
-    missing = [k for k in ("model", "audited_at", "questionnaire_version", "answers")
-               if k not in raw]
-    if missing:
-        raise AuditStoreError(f"{where}: missing {', '.join(missing)}.")
-    return AuditRecord(model=str(raw["model"]), model_version=str(raw.get("model_version", "")),
-                       audited_at=str(raw["audited_at"]),
-                       questionnaire_version=str(raw["questionnaire_version"]),
-                       auditor=str(raw.get("auditor", "")),
+def record_from_dict(raw: dict, where: str = "audit",
+                     question_ids: frozenset[str] | None = None) -> AuditRecord:
+    """An `AuditRecord` from its `to_dict()` form, checked against the audit schema first
+    (`AuditValidationError` naming `where` and the field otherwise)."""
+    check_audit(raw, where, question_ids)
+    withdrawn = raw.get("withdrawn")
+    return AuditRecord(model=raw["model"], model_version=raw.get("model_version", ""),
+                       audited_at=raw["audited_at"],
+                       questionnaire_version=raw["questionnaire_version"],
+                       auditor=raw.get("auditor", ""),
                        answers=answers_from_dict(raw["answers"], where),
                        findings=list(raw.get("findings") or []),
                        scores=dict(raw.get("scores") or {}), notes=dict(raw.get("notes") or {}),
-                       id=str(raw.get("id") or ""), saved_at=str(raw.get("saved_at") or ""))
+                       id=raw.get("id") or "", saved_at=raw.get("saved_at") or "",
+                       withdrawn=Withdrawal(**withdrawn) if withdrawn else None)
+
+
+def workspace_store_path(workspace_folder: str | Path) -> Path:
+    """Where a workspace keeps its audits: `<workspace>/.aidebt/audits.sqlite`."""
+    return Path(workspace_folder) / STORE_DIRNAME / STORE_FILENAME
 
 
 def default_store_path(workspace_folder: str | Path) -> Path:
-    """$AIDEBT_AUDIT_STORE, else `audits.sqlite` in the workspace folder."""
+    """$AIDEBT_AUDIT_STORE, else `<workspace>/.aidebt/audits.sqlite`.
+
+    A workspace saved by an older aidebt keeps its audits in `<workspace>/audits.sqlite`; that
+    file is used (not moved) while there is no store at the new place, so no history is lost.
+    """
     env = os.environ.get(STORE_ENV)
-    return Path(env).expanduser().resolve() if env else Path(workspace_folder) / STORE_FILENAME
+    if env:
+        return Path(env).expanduser().resolve()
+    current = workspace_store_path(workspace_folder)
+    legacy = Path(workspace_folder) / STORE_FILENAME
+    if not current.exists() and legacy.is_file() and is_audit_store(legacy):
+        return legacy
+    return current
 
 
-def export_document(records: list[AuditRecord]) -> dict:
+def is_audit_store(path: str | Path) -> bool:
+    """True for an existing aidebt audit store (checked read-only)."""
+    try:
+        con = _read_only(Path(path))
+        try:
+            rows = dict(con.execute("SELECT key, value FROM meta").fetchall())
+        finally:
+            con.close()
+    except (sqlite3.Error, OSError):
+        return False
+    return rows.get("format") == FORMAT_NAME
+
+
+def export_document(records: list[AuditRecord] | tuple[AuditRecord, ...]) -> dict:
     """Audits as the JSON export document that `AuditStore.import_json` reads."""
-    return {"format": EXPORT_FORMAT, "version": FORMAT_VERSION,
+    return {"format": EXPORT_FORMAT, "version": EXPORT_VERSION,
             "audits": [r.to_dict() for r in records]}
 
 
 def saved_audits(path: str | Path) -> list[AuditRecord]:
     """The audits in the store at `path`, oldest first; [] (and no file created) when there is
     no store yet."""
-    path = Path(path).expanduser()
-    if not path.exists():
-        return []
-    return AuditStore(path, create=False).list_audits()
+    return AuditStore(path).list_audits()
 
 
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-class AuditStore:
-    """A handle on one store file; each call opens its own short-lived connection."""
+def _read_only(path: Path) -> sqlite3.Connection:
+    # mode=ro: reading can never create the file (or anything else) where there is none.
+    con = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=30,
+                          isolation_level=None)
+    con.execute("PRAGMA busy_timeout = 30000")
+    return con
 
-    def __init__(self, path: str | Path, create: bool = True):
+
+class AuditStore:
+    """A handle on one store file; each call opens its own short-lived connection.
+
+    Nothing is created until the first write; `create=True` creates the (empty) store now.
+    """
+
+    def __init__(self, path: str | Path, create: bool = False):
         self.path = Path(path).expanduser()
-        if not self.path.exists() and not create:
-            raise AuditStoreError(f"No audit store at '{self.path}'.")
-        if create:
+        if self.path.exists():
+            self._check()
+        elif create:
             self._initialise()
-        self._check()
+
+    @property
+    def exists(self) -> bool:
+        return self.path.exists()
 
     # -- connection handling ---------------------------------------------------------------
-    def _connect(self) -> sqlite3.Connection:
+    def _connect(self, write: bool) -> sqlite3.Connection:
         try:
+            if not write:
+                return _read_only(self.path)
             con = sqlite3.connect(self.path, timeout=30, isolation_level=None)
             con.execute("PRAGMA busy_timeout = 30000")
             return con
@@ -153,9 +241,15 @@ class AuditStore:
 
     @contextmanager
     def _transaction(self, write: bool) -> Iterator[sqlite3.Connection]:
-        con = self._connect()
+        if write:
+            if not self.path.exists():
+                self._initialise()
+            self._check()
+        con = self._connect(write)
         try:
             con.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+            if write:
+                self._upgrade(con)
             yield con
             con.execute("COMMIT")
         except sqlite3.DatabaseError as exc:
@@ -170,14 +264,27 @@ class AuditStore:
         finally:
             con.close()
 
+    @staticmethod
+    def _upgrade(con: sqlite3.Connection) -> None:
+        """Bring a version-1 store up to this format inside the write transaction."""
+        version = con.execute("SELECT value FROM meta WHERE key = 'version'").fetchone()
+        if version is not None and int(version[0]) < FORMAT_VERSION:
+            for statement in _WITHDRAWALS:
+                con.execute(statement)
+            con.execute("UPDATE meta SET value = ? WHERE key = 'version'", (str(FORMAT_VERSION),))
+
     def _initialise(self) -> None:
         """Create the tables in a new (empty) file; any other file is left for `_check`.
 
         Safe when several processes create the same store at once: the tables are created
         under the write lock, after checking again that nobody else has.
         """
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        con = self._connect()
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise AuditStoreError(f"Cannot create the folder of audit store '{self.path}': "
+                                  f"{exc.strerror or exc}.") from exc
+        con = self._connect(write=True)
         created = False
         try:
             try:
@@ -206,16 +313,17 @@ class AuditStore:
 
     def _check(self) -> None:
         """Refuse (without writing) a file that is not a readable aidebt audit store."""
-        hint = (f"The file was left untouched; move it aside or set {STORE_ENV} to another "
-                "path.")
-        con = self._connect()
+        hint = (f"The file was left untouched; move it aside or set {STORE_ENV} (or --store) "
+                "to another path.")
         try:
-            rows = dict(con.execute("SELECT key, value FROM meta").fetchall())
+            con = self._connect(write=False)
+            try:
+                rows = dict(con.execute("SELECT key, value FROM meta").fetchall())
+            finally:
+                con.close()
         except sqlite3.DatabaseError as exc:
             raise AuditStoreError(f"'{self.path}' is not a readable aidebt audit store "
                                   f"({exc}). {hint}") from exc
-        finally:
-            con.close()
         if rows.get("format") != FORMAT_NAME:
             raise AuditStoreError(f"'{self.path}' is an SQLite file but not an aidebt audit "
                                   f"store. {hint}")
@@ -229,69 +337,115 @@ class AuditStore:
         if not record.model.strip():
             raise AuditStoreError("An audit needs a model name.")
         saved = replace(record, id=record.id or uuid.uuid4().hex, saved_at=record.saved_at
-                        or _now())
+                        or _now(), withdrawn=None)
+        check_audit(saved.to_dict(), f"audit of {saved.model}")
         with self._transaction(write=True) as con:
             try:
-                con.execute("INSERT INTO audits VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                            (saved.id, saved.model, saved.model_version, saved.audited_at,
-                             saved.questionnaire_version, saved.auditor, saved.saved_at,
-                             json.dumps(saved.payload(), allow_nan=False, sort_keys=True)))
+                _insert(con, saved, ignore=False)
             except sqlite3.IntegrityError as exc:
                 raise AuditStoreError(f"An audit with id '{saved.id}' is already saved; saved "
                                       "audits cannot be overwritten.") from exc
             con.execute("DELETE FROM drafts WHERE model = ?", (saved.model,))
         return saved
 
-    def _records(self, where: str = "", params: tuple = ()) -> list[AuditRecord]:
+    def read(self, model: str | None = None) -> StoredAudits:
+        """Saved audits (oldest first), withdrawn ones marked; a record that does not match
+        the audit schema is skipped with a line naming it instead of breaking the reader."""
+        if not self.path.exists():
+            return StoredAudits(())
+        where, params = ("WHERE a.model = ?", (model,)) if model is not None else ("", ())
+        return self._records(where, params)
+
+    def _records(self, where: str = "", params: tuple = ()) -> StoredAudits:
         with self._transaction(write=False) as con:
+            has_withdrawals = con.execute("SELECT count(*) FROM sqlite_master WHERE type = "
+                                          "'table' AND name = 'withdrawals'").fetchone()[0]
+            joined = ("LEFT JOIN withdrawals w ON w.audit_id = a.id" if has_withdrawals
+                      else "LEFT JOIN (SELECT NULL AS audit_id, NULL AS withdrawn_by, NULL AS "
+                           "withdrawn_at, NULL AS reason) w ON 0")
             rows = con.execute(
-                "SELECT id, model, model_version, audited_at, questionnaire_version, auditor, "
-                f"saved_at, payload FROM audits {where} ORDER BY audited_at, saved_at, id",
+                "SELECT a.id, a.model, a.model_version, a.audited_at, a.questionnaire_version,"
+                " a.auditor, a.saved_at, a.payload, w.withdrawn_by, w.withdrawn_at, w.reason"
+                f" FROM audits a {joined} {where} ORDER BY a.audited_at, a.saved_at, a.id",
                 params).fetchall()
-        out = []
+        records, skipped = [], []
         for row in rows:
+            name = f"audit {row[0]} ({row[1]}, {str(row[3])[:40]})"
             try:
                 payload = json.loads(row[7])
-            except json.JSONDecodeError as exc:
-                raise AuditStoreError(f"Audit '{row[0]}' in '{self.path}' is damaged: "
-                                      f"{exc}.") from exc
-            out.append(record_from_dict(
-                {"id": row[0], "model": row[1], "model_version": row[2], "audited_at": row[3],
-                 "questionnaire_version": row[4], "auditor": row[5], "saved_at": row[6],
-                 **payload}, where=f"audit {row[0]}"))
-        return out
+                if not isinstance(payload, dict):
+                    raise ValueError("the payload is not an object")
+                raw = {**payload, "id": row[0], "model": row[1], "model_version": row[2],
+                       "audited_at": row[3], "questionnaire_version": row[4],
+                       "auditor": row[5], "saved_at": row[6]}
+                if row[8] is not None:
+                    raw["withdrawn"] = {"by": row[8], "at": row[9], "reason": row[10]}
+                records.append(record_from_dict(raw, where=name))
+            except (ValueError, AuditError) as exc:
+                detail = str(exc).removeprefix(f"{name}: ")
+                skipped.append(f"Skipped {name} in '{self.path}': {detail}")
+        return StoredAudits(tuple(records), tuple(skipped))
 
     def list_audits(self, model: str | None = None) -> list[AuditRecord]:
-        """Saved audits, oldest first; only one model's when `model` is given."""
-        if model is None:
-            return self._records()
-        return self._records("WHERE model = ?", (model,))
+        """Saved audits (withdrawn ones included, marked), oldest first; only one model's when
+        `model` is given. Records that do not match the schema are left out (see `read`)."""
+        return list(self.read(model).records)
 
     def get(self, audit_id: str) -> AuditRecord:
-        found = self._records("WHERE id = ?", (audit_id,))
-        if not found:
-            raise AuditStoreError(f"No audit with id '{audit_id}' in '{self.path}'.")
-        return found[0]
+        """The audit with this id (or a unique prefix of at least six characters)."""
+        matches = [r for r in self.list_audits() if r.id == audit_id]
+        if not matches and len(audit_id) >= _MIN_ID_PREFIX:
+            matches = [r for r in self.list_audits() if r.id.startswith(audit_id)]
+        if len(matches) != 1:
+            what = "several audits" if matches else "no audit"
+            raise AuditStoreError(f"There is {what} with id '{audit_id}' in '{self.path}'.")
+        return matches[0]
 
     def models(self, recent_first: bool = False) -> list[str]:
         """Audited model names, alphabetically or by their latest audit (newest first)."""
+        if not self.path.exists():
+            return []
         order = "max(audited_at) DESC, model" if recent_first else "model"
         with self._transaction(write=False) as con:
             rows = con.execute(f"SELECT model FROM audits GROUP BY model ORDER BY {order}")
             return [r[0] for r in rows.fetchall()]
 
     def latest(self, model: str) -> AuditRecord | None:
-        audits = self.list_audits(model)
+        """The model's latest audit that counts (withdrawn ones do not)."""
+        audits = self.read(model).counted()
         return audits[-1] if audits else None
 
     def previous(self, record: AuditRecord) -> AuditRecord | None:
-        """The audit of the same model saved just before `record` (None for the first)."""
-        audits = self.list_audits(record.model)
+        """The counted audit of the same model saved just before `record` (None for the
+        first)."""
+        audits = self.read(record.model).counted()
         ids = [a.id for a in audits]
         if record.id in ids:
             index = ids.index(record.id)
             return audits[index - 1] if index > 0 else None
         return audits[-1] if audits else None
+
+    def withdraw(self, audit_id: str, by: str, reason: str) -> AuditRecord:
+        """Mark a saved audit withdrawn (who, now, why). It stays in the history; it no longer
+        counts on the scorecard or in trends. A withdrawal is final."""
+        by, reason = (by or "").strip(), (reason or "").strip()
+        if not reason:
+            raise AuditStoreError("Withdrawing an audit needs a reason.")
+        if not by:
+            raise AuditStoreError("Withdrawing an audit needs the name of who withdraws it.")
+        if not self.path.exists():
+            raise AuditStoreError(f"No audit store at '{self.path}' (nothing saved yet).")
+        record = self.get(audit_id)
+        if record.withdrawn is not None:
+            raise AuditStoreError(f"Audit {record.id} was already withdrawn on "
+                                  f"{record.withdrawn.at} by {record.withdrawn.by}.")
+        withdrawal = Withdrawal(by=by, at=_now(), reason=reason)
+        with self._transaction(write=True) as con:
+            cur = con.execute("INSERT OR IGNORE INTO withdrawals VALUES (?, ?, ?, ?)",
+                              (record.id, by, withdrawal.at, reason))
+            if cur.rowcount == 0:
+                raise AuditStoreError(f"Audit {record.id} was withdrawn meanwhile.")
+        return replace(record, withdrawn=withdrawal)
 
     # -- drafts ----------------------------------------------------------------------------
     def save_draft(self, model: str, payload: dict) -> None:
@@ -303,45 +457,115 @@ class AuditStore:
                         (model, _now(), text))
 
     def load_draft(self, model: str) -> dict | None:
+        if not self.path.exists():
+            return None
         with self._transaction(write=False) as con:
             row = con.execute("SELECT payload FROM drafts WHERE model = ?", (model,)).fetchone()
-        return None if row is None else json.loads(row[0])
+        if row is None:
+            return None
+        try:
+            draft = json.loads(row[0])
+        except json.JSONDecodeError:
+            return None                         # a damaged draft is only lost work in progress
+        return draft if isinstance(draft, dict) else None
 
     def delete_draft(self, model: str) -> None:
+        if not self.path.exists():
+            return
         with self._transaction(write=True) as con:
             con.execute("DELETE FROM drafts WHERE model = ?", (model,))
 
     # -- export / import -------------------------------------------------------------------
     def export_json(self, model: str | None = None) -> dict:
-        """All (or one model's) saved audits as a JSON-safe document."""
+        """All (or one model's) saved audits, withdrawn ones marked, as a JSON-safe document."""
         return export_document(self.list_audits(model))
 
     def import_text(self, text: str | bytes, origin: str = "import") -> tuple[int, int]:
-        """`import_json` of a JSON document given as text (e.g. an uploaded file)."""
+        """`import_json` of a JSON document given as bytes or text (e.g. an uploaded file),
+        parsed with the same size/depth limits as any user file."""
+        from aidebt_core.safeload import DocumentError, parse_document
+
         try:
-            document = json.loads(text)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise AuditStoreError(f"{origin}: not a JSON document ({exc}).") from exc
+            document = parse_document(text, origin, json_only=True)
+        except DocumentError as exc:
+            raise AuditStoreError(f"{origin}: not a JSON document ({exc}).") from None
         return self.import_json(document, origin)
 
     def import_json(self, document: dict, origin: str = "import") -> tuple[int, int]:
         """Add the audits of an exported document; returns (added, already present).
 
-        All-or-nothing: one bad audit in the document adds none of them.
+        Every audit is checked against the schema (and the questionnaire's question ids)
+        before anything is written; one bad audit adds none of them.
         """
+        from aidebt_core.audit.questions import load_questionnaire
+
         if not isinstance(document, dict) or document.get("format") != EXPORT_FORMAT:
             raise AuditStoreError(f"{origin}: not an aidebt audit export (expected "
                                   f"\"format\": \"{EXPORT_FORMAT}\").")
-        records = [record_from_dict(raw, f"{origin}: audit #{i + 1}")
-                   for i, raw in enumerate(document.get("audits") or [])]
+        audits = document.get("audits")
+        if audits is None:
+            audits = []
+        if not isinstance(audits, list):
+            raise AuditStoreError(f"{origin}: 'audits' must be a list.")
+        question_ids = frozenset(q.id for q in load_questionnaire().questions)
+        records = [record_from_dict(raw, f"{origin}: audit #{i + 1}", question_ids)
+                   for i, raw in enumerate(audits)]
+        ids = [r.id for r in records if r.id]
+        if len(ids) != len(set(ids)):
+            duplicate = next(i for i in ids if ids.count(i) > 1)
+            raise AuditStoreError(f"{origin}: audit id '{duplicate}' appears twice.")
         added = 0
         with self._transaction(write=True) as con:
             for rec in records:
                 rec = replace(rec, id=rec.id or uuid.uuid4().hex, saved_at=rec.saved_at or _now())
-                cur = con.execute(
-                    "INSERT OR IGNORE INTO audits VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    (rec.id, rec.model, rec.model_version, rec.audited_at,
-                     rec.questionnaire_version, rec.auditor, rec.saved_at,
-                     json.dumps(rec.payload(), allow_nan=False, sort_keys=True)))
-                added += cur.rowcount
+                added += _insert(con, rec, ignore=True)
+                if rec.withdrawn is not None:
+                    w = rec.withdrawn
+                    con.execute("INSERT OR IGNORE INTO withdrawals VALUES (?, ?, ?, ?)",
+                                (rec.id, w.by, w.at, w.reason))
         return added, len(records) - added
+
+    def write_export(self, target: str | Path, force: bool = False,
+                     model: str | None = None) -> int:
+        """Write the export document to `target`; the number of audits written.
+
+        Refuses the store itself (whatever path or symlink names it) and, without `force`,
+        any existing file.
+        """
+        target = Path(target).expanduser()
+        if _same_file(target, self.path):
+            raise AuditStoreError(f"--export '{target}' is the audit store itself; choose "
+                                  "another file.")
+        if target.is_dir():
+            raise AuditStoreError(f"--export '{target}' is a folder; give a file name.")
+        if target.exists() and not force:
+            raise AuditStoreError(f"--export '{target}' exists; use --force to replace it.")
+        document = self.export_json(model)
+        text = json.dumps(document, indent=2, allow_nan=False) + "\n"
+        tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.tmp")
+        try:
+            tmp.write_text(text, encoding="utf-8")
+            os.replace(tmp, target)
+        except OSError as exc:
+            raise AuditStoreError(f"Cannot write '{target}': {exc.strerror or exc}.") from exc
+        finally:
+            tmp.unlink(missing_ok=True)
+        return len(document["audits"])
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    """True when `a` and `b` name the same file (after resolving symlinks and `..`)."""
+    if a.resolve() == b.resolve():
+        return True
+    try:
+        return a.exists() and b.exists() and os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def _insert(con: sqlite3.Connection, rec: AuditRecord, ignore: bool) -> int:
+    cur = con.execute(
+        f"INSERT {'OR IGNORE ' if ignore else ''}INTO audits VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (rec.id, rec.model, rec.model_version, rec.audited_at, rec.questionnaire_version,
+         rec.auditor, rec.saved_at, json.dumps(rec.payload(), allow_nan=False, sort_keys=True)))
+    return cur.rowcount

@@ -5,12 +5,12 @@
                  [--tracking-uri URI] [--answers answers.yaml] [...the scoring options]
     aidebt audit --questions
     aidebt audit --scorecard [--report scorecard.html]
-    aidebt audit --export audits.json | --import audits.json
+    aidebt audit --export audits.json [--force] | --import audits.json
+    aidebt audit --withdraw ID --reason TEXT [--auditor NAME]
 """
 
 from __future__ import annotations
 
-import json
 import sys
 from datetime import date
 from pathlib import Path
@@ -31,7 +31,11 @@ def register(sub) -> None:
                       help="latest audit of every model in the store")
     mode.add_argument("--export", metavar="FILE", help="write every saved audit to a JSON file")
     mode.add_argument("--import", dest="import_file", metavar="FILE",
-                      help="add the audits of an exported JSON file to the store")
+                      help="add the audits of an exported JSON file to the store (every audit "
+                           "is checked before anything is written)")
+    mode.add_argument("--withdraw", metavar="ID",
+                      help="withdraw a saved audit (needs --reason): it stays in the history, "
+                           "marked, and leaves the scorecard")
     prefill = parser.add_argument_group(
         "pre-fill from measurements", "answer the measurable questions from the data and the "
         "MLflow store, as the Audit page does; answers from --answers override them")
@@ -50,8 +54,13 @@ def register(sub) -> None:
                         help="exit 1 when the headline (minimum dimension) is below X")
     parser.add_argument("--save", action="store_true", help="save the scored audit to the store")
     parser.add_argument("--store", metavar="PATH",
-                        help="audit store file (default: $AIDEBT_AUDIT_STORE or ./audits.sqlite)")
-    parser.add_argument("--auditor", default="", help="who ran the audit (with --save)")
+                        help="audit store file (default: $AIDEBT_AUDIT_STORE or "
+                             "./.aidebt/audits.sqlite; created by the first save)")
+    parser.add_argument("--force", action="store_true",
+                        help="with --export: replace an existing file")
+    parser.add_argument("--reason", default="", help="why the audit is withdrawn (--withdraw)")
+    parser.add_argument("--auditor", default="",
+                        help="who ran the audit (with --save) or withdraws it (--withdraw)")
     parser.add_argument("--date", default="", help="audit date YYYY-MM-DD (default: today)")
     add_format_option(parser)
     parser.set_defaults(handler=run)
@@ -75,34 +84,38 @@ def run(args) -> int:
     from aidebt_core.audit.questions import load_questionnaire
 
     questionnaire = load_questionnaire()
-    modes = [args.questions, args.scorecard, args.export, args.import_file]
+    modes = [args.questions, args.scorecard, args.export, args.import_file, args.withdraw]
     if args.prefill and any(modes):
         raise AidebtError("--prefill goes with scoring an audit, not with --questions, "
-                          "--scorecard, --export or --import.")
+                          "--scorecard, --export, --import or --withdraw.")
     if not args.prefill and not args.answers and not any(modes):
         raise AidebtError("give --answers FILE and/or --prefill (or --questions, --scorecard, "
-                          "--export, --import).")
+                          "--export, --import, --withdraw).")
     if args.questions:
         rows = questionnaire.to_list()
         emit(args, rows, pd.DataFrame(rows)[["id", "dimension", "weight", "title"]])
         return 0
     if args.scorecard:
         return _scorecard(args)
+    if args.force and not args.export:
+        raise AidebtError("--force goes with --export FILE.")
+    if args.reason and not args.withdraw:
+        raise AidebtError("--reason goes with --withdraw ID.")
     if args.export:
-        document = _store(args).export_json()
-        Path(args.export).expanduser().write_text(json.dumps(document, indent=2) + "\n")
-        emit(args, {"exported": len(document["audits"]), "file": args.export},
-             f"exported {len(document['audits'])} audit(s) to {args.export}")
+        count = _store(args).write_export(args.export, force=args.force)
+        emit(args, {"exported": count, "file": args.export},
+             f"exported {count} audit(s) to {args.export}")
         return 0
     if args.import_file:
-        try:
-            document = json.loads(Path(args.import_file).expanduser().read_text())
-        except json.JSONDecodeError as exc:
-            raise AidebtError(f"'{args.import_file}' is not JSON: {exc}.") from exc
+        from aidebt_core.safeload import load_document
+
+        document = load_document(Path(args.import_file).expanduser())
         added, present = _store(args).import_json(document, origin=args.import_file)
         emit(args, {"added": added, "already_present": present},
              f"added {added} audit(s); {present} already present")
         return 0
+    if args.withdraw:
+        return _withdraw(args)
     return _score(args, questionnaire)
 
 
@@ -208,10 +221,26 @@ def _scorecard(args) -> int:
     from aidebt_core.audit.history import build_scorecard
     from aidebt_core.audit.report import scorecard_report
 
-    scorecard = build_scorecard(_store(args).list_audits())
+    stored = _store(args).read()
+    for skipped in stored.skipped:
+        print(f"warning: {skipped}", file=sys.stderr)
+    scorecard = build_scorecard(list(stored.records))
     if args.report:
         _write_report(scorecard_report(scorecard), args.report)
     frame = scorecard.to_frame()
     emit(args, scorecard.to_dict(),
          frame.drop(columns=["top_actions", "auditor"]) if not frame.empty else "no audits saved")
+    return 0
+
+
+def _withdraw(args) -> int:
+    import getpass
+
+    by = args.auditor or getpass.getuser()
+    record = _store(args).withdraw(args.withdraw, by=by, reason=args.reason)
+    w = record.withdrawn
+    emit(args, {"withdrawn": record.id, "model": record.model, "audited_at": record.audited_at,
+                "by": w.by, "at": w.at, "reason": w.reason},
+         f"withdrew the audit {record.id} of {record.model} ({record.audited_at}); it stays in "
+         "the history, off the scorecard")
     return 0

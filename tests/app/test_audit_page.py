@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from aidebt_core.audit.sample_audits import write_sample_audits
-from aidebt_core.audit.store import STORE_ENV, STORE_FILENAME, AuditStore
+from aidebt_core.audit.store import STORE_ENV, AuditStore, workspace_store_path
 
 PAGE = "pages/audit.py"
 
@@ -14,7 +14,7 @@ PAGE = "pages/audit.py"
 @pytest.fixture
 def store(tmp_path, monkeypatch, ground_truth) -> AuditStore:
     write_sample_audits(tmp_path, ground_truth)
-    path = tmp_path / STORE_FILENAME
+    path = workspace_store_path(tmp_path)
     monkeypatch.setenv(STORE_ENV, str(path))
     return AuditStore(path)
 

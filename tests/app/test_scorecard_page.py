@@ -6,7 +6,7 @@ import pytest
 
 from aidebt_core.audit.history import build_scorecard
 from aidebt_core.audit.sample_audits import sample_audit_records, write_sample_audits
-from aidebt_core.audit.store import STORE_ENV, STORE_FILENAME
+from aidebt_core.audit.store import STORE_ENV, workspace_store_path
 
 PAGE = "pages/scorecard.py"
 
@@ -14,8 +14,8 @@ PAGE = "pages/scorecard.py"
 @pytest.fixture
 def store_path(tmp_path, monkeypatch, ground_truth):
     write_sample_audits(tmp_path, ground_truth)
-    monkeypatch.setenv(STORE_ENV, str(tmp_path / STORE_FILENAME))
-    return tmp_path / STORE_FILENAME
+    monkeypatch.setenv(STORE_ENV, str(workspace_store_path(tmp_path)))
+    return workspace_store_path(tmp_path)
 
 
 def _table(at):

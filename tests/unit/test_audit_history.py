@@ -11,7 +11,7 @@ from aidebt_core.audit.questions import Answer, load_questionnaire
 from aidebt_core.audit.report import audit_report, scorecard_report
 from aidebt_core.audit.sample_audits import sample_audit_records, write_sample_audits
 from aidebt_core.audit.session import RawInput, build_answers, initial_choice, make_record
-from aidebt_core.audit.store import AuditRecord, AuditStore
+from aidebt_core.audit.store import AuditRecord, AuditStore, workspace_store_path
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +32,7 @@ def test_sample_audits_are_deterministic_and_cover_three_models(records, ground_
 
 
 def test_write_sample_audits_is_idempotent_and_keeps_other_audits(tmp_path, ground_truth):
-    store = AuditStore(tmp_path / "audits.sqlite")
+    store = AuditStore(workspace_store_path(tmp_path))     # where the sample writes its audits
     mine = store.save_audit(AuditRecord("mine", "1", "2025-02-02", "2026.1", "me",
                                         {"D1": Answer(level=1)}))
     first = write_sample_audits(tmp_path, ground_truth)

@@ -10,7 +10,7 @@ import threading
 
 import pytest
 
-from aidebt_core.audit.questions import Answer
+from aidebt_core.audit.questions import Answer, AuditError
 from aidebt_core.audit.store import AuditRecord, AuditStore, AuditStoreError, saved_audits
 
 
@@ -82,7 +82,7 @@ def test_export_import(tmp_path):
     assert b.get(first.id) == first
     broken = {"format": "aidebt-audits", "audits": [document["audits"][0], {"model": "x"}]}
     c = AuditStore(tmp_path / "c.sqlite")
-    with pytest.raises(AuditStoreError, match="audit #2: missing"):
+    with pytest.raises(AuditError, match="audit #2: field 'audited_at': missing"):
         c.import_json(broken)
     assert c.list_audits() == []                    # all or nothing
     with pytest.raises(AuditStoreError, match="not an aidebt audit export"):
