@@ -5,6 +5,7 @@ import streamlit as st
 
 from aidebt_app.context import current_selection, guard, page_header
 from aidebt_app.widgets import chunking_controls
+from aidebt_core.chunks import PERIODS
 from aidebt_core.drift import METHODS, DriftOptions, analyse_drift, default_columns
 from aidebt_core.drift.distribution import column_distribution
 from aidebt_core.drift.multivariate import multivariate_drift
@@ -52,20 +53,20 @@ def univariate(selection: Selection, columns: tuple, options: DriftOptions, slic
 
 @st.cache_data(show_spinner="Drift per chunk…", max_entries=32)
 def over_time(selection: Selection, columns: tuple, kinds: tuple, chunking: str, method: str,
-              sigmas: float, slice_spec: Slice):
+              sigmas: float, min_rows: int, slice_spec: Slice):
     with selection.open() as data:
         ref, cur = _tables(data, slice_spec)
         return drift_over_time(ref, cur, list(columns), list(kinds), chunking, data.timestamp,
-                               method=method, sigmas=sigmas)
+                               method=method, sigmas=sigmas, min_rows=min_rows)
 
 
 @st.cache_data(show_spinner="Fitting the PCA on the reference…", max_entries=16)
 def multivariate(selection: Selection, numeric: tuple, categorical: tuple, chunking: str,
-                 sigmas: float, slice_spec: Slice):
+                 sigmas: float, min_rows: int, slice_spec: Slice):
     with selection.open() as data:
         ref, cur = _tables(data, slice_spec)
         return multivariate_drift(ref, cur, list(numeric), list(categorical), chunking,
-                                  data.timestamp, sigmas=sigmas)
+                                  data.timestamp, sigmas=sigmas, min_rows=min_rows)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -73,6 +74,29 @@ def distribution(selection: Selection, column: str, kind: str, slice_spec: Slice
     with selection.open() as data:
         ref, cur = _tables(data, slice_spec)
         return column_distribution(ref, cur, column, kind)
+
+
+def recent_words(chunking: str, k: int) -> str:
+    """'the last month', 'the last 3 weeks', 'the last 2 chunks'."""
+    unit = chunking if chunking in PERIODS else "chunk"
+    return f"the last {unit}" if k == 1 else f"the last {k} {unit}s"
+
+
+def headline(result, trend, recent: int, chunking: str) -> tuple[list[str], list[str], str]:
+    """Columns drifted over the whole period, columns that only the recent chunks flag, and
+    the sentence that says so: a column counts as drifted when either test says so."""
+    overall = [c for c in result.drifted_columns if c in trend.columns]
+    overall += [c for c in result.drifted_columns if c not in overall]
+    recent_only = [c for c in trend.recent_alerts(recent) if c not in overall]
+    total = len(overall) + len(recent_only)
+    sentence = f"{total} of {len(result.columns)} columns drifted"
+    if total:
+        parts = [f"{len(overall)} overall"] if overall else []
+        if recent_only:
+            parts.append(f"{len(recent_only)} {'more ' if overall else ''}in "
+                         f"{recent_words(chunking, recent)}")
+        sentence += ": " + ", ".join(parts)
+    return overall, recent_only, sentence
 
 
 def report_builder(selection: Selection, result, slice_spec: Slice):
@@ -114,11 +138,16 @@ with st.expander("Method, thresholds, columns and chunks"):
                             key="drift_columns_all" if outputs else "drift_columns")
     per_column = st.text_input("Per-column thresholds", key="drift_col_thresholds",
                                placeholder="income=0.2, channel=0.05")
-    chunking, sigmas = chunking_controls(
+    chunks = chunking_controls(
         "drift", bool(cols["timestamp"]), default_rows=5000, rows_step=500,
         band_label="Alert band (reference σ)",
         band_help="Chunk thresholds: the larger of a no-drift chunk's σ-equivalent quantile "
                   "(3σ: 0.135 % false alerts) and mean + this many σ of the reference chunks.")
+    chunking, sigmas = chunks.chunking, chunks.sigmas
+    recent = int(st.number_input(
+        "Recent chunks in the headline", min_value=1, max_value=24, value=1, key="drift_recent",
+        help="A column also counts as drifted when it alerts in one of the last this many "
+             "current chunks that are large enough to judge."))
 
 with guard():
     if not chosen:
@@ -128,23 +157,30 @@ with guard():
     result = univariate(selection, tuple(chosen), options, slice_spec)
     kinds = tuple(cols["kinds"][c] for c in chosen)
     trend = over_time(selection, tuple(chosen), kinds, chunking,
-                      "psi" if method == "psi" else "auto", sigmas, slice_spec)
+                      "psi" if method == "psi" else "auto", sigmas, chunks.min_rows, slice_spec)
 
+overall, recent_only, sentence = headline(result, trend, recent, chunking)
+drifted_share = (len(overall) + len(recent_only)) / max(len(result.columns), 1)
 worst = result.worst
 m1, m2, m3, m4 = st.columns(4)
-m1.metric("Drifted columns", f"{len(result.drifted_columns)} / {len(result.columns)}",
-          help=", ".join(result.drifted_columns) or "none")
-m2.metric("Dataset drift", "yes" if result.dataset_drift else "no",
-          help=f"{result.drifted_share:.0%} of the columns drifted "
-               f"(threshold {result.options.drift_share:.0%})")
+m1.metric("Drifted columns", f"{len(overall) + len(recent_only)} / {len(result.columns)}",
+          help=f"Whole period: {', '.join(overall) or 'none'}. Only in "
+               f"{recent_words(chunking, recent)}: {', '.join(recent_only) or 'none'}.")
+m2.metric("Dataset drift", "yes" if drifted_share >= result.options.drift_share else "no",
+          help=f"{drifted_share:.0%} of the columns drifted, over the whole period or "
+               f"recently (threshold {result.options.drift_share:.0%})")
 m3.metric("Worst column", worst.name if worst else "—",
           help=f"{worst.method} = {worst.statistic:.3g}" if worst and worst.statistic else None)
 m4.metric("Missing share changed", len(result.missing_changed),
           help=", ".join(result.missing_changed) or "none")
+st.markdown(f"**{sentence}**")
 st.caption(f"Reference {result.reference_rows:,} rows · current {result.current_rows:,} rows")
 
 table = result.to_frame().drop(columns=["missing_reference", "missing_current"])
 table.insert(3, "trend", [list(trend.ratios[trend.columns.index(c)]) for c in table["column"]])
+recent_alerts = trend.recent_alerts(recent)
+table.insert(table.columns.get_loc("drifted") + 1, "recent_alert",
+             [c in recent_alerts for c in table["column"]])
 st.dataframe(table, hide_index=True, width="stretch", key="drift_table", column_config={
     "trend": st.column_config.LineChartColumn(
         "over time", width="small", y_min=0, y_max=3,
@@ -152,7 +188,9 @@ st.dataframe(table, hide_index=True, width="stretch", key="drift_table", column_
     "statistic": st.column_config.NumberColumn(format="%.4g"),
     "p_value": st.column_config.NumberColumn("p-value", format="%.3g"),
     "missing_change": st.column_config.NumberColumn("missing Δ", format="percent"),
-    "drifted": st.column_config.CheckboxColumn("drifted")})
+    "drifted": st.column_config.CheckboxColumn("drifted", help="whole-period test"),
+    "recent_alert": st.column_config.CheckboxColumn(
+        "recent alert", help=f"alerts in {recent_words(chunking, recent)} (judged chunks)")})
 st.plotly_chart(drift_overview(result), width="stretch", key="drift_overview")
 
 st.subheader("One column in detail")
@@ -183,6 +221,13 @@ st.caption(f"Each chunk's threshold is the larger of its sampling noise (the lev
            "each reference chunk is compared with the rest of the reference." if
            trend.threshold_source != "default" else
            "Fewer than two reference chunks: default thresholds are used.")
+small = [c.label for c in trend.chunks if c.too_small]
+partial = [c.label for c in trend.chunks if c.partial]
+if small or partial:
+    st.caption((f"Greyed, too small to judge (under {trend.min_rows:,} rows; they never "
+                f"alert): {', '.join(small)}. " if small else "")
+               + (f"Partial periods (the data does not cover them fully): "
+                  f"{', '.join(partial)}." if partial else ""))
 tab_drift, tab_missing = st.tabs(["Drift", "Missing share"])
 tab_drift.plotly_chart(drift_heatmap(trend), width="stretch", key="drift_heat")
 tab_missing.plotly_chart(drift_heatmap(trend, missing=True), width="stretch",
@@ -192,10 +237,12 @@ st.subheader("Multivariate drift")
 numeric = tuple(c for c in chosen if cols["kinds"][c] == "numeric")
 categorical = tuple(c for c in chosen if cols["kinds"][c] == "categorical")
 with guard():
-    mv = multivariate(selection, numeric, categorical, chunking, sigmas, slice_spec)
+    mv = multivariate(selection, numeric, categorical, chunking, sigmas, chunks.min_rows,
+                      slice_spec)
 st.caption("A PCA fitted on the reference rebuilds every row; when relations between columns "
            "change (a broken correlation), rows are rebuilt worse even if each column alone "
-           f"looks unchanged. First alert: {mv.first_alert() or 'none'}.")
+           "looks unchanged. Each chunk's threshold follows its own size. "
+           f"First alert: {mv.first_alert() or 'none'}.")
 st.plotly_chart(multivariate_figure(mv), width="stretch", key="drift_mv")
 
 st.download_button("Download HTML report", report_builder(selection, result, slice_spec),

@@ -26,11 +26,13 @@ def roles(selection: Selection) -> dict:
 
 
 @st.cache_data(show_spinner="Computing performance per chunk…", max_entries=32)
-def performance(selection: Selection, target, score, prediction, timestamp, chunking, k):
+def performance(selection: Selection, target, score, prediction, timestamp, chunking, k,
+                min_rows, min_labels):
     with selection.open() as data:
         return analyse_performance(data.reference, data.current, target, score=score,
                                    prediction=prediction, timestamp=timestamp,
-                                   chunking=chunking, k=k)
+                                   chunking=chunking, k=k, min_rows=min_rows,
+                                   min_labels=min_labels)
 
 
 @st.cache_data(show_spinner="Comparing feature → target relations…", max_entries=32)
@@ -66,15 +68,18 @@ with st.expander("Columns and chunks", expanded=not cols["target"]):
         prediction = pick("Prediction", "prediction", "perf_pred", "the 0/1 decision")
     with d:
         timestamp = pick("Timestamp", "timestamp", "perf_ts")
-    chunking, k = chunking_controls(
+    chunks = chunking_controls(
         "perf", bool(timestamp), default_rows=10_000, rows_step=1000,
         band_label="Band width (reference σ)",
-        band_help="Thresholds are the reference chunks' mean ± this many σ.")
+        band_help="Thresholds are the reference chunks' mean ± this many σ; a chunk alerts "
+                  "when its whole confidence interval lies beyond them.", labels=True)
+    chunking, k = chunks.chunking, chunks.sigmas
 
 with guard():
     if not target:
         raise SchemaError("Pick the label column (no column has the 'target' role).")
-    result = performance(selection, target, score, prediction, timestamp, chunking, k)
+    result = performance(selection, target, score, prediction, timestamp, chunking, k,
+                         chunks.min_rows, chunks.min_labels)
 
 metric = st.segmented_control("Metric", result.metrics, default=result.metric,
                               format_func=METRIC_NAMES.get, key="perf_metric") or result.metric
@@ -88,8 +93,10 @@ m1, m2, m3, m4 = st.columns(4)
 m1.metric(f"{series.name}, reference mean", f"{series.band.centre:.3f}",
           help=f"band {series.band.lower:.3f} – {series.band.upper:.3f}")
 m2.metric(f"Latest chunk ({last['chunk']})",
-          "no labels" if last["labelled_rows"] == 0 else f"{last['realized']:.3f}",
-          help="realized value")
+          "too small to judge" if last["too_small"] else "no labels"
+          if last["labelled_rows"] == 0 else f"{last['realized']:.3f}",
+          help=f"realized value ({int(last['rows']):,} rows, {int(last['labelled_rows']):,} "
+               "labelled)")
 m3.metric("Latest estimate", "—" if last["estimated"] != last["estimated"]
           else f"{last['estimated']:.3f}", help="from scores alone")
 m4.metric("Concept-drift alerts", len(alerts["concept_drift"]),
@@ -104,6 +111,16 @@ if alerts["concept_drift"]:
 if alerts["performance"]:
     st.error(f"{series.name} is worse than the reference band in "
              f"{', '.join(alerts['performance'])}.", icon=":material/trending_down:")
+partial = [c.label for c in result.chunks if c.partial]
+if alerts["too_small"] or alerts["too_few_labels"] or partial:
+    st.caption(
+        (f"Greyed, too small to judge (under {result.min_rows:,} rows; no alerts): "
+         f"{', '.join(alerts['too_small'])}. " if alerts["too_small"] else "")
+        + (f"Too few labels for a realized or concept-drift claim (under "
+           f"{result.min_labels:,}): {', '.join(alerts['too_few_labels'])}. "
+           if alerts["too_few_labels"] else "")
+        + (f"Partial periods (the data does not cover them fully): {', '.join(partial)}."
+           if partial else ""))
 if alerts["unlabelled"]:
     st.caption(f"No labels yet in {', '.join(alerts['unlabelled'])}: only the estimate is shown "
                "(shaded).")

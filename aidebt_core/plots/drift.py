@@ -20,6 +20,8 @@ from aidebt_core.plots.theme import (
 )
 
 BAND_FILL = "rgba(138, 148, 166, 0.14)"
+SMALL_COLOR = "#c9ced8"      # chunks too small to judge: greyed, never alert-coloured
+SMALL_FILL = "rgba(138, 148, 166, 0.16)"
 _LABELS = {"wasserstein": "Wasserstein / ref. std", "jensenshannon": "Jensen–Shannon distance",
            "psi": "PSI", "ks": "KS p-value", "chi2": "chi-square p-value"}
 
@@ -105,10 +107,31 @@ def distribution_figure(dist: Distribution, ecdf: bool = False) -> go.Figure:
                  height=max(320, 34 * len(labels) + 120))
 
 
+def chunk_ticks(fig: go.Figure, chunks) -> None:
+    """Chunk names on a category x axis, with 'partial' / 'too small' under the ones that
+    are (chunks: anything with label, partial and too_small)."""
+    labels = [c.label for c in chunks]
+    text = [c.label + ("<br><i>too small</i>" if c.too_small else "")
+            + ("<br><i>partial</i>" if c.partial else "") for c in chunks]
+    fig.update_xaxes(type="category", tickmode="array", tickvals=labels, ticktext=text)
+
+
+def small_chunk_shading(fig: go.Figure, chunks, labels: list[str]) -> None:
+    """Grey bands behind chunks too small to judge, each labelled so."""
+    for i, c in enumerate(chunks):
+        if c.too_small:
+            fig.add_vrect(x0=i - 0.45, x1=i + 0.45, fillcolor=SMALL_FILL, line_width=0,
+                          layer="below")
+            fig.add_annotation(x=labels[i], y=0.02, yref="paper", showarrow=False,
+                               text="too small<br>to judge", yanchor="bottom",
+                               font={"size": 10, "color": NEUTRAL_COLOR})
+
+
 def drift_heatmap(result: OverTimeResult, missing: bool = False) -> go.Figure:
     """Columns × chunks: drift value relative to each column's reference-derived threshold
-    (or the missing share), alerts marked with a dot."""
+    (or the missing share), alerts marked with a dot; chunks too small to judge in grey."""
     labels = [c.label for c in result.chunks]
+    small = np.array([c.too_small for c in result.chunks], dtype=bool)
     if missing:
         z = result.missing
         text = np.vectorize(lambda v: "" if np.isnan(v) else f"{v:.0%}")(z)
@@ -121,10 +144,19 @@ def drift_heatmap(result: OverTimeResult, missing: bool = False) -> go.Figure:
         colorbar, scale, zmax = "value / threshold", [[0, "#f4f6fa"], [0.5, "#f6c28b"],
                                                        [1, ALERT_COLOR]], 2.0
     fig = go.Figure(go.Heatmap(
-        z=z, x=labels, y=list(result.columns), colorscale=scale, zmin=0, zmax=zmax,
+        z=np.where(small[None, :], np.nan, z), x=labels, y=list(result.columns),
+        colorscale=scale, zmin=0, zmax=zmax,
         text=text, customdata=np.where(alerts, "alert", ""),
         hovertemplate="%{y} · %{x}<br>%{text} %{customdata}<extra></extra>",
         colorbar={"title": colorbar}, xgap=1, ygap=1))
+    if small.any():
+        grey = np.where(np.broadcast_to(small[None, :], z.shape), 1.0, np.nan)
+        fig.add_trace(go.Heatmap(
+            z=grey, x=labels, y=list(result.columns), text=text, showscale=False,
+            colorscale=[[0, SMALL_COLOR], [1, SMALL_COLOR]], xgap=1, ygap=1,
+            name="too small to judge",
+            hovertemplate="%{y} · %{x}<br>%{text} — too small to judge (under "
+                          f"{result.min_rows:,} rows), never alerts<extra></extra>"))
     ys, xs = np.nonzero(alerts)
     fig.add_trace(go.Scatter(x=[labels[i] for i in xs], y=[result.columns[i] for i in ys],
                              mode="markers", name="alert", hoverinfo="skip",
@@ -132,8 +164,11 @@ def drift_heatmap(result: OverTimeResult, missing: bool = False) -> go.Figure:
                                      "line": {"color": "white", "width": 1.5}}))
     period_boundary(fig, [c.period for c in result.chunks])
     fig.update_yaxes(autorange="reversed", automargin=True, type="category")
-    fig.update_xaxes(type="category", tickangle=-45 if len(labels) > 14 else 0)
+    chunk_ticks(fig, result.chunks)
+    fig.update_xaxes(tickangle=-45 if len(labels) > 14 else 0)
     title = "Missing share per chunk" if missing else "Drift per chunk (● alert)"
+    if small.any():
+        title += " · grey: too small to judge"
     return style(fig, title, height=max(340, 24 * len(result.columns) + 160))
 
 
@@ -146,8 +181,10 @@ def feature_over_time(result: OverTimeResult, column: str) -> go.Figure:
     fig.add_trace(go.Scatter(x=labels, y=result.values[i], mode="lines+markers",
                              name=_LABELS.get(result.methods[i], result.methods[i]),
                              line={"color": REFERENCE_COLOR},
-                             marker={"color": [ALERT_COLOR if a else REFERENCE_COLOR
-                                               for a in alerts], "size": 8}))
+                             marker={"color": [ALERT_COLOR if a else SMALL_COLOR if c.too_small
+                                               else REFERENCE_COLOR
+                                               for a, c in zip(alerts, result.chunks,
+                                                               strict=True)], "size": 8}))
     fig.add_hline(y=result.thresholds[i], line={"color": ALERT_COLOR, "dash": "dash",
                                                 "width": 1},
                   annotation_text=f"threshold {result.thresholds[i]:.3g}",
@@ -160,25 +197,32 @@ def feature_over_time(result: OverTimeResult, column: str) -> go.Figure:
                               "showgrid": False})
     fig.update_layout(yaxis={"title": _LABELS.get(result.methods[i], result.methods[i]),
                              "rangemode": "tozero"})
-    fig.update_xaxes(type="category")
+    chunk_ticks(fig, result.chunks)
+    small_chunk_shading(fig, result.chunks, labels)
     period_boundary(fig, [c.period for c in result.chunks])
     return style(fig, f"{column} over time", height=360)
 
 
 def multivariate_figure(result: MultivariateResult) -> go.Figure:
-    """PCA reconstruction error per chunk with the reference band; alerts in red."""
+    """PCA reconstruction error per chunk with each chunk's band (its size sets its noise);
+    alerts in red, chunks too small to judge greyed."""
     labels = [c.label for c in result.chunks]
     fig = go.Figure()
-    fig.add_hrect(y0=result.lower, y1=result.upper, fillcolor=BAND_FILL, line_width=0,
-                  layer="below")
-    fig.add_hline(y=result.upper, line={"color": ALERT_COLOR, "dash": "dash", "width": 1},
-                  annotation_text=f"upper threshold {result.upper:.3g}",
-                  annotation_position="top left", annotation_font={"color": ALERT_COLOR})
+    fig.add_trace(go.Scatter(x=labels + labels[::-1],
+                             y=list(result.uppers) + list(result.lowers)[::-1],
+                             fill="toself", fillcolor=BAND_FILL, line={"width": 0},
+                             hoverinfo="skip", name="reference band", showlegend=False))
+    fig.add_trace(go.Scatter(x=labels, y=result.uppers, mode="lines", name="upper threshold",
+                             line={"color": ALERT_COLOR, "dash": "dash", "width": 1,
+                                   "shape": "hvh"},
+                             hovertemplate="%{x}<br>threshold %{y:.4g}<extra></extra>"))
+    colors = [ALERT_COLOR if a else SMALL_COLOR if c.too_small else OK_COLOR
+              for a, c in zip(result.alerts, result.chunks, strict=True)]
     fig.add_trace(go.Scatter(x=labels, y=result.errors, mode="lines+markers",
                              name="reconstruction error", line={"color": OK_COLOR},
-                             marker={"size": 9, "color": [ALERT_COLOR if a else OK_COLOR
-                                                          for a in result.alerts]}))
-    fig.update_xaxes(type="category")
+                             marker={"size": 9, "color": colors}))
+    chunk_ticks(fig, result.chunks)
+    small_chunk_shading(fig, result.chunks, labels)
     fig.update_yaxes(title="mean reconstruction error")
     period_boundary(fig, [c.period for c in result.chunks])
     return style(fig, f"Multivariate drift: PCA on {len(result.columns)} columns "

@@ -7,6 +7,7 @@ import plotly.graph_objects as go
 
 from aidebt_core.performance.relationship import Relationship
 from aidebt_core.performance.result import PerformanceResult
+from aidebt_core.plots.drift import SMALL_COLOR, chunk_ticks, small_chunk_shading
 from aidebt_core.plots.theme import (
     ALERT_COLOR,
     CURRENT_COLOR,
@@ -38,7 +39,9 @@ def performance_figure(result: PerformanceResult, metric: str | None = None) -> 
     fig.add_trace(go.Scatter(x=cx + cx[::-1], y=list(ci["ci_high"]) + list(ci["ci_low"])[::-1],
                              fill="toself", fillcolor="rgba(59, 74, 99, 0.13)",
                              line={"width": 0}, hoverinfo="skip", name="95% CI (realized)"))
-    colors = [REFERENCE_COLOR if p == "reference" else CURRENT_COLOR for p in frame["period"]]
+    colors = [SMALL_COLOR if small or few else REFERENCE_COLOR if p == "reference"
+              else CURRENT_COLOR for p, small, few in zip(frame["period"], frame["too_small"],
+                                                          frame["too_few_labels"], strict=True)]
     fig.add_trace(go.Scatter(
         x=x, y=frame["realized"], mode="lines+markers", name="realized",
         line={"color": "#3b4a63", "width": 2}, marker={"color": colors, "size": 9},
@@ -58,15 +61,17 @@ def performance_figure(result: PerformanceResult, metric: str | None = None) -> 
                                  name="performance alert",
                                  marker={"symbol": "x", "size": 14, "color": ALERT_COLOR,
                                          "line": {"width": 2}}))
-    unlabelled = frame[frame["labelled_rows"] == 0]
+    unlabelled = frame[(frame["labelled_rows"] == 0) & ~frame["too_small"]]
     for chunk in unlabelled["chunk"]:
         i = x.index(chunk)
         fig.add_vrect(x0=i - 0.45, x1=i + 0.45, fillcolor="rgba(240, 140, 56, 0.10)",
                       line_width=0, layer="below")
         fig.add_annotation(x=chunk, y=0.02, yref="paper", text="no labels:<br>estimate only",
                            showarrow=False, font={"size": 11, "color": CURRENT_COLOR})
+    small_chunk_shading(fig, result.chunks, x)
     period_boundary(fig, [c.period for c in result.chunks])
-    fig.update_xaxes(type="category", title=f"chunk ({result.chunking})")
+    chunk_ticks(fig, result.chunks)
+    fig.update_xaxes(title=f"chunk ({result.chunking})")
     fig.update_yaxes(title=series.name)
     return style(fig, f"{series.name} per chunk: realized vs estimated", height=430)
 
@@ -81,8 +86,10 @@ def gap_figure(result: PerformanceResult, metric: str | None = None) -> go.Figur
         return style(fig, "No estimate: the concept-drift gap needs a score column", height=200)
     fig.add_hrect(y0=series.gap_band.lower, y1=series.gap_band.upper, fillcolor=BAND_FILL,
                   line_width=0, layer="below")
-    colors = [ALERT_COLOR if a else (REFERENCE_COLOR if p == "reference" else CURRENT_COLOR)
-              for a, p in zip(frame["concept_alert"], frame["period"], strict=True)]
+    judged = ~(frame["too_small"] | frame["too_few_labels"])
+    colors = [ALERT_COLOR if a else SMALL_COLOR if not ok else
+              (REFERENCE_COLOR if p == "reference" else CURRENT_COLOR)
+              for a, p, ok in zip(frame["concept_alert"], frame["period"], judged, strict=True)]
     fig.add_trace(go.Bar(x=frame["chunk"], y=frame["gap"], marker_color=colors,
                          name="realized − estimated",
                          hovertemplate="%{x}<br>gap %{y:+.4f}<extra></extra>"))
@@ -94,8 +101,12 @@ def gap_figure(result: PerformanceResult, metric: str | None = None) -> go.Figur
     for chunk in frame.loc[frame["labelled_rows"] == 0, "chunk"]:
         fig.add_annotation(x=chunk, y=0, text="no labels", showarrow=False, yanchor="bottom",
                            font={"size": 11, "color": CURRENT_COLOR})
+    for chunk in frame.loc[frame["too_few_labels"] & (frame["labelled_rows"] > 0), "chunk"]:
+        fig.add_annotation(x=chunk, y=0, text="too few<br>labels", showarrow=False,
+                           yanchor="bottom", font={"size": 10, "color": NEUTRAL_COLOR})
     period_boundary(fig, [c.period for c in result.chunks])
-    fig.update_xaxes(type="category", title=f"chunk ({result.chunking})")
+    chunk_ticks(fig, result.chunks)
+    fig.update_xaxes(title=f"chunk ({result.chunking})")
     fig.update_yaxes(title=f"{series.name}: realized − estimated", zeroline=False)
     return style(fig, "Concept-drift signal (red: outside the reference gaps' band)", height=330)
 
