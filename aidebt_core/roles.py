@@ -180,13 +180,13 @@ def exclusion_reason(schema: Schema, column: str) -> str:
     """Why a column of this role is not analysed as a feature."""
     col = schema[column]
     if col.nested:
-        return f"nested type ({col.dtype}); set aside"
+        return f"nested type {col.dtype}"
     return {
-        "id": "id column",
-        "timestamp": "timestamp (the time axis, not a feature)",
-        "target": "target (labels are not a feature)",
-        "prediction": "model output (prediction)",
-        "score": "model output (score)",
+        "id": "id",
+        "timestamp": "time axis",
+        "target": "target",
+        "prediction": "model output: prediction",
+        "score": "model output: score",
         "ignore": "role ignore",
     }.get(col.role, "not selected")
 
@@ -211,10 +211,10 @@ def excluded_columns(schema: Schema, used: Iterable[str],
 
 
 def excluded_line(excluded: Sequence[Mapping[str, str]]) -> str:
-    """The human form: `excluded: id (id column), repaid (target ...)`."""
+    """The human form: `excluded: id (id), repaid (target), ...`."""
     if not excluded:
         return "excluded: none"
-    return "excluded: " + "; ".join(f"{e['column']} ({e['reason']})" for e in excluded)
+    return "excluded: " + ", ".join(f"{e['column']} ({e['reason']})" for e in excluded)
 
 
 # ------------------------------------------------------------------ file validation

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from aidebt_core.commands import _types as types
 from aidebt_core.commands._common import (
+    add_data_arguments,
     add_format_option,
     emit,
-    open_cli_tables,
+    open_inputs,
     parse_columns,
+    print_excluded,
     write_report,
 )
 
@@ -19,9 +21,7 @@ from aidebt_core.commands._common import (
 def register(sub) -> None:
     parser = sub.add_parser("drift", help="per-column data drift between two data sets",
                             description="Compare CURRENT against REFERENCE column by column.")
-    parser.add_argument("reference", help="reference data (CSV/Parquet/JSON, glob, "
-                        "file.duckdb::table)")
-    parser.add_argument("current", help="current data, same forms")
+    add_data_arguments(parser)
     parser.add_argument("--columns", help="only these columns (a,b,c)")
     parser.add_argument("--exclude", help="leave these columns out (a,b)")
     parser.add_argument("--categorical", help="treat these columns as categorical (a,b)")
@@ -53,19 +53,23 @@ def run(args) -> int:
     options = DriftOptions(method=args.method, threshold=args.threshold,
                            column_thresholds=parse_column_thresholds(args.column_threshold),
                            drift_share=args.drift_share)
-    con, (reference, current) = open_cli_tables(args.reference, args.current)
-    try:
-        result = analyse_drift(reference, current, columns=parse_columns(args.columns),
-                               exclude=parse_columns(args.exclude),
+    exclude = parse_columns(args.exclude) or []
+    with open_inputs(args) as inputs:
+        reference, current = inputs.reference, inputs.current
+        result = analyse_drift(reference, current, inputs.schema,
+                               columns=parse_columns(args.columns), exclude=exclude,
                                categorical=parse_columns(args.categorical) or (),
                                options=options, include_outputs=args.with_outputs)
         if args.report:
             from aidebt_core.drift.report import drift_report
 
             write_report(drift_report(result, reference, current), args.report)
-    finally:
-        con.close()
-    emit(args, result.to_dict(), _human_table(result))
+        used = [c.name for c in result.columns]
+        roles = inputs.payload(used, {c: "--exclude" for c in exclude}
+                               | {c: "not in --columns" for c in inputs.schema.features
+                                  if args.columns and c not in used and c not in exclude})
+    emit(args, {**result.to_dict(), **roles}, _human_table(result))
+    print_excluded(args, roles["excluded"])
     if args.format != "json":
         print(f"\n{len(result.drifted_columns)} of {len(result.columns)} columns drifted "
               f"({result.drifted_share:.0%}); dataset drift: "

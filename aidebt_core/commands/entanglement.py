@@ -11,13 +11,14 @@ import sys
 
 from aidebt_core.commands import _types as types
 from aidebt_core.commands._common import (
+    add_data_arguments,
     add_format_option,
     emit,
-    open_cli_tables,
+    open_inputs,
     parse_columns,
+    print_excluded,
     write_report,
 )
-from aidebt_core.errors import AidebtError
 
 
 def register(sub) -> None:
@@ -26,14 +27,9 @@ def register(sub) -> None:
         description="Mixed-type association matrix of DATA's features (Pearson/Spearman, "
         "bias-corrected Cramér's V, correlation ratio, Theil's U), clustered; groups of "
         "redundant features; features ranked by importance × entanglement.")
-    parser.add_argument("data", help="data (CSV/Parquet/JSON, glob, file.duckdb::table); the "
-                        "reference when --current or a split is given")
-    parser.add_argument("--current", help="current data, to measure the correlation change")
-    parser.add_argument("--timestamp", help="split DATA on this timestamp column ...")
-    parser.add_argument("--reference-end", help="... at this date (reference = before it)")
-    parser.add_argument("--target", help="the label column (left out of the features)")
-    parser.add_argument("--score", help="the model score column (left out of the features; "
-                        "importance is measured against it)")
+    # One source: its features alone; with a current side (a second source, --current, or a
+    # split) also the correlation change. The score is what importance is measured against.
+    add_data_arguments(parser)
     parser.add_argument("--columns", help="only these feature columns (a,b,c)")
     parser.add_argument("--exclude", help="leave these columns out (a,b)")
     parser.add_argument("--categorical", help="treat these columns as categorical (a,b)")
@@ -59,52 +55,27 @@ def register(sub) -> None:
     parser.set_defaults(handler=run)
 
 
-def _roles(args, columns: dict[str, str]) -> dict[str, str]:
-    roles = {}
-    for flag, role in (("target", "target"), ("score", "score")):
-        name = getattr(args, flag)
-        if name:
-            if name not in columns:
-                raise AidebtError(f"--{flag} '{name}' is not a column of {args.data}. "
-                                  f"Columns are: {', '.join(columns)}.")
-            roles[name] = role
-    for name in parse_columns(args.categorical) or ():
-        if name not in columns:
-            raise AidebtError(f"--categorical '{name}' is not a column of {args.data}.")
-        roles[name] = "categorical"
-    return roles
-
-
 def run(args) -> int:
-    from aidebt_core.data import split_on_timestamp
-    from aidebt_core.entanglement import analyse
-    from aidebt_core.schema import infer_schema
+    from aidebt_core.entanglement import analyse, feature_kinds
 
-    if bool(args.timestamp) != bool(args.reference_end):
-        raise AidebtError("--timestamp and --reference-end go together.")
-    if args.timestamp and args.current:
-        raise AidebtError("Give either --current or --timestamp/--reference-end, not both.")
-    specs = [args.data] + ([args.current] if args.current else [])
-    con, tables = open_cli_tables(*specs)
-    try:
-        reference = tables[0]
-        current = tables[1] if args.current else None
-        if args.timestamp:
-            reference, current = split_on_timestamp(reference, args.timestamp,
-                                                    args.reference_end)
-        schema = infer_schema(reference)
-        schema = schema.with_roles(_roles(args, reference.column_types))
-        result = analyse(reference, current, schema, columns=parse_columns(args.columns),
-                         exclude=parse_columns(args.exclude) or (), method=args.method,
+    categorical = {c: "categorical" for c in parse_columns(args.categorical) or ()}
+    columns, exclude = parse_columns(args.columns), parse_columns(args.exclude) or []
+    with open_inputs(args, need_current=False, extra_roles=categorical) as inputs:
+        schema = inputs.schema
+        result = analyse(inputs.reference, inputs.current, schema, columns=columns,
+                         exclude=exclude, method=args.method,
                          group_threshold=args.threshold, change_threshold=args.change_threshold,
                          top_k=args.top_k, max_rows=args.max_rows or None)
-    finally:
-        con.close()
+        used = list(feature_kinds(schema, columns, exclude))
+        roles = inputs.payload(used, {c: "--exclude" for c in exclude}
+                               | {c: "not in --columns" for c in schema.features
+                                  if c not in used and c not in exclude})
     if args.report:
         from aidebt_core.entanglement.report import entanglement_report
 
         write_report(entanglement_report(result), args.report)
-    emit(args, result.to_dict(), _human(result))
+    emit(args, {**result.to_dict(), **roles}, _human(result))
+    print_excluded(args, roles["excluded"])
     if args.format != "json":
         for note in result.notes:
             print(f"note: {note}", file=sys.stderr)

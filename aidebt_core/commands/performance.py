@@ -7,7 +7,15 @@ reference band) or a concept-drift alert (realized quality left the label-free e
 from __future__ import annotations
 
 from aidebt_core.commands import _types as types
-from aidebt_core.commands._common import add_format_option, emit, open_cli_table, write_report
+from aidebt_core.commands._common import (
+    add_data_arguments,
+    add_format_option,
+    emit,
+    open_inputs,
+    print_excluded,
+    write_report,
+)
+from aidebt_core.errors import AidebtError
 
 # Kept here so that building the parser does not import the analysis (numpy, DuckDB, sklearn)
 # for every `aidebt` command; a test checks it matches aidebt_core.performance.METRIC_NAMES.
@@ -20,17 +28,11 @@ def register(sub) -> None:
         "performance", help="model performance over time, label-free estimate, concept drift",
         description="Realized metric per time chunk where labels exist, a confidence-based "
                     "estimate from the score where they don't, and realized minus estimated.")
-    parser.add_argument("data", help="data with labels, predictions and/or scores "
-                        "(CSV/Parquet/JSON, glob, file.duckdb::table)")
-    parser.add_argument("--target", required=True, help="label column (0/1, or numeric for "
-                        "mae/rmse); empty where labels have not arrived")
-    parser.add_argument("--prediction", help="0/1 decision column (numeric for mae/rmse)")
-    parser.add_argument("--score", help="probability column in [0, 1]")
+    # Sources, split and roles: --target (0/1, or numeric for mae/rmse; empty where labels
+    # have not arrived), --prediction (0/1 decisions), --score (probability), --timestamp.
+    add_data_arguments(parser)
     parser.add_argument("--metric", choices=METRICS,
                         help="primary metric (default roc_auc with --score, else accuracy)")
-    parser.add_argument("--timestamp", required=True, help="time column to chunk and split on")
-    parser.add_argument("--reference-end", required=True, metavar="DATE",
-                        help="rows before this date are the reference period")
     parser.add_argument("--chunk", default="month",
                         help="month (default), week, day, quarter, year, or a number of rows")
     parser.add_argument("--decision-threshold", type=types.share, default=0.5,
@@ -45,18 +47,23 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    from aidebt_core.data import split_on_timestamp
     from aidebt_core.performance import METRIC_NAMES, analyse_performance
 
-    con, table = open_cli_table(args.data)
-    try:
-        reference, current = split_on_timestamp(table, args.timestamp, args.reference_end)
+    with open_inputs(args) as inputs:
+        schema = inputs.schema
+        target = schema.first("target")
+        score, prediction = schema.first("score"), schema.first("prediction")
+        if not target:
+            raise AidebtError("No column is the target (the labels): give --target COLUMN.")
+        if not score and not prediction:
+            raise AidebtError("No column is the model's score or prediction: give --score "
+                              "COLUMN and/or --prediction COLUMN.")
         result = analyse_performance(
-            reference, current, args.target, score=args.score, prediction=args.prediction,
-            timestamp=args.timestamp, chunking=args.chunk, metric=args.metric,
+            inputs.reference, inputs.current, target, score=score, prediction=prediction,
+            timestamp=inputs.timestamp, chunking=args.chunk, metric=args.metric,
             threshold=args.decision_threshold, k=args.k)
-    finally:
-        con.close()
+        # Features are not what performance measures; they are not reported as left out.
+        roles = inputs.payload([target, score, prediction, inputs.timestamp, *schema.features])
     if args.report:
         from aidebt_core.performance.report import performance_report
 
@@ -64,7 +71,8 @@ def run(args) -> int:
     frame = result.to_frame()[["chunk", "period", "rows", "labelled_rows", "realized", "ci_low",
                                "ci_high", "estimated", "lower", "upper", "gap", "alert",
                                "concept_alert", "note"]]
-    emit(args, result.to_dict(), frame)
+    emit(args, {**result.to_dict(), **roles}, frame)
+    print_excluded(args, roles["excluded"])
     if args.format != "json":
         alerts = result.alerts()
         print(f"\n{METRIC_NAMES[result.metric]}: performance alerts in "

@@ -10,10 +10,12 @@ import math
 
 from aidebt_core.commands import _types as types
 from aidebt_core.commands._common import (
+    add_data_arguments,
     add_format_option,
     emit,
-    open_cli_table,
+    open_inputs,
     parse_columns,
+    print_excluded,
     write_report,
 )
 from aidebt_core.errors import AidebtError
@@ -26,11 +28,9 @@ def register(sub) -> None:
         description="Finds the slices (conjunctions of up to 3 conditions) where the model is "
                     "weakest, with confidence intervals and Benjamini–Hochberg q-values; with "
                     "--timestamp/--reference-end also compares them between periods.")
-    parser.add_argument("data", help="data with labels and predictions "
-                        "(CSV/Parquet/JSON, glob, file.duckdb::table)")
-    parser.add_argument("--target", required=True, help="label column")
-    parser.add_argument("--prediction", help="predicted label column")
-    parser.add_argument("--score", help="predicted probability column in [0, 1]")
+    # One source: slices are found in all of it; with a reference (a split or two sources)
+    # they are found in the current data and compared with the reference.
+    add_data_arguments(parser)
     parser.add_argument("--metric", choices=list(METRICS),
                         help="default roc_auc with only --score, else accuracy")
     parser.add_argument("--positive", help="positive class of the target (default 1/true)")
@@ -50,9 +50,6 @@ def register(sub) -> None:
                         help="quantile bins per numeric column")
     parser.add_argument("--edges", metavar="COL=E1,E2;COL2=...",
                         help="your own bin edges for numeric columns, e.g. 'age=30,50;dti=0.4'")
-    parser.add_argument("--timestamp", help="time column; with --reference-end, compare periods")
-    parser.add_argument("--reference-end", metavar="DATE",
-                        help="rows before DATE are the reference; slices are found in the rest")
     parser.add_argument("--fail-on-slice", type=types.finite, metavar="FLOOR",
                         help="exit 1 if a reported slice's metric is worse than FLOOR")
     parser.add_argument("--report", metavar="OUT.html", help="also write an HTML report")
@@ -61,45 +58,42 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    from aidebt_core.data import split_on_timestamp
     from aidebt_core.slices import analyse
     from aidebt_core.slices.define import check_edges
 
-    if bool(args.timestamp) != bool(args.reference_end):
-        raise AidebtError("Give --timestamp and --reference-end together (or neither).")
-    metric = args.metric or ("roc_auc" if args.score and not args.prediction else "accuracy")
-    if args.fail_on_slice is not None and METRICS[metric].higher_is_better is None:
-        raise AidebtError(f"--fail-on-slice needs a metric with a better direction; "
-                          f"'{metric}' has none.")
-    con, table = open_cli_table(args.data)
-    try:
-        reference, current = None, table
-        if args.timestamp:
-            reference, current = split_on_timestamp(table, args.timestamp, args.reference_end)
-        exclude = {args.timestamp} if args.timestamp else set()
-        features = parse_columns(args.columns)
-        if features is None:
-            from aidebt_core.slices import default_features
-            features = [c for c in default_features(reference or current,
-                                                    [args.target, args.prediction, args.score])
-                        if c not in exclude]
+    with open_inputs(args, need_current=False) as inputs:
+        schema = inputs.schema
+        target = schema.first("target")
+        prediction, score = schema.first("prediction"), schema.first("score")
+        if not target:
+            raise AidebtError("No column is the target (the labels): give --target COLUMN.")
+        metric = args.metric or ("roc_auc" if score and not prediction else "accuracy")
+        if args.fail_on_slice is not None and METRICS[metric].higher_is_better is None:
+            raise AidebtError(f"--fail-on-slice needs a metric with a better direction; "
+                              f"'{metric}' has none.")
+        reference, current = inputs.reference, inputs.current
+        if current is None:  # one unsplit source: find slices in all of it
+            reference, current = None, inputs.reference
+        features = parse_columns(args.columns) or schema.features
         edges = parse_edges(args.edges)
         check_edges(current, edges, [*features, *(parse_columns(args.by) or ())])
-        result = analyse(current, args.target, args.prediction, args.score, metric,
+        result = analyse(current, target, prediction, score, metric,
                          reference=reference, by=parse_columns(args.by) or (),
                          features=features, max_order=args.max_order, min_size=args.min_size,
                          top_k=args.top_k, bins=args.bins, alpha=args.alpha,
                          positive=args.positive, objective=args.objective,
                          edges=edges)
-    finally:
-        con.close()
+        used = [*features, *(parse_columns(args.by) or ()), target, prediction, score]
+        roles = inputs.payload(used, {c: "not in --columns" for c in schema.features
+                                      if c not in used})
     if args.report:
         from aidebt_core.slices.report import slices_report
 
         write_report(slices_report(result), args.report)
     frame = result.to_frame()[["slice", "size", "metric", "ci_low", "ci_high", "q_value",
                                "score"]]
-    emit(args, result.to_dict(), frame)
+    emit(args, {**result.to_dict(), **roles}, frame)
+    print_excluded(args, roles["excluded"])
     if args.format != "json":
         print(f"\noverall {result.metric_label}: {result.overall.metric:.4g} on "
               f"{result.overall.rows:,} rows; {len(result.weak())} slice(s) significantly "

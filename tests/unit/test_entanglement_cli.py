@@ -73,7 +73,8 @@ def test_methods_and_threshold_options(capsys, sample_dir, monkeypatch):
     (["--columns", "income"], "at least two feature columns"),
     (["--columns", "income,nope"], "No column 'nope'"),
     (["--target", "nope"], "--target 'nope' is not a column"),
-    (["--timestamp", "applied_at"], "--timestamp and --reference-end go together"),
+    # --timestamp alone is a role now (issue 12); a row split must leave a current part.
+    (["--reference-rows", "99999999"], "--reference-rows 99999999"),
     (["--columns", "income,default_score"], "role 'score'"),
 ])
 def test_bad_input_exits_2_with_one_error_line(capsys, sample_dir, monkeypatch, args, message):

@@ -74,7 +74,9 @@ def test_user_edges_define_the_breakdown_bins(capsys, sample_dir):
 @pytest.mark.parametrize("args,message", [
     (["--edges", "age=young"], "--edges: 'age=young'"),
     (["--columns", "no_such_column"], "no_such_column"),
-    (["--timestamp", "applied_at"], "--reference-end"),
+    # --timestamp alone is now a role; a split needs --reference-end, and a second source
+    # cannot also be split (issue 12: one way to give reference and current).
+    (["--reference-rows", "10", "--reference-end", "2025-07-01"], "not both"),
     (["--metric", "positive_rate", "--fail-on-slice", "0.1"], "better direction"),
 ])
 def test_bad_input_exits_2_with_one_error_line(capsys, sample_dir, args, message):
