@@ -16,12 +16,14 @@ from aidebt_core.commands._common import (
     print_excluded,
     write_report,
 )
+from aidebt_core.commands._drift_time import add_time_arguments, over_time_section
 
 
 def register(sub) -> None:
     parser = sub.add_parser("drift", help="per-column data drift between two data sets",
                             description="Compare CURRENT against REFERENCE column by column.")
     add_data_arguments(parser)
+    add_time_arguments(parser)
     parser.add_argument("--columns", help="only these columns (a,b,c)")
     parser.add_argument("--exclude", help="leave these columns out (a,b)")
     parser.add_argument("--categorical", help="treat these columns as categorical (a,b)")
@@ -40,7 +42,8 @@ def register(sub) -> None:
                         help="dataset drift when at least this share of columns drifted")
     parser.add_argument("--fail-on-drift", nargs="?", const="dataset",
                         choices=("dataset", "any"),
-                        help="exit 1 if the dataset drifted (or, with =any, any column)")
+                        help="exit 1 if the dataset drifted (or, with =any, any column), "
+                        "or, with --chunk, a column alerts in the last --recent chunks")
     parser.add_argument("--report", metavar="OUT.html", help="also write an HTML report")
     add_format_option(parser)
     parser.set_defaults(handler=run)
@@ -64,11 +67,12 @@ def run(args) -> int:
             from aidebt_core.drift.report import drift_report
 
             write_report(drift_report(result, reference, current), args.report)
+        over = over_time_section(reference, current, result, inputs.timestamp, args)
         used = [c.name for c in result.columns]
         roles = inputs.payload(used, {c: "--exclude" for c in exclude}
                                | {c: "not in --columns" for c in inputs.schema.features
                                   if args.columns and c not in used and c not in exclude})
-    emit(args, {**result.to_dict(), **roles}, _human_table(result))
+    emit(args, {**result.to_dict(), **roles, **over.payload}, _human_table(result))
     print_excluded(args, roles["excluded"])
     if args.format != "json":
         print(f"\n{len(result.drifted_columns)} of {len(result.columns)} columns drifted "
@@ -79,6 +83,10 @@ def run(args) -> int:
                             ("current", result.only_in_current)):
             if names:
                 print(f"only in {side} (not compared): {', '.join(names)}")
+        if over.text:
+            print(over.text)
+    if args.fail_on_drift and over.failed:
+        return 1
     if args.fail_on_drift == "any" and result.drifted_columns:
         return 1
     if args.fail_on_drift == "dataset" and result.dataset_drift:

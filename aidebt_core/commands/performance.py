@@ -15,6 +15,7 @@ from aidebt_core.commands._common import (
     print_excluded,
     write_report,
 )
+from aidebt_core.commands._drift_time import add_min_chunk_arguments, chunk_sizes
 from aidebt_core.errors import AidebtError
 
 # Kept here so that building the parser does not import the analysis (numpy, DuckDB, sklearn)
@@ -39,6 +40,7 @@ def register(sub) -> None:
                         help="score threshold for 0/1 decisions when --prediction is not given")
     parser.add_argument("--k", type=types.positive, default=3.0,
                         help="band half-width in reference standard deviations (default 3)")
+    add_min_chunk_arguments(parser, labels=True)
     parser.add_argument("--fail-on-alert", action="store_true",
                         help="exit 1 if a current chunk has a performance or concept-drift alert")
     parser.add_argument("--report", metavar="OUT.html", help="also write an HTML report")
@@ -61,16 +63,16 @@ def run(args) -> int:
         result = analyse_performance(
             inputs.reference, inputs.current, target, score=score, prediction=prediction,
             timestamp=inputs.timestamp, chunking=args.chunk, metric=args.metric,
-            threshold=args.decision_threshold, k=args.k)
+            threshold=args.decision_threshold, k=args.k, **chunk_sizes(args))
         # Features are not what performance measures; they are not reported as left out.
         roles = inputs.payload([target, score, prediction, inputs.timestamp, *schema.features])
     if args.report:
         from aidebt_core.performance.report import performance_report
 
         write_report(performance_report(result), args.report)
-    frame = result.to_frame()[["chunk", "period", "rows", "labelled_rows", "realized", "ci_low",
-                               "ci_high", "estimated", "lower", "upper", "gap", "alert",
-                               "concept_alert", "note"]]
+    frame = result.to_frame()[["chunk", "period", "rows", "labelled_rows", "partial",
+                               "too_small", "realized", "ci_low", "ci_high", "estimated",
+                               "lower", "upper", "gap", "alert", "concept_alert", "note"]]
     emit(args, {**result.to_dict(), **roles}, frame)
     print_excluded(args, roles["excluded"])
     if args.format != "json":
