@@ -36,7 +36,7 @@ from aidebt_core.roles import (
     roles_payload,
 )
 from aidebt_core.schema import Schema, infer_schema
-from aidebt_core.workspace import TABLE_SEPARATOR, Workspace
+from aidebt_core.workspace import GLOB_CHARS, TABLE_SEPARATOR, Workspace
 
 if TYPE_CHECKING:  # importing the report pulls in plotly: not at CLI start-up
     from aidebt_core.report import Report
@@ -75,10 +75,16 @@ def cli_workspace(*specs: str) -> Workspace:
     """On the command line the user names the files: reads are allowed in their folders and
     in $AIDEBT_ALLOWED_DIRS, not in the current directory (a .duckdb view must not reach
     files beside wherever the command happens to run)."""
-    folders = [f for f in (_spec_folder(s) for s in specs) if f.exists()]
-    if not folders:
-        raise AidebtError(f"'{specs[0]}': no such file or folder." if specs
-                          else "No data given.")
+    if not specs:
+        raise AidebtError("No data given.")
+    for spec in specs:
+        path, _ = _spec_parts(spec)
+        if not (GLOB_CHARS & set(str(path))) and not path.exists():
+            raise DataSourceError(f"'{spec}': no such file.")
+    folders = [_spec_folder(s) for s in specs]
+    missing = [str(f) for f in folders if not f.is_dir()]
+    if missing:
+        raise DataSourceError(f"No folder '{missing[0]}' (from the data argument).")
     return Workspace.at(folders[0], extra_allowed=tuple(folders[1:]))
 
 

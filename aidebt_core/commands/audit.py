@@ -1,7 +1,8 @@
 """`aidebt audit`: score a filled questionnaire, print the questionnaire, manage the store.
 
     aidebt audit --answers answers.yaml [--report out.html|out.md] [--fail-below X] [--save]
-    aidebt audit --model NAME --prefill [--data D --timestamp T --reference-end DATE]
+    aidebt audit --model NAME --prefill [--data D --timestamp T --reference-end DATE
+                 | --data REF CUR | --data D --reference-rows N] [--target C --score C ...]
                  [--tracking-uri URI] [--answers answers.yaml] [...the scoring options]
     aidebt audit --questions
     aidebt audit --scorecard [--report scorecard.html]
@@ -18,7 +19,13 @@ from pathlib import Path
 import pandas as pd
 
 from aidebt_core.commands import _types as types
-from aidebt_core.commands._common import add_format_option, emit, write_report
+from aidebt_core.commands._common import (
+    add_data_arguments,
+    add_format_option,
+    emit,
+    open_inputs,
+    write_report,
+)
 from aidebt_core.errors import AidebtError
 
 
@@ -42,11 +49,9 @@ def register(sub) -> None:
     prefill.add_argument("--prefill", action="store_true",
                          help="pre-fill answers from measurements")
     prefill.add_argument("--model", default="", help="model name (registered in MLflow)")
-    prefill.add_argument("--data", metavar="DATA", help="the model's data (CSV/Parquet/JSON, "
-                         "glob, file.duckdb::table), split into reference and current")
-    prefill.add_argument("--timestamp", metavar="COLUMN", help="time column to split --data on")
-    prefill.add_argument("--reference-end", metavar="DATE",
-                         help="rows before this date are the reference period")
+    # --data REF CUR, or --data D split by --timestamp/--reference-end or --reference-rows,
+    # and the role options, as every data command takes them.
+    add_data_arguments(prefill, option=True)
     prefill.add_argument("--tracking-uri", metavar="URI",
                          help="MLflow store, e.g. sqlite:///path/mlflow.db")
     parser.add_argument("--report", metavar="OUT", help="write an .html or .md report")
@@ -130,9 +135,10 @@ def _score(args, questionnaire) -> int:
     if args.model and answers.model and args.model != answers.model:
         raise AidebtError(f"--model '{args.model}' but '{args.answers}' is about "
                           f"'{answers.model}'.")
-    evidence, problems, scored = None, [], answers.answers
+    evidence, problems, scored, data = None, [], answers.answers, None
     if args.prefill:
-        evidence = _prefill(args, model, questionnaire)
+        data = _CliData(args) if args.sources else None
+        evidence = _prefill(args, model, questionnaire, data)
         scored, problems = evidence.merge(answers.answers)
     day = args.date or date.today().isoformat()
     meta = {"model": model, "model_version": answers.model_version, "auditor": args.auditor,
@@ -142,6 +148,8 @@ def _score(args, questionnaire) -> int:
     if evidence is not None:
         payload = {**payload, "model": model, "prefilled": evidence.prefilled(scored),
                    "not_measured": evidence.unmeasured(), "problems": problems}
+    if data is not None and data.roles is not None:
+        payload = {**payload, **data.roles}
     for problem in problems:
         print(f"warning: {problem}", file=sys.stderr)
     if args.save:
@@ -160,38 +168,36 @@ def _score(args, questionnaire) -> int:
     return 0
 
 
-def _prefill(args, model: str, questionnaire):
+def _prefill(args, model: str, questionnaire, data):
     """Measured answers for `model` from --data and --tracking-uri; bad input raises."""
     from aidebt_core.audit.evidence import strict_evidence
 
     if not model:
         raise AidebtError("--prefill needs --model NAME (or a 'model' in the answers file).")
-    if not args.data and not args.tracking_uri:
-        raise AidebtError("--prefill needs --data (with --timestamp and --reference-end) "
-                          "and/or --tracking-uri.")
-    return strict_evidence(model, args.tracking_uri or "", _selection(args), questionnaire)
+    if data is None and not args.tracking_uri:
+        raise AidebtError("--prefill needs --data (REF CUR, or one source with --timestamp "
+                          "and --reference-end or --reference-rows) and/or --tracking-uri.")
+    return strict_evidence(model, args.tracking_uri or "", data, questionnaire)
 
 
-def _selection(args):
-    """--data split on --timestamp at --reference-end, in a workspace at the data's folder."""
-    from aidebt_core.selection import SPLIT, Selection
-    from aidebt_core.workspace import TABLE_SEPARATOR
+class _CliData:
+    """--data as the evidence providers open a sidebar selection (`.open()` -> OpenedData),
+    with the roles the command line resolved; `roles` holds the result's roles/excluded."""
 
-    if not args.data:
-        return None
-    if not args.timestamp or not args.reference_end:
-        raise AidebtError("--data needs --timestamp COLUMN and --reference-end DATE to split "
-                          "it into reference and current.")
-    path_part, sep, table = args.data.partition(TABLE_SEPARATOR)
-    path = Path(path_part).expanduser().absolute()
-    folder = path
-    while any(ch in folder.name for ch in "*?[") and folder != folder.parent:
-        folder = folder.parent
-    if folder == path and not path.exists():
-        raise AidebtError(f"--data '{args.data}': no such file.")
-    folder = folder.parent if folder.suffix or not folder.is_dir() else folder
-    return Selection(workspace=str(folder), mode=SPLIT, source=f"{path}{sep}{table}",
-                     split_column=args.timestamp, split_at=args.reference_end)
+    def __init__(self, args) -> None:
+        self.args = args
+        self.roles: dict | None = None
+
+    def open(self):
+        from aidebt_core.selection import OpenedData
+
+        inputs = open_inputs(self.args)
+        schema = inputs.schema
+        used = [*schema.features, *schema.with_role("target", "prediction", "score"),
+                inputs.timestamp]
+        self.roles = inputs.payload(used)
+        return OpenedData(None, inputs.workspace, inputs.con, inputs.reference, inputs.current,
+                          inputs.combined, schema, inputs.timestamp)
 
 
 def _lines(score, payload: dict) -> list[str]:

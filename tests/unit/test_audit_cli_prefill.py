@@ -131,7 +131,7 @@ def test_override_without_note_is_not_saved(sample_dir, tmp_path, capsys):
     (["--model", "credit-default", "--data", "{dir}/missing.parquet", "--timestamp",
       "applied_at", "--reference-end", "2025-07-01"], "missing.parquet': no such file"),
     (["--model", "credit-default", "--data", "{dir}/applications.parquet"],
-     "--data needs --timestamp"),
+     "One data source given and no split"),  # the shared message since issue 12
     (["--model", "fraud", "--data", "{dir}/applications.parquet", "--timestamp", "applied_at",
       "--reference-end", "2025-07-01", "--tracking-uri", "{uri}"],
      "lack 4 of fraud's 4 model features"),
