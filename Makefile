@@ -30,7 +30,7 @@ install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
 
 $(SAMPLE)/ground_truth.json: | $(VENV)/.installed
-	$(VENV)/bin/aidebt sample $(SAMPLE)
+	$(VENV)/bin/aidebt sample --force $(SAMPLE)  # --force: next to the tracked README.md
 
 sample: $(SAMPLE)/ground_truth.json
 
@@ -55,4 +55,4 @@ lint: install-test
 
 clean:
 	rm -rf $(VENV) $(SAMPLE)/*.parquet $(SAMPLE)/*.json $(SAMPLE)/mlflow.db $(SAMPLE)/mlartifacts \
-	  $(SAMPLE)/audits.sqlite tests/e2e/screenshots
+	  $(SAMPLE)/audits.sqlite $(SAMPLE)/.aidebt tests/e2e/screenshots

@@ -286,10 +286,33 @@ def ground_truth() -> dict:
     }
 
 
-def write_sample(outdir: str | Path, with_mlflow: bool = True) -> dict:
-    """Write the data files, ground truth and (optionally) the MLflow store to `outdir`."""
+def write_sample(outdir: str | Path, with_mlflow: bool = True, force: bool = False) -> dict:
+    """Write the data files, ground truth, (optionally) the MLflow store and the sample audits
+    to `outdir`.
+
+    Never replaces a file it did not write (see `aidebt_core.sample_manifest`): a folder with
+    such files is refused before anything is written, unless `force`, which writes next to
+    them but still never over them.
+    """
+    from aidebt_core.audit.store import workspace_store_path
+    from aidebt_core.sample_manifest import SampleManifest, check_folder, record_files
+
     out = Path(outdir).expanduser().resolve()
+    files = ground_truth()["files"]
+    targets = [*files.values(), "ground_truth.json"]
+    if with_mlflow:
+        targets += ["mlflow.db", "mlartifacts"]
+    store = workspace_store_path(Path(".")).as_posix()
+    previous = check_folder(out, targets, kept=[store], force=force)
+    # A foreign audit store (allowed next to the sample with --force) gets no sample audits.
+    foreign_store = (out / store).exists() and store not in previous.files
     out.mkdir(parents=True, exist_ok=True)
+    planned = {t: None for t in targets if t != "mlartifacts"}
+    if not foreign_store:
+        planned[store] = None
+    SampleManifest({**previous.files, **planned},
+                   ("mlartifacts/",) if with_mlflow else ()).write(out)
+
     applications = generate_applications()
     # One thread: the boosted trees' OpenMP threads oversubscribe a busy machine (~20x slower),
     # and single-threaded BLAS keeps the scores the same whatever machine writes them.
@@ -297,7 +320,6 @@ def write_sample(outdir: str | Path, with_mlflow: bool = True) -> dict:
         models = train_models(applications)
     scored = score_applications(applications, models.production)
     month = scored["applied_at"].dt.month
-    files = ground_truth()["files"]
     _write_parquet(scored, out / files["applications"])
     _write_parquet(scored[month <= 6], out / files["reference"])
     _write_parquet(scored[month >= 7], out / files["current"])
@@ -310,9 +332,14 @@ def write_sample(outdir: str | Path, with_mlflow: bool = True) -> dict:
 
         truth["mlflow"] = write_mlflow_store(out, models)
         (out / "ground_truth.json").write_text(json.dumps(truth, indent=2, sort_keys=True) + "\n")
-    from aidebt_core.audit.sample_audits import write_sample_audits
+    if not foreign_store:
+        from aidebt_core.audit.sample_audits import write_sample_audits
 
-    write_sample_audits(out, truth)
+        write_sample_audits(out, truth)
+    kept = {rel: digest for rel, digest in previous.files.items()
+            if rel not in planned and (out / rel).is_file()}
+    SampleManifest({**kept, **record_files(out, targets),
+                    **({} if foreign_store else {store: None})}).write(out)
     return truth
 
 

@@ -24,7 +24,7 @@ def ensure_sample(folder: Path = SAMPLE_DIR) -> Path:
         if not (folder / "ground_truth.json").exists():
             from aidebt_core.sample import write_sample
 
-            write_sample(folder)
+            write_sample(folder, force=True)  # next to README.md and the lock file
     return folder
 
 

@@ -4,6 +4,11 @@
 is refused (MLflow would silently create an empty one) and an unreachable server fails in a
 few seconds instead of MLflow's default minutes of retries. Reads are paged and batched so
 that thousands of runs take one query per page, not one per run.
+
+Reading never changes the user's store (see `aidebt_core.runs.readonly`): MLflow migrates an
+older SQLite schema in place and creates folders in a file store when it opens them, so
+such stores are read through a temporary copy or overlay, and a database server whose schema
+differs from this MLflow's is refused.
 """
 
 from __future__ import annotations
@@ -38,14 +43,20 @@ def resolve_tracking_uri(uri: str) -> str:
         return text.rstrip("/")
     if scheme == "sqlite":
         path = _sqlite_path(text)
-        if path is not None and not path.is_file():
+        if path is None:
+            raise TrackingError(f"Tracking URI '{text}' has no database path (an in-memory "
+                                "database has no runs); give sqlite:///path/to/mlflow.db.")
+        if not path.is_file():
             raise TrackingError(f"No MLflow database at '{path}': check the tracking URI "
                                 "(aidebt does not create an empty store).")
         return text
     if scheme == "file":
+        from aidebt_core.runs.readonly import check_file_store
+
         path = Path(unquote(urlparse(text).path))
         if not path.is_dir():
             raise TrackingError(f"No MLflow file store at '{path}'.")
+        check_file_store(path)
         return path.resolve().as_uri()
     if scheme and len(scheme) > 1:  # databricks, postgresql, mysql, ...: let MLflow decide
         return text
@@ -138,10 +149,16 @@ def _probe_http(uri: str) -> None:
 
 @dataclass
 class Store:
-    """An opened tracking store: the resolved URI and an `MlflowClient` bound to it."""
+    """An opened tracking store: the resolved URI and an `MlflowClient` bound to it.
+
+    `client_uri` is what the client really reads (a temporary copy or overlay when the store
+    could not be read in place without changing it); `note` says why, or is empty.
+    """
 
     uri: str
     client: object
+    client_uri: str = ""
+    note: str = ""
 
     # -- experiments and runs -------------------------------------------------------------
     def experiments(self) -> list:
@@ -243,7 +260,7 @@ class Store:
             try:
                 file = mlflow.artifacts.download_artifacts(
                     artifact_uri=f"{model.artifact_location.rstrip('/')}/{path}",
-                    dst_path=tmp, tracking_uri=self.uri)
+                    dst_path=tmp, tracking_uri=self.client_uri or self.uri)
             except Exception:  # noqa: BLE001 - absent artifact
                 return None
             return Path(file).read_bytes()[:max_bytes].decode("utf-8", "replace")
@@ -251,12 +268,17 @@ class Store:
 
 def open_store(uri: str) -> Store:
     """Resolve, probe and connect; raise `TrackingError` (quickly) if the store is not usable."""
+    from aidebt_core.runs import readonly
+
     resolved = resolve_tracking_uri(uri)
     scheme = urlparse(resolved).scheme.lower()
+    client_uri, note = resolved, ""
     if scheme == "sqlite":
         path = _sqlite_path(resolved)
-        if path is not None:
-            _probe_sqlite(path)
+        _probe_sqlite(path)
+        copy, note = readonly.sqlite_for_reading(path)
+        if copy is not None:
+            client_uri = _sqlite_uri(copy)
     elif scheme in ("http", "https"):
         for key, value in _HTTP_DEFAULTS.items():
             os.environ.setdefault(key, value)
@@ -265,11 +287,15 @@ def open_store(uri: str) -> Store:
         # MLflow 3 refuses file stores unless opted in; aidebt only reads, so old stores stay
         # auditable.
         os.environ.setdefault("MLFLOW_ALLOW_FILE_STORE", "true")
+        client_uri = readonly.file_store_overlay(Path(unquote(urlparse(resolved).path))
+                                                 ).as_uri()
+    elif scheme.split("+")[0] in readonly.SERVER_DATABASES:
+        readonly.check_server_schema(resolved)
     from mlflow import MlflowClient
 
-    client = _call(lambda: MlflowClient(tracking_uri=resolved, registry_uri=resolved),
+    client = _call(lambda: MlflowClient(tracking_uri=client_uri, registry_uri=client_uri),
                    "the tracking store")
-    return Store(resolved, client)
+    return Store(resolved, client, client_uri, note)
 
 
 def local_path(uri: str | None) -> Path | None:
