@@ -332,7 +332,7 @@ def _split_controls(workspace: str, sources: list[str]) -> Selection:
     ts = _pick("Time column", ts_options, "sb_ts") if source else ""
     day = sidebar.date_input("Current starts on", key="sb_at", format="YYYY-MM-DD",
                              help="Rows before this date and time are the reference.")
-    clock = sidebar.time_input("at", key="sb_at_time", step=60,
+    clock = sidebar.time_input("Time of day", key="sb_at_time", step=60,
                                help="Time of day the current period starts (00:00 = the "
                                "start of the day).")
     split_at = format_split(pd.Timestamp(datetime.combine(day, clock or time(0, 0)))) \

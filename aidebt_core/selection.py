@@ -25,7 +25,7 @@ from aidebt_core.data import (
     split_on_timestamp,
 )
 from aidebt_core.errors import AidebtError
-from aidebt_core.schema import Schema, infer_schema
+from aidebt_core.schema import FEATURE_ROLES, Schema, infer_schema
 from aidebt_core.workspace import Workspace, default_sample_dir
 
 SPLIT, FILES = "split", "files"
@@ -97,12 +97,21 @@ class Selection:
     def _schema(self, workspace: Workspace, reference: Table) -> Schema:
         """Inference, then the workspace roles file, then this selection's roles (URL/edits)."""
         given = {k: v for k, v in self.roles if k in reference.column_types}
+        inferred = infer_schema(reference)
+        if self.mode == SPLIT and self.split_column in reference.column_types:
+            # The column the data is split on is the time axis, not a feature (an integer
+            # year would otherwise "drift" by construction). It counts as inferred, so the
+            # Data page does not list it as a user's change; explicit roles still win.
+            inferred = Schema(tuple(
+                replace(c, role="timestamp", inferred_role="timestamp")
+                if c.name == self.split_column and c.role in FEATURE_ROLES else c
+                for c in inferred.columns))
         roles_file = _roles_file(workspace.folder)
         if roles_file is None:
-            return infer_schema(reference).with_roles(given)
+            return inferred.with_roles(given)
         from aidebt_core.roles import ROLES_FILE, resolve_schema
 
-        return resolve_schema(infer_schema(reference),
+        return resolve_schema(inferred,
                               file_roles=roles_file.dataset(self.roles_source).roles,
                               flags=given, file_label=f"{ROLES_FILE} in {workspace.folder}")
 

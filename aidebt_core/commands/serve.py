@@ -46,7 +46,7 @@ def build_config(args) -> ServeConfig:
 
 def streamlit_argv(config: ServeConfig, port: int) -> list[str]:
     return [sys.executable, "-m", "streamlit", "run", str(APP), "--server.port", str(port),
-            "--server.address", config.host or DEFAULT_HOST,
+            "--server.address", config.host or DEFAULT_HOST, "--server.headless", "true",
             "--browser.gatherUsageStats", "false"]
 
 

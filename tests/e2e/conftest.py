@@ -11,6 +11,7 @@ import shutil
 import sys
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -25,6 +26,8 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                  "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run", "--disable-quic"]
 RENDER_TIMEOUT_MS = 90_000
+# The sidebar's workspace picker (a selectbox of the server's roots) shows app.py has run.
+SIDEBAR_READY = '[data-testid="stSidebar"] [data-testid="stSelectbox"]'
 
 
 @pytest.fixture(scope="session")
@@ -38,6 +41,39 @@ def server(sample_dir, tmp_path_factory) -> Iterator[str]:
             "--browser.gatherUsageStats", "false"],
             "/_stcore/health", log, timeout=60, cwd=ROOT, env=env) as url:
         yield url
+
+
+@contextmanager
+def aidebt_serve(args: list[str], log: Path, env: dict[str, str] | None = None) -> Iterator[str]:
+    """`aidebt serve ARGS --port <free>` (the real command, boundary and all) until the block
+    ends; yields its base URL. `env` is added to this process's environment."""
+    full_env = dict(os.environ, STREAMLIT_BROWSER_GATHER_USAGE_STATS="false", **(env or {}))
+    with local_server(lambda port: [sys.executable, "-m", "aidebt_core.cli", "serve", *args,
+                                    "--port", str(port)],
+                      "/_stcore/health", log, timeout=60, cwd=ROOT, env=full_env) as url:
+        yield url
+
+
+@contextmanager
+def browser_pages(browser, base_url: str) -> Iterator[Callable]:
+    """Like `open_page`, against any server: `open_(path, expect_text=None)` -> a checked
+    Playwright page (no exception box), all closed when the block ends."""
+    context = browser.new_context(viewport={"width": 1440, "height": 1000})
+
+    def _open(url_path: str, expect_text: str | None = None):
+        page = context.new_page()
+        page.goto(f"{base_url}/{url_path}", wait_until="domcontentloaded")
+        wait_for_app(page)
+        if expect_text:
+            page.get_by_text(expect_text, exact=False).first.wait_for(timeout=RENDER_TIMEOUT_MS)
+        wait_for_app(page)
+        assert_no_exception(page)
+        return page
+
+    try:
+        yield _open
+    finally:
+        context.close()
 
 
 @pytest.fixture(scope="session")
@@ -58,10 +94,9 @@ def wait_for_app(page) -> None:
     """Wait until app.py has run (its sidebar is there) and no script run is in progress.
 
     Before app.py's first run Streamlit paints the page alone, so the sidebar's workspace
-    input is the sign that navigation and the selection are in place.
+    picker is the sign that navigation and the selection are in place.
     """
-    page.locator('[data-testid="stSidebar"] [data-testid="stTextInput"]').first.wait_for(
-        timeout=RENDER_TIMEOUT_MS)
+    page.locator(SIDEBAR_READY).first.wait_for(timeout=RENDER_TIMEOUT_MS)
     deadline = time.time() + RENDER_TIMEOUT_MS / 1000
     quiet_checks = 0
     while quiet_checks < 3:  # idle three times in a row, 300 ms apart

@@ -136,3 +136,16 @@ def test_median_split_with_ties_keeps_rows_on_both_sides(tmp_path):
     con = connect(ws)
     assert median_split(open_table(con, ws, "a.parquet"), "t") is None
     con.close()
+
+
+def test_the_split_column_is_the_time_axis_not_a_feature(tmp_path):
+    """An integer year split on would otherwise 'drift' by construction."""
+    years = np.repeat([2018, 2019, 2020, 2021], 25)
+    pd.DataFrame({"year": years, "weekly_hours": np.linspace(30, 40, 100)}).to_parquet(
+        tmp_path / "survey.parquet")
+    chosen = default_selection(tmp_path)
+    assert (chosen.split_column, chosen.split_at) == ("year", "2019-01-01")
+    with chosen.open() as data:
+        assert data.schema.features == ["weekly_hours"]
+        assert data.schema["year"].role == "timestamp"
+        assert row_count(data.reference) == 25 and row_count(data.current) == 75
