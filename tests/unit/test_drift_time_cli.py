@@ -9,7 +9,6 @@ import sys
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pytest
 from scipy import stats
 
@@ -17,10 +16,14 @@ from aidebt_core.cli import main
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from generated import CAR_FEATURES, car_loans, write  # noqa: E402
-
-ROWS, REFERENCE_ROWS, CHUNK = 60_000, 20_000, 5_000
-SHIFT_FROM_ROW = 50_000       # the last two current chunks of 5,000 rows
-SHIFTED = ("income", "debt_ratio")
+from generated_time import (  # noqa: E402
+    CHUNK,
+    REFERENCE_ROWS,
+    SHIFT_FROM_ROW,
+    SHIFTED,
+    mid_current_drift,
+    short_last_month,
+)
 
 
 def run(capsys, *argv):
@@ -34,15 +37,9 @@ def run(capsys, *argv):
 
 @pytest.fixture(scope="module")
 def loans(tmp_path_factory):
-    """60,000 loans in time order; income and debt_ratio move by 0.3 std from row 50,000 on:
-    a quarter of the current rows, so the whole-period distance (about 0.075) stays under the
-    0.1 threshold while each late chunk is far above its noise."""
+    """`mid_current_drift` as reference/current files and as one file."""
     folder = tmp_path_factory.mktemp("loans")
-    first = car_loans(ROWS, seed=4, start="2018-01-01", end="2019-12-31")
-    shift_at = first["timestamp"].iloc[SHIFT_FROM_ROW]
-    frame = car_loans(ROWS, seed=4, start="2018-01-01", end="2019-12-31",
-                      shift_at=str(shift_at), shift=0.3)
-    assert int((frame["timestamp"] >= shift_at).sum()) == ROWS - SHIFT_FROM_ROW
+    frame = mid_current_drift()
     return {"frame": frame, "folder": folder,
             "ref": write(frame.iloc[:REFERENCE_ROWS], folder / "ref.parquet"),
             "cur": write(frame.iloc[REFERENCE_ROWS:], folder / "cur.parquet"),
@@ -119,22 +116,12 @@ def test_one_source_split_at_a_full_timestamp_chunks_both_sides(capsys, loans):
 
 
 @pytest.fixture(scope="module")
-def short_last_month(tmp_path_factory):
-    """Monthly loans 2018-01 .. 2019-06 (about 1,000 a month), then 200 rows on 1-3 July 2019
-    that are far off (income +4 std, debt ratio mirrored, every car a van in the north): a
-    real change, but only 200 rows of it. (The PCA keeps the independent numeric columns'
-    axes, so only the categorical change moves the reconstruction error.)"""
-    folder = tmp_path_factory.mktemp("short")
-    body = car_loans(18_000, seed=6, start="2018-01-01", end="2019-06-30 23:59:59")
-    tail = car_loans(200, seed=7, start="2019-07-01", end="2019-07-03")
-    tail["income"] = tail["income"] + 4 * body["income"].std()
-    tail["debt_ratio"] = 1 - tail["debt_ratio"]
-    tail["car_type"], tail["region"] = "van", "north"
-    return write(pd.concat([body, tail], ignore_index=True), folder / "loans.parquet")
+def short_month(tmp_path_factory):
+    return write(short_last_month(), tmp_path_factory.mktemp("short") / "loans.parquet")
 
 
-def test_a_200_row_last_month_is_marked_and_raises_no_alert(capsys, short_last_month):
-    base = [short_last_month, "--timestamp", "timestamp", "--reference-end", "2019-01-01",
+def test_a_200_row_last_month_is_marked_and_raises_no_alert(capsys, short_month):
+    base = [short_month, "--timestamp", "timestamp", "--reference-end", "2019-01-01",
             "--chunk", "month"]
     code, doc, _ = _json(capsys, *base, "--fail-on-drift")
     assert code == 0

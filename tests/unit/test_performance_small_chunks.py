@@ -9,7 +9,6 @@ import sys
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from aidebt_core.cli import main
@@ -17,26 +16,10 @@ from aidebt_core.performance.concept import Band, interval_outside, interval_wor
 from aidebt_core.performance.realized import Estimate, wilson
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from generated import car_loans, write  # noqa: E402
+from generated import write  # noqa: E402
+from generated_time import loans_with_small_chunks  # noqa: E402
 
 METRICS = ("roc_auc", "accuracy", "precision", "recall", "f1", "log_loss", "brier")
-
-
-def loans_with_small_chunks() -> pd.DataFrame:
-    """About 1,000 loans a month 2018-01 .. 2019-06, then 200 loans on 1-3 July 2019 scored
-    by a broken model (scores mirrored). In May 2019 only 25 loans have their label yet, and
-    those 25 are wrong (flipped): both would alert if they were judged."""
-    body = car_loans(18_000, seed=11, start="2018-01-01", end="2019-06-30 23:59:59")
-    tail = car_loans(200, seed=12, start="2019-07-01", end="2019-07-03")
-    tail["y_pred_proba"] = 1 - tail["y_pred_proba"]
-    tail["y_pred"] = 1 - tail["y_pred"]
-    frame = pd.concat([body, tail], ignore_index=True)
-    frame["repaid"] = frame["repaid"].astype(float)
-    may = np.flatnonzero(frame["timestamp"].dt.strftime("%Y-%m") == "2019-05")
-    kept, dropped = may[:25], may[25:]
-    frame.loc[kept, "repaid"] = 1 - frame.loc[kept, "repaid"]
-    frame.loc[dropped, "repaid"] = np.nan
-    return frame
 
 
 @pytest.fixture(scope="module")
