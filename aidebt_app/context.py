@@ -213,7 +213,7 @@ def _roles_from_link(text: str, selection: Selection, refused: list[str]) -> Non
     """Role overrides a link carries, checked against the columns of the data set."""
     from aidebt_core.roles import normalise_role
 
-    spec = _roles_spec(selection)
+    spec = selection.roles_source
     try:
         roles = decode_roles(text)
         columns = set(column_names(selection.workspace, spec)) if spec else set()
@@ -228,11 +228,6 @@ def _roles_from_link(text: str, selection: Selection, refused: list[str]) -> Non
         return
     set_role_overrides(roles)
     st.session_state[_ROLES_FOR] = spec
-
-
-def _roles_spec(selection: Selection) -> str:
-    """The data set roles belong to: the split source, or the reference file."""
-    return selection.source if selection.mode == SPLIT else selection.reference
 
 
 def _listing(workspace: str, problems: list[str] | None = None) -> SourceScan:
@@ -301,9 +296,9 @@ def render_sidebar() -> Selection:
         selection = Selection(workspace=workspace, mode=FILES, reference=reference,
                               current=current)
     selection = replace(selection, tracking_uri=_tracking_control(config))
-    if st.session_state.get(_ROLES_FOR, _roles_spec(selection)) != _roles_spec(selection):
+    if st.session_state.get(_ROLES_FOR, selection.roles_source) != selection.roles_source:
         set_role_overrides({})  # overrides belong to the data set they were made on
-    st.session_state[_ROLES_FOR] = _roles_spec(selection)
+    st.session_state[_ROLES_FOR] = selection.roles_source
     st.session_state[_SELECTION] = selection
     _show_refusals(selection)
     _write_url(selection)

@@ -19,13 +19,13 @@ from aidebt_core.data import (
     ROWS,
     Table,
     connect,
-    is_temporal_type,
     open_table,
-    quote_ident,
     split_on_timestamp,
 )
 from aidebt_core.errors import AidebtError
+from aidebt_core.roles import ROLES_FILE, DatasetDefaults, read_roles_file, resolve_schema
 from aidebt_core.schema import FEATURE_ROLES, Schema, infer_schema
+from aidebt_core.timeaxis import time_candidates, timestamp_sql
 from aidebt_core.workspace import Workspace, default_sample_dir
 
 SPLIT, FILES = "split", "files"
@@ -106,11 +106,7 @@ class Selection:
                 replace(c, role="timestamp", inferred_role="timestamp")
                 if c.name == self.split_column and c.role in FEATURE_ROLES else c
                 for c in inferred.columns))
-        roles_file = _roles_file(workspace.folder)
-        if roles_file is None:
-            return inferred.with_roles(given)
-        from aidebt_core.roles import ROLES_FILE, resolve_schema
-
+        roles_file = read_roles_file(workspace.folder)
         return resolve_schema(inferred,
                               file_roles=roles_file.dataset(self.roles_source).roles,
                               flags=given, file_label=f"{ROLES_FILE} in {workspace.folder}")
@@ -201,11 +197,10 @@ def default_selection(root: str | Path, tracking_uri: str = "") -> Selection:
     sources = workspace.list_sources()
     if not sources:
         return empty
-    defaults = _roles_file(workspace.folder)
-    preferred = getattr(defaults, "default", None)
-    source = preferred if preferred in sources else sources[0]
+    defaults = read_roles_file(workspace.folder)
+    source = defaults.default if defaults.default in sources else sources[0]
     others = [s for s in sources if s != source]
-    dataset = defaults.dataset(source) if defaults is not None else None
+    dataset = defaults.dataset(source)
     try:
         column, split_at = _time_split(workspace, source, dataset)
     except AidebtError:
@@ -234,33 +229,14 @@ def decode_roles(text: str) -> dict[str, str]:
 
 
 def time_columns(table: Table) -> list[str]:
-    """Columns usable as a time axis, best first (the time module's rules once present)."""
-    try:
-        from aidebt_core.timeaxis import time_candidates
-    except ImportError:  # until the time-axis module lands: real timestamps, then named text
-        types = table.column_types
-        temporal = [n for n, kind in types.items() if is_temporal_type(kind)]
-        named = [n for n, kind in types.items() if not is_temporal_type(kind)
-                 and kind.upper() in ("VARCHAR", "TEXT", "STRING")
-                 and ("date" in n.lower() or "time" in n.lower() or n.lower().endswith("_at"))]
-        return temporal + named
+    """Columns usable as a time axis, best first."""
     return list(time_candidates(table))
-
-
-def _time_sql(table: Table, column: str) -> str:
-    try:
-        from aidebt_core.timeaxis import timestamp_sql
-    except ImportError:
-        col = quote_ident(column)
-        return col if is_temporal_type(table.column_types[column]) else \
-            f"TRY_CAST({col} AS TIMESTAMP)"
-    return timestamp_sql(table, column)
 
 
 def median_split(table: Table, column: str) -> str | None:
     """A split time with rows on both sides: the median, or the second distinct time when more
     than half the rows share the first; None when the column holds a single time."""
-    ts = _time_sql(table, column)
+    ts = timestamp_sql(table, column)
     lowest, median = table.execute(
         f"SELECT min({ts}), quantile_disc({ts}, 0.5) FROM {ROWS}").fetchone()
     if median is None:
@@ -280,17 +256,18 @@ def format_split(when: pd.Timestamp) -> str:
     return when.isoformat(timespec="seconds" if when.second else "minutes")
 
 
-def _time_split(workspace: Workspace, source: str, dataset) -> tuple[str | None, str | None]:
+def _time_split(workspace: Workspace, source: str, dataset: DatasetDefaults
+                ) -> tuple[str | None, str | None]:
     con = connect(workspace)
     try:
         table = open_table(con, workspace, source)
         candidates = time_columns(table)
-        chosen = getattr(dataset, "timestamp", None)
+        chosen = dataset.timestamp
         column = chosen if chosen in table.column_types else (candidates[0] if candidates
                                                               else None)
         if column is None:
             return None, None
-        end = getattr(dataset, "reference_end", None)
+        end = dataset.reference_end
         split_at = str(end) if end else median_split(table, column)
         if split_at is None:
             return None, None
@@ -298,12 +275,3 @@ def _time_split(workspace: Workspace, source: str, dataset) -> tuple[str | None,
         return column, split_at
     finally:
         con.close()
-
-
-def _roles_file(folder: Path):
-    """The workspace roles file's defaults, or None while the roles module is not there."""
-    try:
-        from aidebt_core.roles import read_roles_file
-    except ImportError:
-        return None
-    return read_roles_file(folder)
