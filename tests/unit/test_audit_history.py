@@ -162,3 +162,28 @@ def test_headline_text_counts_verified_answers(records):
     measured = sum(a.source == "measured" for a in latest.answers.values())
     counted = sum(not a.na for a in latest.answers.values())
     assert f"{measured} of {counted} counted answers verified" in headline_text(latest.scores)
+
+
+def test_withdrawn_audits_leave_the_scorecard_and_the_trend(records):
+    from dataclasses import replace
+
+    from aidebt_core.audit.history import headline_history, history_frame
+    from aidebt_core.audit.store import Withdrawal
+
+    credit = [r for r in records if r.model == "credit-default"]
+    pulled = Withdrawal(by="ann", at="2026-02-01T09:00:00+00:00", reason="wrong data set")
+    changed = [replace(r, withdrawn=pulled) if r.id == credit[1].id else r for r in records]
+    frame = build_scorecard(changed).to_frame().set_index("model")
+    # the earlier audit is the latest that counts; with one counted audit there is no trend
+    assert frame.loc["credit-default", "audited_at"] == credit[0].audited_at
+    assert frame.loc["credit-default", "headline"] == pytest.approx(credit[0].scores["overall"])
+    assert frame.loc["credit-default", "audits"] == 1
+    assert pd_isna(frame.loc["credit-default", "trend"])
+    trend = headline_history(changed)
+    assert credit[1].audited_at not in set(trend["audited_at"])
+    assert len(trend) == len(records) - 1
+    shown = history_frame(credit[:1] + [replace(credit[1], withdrawn=pulled)])
+    assert list(shown["status"]) == ["counts", "withdrawn 2026-02-01 by ann: wrong data set"]
+    # a model whose only audit is withdrawn has no scorecard row at all
+    only = [replace(r, withdrawn=pulled) if r.model == "churn" else r for r in records]
+    assert "churn" not in set(build_scorecard(only).to_frame()["model"])

@@ -185,3 +185,171 @@ def test_import_text(tmp_path):
     assert b.get(saved.id) == saved
     with pytest.raises(AuditStoreError, match="up.json: not a JSON document"):
         b.import_text(b"{nope", "up.json")
+
+
+# -- created by the first write only -------------------------------------------------------
+def test_reading_creates_nothing(tmp_path):
+    path = tmp_path / "ws" / ".aidebt" / "audits.sqlite"
+    store = AuditStore(path)
+    assert store.list_audits() == [] and store.models() == [] and store.latest("m") is None
+    assert store.load_draft("m") is None and store.read().skipped == ()
+    store.delete_draft("m")
+    with pytest.raises(AuditStoreError, match="no audit with id 'abc'"):
+        store.get("abc")
+    assert store.export_json()["audits"] == []
+    assert not (tmp_path / "ws").exists()                  # not even the folder
+    store.save_draft("m", {"inputs": {}})                   # a draft is a save: now it exists
+    assert path.is_file() and store.load_draft("m") == {"inputs": {}}
+
+
+def test_default_location_legacy_file_and_environment(tmp_path, monkeypatch):
+    from aidebt_core.audit.store import STORE_ENV, default_store_path, workspace_store_path
+
+    monkeypatch.delenv(STORE_ENV, raising=False)
+    assert default_store_path(tmp_path) == tmp_path / ".aidebt" / "audits.sqlite"
+    assert workspace_store_path(tmp_path) == default_store_path(tmp_path)
+    (tmp_path / "audits.sqlite").write_text("a user's own file, not ours")
+    assert default_store_path(tmp_path) == tmp_path / ".aidebt" / "audits.sqlite"
+    (tmp_path / "audits.sqlite").unlink()
+    legacy = AuditStore(tmp_path / "audits.sqlite")         # written by an older aidebt
+    legacy.save_audit(_record())
+    assert default_store_path(tmp_path) == tmp_path / "audits.sqlite"
+    AuditStore(workspace_store_path(tmp_path)).save_audit(_record(model="new"))
+    assert default_store_path(tmp_path) == workspace_store_path(tmp_path)   # new place wins
+    monkeypatch.setenv(STORE_ENV, str(tmp_path / "elsewhere.sqlite"))
+    assert default_store_path(tmp_path) == tmp_path / "elsewhere.sqlite"
+
+
+# -- withdrawals ---------------------------------------------------------------------------
+def test_withdrawn_audit_stays_marked_and_stops_counting(tmp_path):
+    store = AuditStore(tmp_path / "a.sqlite")
+    early = store.save_audit(_record(day="2025-01-01"))
+    late = store.save_audit(_record(day="2025-06-01"))
+    with pytest.raises(AuditStoreError, match="needs a reason"):
+        store.withdraw(late.id, by="ann", reason="  ")
+    withdrawn = store.withdraw(late.id[:8], by="ann", reason="scored on the wrong data")
+    assert withdrawn.id == late.id and withdrawn.withdrawn.by == "ann"
+    assert withdrawn.withdrawn.reason == "scored on the wrong data"
+    history = store.list_audits("m")
+    assert [r.id for r in history] == [early.id, late.id]              # kept in the history
+    assert history[1].withdrawn == withdrawn.withdrawn and history[0].withdrawn is None
+    assert store.latest("m").id == early.id                            # no longer counts
+    assert store.read().counted() == [early]
+    with pytest.raises(AuditStoreError, match="already withdrawn"):
+        store.withdraw(late.id, by="bob", reason="again")
+    con = sqlite3.connect(tmp_path / "a.sqlite")
+    for statement in ("DELETE FROM withdrawals", "UPDATE withdrawals SET reason = 'x'",
+                      "DELETE FROM audits"):
+        with pytest.raises(sqlite3.DatabaseError, match="final|immutable"):
+            con.execute(statement)
+    con.close()
+    assert store.get(late.id).withdrawn.reason == "scored on the wrong data"
+
+
+def test_withdrawals_travel_through_export_and_import(tmp_path):
+    a = AuditStore(tmp_path / "a.sqlite")
+    kept, gone = a.save_audit(_record()), a.save_audit(_record(day="2025-02-01"))
+    a.withdraw(gone.id, by="ann", reason="duplicate")
+    b = AuditStore(tmp_path / "b.sqlite")
+    assert b.import_json(a.export_json()) == (2, 0)
+    assert b.get(gone.id).withdrawn == a.get(gone.id).withdrawn
+    assert b.get(kept.id).withdrawn is None
+
+
+def test_version_1_store_is_read_and_upgraded_by_its_next_write(tmp_path):
+    path = tmp_path / "v1.sqlite"
+    con = sqlite3.connect(path)                 # the format aidebt wrote before withdrawals
+    con.executescript("""
+        CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        CREATE TABLE audits (id TEXT PRIMARY KEY, model TEXT NOT NULL,
+          model_version TEXT NOT NULL, audited_at TEXT NOT NULL,
+          questionnaire_version TEXT NOT NULL, auditor TEXT NOT NULL, saved_at TEXT NOT NULL,
+          payload TEXT NOT NULL);
+        CREATE TABLE drafts (model TEXT PRIMARY KEY, updated_at TEXT NOT NULL,
+          payload TEXT NOT NULL);
+        INSERT INTO meta VALUES ('format', 'aidebt-audit-store'), ('version', '1');
+    """)
+    old = _record(id="old1", saved_at="2025-01-01T10:00:00+00:00")
+    con.execute("INSERT INTO audits VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (old.id, old.model, old.model_version, old.audited_at,
+                 old.questionnaire_version, old.auditor, old.saved_at,
+                 json.dumps(old.payload())))
+    con.commit()
+    con.close()
+    before = path.read_bytes()
+    store = AuditStore(path)
+    assert store.list_audits() == [old] and path.read_bytes() == before    # read-only
+    store.withdraw("old1", by="ann", reason="superseded")
+    con = sqlite3.connect(path)
+    assert con.execute("SELECT value FROM meta WHERE key = 'version'").fetchone() == ("2",)
+    con.close()
+    assert store.get("old1").withdrawn.by == "ann"
+
+
+# -- schema checks: before anything is written, and when reading ----------------------------
+@pytest.mark.parametrize(("change", "field", "problem"), [
+    ({"audited_at": "not-a-date"}, "audited_at", "not a date"),
+    ({"audited_at": 20250101}, "audited_at", "expected a date"),
+    ({"model": 7}, "model", "valid string"),
+    ({"answers": {"D1": {"level": 5}}}, "answers.D1.level", "0-4"),
+    ({"answers": {"D1": {"level": "high"}}}, "answers.D1.level", "0-4"),
+    ({"answers": {"Q99": {"level": 2}}}, "answers.Q99", "no such question"),
+    ({"answers": {"D1": {"level": 2, "measured_level": "abc"}}}, "answers.D1.measured_level",
+     "valid integer"),
+    ({"answers": {"D1": {"level": 2, "evidence_date": "2025-13-45"}}},
+     "answers.D1.evidence_date", "not a date"),
+    ({"scores": {"overall": "high"}}, "scores.overall", "score 0-10"),
+    ({"scores": {"overall": 11.0}}, "scores.overall", "score 0-10"),
+    ({"findings": "none"}, "findings", "valid list"),
+    ({"surprise": 1}, "surprise", "Extra inputs"),
+])
+def test_bad_import_is_refused_before_anything_is_written(tmp_path, change, field, problem):
+    good = _record(id="good1", saved_at="2025-01-01T10:00:00+00:00").to_dict()
+    bad = {**_record(id="bad1").to_dict(), **change}
+    path = tmp_path / "new" / "audits.sqlite"
+    with pytest.raises(AuditError) as err:
+        AuditStore(path).import_json({"format": "aidebt-audits", "audits": [good, bad]},
+                                     origin="in.json")
+    message = str(err.value)
+    assert message.startswith("in.json: audit #2 (id bad1): ")
+    assert f"field '{field}'" in message and problem in message and "\n" not in message
+    assert not (tmp_path / "new").exists()
+
+
+def test_a_bad_stored_record_is_skipped_with_its_name(tmp_path):
+    path = tmp_path / "a.sqlite"
+    store = AuditStore(path)
+    good = store.save_audit(_record())
+    con = sqlite3.connect(path)                 # as an older aidebt's import let it in
+    con.execute("INSERT INTO audits VALUES ('bad1', 'm', '1', 'not-a-date', '2026.1', 'x', "
+                "'2025-01-01T00:00:00+00:00', ?)", (json.dumps(_record().payload()),))
+    con.execute("INSERT INTO audits VALUES ('bad2', 'm', '1', '2025-03-01', '2026.1', 'x', "
+                "'2025-01-01T00:00:00+00:00', '{not json')")
+    con.commit()
+    con.close()
+    stored = store.read()
+    assert stored.records == (good,)
+    bad1, bad2 = sorted(stored.skipped, key=lambda s: "bad2" in s)
+    assert "audit bad1 (m, not-a-date)" in bad1 and "field 'audited_at'" in bad1
+    assert "audit bad2 (m, 2025-03-01)" in bad2 and str(path) in bad2
+
+
+# -- export --------------------------------------------------------------------------------
+def test_export_never_overwrites_the_store_or_an_existing_file(tmp_path):
+    path = tmp_path / "a.sqlite"
+    store = AuditStore(path)
+    store.save_audit(_record())
+    before = path.read_bytes()
+    (tmp_path / "link.sqlite").symlink_to(path)
+    (tmp_path / "sub").mkdir()
+    for same in (path, tmp_path / "link.sqlite", tmp_path / "sub" / ".." / "a.sqlite"):
+        with pytest.raises(AuditStoreError, match="is the audit store itself"):
+            store.write_export(same, force=True)
+    assert path.read_bytes() == before and len(store.list_audits()) == 1
+    target = tmp_path / "out.json"
+    target.write_text("keep me")
+    with pytest.raises(AuditStoreError, match="exists; use --force"):
+        store.write_export(target)
+    assert target.read_text() == "keep me"
+    assert store.write_export(target, force=True) == 1
+    assert json.loads(target.read_text())["audits"][0]["model"] == "m"
