@@ -1,5 +1,6 @@
 """The Drift page on the sample scenario: cards, table values, widgets, slice links."""
 
+import numpy as np
 import pandas as pd
 import pytest
 from scipy import stats
@@ -79,8 +80,6 @@ def test_bad_slice_and_no_columns_show_errors(run_page):
 
 
 def test_two_small_files_without_timestamp(run_page, tmp_path):
-    import numpy as np
-
     from aidebt_core.selection import FILES, Selection
 
     rng = np.random.default_rng(0)
@@ -102,3 +101,81 @@ def test_two_small_files_without_timestamp(run_page, tmp_path):
     assert set(table.index[table["drifted"]]) == expected and "x" in expected
     assert set(table["method"]) == {"ks", "chi2"}  # 400 rows < 1,000: the tests decide
     assert len(table.loc["x", "trend"]) == 8  # 4 row chunks a side
+
+
+def _generated_module():
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    import generated_time
+
+    return generated_time
+
+
+def _z(trace: dict):
+    """A heatmap's z as an array (plotly sends numpy arrays base64-encoded)."""
+    import base64
+
+    z = trace["z"]
+    if isinstance(z, dict):
+        values = np.frombuffer(base64.b64decode(z["bdata"]), dtype=z["dtype"])
+        return values.reshape([int(n) for n in str(z["shape"]).split(",")])
+    return np.array(z, dtype=float)
+
+
+def _plotly_specs(at) -> list[dict]:
+    import json
+
+    return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
+
+
+def test_headline_counts_drift_that_only_the_recent_chunks_show(run_page, tmp_path):
+    """Generated loans whose drift starts in the last two 5,000-row chunks: the whole-period
+    test sees nothing, the headline still counts both columns and says where they drifted."""
+    from aidebt_core.selection import FILES, Selection
+
+    gen = _generated_module()
+    frame = gen.mid_current_drift()
+    frame.iloc[:gen.REFERENCE_ROWS].to_parquet(tmp_path / "ref.parquet")
+    frame.iloc[gen.REFERENCE_ROWS:].to_parquet(tmp_path / "cur.parquet")
+    selection = Selection(workspace=str(tmp_path), mode=FILES, reference="ref.parquet",
+                          current="cur.parquet")
+    at = run_page("pages/drift.py", selection=selection,
+                  state={"drift_chunk": "rows", "drift_rows": gen.CHUNK, "drift_recent": 2})
+    assert _metrics(at)["Drifted columns"] == "2 / 7"
+    assert [m.value for m in at.markdown if "columns drifted" in m.value] == [
+        "**2 of 7 columns drifted: 2 in the last 2 chunks**"]
+    table = at.dataframe[0].value.set_index("column")
+    assert not table["drifted"].any()
+    assert sorted(table.index[table["recent_alert"]]) == sorted(gen.SHIFTED)
+    at.number_input(key="drift_recent").set_value(1).run()
+    assert [m.value for m in at.markdown if "columns drifted" in m.value] == [
+        "**2 of 7 columns drifted: 2 in the last chunk**"]
+
+
+def test_a_200_row_month_is_greyed_and_marked_partial(run_page, tmp_path):
+    from aidebt_core.selection import SPLIT, Selection
+
+    gen = _generated_module()
+    gen.short_last_month().to_parquet(tmp_path / "loans.parquet")
+    selection = Selection(workspace=str(tmp_path), mode=SPLIT, source="loans.parquet",
+                          split_column="timestamp", split_at="2019-01-01")
+    at = run_page("pages/drift.py", selection=selection)
+    assert any(c.value == "Greyed, too small to judge (under 300 rows; they never alert): "
+               "2019-07. Partial periods (the data does not cover them fully): 2019-07."
+               for c in at.caption)
+    assert any("First alert: none." in c.value for c in at.caption)   # multivariate
+    heat = next(s for s in _plotly_specs(at) if s["data"][0]["type"] == "heatmap")
+    assert heat["layout"]["xaxis"]["ticktext"][-1] == \
+        "2019-07<br><i>too small</i><br><i>partial</i>"
+    grey = heat["data"][1]
+    assert grey["name"] == "too small to judge"
+    colour, greyed = _z(heat["data"][0]), _z(grey)
+    assert colour.shape == (7, 19)                         # 7 features × 12 + 7 months
+    assert np.isnan(colour[:, -1]).all() and np.isfinite(colour[:, :-1]).all()
+    assert (greyed[:, -1] == 1.0).all() and np.isnan(greyed[:, :-1]).all()
+    # A lower minimum judges July: its columns alert, and the grey goes away.
+    at.number_input(key="drift_min_rows").set_value(100).run()
+    assert not any("too small to judge" in c.value for c in at.caption)
+    assert any("First alert: 2019-07." in c.value for c in at.caption)

@@ -70,3 +70,37 @@ def test_two_files_and_row_chunks(run_page, sample_dir):
     # Months 7-8 (rows 60,000–79,999) carry no concept drift; months 11-12 do.
     flagged = table.set_index("chunk")["concept_alert"]
     assert not flagged["rows 60,000–79,999"] and flagged["rows 100,000–119,999"]
+
+
+def test_small_chunks_are_marked_and_silent(run_page, tmp_path):
+    """Generated loans: a 200-row partial July scored by a broken model and a May with 25
+    (wrong) labels. Neither alerts; both are named; a lower minimum makes both alert."""
+    import sys
+    from pathlib import Path
+
+    from aidebt_core.selection import SPLIT, Selection
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from generated_time import loans_with_small_chunks
+
+    loans_with_small_chunks().to_parquet(tmp_path / "loans.parquet")
+    selection = Selection(workspace=str(tmp_path), mode=SPLIT, source="loans.parquet",
+                          split_column="timestamp", split_at="2019-01-01")
+    at = run_page("pages/performance.py", selection=selection)
+    shown = _metrics(at)
+    assert shown["Latest chunk (2019-07)"] == "too small to judge"
+    assert shown["Concept-drift alerts"] == "0"
+    assert not at.error and not at.warning
+    assert any(c.value == "Greyed, too small to judge (under 300 rows; no alerts): 2019-07. "
+               "Too few labels for a realized or concept-drift claim (under 100): 2019-05. "
+               "Partial periods (the data does not cover them fully): 2019-07."
+               for c in at.caption)
+    table = at.dataframe[0].value.set_index("chunk")
+    assert table.loc["2019-07", "too_small"] and table.loc["2019-07", "partial"]
+    assert table.loc["2019-05", "too_few_labels"] and table.loc["2019-05", "labelled_rows"] == 25
+    assert not table[["alert", "concept_alert"]].any().any()
+    at.number_input(key="perf_min_rows").set_value(100).run()
+    at.number_input(key="perf_min_labels").set_value(10).run()
+    assert _metrics(at)["Concept-drift alerts"] == "2"
+    assert any("2019-05, 2019-07" in w.value for w in at.warning)
+    assert any("worse than the reference band in 2019-05, 2019-07" in e.value for e in at.error)
