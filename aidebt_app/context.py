@@ -46,7 +46,7 @@ def guard():
     try:
         yield
     except AidebtError as exc:
-        st.error(str(exc), icon=":material/error:")
+        st.error(md(exc), icon=":material/error:")
         st.stop()
 
 
@@ -96,7 +96,7 @@ def serve_config() -> ServeConfig:
     try:
         return ServeConfig.from_env()
     except AidebtError as exc:
-        st.error(str(exc), icon=":material/error:")
+        st.error(md(exc), icon=":material/error:")
         st.stop()
 
 
