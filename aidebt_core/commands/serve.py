@@ -32,6 +32,8 @@ def register(sub) -> None:
                         "default: each workspace's mlflow.db)")
     parser.add_argument("--config", metavar="FILE", help="YAML/JSON file with workspaces, "
                         "tracking_uris and store")
+    parser.add_argument("--store", metavar="FILE", help="where saved audits go (default: "
+                        ".aidebt/audits.sqlite in the first workspace, created on the first save)")
     add_signin_options(parser)  # --host and sign-in (aidebt_core/commands/_signin.py)
     parser.set_defaults(handler=run)
 
@@ -41,7 +43,8 @@ def build_config(args) -> ServeConfig:
     if not 1 <= args.port <= 65535:
         raise AidebtError(f"--port {args.port} is not a port number; use 1 to 65535.")
     return ServeConfig.build(workspaces=args.workspace, tracking_uris=args.tracking_uri,
-                             config_file=args.config, host=getattr(args, "host", None))
+                             config_file=args.config, host=getattr(args, "host", None),
+                             store=args.store)
 
 
 def streamlit_argv(config: ServeConfig, port: int) -> list[str]:

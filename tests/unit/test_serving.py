@@ -142,3 +142,17 @@ def test_serve_refuses_bad_options_before_starting(args, fragment):
     assert done.returncode == 2, done.stderr
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error:") and fragment in lines[0]
+
+
+def test_serve_passes_the_store_and_roots_to_the_app(tmp_path):
+    from aidebt_core.cli import build_parser
+    from aidebt_core.commands.serve import build_config
+
+    root = _root(tmp_path, db=True)
+    args = build_parser().parse_args(["serve", "--workspace", str(root), "--store",
+                                      str(tmp_path / "audits.sqlite")])
+    config = build_config(args)
+    back = ServeConfig.from_env({ENV: config.to_env()})
+    assert back.roots == (root,) and back.store == tmp_path / "audits.sqlite"
+    assert back.tracking_uris == (sqlite_uri(root / "mlflow.db"),)
+    assert not (tmp_path / "audits.sqlite").exists()  # nothing is created at start
