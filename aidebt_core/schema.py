@@ -132,6 +132,10 @@ class Schema:
                 raise SchemaError(f"Unknown role '{role}' for column '{name}'{where}. "
                                   f"Roles: {', '.join((FEATURE, *ROLES))}.")
             col = self[name]  # raises for unknown columns
+            if col.nested and role != "ignore":
+                raise SchemaError(f"Column '{name}' ({col.dtype}) cannot have the role "
+                                  f"'{role}'{where}: it is a nested column; only 'ignore' "
+                                  "applies.")
             role = col.feature_kind if role == FEATURE else role
             _check_role_fits(col, role, where)
             wanted[name] = role
@@ -169,9 +173,7 @@ def _check_role_fits(col: ColumnInfo, role: str, where: str) -> None:
     """Refuse a role the column's values cannot play."""
     numeric = is_numeric_type(col.dtype)
     problem = ""
-    if col.nested and role != "ignore":
-        problem = "it is a nested column; only 'ignore' applies"
-    elif role in ("score", "numeric") and not numeric:
+    if role in ("score", "numeric") and not numeric:
         problem = f"a {role} must be numeric"
     elif role == "timestamp" and col.dtype.upper() == "BOOLEAN":
         problem = "a timestamp cannot be boolean"

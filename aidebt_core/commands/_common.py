@@ -195,6 +195,13 @@ class Inputs:
         return excluded_columns(self.schema, used, {**sided, **(reasons or {})},
                                 also=list(sided))
 
+    def require_flat(self, names) -> None:
+        """Refuse nested (LIST/STRUCT/MAP) columns named explicitly, e.g. in --columns."""
+        for name in names or ():
+            if name in self.schema.names and self.schema[name].nested:
+                raise AidebtError(f"Column '{name}' is a nested type ({self.schema[name].dtype})"
+                                  "; it cannot be analysed. Leave it out.")
+
     def payload(self, used, reasons: Mapping[str, str] | None = None) -> dict:
         """The contract's `roles` and `excluded` keys for a result's JSON."""
         return {"roles": self.roles(), "excluded": self.excluded(used, reasons)}

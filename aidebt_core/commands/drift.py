@@ -59,6 +59,7 @@ def run(args) -> int:
     exclude = parse_columns(args.exclude) or []
     with open_inputs(args) as inputs:
         reference, current = inputs.reference, inputs.current
+        inputs.require_flat(parse_columns(args.columns))
         result = analyse_drift(reference, current, inputs.schema,
                                columns=parse_columns(args.columns), exclude=exclude,
                                categorical=parse_columns(args.categorical) or (),

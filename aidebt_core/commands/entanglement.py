@@ -62,6 +62,7 @@ def run(args) -> int:
     columns, exclude = parse_columns(args.columns), parse_columns(args.exclude) or []
     with open_inputs(args, need_current=False, extra_roles=categorical) as inputs:
         schema = inputs.schema
+        inputs.require_flat(columns)
         result = analyse(inputs.reference, inputs.current, schema, columns=columns,
                          exclude=exclude, method=args.method,
                          group_threshold=args.threshold, change_threshold=args.change_threshold,

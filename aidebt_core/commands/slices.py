@@ -75,6 +75,7 @@ def run(args) -> int:
         if current is None:  # one unsplit source: find slices in all of it
             reference, current = None, inputs.reference
         features = parse_columns(args.columns) or schema.features
+        inputs.require_flat([*features, *(parse_columns(args.by) or ())])
         edges = parse_edges(args.edges)
         check_edges(current, edges, [*features, *(parse_columns(args.by) or ())])
         result = analyse(current, target, prediction, score, metric,

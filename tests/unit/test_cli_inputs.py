@@ -273,3 +273,37 @@ def test_allowed_dirs_extend_the_boundary(capsys, hostile, monkeypatch):
     code, out, err = run(capsys, "drift", f"{downloads / 'data.duckdb'}::leak",
                          f"{downloads / 'data.duckdb'}::leak", "--format", "json")
     assert code == 0, err  # the same view is read once its folder is allowed
+
+
+@pytest.fixture
+def nested(tmp_path):
+    """Reference and current with LIST, STRUCT and MAP columns beside two plain features."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rng = np.random.default_rng(5)
+    for name, shift in (("ref", 0.0), ("cur", 1.0)):
+        n = 400
+        pq.write_table(pa.table({
+            "tags": [[1, 2]] * n, "meta": [{"a": 1}] * n,
+            "attrs": pa.array([[("k", 1)]] * n, type=pa.map_(pa.string(), pa.int64())),
+            "x": rng.normal(shift, 1, n), "c": rng.choice(["a", "b"], n)}),
+            tmp_path / f"{name}.parquet")
+    return tmp_path
+
+
+@pytest.mark.parametrize("command", ["drift", "entanglement"])
+def test_nested_columns_are_set_aside_with_a_reason(capsys, nested, command):
+    doc = run_json(capsys, command, nested / "ref.parquet", nested / "cur.parquet")
+    why = reasons(doc)
+    assert {c: why[c] for c in ("tags", "meta", "attrs")} == {
+        "tags": "nested type BIGINT[]", "meta": "nested type STRUCT(a BIGINT)",
+        "attrs": "nested type MAP(VARCHAR, BIGINT)"}
+    assert doc["roles"]["features"] == ["x", "c"]
+
+
+@pytest.mark.parametrize("extra", [["--columns", "x,tags"], ["--role", "meta=feature"]])
+def test_naming_a_nested_column_is_one_error_line(capsys, nested, extra):
+    code, out, err = run(capsys, "drift", nested / "ref.parquet", nested / "cur.parquet", *extra)
+    assert code == 2 and out == "" and len(err.strip().splitlines()) == 1
+    assert err.startswith("error: ") and "nested" in err
