@@ -79,7 +79,8 @@ def current_selection() -> Selection:
     if selection is None:  # a page run on its own, e.g. in a test: the first root's default
         config = serve_config()
         root = config.roots[0]
-        selection = _default_for(str(root), config.default_tracking_uri(root))
+        with guard():
+            selection = _default_for(str(root), config.default_tracking_uri(root))
     return selection.with_roles(st.session_state.get(_ROLES, {}))
 
 

@@ -253,3 +253,14 @@ def test_own_folder_opens_on_its_own_data(run_app, tmp_path, monkeypatch):
     selection = at.session_state["aidebt_selection"]
     assert selection.sources[0] == "loans.parquet"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["loans.parquet"]
+
+
+def test_one_unreadable_file_does_not_hide_the_others(run_app, tmp_path, monkeypatch):
+    _loans(tmp_path)
+    (tmp_path / "broken.duckdb").write_bytes(b"\x00garbage" * 64)
+    monkeypatch.setenv(ENV, ServeConfig.build(workspaces=[tmp_path]).to_env())
+    at = run_app()
+    warnings = _shown(at.sidebar.warning)
+    assert "1 file(s) cannot be read" in warnings and "broken.duckdb" in warnings
+    assert at.selectbox(key="sb_src").options == ["loans.parquet"]
+    assert not at.exception

@@ -156,3 +156,13 @@ def test_serve_passes_the_store_and_roots_to_the_app(tmp_path):
     assert back.roots == (root,) and back.store == tmp_path / "audits.sqlite"
     assert back.tracking_uris == (sqlite_uri(root / "mlflow.db"),)
     assert not (tmp_path / "audits.sqlite").exists()  # nothing is created at start
+
+
+def test_roles_travel_in_a_link_whatever_the_column_names():
+    from aidebt_core.selection import decode_roles, encode_roles
+
+    roles = {"y_pred_proba": "score", 'we"ird,name:=x': "ignore", "列 ünï": "target"}
+    assert decode_roles(encode_roles(roles)) == roles
+    for bad in ("repaid:target", "[1]", '{"a": 1}', ""):
+        with pytest.raises(AidebtError, match="roles= value"):
+            decode_roles(bad)
