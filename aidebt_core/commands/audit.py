@@ -27,6 +27,7 @@ from aidebt_core.commands._common import (
     write_report,
 )
 from aidebt_core.errors import AidebtError
+from aidebt_core.roles import excluded_line
 
 
 def register(sub) -> None:
@@ -216,6 +217,8 @@ def _lines(score, payload: dict) -> list[str]:
                     + f"): {p['figure']}" for p in payload["prefilled"]],
                   *[f"  - {u['question']} not measured: {u['note']}"
                     for u in payload["not_measured"]]]
+    if "excluded" in payload:
+        lines.append(excluded_line(payload["excluded"]))
     return lines
 
 
