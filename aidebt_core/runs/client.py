@@ -68,10 +68,14 @@ def resolve_tracking_uri(uri: str) -> str:
             return _sqlite_uri(path / "mlflow.db")
         if (path / "mlruns").is_dir():
             return (path / "mlruns").resolve().as_uri()
-        if (path / "meta.yaml").exists() or any(p.joinpath("meta.yaml").exists()
-                                                for p in path.iterdir() if p.is_dir()):
-            return path.resolve().as_uri()
-        raise TrackingError(f"'{path}' holds no MLflow store (no mlflow.db, no mlruns/).")
+        from aidebt_core.runs.readonly import check_file_store
+
+        try:
+            check_file_store(path)
+        except TrackingError:
+            raise TrackingError(f"'{path}' holds no MLflow store (no mlflow.db, no mlruns/, no "
+                                "experiment folders).") from None
+        return path.resolve().as_uri()
     raise TrackingError(f"Tracking URI '{text}' is neither a URI nor an existing path.")
 
 

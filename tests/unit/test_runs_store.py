@@ -236,3 +236,136 @@ def test_odd_characters_in_the_path_never_open_another_file(tmp_path, sample_dir
         open_store(f"sqlite:///{folder}/mlflow.db")
     # (MLflow itself may leave an empty folder named like the encoded path; no database.)
     assert [p for p in tmp_path.rglob("*") if p.is_file()] == [folder / "mlflow.db"]
+
+
+# -- reading never changes the user's store -------------------------------------------------
+def _revision(db: Path) -> str:
+    con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        return con.execute("SELECT version_num FROM alembic_version").fetchone()[0]
+    finally:
+        con.close()
+
+
+def _head() -> str:
+    from alembic.script import ScriptDirectory
+    from mlflow.store.db.utils import _get_alembic_config
+
+    return ScriptDirectory.from_config(_get_alembic_config("")).get_current_head()
+
+
+def _tree(folder: Path) -> dict[str, str]:
+    import hashlib
+
+    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            if p.is_file() else "dir" for p in sorted(folder.rglob("*"))}
+
+
+@pytest.fixture(scope="module")
+def older_store(odd_store, tmp_path_factory) -> Path:
+    """The odd store's database taken one schema revision back with MLflow's own migrations:
+    a store exactly as the MLflow release before the installed one left it."""
+    import logging
+    import shutil
+
+    from alembic import command
+    from mlflow.store.db.utils import _get_alembic_config
+
+    db = tmp_path_factory.mktemp("older") / "mlflow.db"
+    shutil.copy(odd_store / "mlflow.db", db)
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    command.downgrade(_get_alembic_config(f"sqlite:///{db}"), "-1")
+    assert _revision(db) != _head()
+    return db
+
+
+def test_mlflow_itself_would_migrate_the_older_store(older_store, tmp_path):
+    """The premise of the next test: opening such a store with MLflow rewrites the file."""
+    import shutil
+
+    probe = tmp_path / "probe.db"
+    shutil.copy(older_store, probe)
+    old = _revision(probe)
+    MlflowClient(tracking_uri=f"sqlite:///{probe}").search_experiments()
+    assert _revision(probe) == _head() != old
+    assert probe.read_bytes() != older_store.read_bytes()
+
+
+def test_reading_an_older_store_leaves_it_byte_identical(older_store, tmp_path, capsys):
+    import shutil
+
+    from aidebt_core.cli import main
+
+    folder = tmp_path / "project"
+    folder.mkdir()
+    db = folder / "mlflow.db"
+    shutil.copy(older_store, db)
+    before, old = _tree(folder), _revision(db)
+    uri = f"sqlite:///{db}"
+    assert main(["runs", "--tracking-uri", uri, "--format", "json"]) == 0
+    names = {r["run_name"] for r in json.loads(capsys.readouterr().out)}
+    assert names == {"many-params", "mlflow2-style"}
+    # the pre-fill reads the registry (this model has no version, which it reports)
+    assert main(["audit", "--model", "unversioned", "--prefill", "--tracking-uri", uri]) == 2
+    assert "no registered model 'unversioned' with a run" in capsys.readouterr().err
+    store = open_store(str(folder))
+    assert old in store.note and _head() in store.note and str(db) in store.note
+    assert read_registry(store).models[0].name == "unversioned"
+    assert model_reproducibility(store) is not None
+    assert _tree(folder) == before and _revision(db) == old
+
+
+def test_a_store_at_the_installed_schema_is_read_in_place(odd_store):
+    store = open_store(str(odd_store))
+    assert store.note == "" and store.client_uri == store.uri
+
+
+def test_a_schema_from_a_newer_mlflow_is_refused_naming_both(odd_store, tmp_path):
+    import shutil
+
+    db = tmp_path / "mlflow.db"
+    shutil.copy(odd_store / "mlflow.db", db)
+    con = sqlite3.connect(db)
+    con.execute("UPDATE alembic_version SET version_num = 'f00dfeedbeef'")
+    con.commit()
+    con.close()
+    before = db.read_bytes()
+    with pytest.raises(TrackingError, match=f"f00dfeedbeef.*{_head()}.*newer MLflow"):
+        open_store(str(db))
+    assert db.read_bytes() == before
+
+
+@pytest.mark.parametrize("uri", ["sqlite://", "sqlite:///", "sqlite:///:memory:"])
+def test_sqlite_without_a_file_is_refused(uri):
+    with pytest.raises(TrackingError, match="has no database path"):
+        open_store(uri)
+
+
+def test_a_folder_that_is_no_file_store_is_refused_unlisted_and_untouched(tmp_path):
+    folder = tmp_path / "etc-like"
+    (folder / "ssh").mkdir(parents=True)
+    (folder / "passwd-secret.txt").write_text("root:x:0:0")
+    (folder / "ssh" / "meta.yaml").write_text("not an experiment")
+    before = _tree(folder)
+    for uri in (folder.as_uri(), str(folder)):
+        with pytest.raises(TrackingError) as err:
+            open_store(uri)
+        assert "passwd-secret" not in str(err.value) and "ssh" not in str(err.value)
+    assert _tree(folder) == before                     # no .trash, no models/
+
+
+def test_a_file_store_is_read_without_creating_anything_in_it(tmp_path, monkeypatch):
+    import shutil
+
+    monkeypatch.setenv("MLFLOW_ALLOW_FILE_STORE", "true")
+    root = tmp_path / "mlruns"
+    client = MlflowClient(tracking_uri=root.as_uri())
+    run = client.create_run(client.create_experiment("fs"), run_name="fs-run")
+    client.set_terminated(run.info.run_id)
+    shutil.rmtree(root / ".trash")                     # as copied without its hidden folders
+    shutil.rmtree(root / "models", ignore_errors=True)
+    before = _tree(root)
+    table = read_runs(root.as_uri())
+    assert [m.run_name for m in table.manifests] == ["fs-run"]
+    assert read_registry(root.as_uri()).models == ()
+    assert _tree(root) == before

@@ -14,9 +14,28 @@ def _digest(path):
 
 
 def test_two_runs_write_identical_data_files(tmp_path, sample_dir, ground_truth):
-    write_sample(tmp_path / "again", with_mlflow=False)
+    import json
+
+    from aidebt_core.audit.store import AuditStore, workspace_store_path
+    from aidebt_core.sample_manifest import MANIFEST, SampleFolderError
+
+    again = tmp_path / "again"
+    again.mkdir()
+    (again / "notes.txt").write_text("not the sample's")
+    with pytest.raises(SampleFolderError, match="holds 'notes.txt'"):
+        write_sample(again, with_mlflow=False)
+    assert sorted(p.name for p in again.iterdir()) == ["notes.txt"]     # refused up front
+    write_sample(again, with_mlflow=False, force=True)                  # next to it, not over
     for name in [*ground_truth["files"].values()]:
-        assert _digest(tmp_path / "again" / name) == _digest(sample_dir / name), name
+        assert _digest(again / name) == _digest(sample_dir / name), name
+    assert (again / "notes.txt").read_text() == "not the sample's"
+    listed = json.loads((again / MANIFEST).read_text())["files"]
+    assert "notes.txt" not in listed
+    for name in [*ground_truth["files"].values(), "ground_truth.json"]:
+        assert listed[name] == _digest(again / name), name
+    # the sample's audits are where the workspace's default store is, so history shows
+    audits = AuditStore(workspace_store_path(again)).list_audits()
+    assert sorted({a.model for a in audits}) == ["churn", "credit-default", "fraud"]
 
 
 @pytest.fixture(scope="module")
