@@ -28,7 +28,7 @@ import yaml
 
 from aidebt_core.errors import AidebtError, SchemaError
 from aidebt_core.safeload import load_document
-from aidebt_core.schema import FEATURE, FEATURE_ROLES, ROLES, Schema
+from aidebt_core.schema import ROLES, Schema
 
 ROLES_FILE = "aidebt.yaml"
 # The names users write (CLI_CONTRACT.md); the schema's feature kinds are accepted as well.
@@ -36,8 +36,6 @@ CONTRACT_ROLES = ("feature", "target", "prediction", "score", "timestamp", "id",
 ACCEPTED_ROLES = tuple(dict.fromkeys((*CONTRACT_ROLES, *ROLES)))
 _DATASET_KEYS = ("timestamp", "reference_end", "roles")
 _TOP_KEYS = ("default", "datasets")
-# The role flag each role has on the command line (besides the general --role COL=ROLE).
-ROLE_FLAGS = ("target", "prediction", "score", "timestamp", "id")
 
 
 @dataclass(frozen=True)
@@ -158,13 +156,8 @@ def resolve_schema(inferred: Schema, file_roles: Mapping[str, str] | None = None
     schema = inferred
     for given, source in ((file_roles, file_label), (flags, "command-line flags")):
         if given:
-            schema = schema.with_roles(_schema_roles(given), source=source)
+            schema = schema.with_roles(given, source=source)
     return schema
-
-
-def _schema_roles(given: Mapping[str, str]) -> dict[str, str]:
-    """Contract role names -> schema role names ("feature" is resolved by the schema)."""
-    return {column: (FEATURE if role == FEATURE else role) for column, role in given.items()}
 
 
 # ------------------------------------------------------------------ what results report
@@ -282,7 +275,7 @@ def _plain(value):
     return value
 
 
-__all__ = ["ACCEPTED_ROLES", "CONTRACT_ROLES", "FEATURE_ROLES", "ROLES_FILE", "ROLE_FLAGS",
-           "DatasetDefaults", "RolesFile", "excluded_columns", "excluded_line",
-           "exclusion_reason", "flag_roles", "normalise_role", "parse_role_options",
-           "read_roles_file", "resolve_schema", "roles_payload", "write_dataset_roles"]
+__all__ = ["ACCEPTED_ROLES", "CONTRACT_ROLES", "ROLES_FILE", "DatasetDefaults", "RolesFile",
+           "excluded_columns", "excluded_line", "exclusion_reason", "flag_roles",
+           "normalise_role", "parse_role_options", "read_roles_file", "resolve_schema",
+           "roles_payload", "write_dataset_roles"]

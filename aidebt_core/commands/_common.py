@@ -245,8 +245,10 @@ def open_inputs(args: argparse.Namespace, need_current: bool = True,
     flags = {**(extra_roles or {}), **flags}
     if len(sources) == 1 and not reference_rows and not reference_end and need_current:
         reference_end = defaults.reference_end  # the roles file's split, when it has one
-    con, tables = open_cli_tables(*sources)
+    workspace = cli_workspace(*sources)
+    con = connect(workspace)
     try:
+        tables = [_open(con, workspace, spec) for spec in sources]
         file_roles = dict(defaults.roles)
         if defaults.timestamp:
             file_roles.setdefault(defaults.timestamp, "timestamp")
@@ -257,7 +259,8 @@ def open_inputs(args: argparse.Namespace, need_current: bool = True,
         if combined is not None and reference_rows:
             reference, current = split_on_rows(combined, reference_rows)
         elif combined is not None and reference_end:
-            split_column = (args.timestamp or defaults.timestamp
+            flagged = [c for c, r in flags.items() if r == "timestamp"]
+            split_column = (args.timestamp or next(iter(flagged), None) or defaults.timestamp
                             or infer_schema(combined).first("timestamp"))
             if not split_column:
                 raise AidebtError("--reference-end needs --timestamp COLUMN (no column of "
@@ -276,7 +279,7 @@ def open_inputs(args: argparse.Namespace, need_current: bool = True,
             {c: r for c, r in flags.items() if c in reference_columns}, file_label=file_label)
         timestamp = split_column or args.timestamp or defaults.timestamp \
             or schema.first("timestamp")
-        return Inputs(con, cli_workspace(*sources), reference, current, combined, schema,
+        return Inputs(con, workspace, reference, current, combined, schema,
                       timestamp, tuple(sources), dataset, roles_file)
     except BaseException:
         con.close()

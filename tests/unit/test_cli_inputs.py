@@ -307,3 +307,33 @@ def test_naming_a_nested_column_is_one_error_line(capsys, nested, extra):
     code, out, err = run(capsys, "drift", nested / "ref.parquet", nested / "cur.parquet", *extra)
     assert code == 2 and out == "" and len(err.strip().splitlines()) == 1
     assert err.startswith("error: ") and "nested" in err
+
+
+def test_time_axis_given_through_role_splits_too(capsys, tmp_path):
+    frame = census(1500, seed=8)
+    write(frame, tmp_path / "census.parquet")
+    doc = run_json(capsys, "drift", tmp_path / "census.parquet", "--role", "year=timestamp",
+                   "--reference-end", "2017-01-01")
+    assert doc["reference_rows"] == int((frame.year < 2017).sum())
+    assert doc["roles"]["timestamp"] == "year"
+
+
+def test_sources_in_two_folders_and_the_roles_file_of_the_first(capsys, tmp_path, loans):
+    first, second = tmp_path / "a", tmp_path / "b"
+    first.mkdir()
+    second.mkdir()
+    write(anonymous(loans[loans.timestamp < SPLIT_AT]), first / "ref.parquet")
+    write(anonymous(loans[loans.timestamp >= SPLIT_AT]), second / "cur.parquet")
+    (first / ROLES_FILE).write_text("datasets:\n  ref.parquet:\n    roles: {lab1: target}\n")
+    (second / ROLES_FILE).write_text("datasets:\n  cur.parquet:\n    roles: {age: target}\n")
+    doc = run_json(capsys, "drift", first / "ref.parquet", second / "cur.parquet")
+    assert doc["roles"]["target"] == "lab1"
+
+
+def test_audit_prefill_with_two_sources(capsys, folder, loans):
+    doc = run_json(capsys, "audit", "--prefill", "--model", "car-loans", "--data",
+                   folder / "ref.parquet", "--current", folder / "cur.parquet")
+    drift = next(p["figure"] for p in doc["prefilled"] if p["measurement"] == "drift")
+    current = loans[loans.timestamp >= SPLIT_AT]
+    assert f"{len(current):,} current rows" in drift and "of 7 features" in drift
+    assert reasons(doc) == {"id": "id"}
