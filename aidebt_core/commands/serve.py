@@ -42,7 +42,16 @@ def build_config(args) -> ServeConfig:
     """The checked server configuration from the command line (exit 2 on any bad value)."""
     if not 1 <= args.port <= 65535:
         raise AidebtError(f"--port {args.port} is not a port number; use 1 to 65535.")
-    return ServeConfig.build(workspaces=args.workspace, tracking_uris=args.tracking_uri,
+    workspaces = args.workspace
+    if not workspaces and not args.config:
+        # As before the boundary: the project's sample folder (or $AIDEBT_SAMPLE_DIR).
+        sample = os.environ.get("AIDEBT_SAMPLE_DIR") or str(APP.parent / "sample_data")
+        if not Path(sample).expanduser().exists():
+            raise AidebtError(f"No --workspace given and no sample data at {sample}; give "
+                              "--workspace DIR (your data folder) or run `aidebt sample "
+                              f"{sample}`.")
+        workspaces = [sample]
+    return ServeConfig.build(workspaces=workspaces, tracking_uris=args.tracking_uri,
                              config_file=args.config, host=getattr(args, "host", None),
                              store=args.store)
 

@@ -264,3 +264,18 @@ def test_one_unreadable_file_does_not_hide_the_others(run_app, tmp_path, monkeyp
     assert "1 file(s) cannot be read" in warnings and "broken.duckdb" in warnings
     assert at.selectbox(key="sb_src").options == ["loans.parquet"]
     assert not at.exception
+
+
+def test_a_second_root_is_chosen_by_its_link(run_app, tmp_path, monkeypatch):
+    first, second = tmp_path / "first", tmp_path / "second"
+    first.mkdir()
+    second.mkdir()
+    _loans(first)
+    pd.DataFrame({"a": [1, 2], "b": ["x", "y"]}).to_csv(second / "a.csv", index=False)
+    pd.DataFrame({"a": [3, 4], "b": ["z", "y"]}).to_csv(second / "b.csv", index=False)
+    monkeypatch.setenv(ENV, ServeConfig.build(workspaces=[first, second]).to_env())
+    at = run_app(query={"ws": str(second)})
+    assert at.selectbox(key="sb_ws").options == [str(first), str(second)]
+    selection = at.session_state["aidebt_selection"]
+    assert (selection.workspace, selection.mode) == (str(second), FILES)
+    assert (selection.reference, selection.current) == ("a.csv", "b.csv")

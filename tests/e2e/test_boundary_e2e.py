@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import socket
 import threading
+import time
 from pathlib import Path
 from urllib.parse import quote
 
@@ -92,6 +93,14 @@ def boundary(tmp_path_factory):
     }).to_parquet(root / "events.parquet")
     (outside / "secret.csv").write_text(f"user,password\n{SECRET_LINE}\n")
     listener = Listener()
+    # The listener must notice a connection, or "no connection" below would prove nothing.
+    socket.create_connection(("127.0.0.1", listener.port), timeout=2).close()
+    for _ in range(50):
+        if listener.connections:
+            break
+        time.sleep(0.1)
+    assert len(listener.connections) == 1, "the test listener does not record connections"
+    listener.connections.clear()
     log = base / "serve.log"
     before = snapshot(base, Path("/etc"))
     with aidebt_serve(["--workspace", str(root)], log,

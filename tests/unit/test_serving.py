@@ -166,3 +166,16 @@ def test_roles_travel_in_a_link_whatever_the_column_names():
     for bad in ("repaid:target", "[1]", '{"a": 1}', ""):
         with pytest.raises(AidebtError, match="roles= value"):
             decode_roles(bad)
+
+
+def test_serve_without_a_workspace_uses_the_sample_folder(tmp_path, monkeypatch):
+    from aidebt_core.cli import build_parser
+    from aidebt_core.commands.serve import build_config
+
+    sample = _root(tmp_path, "sample", db=True)
+    monkeypatch.setenv("AIDEBT_SAMPLE_DIR", str(sample))
+    config = build_config(build_parser().parse_args(["serve"]))
+    assert config.roots == (sample,)
+    monkeypatch.setenv("AIDEBT_SAMPLE_DIR", str(tmp_path / "gone"))
+    with pytest.raises(AidebtError, match="No --workspace given"):
+        build_config(build_parser().parse_args(["serve"]))
