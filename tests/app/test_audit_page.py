@@ -158,3 +158,71 @@ def test_weight_tier_and_evidence_date_change_the_live_score(run_page, store):
     items = {i["question"]: i for i in saved.scores["items"]}
     assert items["M8"]["weight"] == "critical" and items["M2"]["effective_level"] == 3
     assert saved.scores["weighted_mean"] == pytest.approx(raised.weighted_mean)
+
+
+def _own_folder(tmp_path, monkeypatch):
+    """A user's data folder with one unrelated file, no audit store, no store override."""
+    import pandas as pd
+
+    from aidebt_core.selection import FILES, Selection
+
+    monkeypatch.delenv(STORE_ENV, raising=False)
+    folder = tmp_path / "mydata"
+    folder.mkdir()
+    pd.DataFrame({"x": [1.0, 2.0], "y": [0, 1]}).to_parquet(folder / "loans.parquet")
+    return folder, Selection(workspace=str(folder), mode=FILES, reference="loans.parquet",
+                             current="loans.parquet")
+
+
+def test_viewing_writes_nothing_and_the_first_draft_creates_the_store(run_page, tmp_path,
+                                                                       monkeypatch):
+    folder, selection = _own_folder(tmp_path, monkeypatch)
+    at = run_page(PAGE, selection=selection, state={"aud_prefill": False})
+    assert at.selectbox(key="aud_model").options == ["➕ New model…"]
+    at.text_input(key="aud_new_model").input("pricing").run()
+    assert "No saved audit of this model yet." in _texts(at.caption)
+    assert sorted(p.name for p in folder.iterdir()) == ["loans.parquet"]     # nothing written
+    at.radio(key="aud_pricing_D1_level").set_value("2").run()                # an edit: a draft
+    path = folder / ".aidebt" / "audits.sqlite"
+    assert AuditStore(path).load_draft("pricing")["inputs"]["D1"]["choice"] == "2"
+
+
+def test_the_servers_store_setting_is_where_audits_go(run_page, tmp_path, monkeypatch):
+    import json
+
+    folder, selection = _own_folder(tmp_path, monkeypatch)
+    elsewhere = tmp_path / "team" / "audits.sqlite"
+    monkeypatch.setenv("AIDEBT_SERVE_CONFIG", json.dumps(
+        {"roots": [str(folder)], "tracking_uris": [], "store": str(elsewhere)}))
+    at = run_page(PAGE, selection=selection, state={"aud_prefill": False,
+                                                    "aud_model": "➕ New model…"})
+    at.text_input(key="aud_new_model").input("pricing").run()
+    at.radio(key="aud_pricing_E1_level").set_value("2").run()
+    at.button(key="aud_save").click().run()
+    assert not at.exception
+    assert [a.model for a in AuditStore(elsewhere).list_audits()] == ["pricing"]
+    assert not (folder / ".aidebt").exists()
+
+
+def test_withdraw_from_the_history_with_confirmation(run_page, store):
+    latest = store.latest("credit-default")
+    at = run_page(PAGE, state={"aud_model": "credit-default", "aud_prefill": False,
+                               "aud_auditor": "review board"})
+    key = "aud_credit-default"
+    assert at.text_input(key=f"{key}_wd_by").value == "review board"
+    assert at.selectbox(key=f"{key}_wd_pick").value.endswith(latest.id[:8])   # newest first
+    assert at.button(key=f"{key}_wd_go").disabled                  # no reason, no confirmation
+    at.text_input(key=f"{key}_wd_reason").input("scored on last year's data").run()
+    assert at.button(key=f"{key}_wd_go").disabled                  # still not confirmed
+    at.checkbox(key=f"{key}_wd_confirm").check().run()
+    at.button(key=f"{key}_wd_go").click().run()
+    assert not at.exception
+    assert "withdrawn" in _texts(at.success) and "scored on last year" in _texts(at.success)
+    withdrawn = store.get(latest.id).withdrawn
+    assert (withdrawn.by, withdrawn.reason) == ("review board", "scored on last year's data")
+    shown = at.dataframe[-1].value                                  # the history table
+    assert len(shown) == 2                                         # kept in the history
+    assert shown["status"].iloc[-1].startswith("withdrawn ")
+    assert shown["status"].iloc[0] == "counts"
+    # the comparison now uses the audit that still counts
+    assert "Compared with the audit of 2025-07-15" in _texts(at.subheader)

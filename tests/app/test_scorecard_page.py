@@ -65,3 +65,42 @@ def test_no_store_yet(run_page, tmp_path, monkeypatch):
     at = run_page(PAGE)
     assert any("No audits saved yet" in i.value for i in at.info)
     assert not (tmp_path / "none.sqlite").exists()
+
+
+def test_a_folder_without_a_store_shows_no_audits_and_writes_nothing(run_page, tmp_path,
+                                                                     monkeypatch):
+    from aidebt_core.selection import FILES, Selection
+
+    monkeypatch.delenv(STORE_ENV, raising=False)
+    (tmp_path / "data.csv").write_text("a,b\n1,2\n")
+    at = run_page(PAGE, selection=Selection(workspace=str(tmp_path), mode=FILES,
+                                            reference="data.csv", current="data.csv"))
+    assert any("No audits saved yet" in i.value for i in at.info)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data.csv"]
+
+
+def test_withdrawn_audits_are_off_the_scorecard(run_page, store_path, ground_truth):
+    from aidebt_core.audit.store import AuditStore
+
+    records = sample_audit_records(ground_truth)
+    credit = [r for r in records if r.model == "credit-default"]
+    AuditStore(store_path).withdraw(credit[1].id, by="ann", reason="wrong data")
+    table = _table(run_page(PAGE)).set_index("model")
+    assert table.loc["credit-default", "last audit"] == credit[0].audited_at
+    assert table.loc["credit-default", "headline"] == pytest.approx(credit[0].scores["overall"])
+    assert table.loc["credit-default", "trend"] == "—"
+
+
+def test_a_bad_stored_record_is_skipped_with_a_warning(run_page, store_path):
+    import json
+    import sqlite3
+
+    con = sqlite3.connect(store_path)        # as an older aidebt's unchecked import left it
+    con.execute("INSERT INTO audits SELECT 'bad-one', 'imported', model_version, 'not-a-date', "
+                "questionnaire_version, auditor, saved_at, ? FROM audits LIMIT 1",
+                (json.dumps({"answers": {}, "scores": {"overall": "high"}}),))
+    con.commit()
+    con.close()
+    at = run_page(PAGE)
+    assert sorted(_table(at)["model"]) == ["churn", "credit-default", "fraud"]
+    assert any("bad-one" in w.value and "imported" in w.value for w in at.warning)
