@@ -60,7 +60,8 @@ def _quote_literal(text: str) -> str:
 
 
 def is_numeric_type(duckdb_type: str) -> bool:
-    return duckdb_type.upper().startswith(NUMERIC_TYPES)
+    # A list or array of numbers (`BIGINT[]`, `DOUBLE[3]`) starts like a number but is not one.
+    return duckdb_type.upper().startswith(NUMERIC_TYPES) and not duckdb_type.rstrip().endswith("]")
 
 
 def is_temporal_type(duckdb_type: str) -> bool:

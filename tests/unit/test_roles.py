@@ -10,6 +10,7 @@ import pytest
 
 from aidebt_core.data import connect, open_table
 from aidebt_core.errors import AidebtError, SchemaError
+from aidebt_core.profile import profile_table
 from aidebt_core.roles import (
     ROLES_FILE,
     excluded_columns,
@@ -113,6 +114,9 @@ def test_nested_columns_are_ignored_with_a_reason(tmp_path):
     assert reasons["tags"].startswith("nested type") and reasons["meta"].startswith("nested type")
     with pytest.raises(SchemaError, match="tags.*nested"):
         schema.with_roles({"tags": "feature"})
+    # The Data page's profile reads every column: a list of numbers is not cast to a number.
+    profile = profile_table(open_table(connect(workspace), workspace, "n.parquet"), schema)
+    assert [c.name for c in profile.columns] == ["tags", "meta", "x"]
 
 
 def test_wrong_type_unknown_role_and_unknown_column_are_refused(loans_schema):
