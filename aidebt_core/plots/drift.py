@@ -113,7 +113,9 @@ def chunk_ticks(fig: go.Figure, chunks) -> None:
     labels = [c.label for c in chunks]
     text = [c.label + ("<br><i>too small</i>" if c.too_small else "")
             + ("<br><i>partial</i>" if c.partial else "") for c in chunks]
-    fig.update_xaxes(type="category", tickmode="array", tickvals=labels, ticktext=text)
+    # The order is the chunks' own: traces that skip chunks must not reorder the axis.
+    fig.update_xaxes(type="category", tickmode="array", tickvals=labels, ticktext=text,
+                     categoryorder="array", categoryarray=labels)
 
 
 def small_chunk_shading(fig: go.Figure, chunks, labels: list[str]) -> None:
@@ -125,6 +127,16 @@ def small_chunk_shading(fig: go.Figure, chunks, labels: list[str]) -> None:
             fig.add_annotation(x=labels[i], y=0.02, yref="paper", showarrow=False,
                                text="too small<br>to judge", yanchor="bottom",
                                font={"size": 10, "color": NEUTRAL_COLOR})
+
+
+def _not_judged(fig: go.Figure, labels: list[str], values) -> None:
+    """Values of chunks too small to judge: grey rings, apart from the line."""
+    if len(labels):
+        fig.add_trace(go.Scatter(x=labels, y=values, mode="markers", name="too small to judge",
+                                 marker={"symbol": "circle-open", "size": 10,
+                                         "color": SMALL_COLOR, "line": {"width": 2}},
+                                 hovertemplate="%{x}<br>%{y:.4g}: too small to judge"
+                                               "<extra></extra>"))
 
 
 def drift_heatmap(result: OverTimeResult, missing: bool = False) -> go.Figure:
@@ -178,13 +190,15 @@ def feature_over_time(result: OverTimeResult, column: str) -> go.Figure:
     labels = [c.label for c in result.chunks]
     alerts = result.alerts[i]
     fig = go.Figure()
-    fig.add_trace(go.Scatter(x=labels, y=result.values[i], mode="lines+markers",
+    small = ~result.judged
+    fig.add_trace(go.Scatter(x=labels, y=np.where(small, np.nan, result.values[i]),
+                             mode="lines+markers",
                              name=_LABELS.get(result.methods[i], result.methods[i]),
                              line={"color": REFERENCE_COLOR},
-                             marker={"color": [ALERT_COLOR if a else SMALL_COLOR if c.too_small
-                                               else REFERENCE_COLOR
-                                               for a, c in zip(alerts, result.chunks,
-                                                               strict=True)], "size": 8}))
+                             marker={"color": [ALERT_COLOR if a else REFERENCE_COLOR
+                                               for a in alerts], "size": 8}))
+    _not_judged(fig, [lab for lab, s in zip(labels, small, strict=True) if s],
+                result.values[i][small])
     fig.add_hline(y=result.thresholds[i], line={"color": ALERT_COLOR, "dash": "dash",
                                                 "width": 1},
                   annotation_text=f"threshold {result.thresholds[i]:.3g}",
@@ -216,11 +230,13 @@ def multivariate_figure(result: MultivariateResult) -> go.Figure:
                              line={"color": ALERT_COLOR, "dash": "dash", "width": 1,
                                    "shape": "hvh"},
                              hovertemplate="%{x}<br>threshold %{y:.4g}<extra></extra>"))
-    colors = [ALERT_COLOR if a else SMALL_COLOR if c.too_small else OK_COLOR
-              for a, c in zip(result.alerts, result.chunks, strict=True)]
-    fig.add_trace(go.Scatter(x=labels, y=result.errors, mode="lines+markers",
-                             name="reconstruction error", line={"color": OK_COLOR},
-                             marker={"size": 9, "color": colors}))
+    colors = [ALERT_COLOR if a else OK_COLOR for a in result.alerts]
+    small = ~result.judged
+    fig.add_trace(go.Scatter(x=labels, y=np.where(small, np.nan, result.errors),
+                             mode="lines+markers", name="reconstruction error",
+                             line={"color": OK_COLOR}, marker={"size": 9, "color": colors}))
+    _not_judged(fig, [lab for lab, s in zip(labels, small, strict=True) if s],
+                result.errors[small])
     chunk_ticks(fig, result.chunks)
     small_chunk_shading(fig, result.chunks, labels)
     fig.update_yaxes(title="mean reconstruction error")

@@ -34,23 +34,34 @@ def performance_figure(result: PerformanceResult, metric: str | None = None) -> 
         fig.add_hline(y=y, line={"color": NEUTRAL_COLOR, "dash": "dash", "width": 1},
                       annotation_text=f"{name} {y:.3f}", annotation_position="bottom left",
                       annotation_font={"color": NEUTRAL_COLOR, "size": 11})
-    ci = frame[frame["ci_low"].notna()]
+    judged = ~(frame["too_small"] | frame["too_few_labels"])
+    ci = frame[frame["ci_low"].notna() & judged]
     cx = ci["chunk"].tolist()
     fig.add_trace(go.Scatter(x=cx + cx[::-1], y=list(ci["ci_high"]) + list(ci["ci_low"])[::-1],
                              fill="toself", fillcolor="rgba(59, 74, 99, 0.13)",
                              line={"width": 0}, hoverinfo="skip", name="95% CI (realized)"))
-    colors = [SMALL_COLOR if small or few else REFERENCE_COLOR if p == "reference"
-              else CURRENT_COLOR for p, small, few in zip(frame["period"], frame["too_small"],
-                                                          frame["too_few_labels"], strict=True)]
+    colors = [REFERENCE_COLOR if p == "reference" else CURRENT_COLOR for p in frame["period"]]
+    # Chunks not judged break the line and sit apart as grey rings: their values are shown,
+    # not trusted (too few rows or labels).
     fig.add_trace(go.Scatter(
-        x=x, y=frame["realized"], mode="lines+markers", name="realized",
+        x=x, y=frame["realized"].where(judged), mode="lines+markers", name="realized",
         line={"color": "#3b4a63", "width": 2}, marker={"color": colors, "size": 9},
         customdata=np.c_[frame["ci_low"], frame["ci_high"], frame["labelled_rows"]],
         hovertemplate="%{x}<br>realized %{y:.4f}<br>95% CI %{customdata[0]:.4f} – "
                       "%{customdata[1]:.4f}<br>labelled rows %{customdata[2]:,}<extra></extra>"))
+    loose = frame[~judged & frame["realized"].notna()]
+    if len(loose):
+        fig.add_trace(go.Scatter(
+            x=loose["chunk"], y=loose["realized"], mode="markers", name="not judged",
+            marker={"symbol": "circle-open", "size": 10, "color": SMALL_COLOR,
+                    "line": {"width": 2}},
+            customdata=np.c_[loose["rows"], loose["labelled_rows"]],
+            hovertemplate="%{x}<br>realized %{y:.4f}<br>not judged: %{customdata[0]:,} rows, "
+                          "%{customdata[1]:,} labelled<extra></extra>"))
     if frame["estimated"].notna().any():
         fig.add_trace(go.Scatter(
-            x=x, y=frame["estimated"], mode="lines+markers", name="estimated (no labels needed)",
+            x=x, y=frame["estimated"].where(~frame["too_small"]), mode="lines+markers",
+            name="estimated (no labels needed)",
             line={"color": ESTIMATE_COLOR, "dash": "dash", "width": 2},
             marker={"symbol": "diamond", "size": 8, "color": ESTIMATE_COLOR},
             hovertemplate="%{x}<br>estimated %{y:.4f}<extra></extra>"))
@@ -68,6 +79,11 @@ def performance_figure(result: PerformanceResult, metric: str | None = None) -> 
                       line_width=0, layer="below")
         fig.add_annotation(x=chunk, y=0.02, yref="paper", text="no labels:<br>estimate only",
                            showarrow=False, font={"size": 11, "color": CURRENT_COLOR})
+    for chunk in frame.loc[frame["too_few_labels"] & (frame["labelled_rows"] > 0)
+                           & ~frame["too_small"], "chunk"]:
+        fig.add_annotation(x=chunk, y=0.02, yref="paper", text="too few<br>labels",
+                           showarrow=False, yanchor="bottom",
+                           font={"size": 10, "color": NEUTRAL_COLOR})
     small_chunk_shading(fig, result.chunks, x)
     period_boundary(fig, [c.period for c in result.chunks])
     chunk_ticks(fig, result.chunks)
@@ -108,7 +124,25 @@ def gap_figure(result: PerformanceResult, metric: str | None = None) -> go.Figur
     chunk_ticks(fig, result.chunks)
     fig.update_xaxes(title=f"chunk ({result.chunking})")
     fig.update_yaxes(title=f"{series.name}: realized − estimated", zeroline=False)
+    _scale_to_judged(fig, frame, judged, series.gap_band)
     return style(fig, "Concept-drift signal (red: outside the reference gaps' band)", height=330)
+
+
+def _scale_to_judged(fig: go.Figure, frame, judged, band) -> None:
+    """Keep the y axis on the judged chunks and the band: a 25-label chunk's gap of -0.9
+    would flatten every real signal. Bars beyond it are clipped and labelled with their value."""
+    shown = np.r_[frame.loc[judged, "gap"].dropna().to_numpy(), band.lower, band.upper, 0.0]
+    low, high = float(shown.min()), float(shown.max())
+    pad = 0.15 * (high - low or 1e-3)
+    low, high = low - pad, high + pad
+    off = frame[~judged & frame["gap"].notna() & ((frame["gap"] < low) | (frame["gap"] > high))]
+    if len(off):
+        fig.update_yaxes(range=[low, high])
+        for chunk, gap in zip(off["chunk"], off["gap"], strict=True):
+            fig.add_annotation(x=chunk, y=low if gap < low else high, showarrow=False,
+                               yanchor="bottom" if gap < low else "top",
+                               text=f"{gap:+.2f}<br>(off scale)",
+                               font={"size": 10, "color": NEUTRAL_COLOR})
 
 
 def relationship_figure(rel: Relationship, current_label: str = "current") -> go.Figure:

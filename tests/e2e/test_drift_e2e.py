@@ -6,14 +6,20 @@ from urllib.parse import quote
 
 import pytest
 
+from tests.e2e.conftest import aidebt_serve, browser_pages
+
 pytestmark = pytest.mark.e2e
+SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
 
 
 def test_drift_page_renders_cards_table_and_charts(open_page):
     page = open_page("drift", expect_text="Multivariate drift", name="drift")
     page.get_by_text("First alert:").first.wait_for(timeout=60_000)
     body = page.inner_text("body")
-    assert "Drifted columns" in body and "4 / 15" in body
+    # 4 planted columns drift over the whole period; device_os, a knock-on shift, only in the
+    # recent months, and the headline counts it and says so.
+    assert "Drifted columns" in body and "5 / 15" in body
+    assert "5 of 15 columns drifted: 4 overall, 1 more in the last month" in body
     assert "Worst column" in body and "credit_score" in body
     charts = page.locator(".js-plotly-plot")
     assert charts.count() >= 5
@@ -61,3 +67,43 @@ def test_categorical_detail_and_missing_tab(open_page):
     heat.scroll_into_view_if_needed()
     heat.screenshot(path=str(folder / "drift-missing.png"))
     assert "employment_type" in heat.inner_text()
+
+
+def test_small_chunks_are_greyed_in_the_browser(browser, tmp_path):
+    """Generated loans with a 200-row last month (and, for performance, a 25-label month):
+    the drift heatmap greys July and marks it partial; the performance chart shades it.
+    Screenshots: drift-small-chunk-heatmap.png, -multivariate.png, performance-small-chunk.png."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from generated_time import loans_with_small_chunks, short_last_month
+
+    data = tmp_path / "data"
+    data.mkdir()
+    short_last_month().to_parquet(data / "loans.parquet")
+    loans_with_small_chunks().to_parquet(data / "scored.parquet")
+    link = f"ws={quote(str(data))}&mode=split&ts=timestamp&at=2019-01-01"
+    with aidebt_serve(["--workspace", str(data)], tmp_path / "serve.log") as url, \
+            browser_pages(browser, url) as open_:
+        page = open_(f"drift?{link}&src=loans.parquet", expect_text="Multivariate drift")
+        page.get_by_text("First alert:").first.wait_for(timeout=60_000)
+        body = page.inner_text("body")
+        assert "Greyed, too small to judge (under 300 rows; they never alert): 2019-07" in body
+        heat = page.locator(".js-plotly-plot").filter(has_text="grey: too small to judge")
+        heat.first.scroll_into_view_if_needed()
+        heat.first.screenshot(path=str(SCREENSHOTS / "drift-small-chunk-heatmap.png"))
+        assert "too small" in heat.first.inner_text() and "partial" in heat.first.inner_text()
+        mv = page.locator(".js-plotly-plot").filter(has_text="Multivariate drift: PCA")
+        mv.first.scroll_into_view_if_needed()
+        mv.first.screenshot(path=str(SCREENSHOTS / "drift-small-chunk-multivariate.png"))
+        assert "too small" in mv.first.inner_text()
+        page = open_(f"performance?{link}&src=scored.parquet",
+                     expect_text="realized vs estimated")
+        body = page.inner_text("body")
+        assert "too small to judge" in body and "Too few labels" in body
+        chart = page.locator(".js-plotly-plot").filter(has_text="realized vs estimated")
+        chart.first.scroll_into_view_if_needed()
+        chart.first.screenshot(path=str(SCREENSHOTS / "performance-small-chunk.png"))
+        gap = page.locator(".js-plotly-plot").filter(has_text="Concept-drift signal")
+        gap.first.scroll_into_view_if_needed()
+        gap.first.screenshot(path=str(SCREENSHOTS / "performance-small-chunk-gap.png"))
