@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from aidebt_app.auth import require_sign_in
 from aidebt_app.context import render_sidebar
 
 st.set_page_config(page_title="aidebt", page_icon=":material/account_balance:", layout="wide")
@@ -20,6 +21,9 @@ PAGES = [
      "Analyses"),
 ]
 DEFAULT_PAGE = "scorecard"
+
+# Before anything is drawn: with sign-in on, an anonymous visitor gets the sign-in page only.
+require_sign_in(url_path for _, _, _, url_path, _ in PAGES)
 
 sections: dict[str, list] = {}
 for path, title, icon, url_path, section in PAGES:

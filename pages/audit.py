@@ -49,7 +49,12 @@ top = st.columns([2, 1, 2, 1])
 picked = top[0].selectbox("Model", [*known_models, NEW], key="aud_model")
 model = top[0].text_input("New model name", key="aud_new_model") if picked == NEW else picked
 version = top[1].text_input("Model version", key="aud_version")
-auditor = top[2].text_input("Auditor(s)", key="aud_auditor")
+from aidebt_app.auth import signed_in_user  # noqa: E402  (sign-in, owned by aidebt_app/auth.py)
+
+signer = signed_in_user()  # with sign-in on, the signed-in user is the auditor: not editable
+if signer:
+    top[2].text_input("Auditor (signed in)", value=signer, disabled=True)
+auditor = signer or top[2].text_input("Auditor(s)", key="aud_auditor")
 day = top[3].date_input("Audit date", value=date.today(), key="aud_date", format="YYYY-MM-DD")
 if not model:
     st.info("Name the model to audit.")
