@@ -81,6 +81,8 @@ def current_selection() -> Selection:
         root = config.roots[0]
         with guard():
             selection = _default_for(str(root), config.default_tracking_uri(root))
+    with guard():  # the roles file is read on each run: a save shows at once, on every page
+        selection = selection.with_file_roles()
     return selection.with_roles(st.session_state.get(_ROLES, {}))
 
 

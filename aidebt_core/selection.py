@@ -57,6 +57,9 @@ class Selection:
     current: str = ""
     tracking_uri: str = ""
     roles: tuple[tuple[str, str], ...] = field(default=())
+    # The workspace roles file's roles for this data set as read by the dashboard (None: read
+    # the file when opening). Part of the selection so results cached on it change on a save.
+    file_roles: tuple[tuple[str, str], ...] | None = None
 
     def __post_init__(self) -> None:
         if self.mode not in (SPLIT, FILES):
@@ -106,10 +109,16 @@ class Selection:
                 replace(c, role="timestamp", inferred_role="timestamp")
                 if c.name == self.split_column and c.role in FEATURE_ROLES else c
                 for c in inferred.columns))
-        roles_file = read_roles_file(workspace.folder)
-        return resolve_schema(inferred,
-                              file_roles=roles_file.dataset(self.roles_source).roles,
-                              flags=given, file_label=f"{ROLES_FILE} in {workspace.folder}")
+        file_roles = dict(self.file_roles) if self.file_roles is not None else \
+            read_roles_file(workspace.folder).dataset(self.roles_source).roles
+        return resolve_schema(inferred, file_roles=file_roles, flags=given,
+                              file_label=f"{ROLES_FILE} in {workspace.folder}")
+
+    def with_file_roles(self) -> Selection:
+        """This selection with its data set's roles from the workspace roles file laid in."""
+        folder = Workspace.at(self.workspace).folder
+        roles = read_roles_file(folder).dataset(self.roles_source).roles
+        return replace(self, file_roles=tuple(sorted(roles.items())))
 
     def open(self) -> OpenedData:
         """Open the sources in a fresh sandboxed connection (close it, or use `with`)."""

@@ -12,7 +12,7 @@ from aidebt_app.context import (
 )
 from aidebt_core.data import preview, row_count
 from aidebt_core.profile import profile_table
-from aidebt_core.roles import ROLES_FILE, read_roles_file, write_dataset_roles
+from aidebt_core.roles import ROLES_FILE, write_dataset_roles
 from aidebt_core.schema import ROLES
 from aidebt_core.selection import Selection
 from aidebt_core.textsafe import md
@@ -70,8 +70,7 @@ st.caption("Roles were inferred from types, names and values, then taken from th
            "Save roles keeps them for everyone who opens this data set.")
 schema = facts["schema"]
 folder = Workspace.at(selection.workspace).folder
-with guard():
-    saved_roles = dict(read_roles_file(folder).dataset(selection.roles_source).roles)
+saved_roles = dict(selection.file_roles or ())
 roles_frame = schema.to_frame()
 # Exact distinct counts from the profile (never more than the rows, unlike an estimate).
 exact_distinct = {c.name: c.distinct for c in facts["reference_profile"].columns}

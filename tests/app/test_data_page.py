@@ -186,14 +186,16 @@ def _loans_selection(folder):
 def test_saved_roles_survive_a_reload(run_page, tmp_path):
     _loans(tmp_path)
     selection = _loans_selection(tmp_path)
-    at = run_page("pages/data.py", selection=selection,
-                  state={"aidebt_roles": {"amount": "ignore", "grade": "id"}})
+    at = run_page("pages/data.py", selection=selection)  # viewed (and cached) before the edit
+    at.session_state["aidebt_roles"] = {"amount": "ignore", "grade": "id"}  # as an edit does
+    at.run()
     assert not (tmp_path / ROLES_FILE).exists()  # viewing, even with edits, writes nothing
     at.button(key="save_roles").click().run()
     assert not at.exception
     saved = read_roles_file(tmp_path).dataset("loans.parquet").roles
     assert dict(saved) == {"amount": "ignore", "grade": "id"}
     assert any("Saved the roles" in s for s in _shown(at.success).split("\n"))
+    assert not any("not saved" in i.value for i in at.info)  # the page shows the saved roles
     # A fresh session (a reload) reads them back from the file, with nothing in its state.
     fresh = run_page("pages/data.py", selection=selection)
     roles = fresh.dataframe(key="roles_editor").value.set_index("column")["role"]

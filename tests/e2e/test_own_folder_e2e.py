@@ -48,3 +48,39 @@ def test_every_page_opens_on_the_users_data(own_folder, browser):
             assert not leaked, (path, leaked)
             assert "survey.parquet" in body, path  # the page header names the data used
     assert snapshot(own_folder["folder"]) == own_folder["before"]
+
+
+ROW_PX = 35  # Streamlit's data grid: header and rows are 35 px high
+
+
+def test_a_role_edit_travels_in_the_link_and_is_saved_for_a_reload(browser, tmp_path):
+    folder = tmp_path / "loans"
+    folder.mkdir()
+    rng = np.random.default_rng(8)
+    n = 300
+    pd.DataFrame({"year": rng.choice([2019, 2020, 2021], n), "grade": rng.choice(list("ABC"), n),
+                  "amount": rng.gamma(2.0, 100.0, n), "repaid": rng.integers(0, 2, n)}
+                 ).to_parquet(folder / "loans.parquet")
+    with aidebt_serve(["--workspace", str(folder)], tmp_path / "serve.log") as url, \
+            browser_pages(browser, url) as open_:
+        page = open_("data", expect_text="Column roles")
+        editor = page.locator('[data-testid="stDataFrame"]').nth(1)  # after the sources table
+        box = editor.bounding_box()
+        # 'amount' is the third row; 'role' the third of five columns
+        page.mouse.dblclick(box["x"] + box["width"] * 0.47, box["y"] + ROW_PX * 3 + ROW_PX / 2)
+        page.keyboard.type("ignore")
+        page.keyboard.press("Enter")
+        page.get_by_text("Your role changes (not saved)").first.wait_for()
+        assert "amount → ignore" in page.inner_text("main")
+        link = page.url
+        assert "roles=" in link and not (folder / "aidebt.yaml").exists()
+        # the link alone, in a new session, carries the edit
+        shared = open_(link.removeprefix(url + "/"), expect_text="Your role changes")
+        assert "amount → ignore" in shared.inner_text("main")
+        page.get_by_role("button", name="Save roles").click()
+        page.get_by_text("Saved the roles of loans.parquet").first.wait_for()
+        assert "ignore" in (folder / "aidebt.yaml").read_text()
+        # a reload without the link's roles shows the saved role and no unsaved change
+        fresh = open_("data", expect_text="Column roles")
+        assert "not saved" not in fresh.inner_text("main")
+        assert "roles=" not in fresh.url
