@@ -233,5 +233,5 @@ def _decide_number(table: Table, column: str, source: str, kind: str) -> TimeAxi
                             None, form)
     raise SchemaError(
         f"Column '{column}' of {table.label} is {kind} with values from {lo:g} to {hi:g}, "
-        "not a timestamp: not a year (1000–9999), a yyyymm period (201904), a yyyymmdd date, or epoch "
-        f"seconds (1e8–1e10) / milliseconds (1e11–1e13) throughout. {WHAT_WORKS}")
+        "not a timestamp: not a year (1000–9999), a yyyymm period (201904), a yyyymmdd date, "
+        f"or epoch seconds (1e8–1e10) / milliseconds (1e11–1e13) throughout. {WHAT_WORKS}")
