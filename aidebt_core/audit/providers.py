@@ -237,7 +237,9 @@ def slices_items(context: EvidenceContext) -> dict[str, Measured]:
     if not target or not (score or prediction):
         raise AidebtError("slices need a 'target' column and a 'prediction' or 'score' column")
     metric = "accuracy" if prediction else "roc_auc"
-    result = analyse(data.current, target, prediction, score, metric, reference=data.reference)
+    # The resolved roles' features: an id, ignored or user-set column is never sliced on.
+    result = analyse(data.current, target, prediction, score, metric, reference=data.reference,
+                     features=schema.features)
     summary = result.to_dict()["summary"]
     weak = result.weak()
     text = (f"aidebt slices on {result.overall.rows:,} labelled current rows: "

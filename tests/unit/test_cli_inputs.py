@@ -337,3 +337,21 @@ def test_audit_prefill_with_two_sources(capsys, folder, loans):
     current = loans[loans.timestamp >= SPLIT_AT]
     assert f"{len(current):,} current rows" in drift and "of 7 features" in drift
     assert reasons(doc) == {"id": "id"}
+
+
+def test_audit_prefill_slices_only_on_the_resolved_features(capsys, tmp_path, loans):
+    frame = loans.copy()
+    north = frame.region == "north"
+    # Planted weak slice: the model's score is turned around for one region.
+    frame.loc[north, "y_pred_proba"] = 1 - frame.loc[north, "y_pred_proba"]
+    frame["y_pred"] = (frame.y_pred_proba >= 0.5).astype(int)
+    write(frame, tmp_path / "loans.parquet")
+    base = ["audit", "--prefill", "--model", "m", "--data", tmp_path / "loans.parquet",
+            "--reference-end", SPLIT_AT]
+
+    def slices_figure(*extra) -> str:
+        doc = run_json(capsys, *base, *extra)
+        return next(p["figure"] for p in doc["prefilled"] if p["measurement"] == "slices")
+
+    assert "worst: region = north" in slices_figure()
+    assert "region" not in slices_figure("--role", "region=ignore")
