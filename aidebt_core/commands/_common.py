@@ -243,7 +243,7 @@ def open_inputs(args: argparse.Namespace, need_current: bool = True,
     flags = flag_roles(args.target, args.prediction, args.score, args.timestamp,
                        getattr(args, "id_column", None), getattr(args, "role", ()))
     flags = {**(extra_roles or {}), **flags}
-    if len(sources) == 1 and not reference_rows and not reference_end and need_current:
+    if len(sources) == 1 and not reference_rows and not reference_end:
         reference_end = defaults.reference_end  # the roles file's split, when it has one
     workspace = cli_workspace(*sources)
     con = connect(workspace)

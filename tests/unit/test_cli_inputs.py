@@ -128,6 +128,9 @@ def test_roles_file_split_defaults_for_one_source(capsys, folder, loans):
     doc = run_json(capsys, "drift", folder / "all.parquet")
     assert doc["reference_rows"] == int((loans.timestamp < "2019-03-01").sum())
     assert doc["current_rows"] == int((loans.timestamp >= "2019-03-01").sum())
+    sliced = run_json(capsys, "slices", folder / "all.parquet", "--max-order", "1")
+    current = loans[loans.timestamp >= "2019-03-01"]
+    assert sliced["overall"] == pytest.approx((current.y_pred == current.repaid).mean())
 
 
 def test_one_source_split_at_a_full_timestamp(capsys, folder, loans):
