@@ -145,8 +145,8 @@ def _text(trend, mv, chunking: Chunking, recent: int, found: dict) -> str:
     for j, c in enumerate(trend.chunks):
         flagged = [trend.columns[i] for i in range(len(trend.columns)) if alerts[i, j]]
         row = {"chunk": c.label, "period": c.period, "rows": c.rows,
-               "mark": "too small to judge" if c.too_small else ("partial" if c.partial
-                                                                   else ""),
+               "mark": ", ".join(m for m, on in (("partial", c.partial),
+                                                  ("too small to judge", c.too_small)) if on),
                "alerting columns": ", ".join(flagged) or "-"}
         if mv is not None:
             row["multivariate"] = "alert" if mv.alerts[j] else (
@@ -155,7 +155,7 @@ def _text(trend, mv, chunking: Chunking, recent: int, found: dict) -> str:
     with pd.option_context("display.max_rows", 1000, "display.width", 200,
                            "display.max_colwidth", 80):
         table = pd.DataFrame(rows).to_string(index=False)
-    head = (f"\nDrift over time (chunks of {chunking}; chunks under {trend.min_rows} rows are "
+    head = (f"\nDrift over time (chunks by {chunking}; chunks under {trend.min_rows} rows are "
             "too small to judge and never alert):")
     last = ", ".join(trend.chunks[j].label for j in trend.recent(recent)) or "none"
     verdict = (f"Alerts in the last {recent} judged chunk(s) ({last}): "

@@ -25,7 +25,10 @@ def performance_report(result: PerformanceResult, metric: str | None = None) -> 
     report.text(f"Performance alerts: {', '.join(alerts['performance']) or 'none'}. "
                 f"Concept-drift alerts: {', '.join(alerts['concept_drift']) or 'none'}. "
                 "Chunks without labels (estimate only): "
-                f"{', '.join(alerts['unlabelled']) or 'none'}.")
+                f"{', '.join(alerts['unlabelled']) or 'none'}. Too small to judge (under "
+                f"{result.min_rows:,} rows, no alerts): {', '.join(alerts['too_small']) or 'none'}"
+                f". Too few labels for a realized or concept-drift claim (under "
+                f"{result.min_labels:,}): {', '.join(alerts['too_few_labels']) or 'none'}.")
     report.figure(performance_figure(result, metric))
     if series.gap_band is not None:
         report.figure(gap_figure(result, metric))

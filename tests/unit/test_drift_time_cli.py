@@ -92,7 +92,7 @@ def test_fail_on_drift_gates_on_the_recent_chunks(capsys, loans):
     code, out, err = run(capsys, *base, "--chunk", str(CHUNK), "--fail-on-drift", "--recent",
                          "2")
     assert code == 1 and err == ""
-    assert "Drift over time (chunks of 5000 rows" in out
+    assert "Drift over time (chunks by 5000 rows" in out
     assert ("Alerts in the last 2 judged chunk(s) (rows 50,000–54,999, rows 55,000–59,999): "
             "income (rows 50,000–54,999, rows 55,000–59,999); debt_ratio") in out
     # Every chunk below the minimum size: nothing is judged, nothing fails.
@@ -138,7 +138,7 @@ def test_a_200_row_last_month_is_marked_and_raises_no_alert(capsys, short_month)
     assert alerting == {"income", "debt_ratio", "car_type", "region"}
     assert judged["multivariate"]["alert"][-1] is True
     code, out, _ = run(capsys, *base)
-    assert "2019-07" in out and "too small to judge" in out
+    assert "2019-07   current   200 partial, too small to judge" in out
 
 
 @pytest.mark.parametrize("extra,message", [
