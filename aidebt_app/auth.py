@@ -48,7 +48,7 @@ def signed_in_user() -> str | None:
         # A repeated header means the client sent one too and the proxy appended: refuse.
         values = st.context.headers.get_all(auth.header)
         return (values[0].strip() or None) if len(values) == 1 else None
-    if not st.user.is_logged_in:
+    if st.user.get("is_logged_in") is not True:  # absent when Streamlit has no [auth] section
         return None
     return next((str(st.user[c]).strip() for c in _USER_CLAIMS
                  if isinstance(st.user.get(c), str) and st.user[c].strip()), None)
