@@ -102,6 +102,18 @@ def test_distinct_counts_are_exact(tmp_path):
     assert schema["id"].distinct_exact
 
 
+def test_estimated_distinct_counts_are_labelled_and_never_above_the_rows(tmp_path, monkeypatch):
+    import aidebt_core.schema as schema_module
+
+    monkeypatch.setattr(schema_module, "EXACT_DISTINCT_MAX_ROWS", 100)  # force the estimate
+    n = 20_000
+    frame = pd.DataFrame({"id": np.arange(n), "half": np.where(np.arange(n) < n // 2, 1.5, None)})
+    schema = schema_of(frame, tmp_path)
+    assert not schema["id"].distinct_exact
+    assert schema["id"].distinct <= n and schema["half"].distinct <= n // 2
+    assert schema["id"].distinct > 0.9 * n  # an estimate, not a placeholder
+
+
 def test_nested_columns_are_ignored_with_a_reason(tmp_path):
     table = pa.table({"tags": [[1, 2], [3], []], "meta": [{"a": 1}, {"a": 2}, {"a": 3}],
                       "x": [1.0, 2.0, 3.0]})
