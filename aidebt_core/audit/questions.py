@@ -282,8 +282,13 @@ def _evidence_date(value: object, where: str) -> str | None:
 
 def read_answer_file(path: str | Path, questionnaire: Questionnaire) -> AnswerFile:
     """Read a YAML or JSON answers file (size and depth capped, no YAML aliases)."""
-    from aidebt_core.safeload import load_document
+    from aidebt_core.safeload import DocumentError, load_document
 
     path = Path(path)
-    raw = load_document(path)
+    try:
+        raw = load_document(path)
+    except DocumentError as exc:
+        if not path.is_file():
+            raise AuditError(f"Cannot read answers file '{path}': {exc}") from None
+        raise AuditError(f"Answers file '{path}' cannot be parsed: {exc}") from None
     return parse_answers(raw, questionnaire, origin=str(path))
