@@ -99,22 +99,6 @@ def _open(con, workspace: Workspace, spec: str) -> Table:
     return replace(table, label=str(spec))
 
 
-def open_cli_tables(*specs: str) -> tuple[duckdb.DuckDBPyConnection, list[Table]]:
-    """Open each data argument as a sandboxed table in one connection."""
-    workspace = cli_workspace(*specs)
-    con = connect(workspace)
-    try:
-        return con, [_open(con, workspace, spec) for spec in specs]
-    except BaseException:
-        con.close()
-        raise
-
-
-def open_cli_table(spec: str) -> tuple[duckdb.DuckDBPyConnection, Table]:
-    con, (table,) = open_cli_tables(spec)
-    return con, table
-
-
 # ------------------------------------------------------------------ reference, current, roles
 
 HOW_TO_GIVE_DATA = ("give REFERENCE CURRENT (two sources), or one source with --timestamp T "
