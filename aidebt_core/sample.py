@@ -295,7 +295,12 @@ def write_sample(outdir: str | Path, with_mlflow: bool = True, force: bool = Fal
     them but still never over them.
     """
     from aidebt_core.audit.store import workspace_store_path
-    from aidebt_core.sample_manifest import SampleManifest, check_folder, record_files
+    from aidebt_core.sample_manifest import (
+        SampleFolderError,
+        SampleManifest,
+        check_folder,
+        record_files,
+    )
 
     out = Path(outdir).expanduser().resolve()
     files = ground_truth()["files"]
@@ -306,7 +311,11 @@ def write_sample(outdir: str | Path, with_mlflow: bool = True, force: bool = Fal
     previous = check_folder(out, targets, kept=[store], force=force)
     # A foreign audit store (allowed next to the sample with --force) gets no sample audits.
     foreign_store = (out / store).exists() and store not in previous.files
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise SampleFolderError(f"Cannot create the folder '{out}': "
+                                f"{exc.strerror or exc}.") from None
     planned = {t: None for t in targets if t != "mlartifacts"}
     if not foreign_store:
         planned[store] = None

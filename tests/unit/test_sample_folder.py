@@ -130,3 +130,8 @@ def test_a_file_where_the_folder_should_be(tmp_path):
     (tmp_path / "out").write_text("a file")
     with pytest.raises(SampleFolderError, match="is not a folder"):
         check_folder(tmp_path / "out", TARGETS, [STORE], force=True)
+    from aidebt_core.sample import write_sample
+
+    with pytest.raises(SampleFolderError, match="Cannot create the folder .*Not a directory"):
+        write_sample(tmp_path / "out" / "sub", with_mlflow=False)
+    assert (tmp_path / "out").read_text() == "a file"
