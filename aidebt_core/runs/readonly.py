@@ -78,7 +78,11 @@ def sqlite_state(path: Path) -> tuple[str | None, frozenset[str], bool]:
 def sqlite_for_reading(path: Path) -> tuple[Path | None, str]:
     """(None, "") when MLflow can read `path` in place without writing to it, else (a
     temporary copy to read instead, a note saying why). Refuses schemas MLflow cannot read."""
-    head, known, expected = _schema()
+    try:
+        head, known, expected = _schema()
+    except Exception:  # noqa: BLE001 - MLflow's internals moved: do not guess, read a copy
+        return _reading_copy(path), (f"'{path}' is read from a temporary copy (the installed "
+                                     "MLflow's schema could not be determined).")
     revision, tables, default = sqlite_state(path)
     if revision is not None and revision not in known:
         raise TrackingError(
@@ -118,8 +122,8 @@ def _reading_copy(path: Path) -> Path:
     except Exception as exc:  # noqa: BLE001 - alembic/MLflow errors of many kinds
         folder.cleanup()
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise TrackingError(f"'{path}' cannot be brought to the installed MLflow's schema "
-                            f"{_schema()[0]} (even in a copy): {first[:300]}") from None
+        raise TrackingError(f"'{path}' cannot be read by the installed MLflow "
+                            f"{_mlflow_version()}, even from a copy: {first[:300]}") from None
     _COPIES[key] = (folder, copy)
     return copy
 
@@ -203,7 +207,11 @@ def check_server_schema(uri: str) -> None:
     migrate or reject it); read-only queries only."""
     import sqlalchemy
 
-    head, known, expected = _schema()
+    try:
+        head, known, expected = _schema()
+    except Exception as exc:  # noqa: BLE001 - MLflow's internals moved
+        raise TrackingError(f"Cannot tell which schema the installed MLflow expects ({exc}); "
+                            f"not opening '{_redact(uri)}'.") from None
     try:
         engine = sqlalchemy.create_engine(uri)
         try:

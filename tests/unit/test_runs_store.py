@@ -369,3 +369,17 @@ def test_a_file_store_is_read_without_creating_anything_in_it(tmp_path, monkeypa
     assert [m.run_name for m in table.manifests] == ["fs-run"]
     assert read_registry(root.as_uri()).models == ()
     assert _tree(root) == before
+
+
+def test_a_database_server_at_another_schema_is_refused_before_mlflow_connects(older_store,
+                                                                               odd_store):
+    """The server check only reads (SQLAlchemy, any dialect); SQLite stands in for a server."""
+    from aidebt_core.runs.readonly import check_server_schema
+
+    before = older_store.read_bytes()
+    with pytest.raises(TrackingError, match=f"schema {_revision(older_store)}.*expects {_head()}"):
+        check_server_schema(f"sqlite:///{older_store}")
+    assert older_store.read_bytes() == before
+    check_server_schema(f"sqlite:///{odd_store / 'mlflow.db'}")          # the installed schema
+    with pytest.raises(TrackingError, match=r"Cannot read the MLflow database at 'postgresql://u:\*\*\*@"):
+        check_server_schema("postgresql://u:secret@127.0.0.1:9/mlflow")
