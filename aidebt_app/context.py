@@ -29,6 +29,7 @@ from aidebt_core.selection import (
 )
 from aidebt_core.serving import ServeConfig
 from aidebt_core.textsafe import md
+from aidebt_core.timeaxis import parse_boundary
 from aidebt_core.workspace import SourceScan, Workspace, scan_sources
 
 _SELECTION = "aidebt_selection"
@@ -145,13 +146,13 @@ def _widget_state(selection: Selection) -> dict:
 
 
 def _parse_when(text: str) -> datetime | None:
+    """A link's `at=` (2025-07-01 or 2025-07-01T12:00), None when it is not one."""
     if not text:
         return None
     try:
-        value = pd.Timestamp(text)
-    except (ValueError, TypeError):
+        return parse_boundary(text).to_pydatetime()
+    except AidebtError:
         return None
-    return None if pd.isna(value) else value.to_pydatetime().replace(tzinfo=None)
 
 
 def _init_state(config: ServeConfig) -> None:

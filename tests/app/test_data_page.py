@@ -14,7 +14,8 @@ from aidebt_core.serving import ENV, ServeConfig
 
 def _shown(elements) -> str:
     """The text of message elements as a reader sees it (markdown escapes removed)."""
-    return " ".join(e.value for e in elements).replace("\\", "")
+    # md() escapes punctuation and puts a word joiner (U+2060) into URLs against autolinks
+    return " ".join(e.value for e in elements).replace("\\", "").replace("\u2060", "")
 
 
 def _frames(at):
@@ -281,3 +282,10 @@ def test_a_second_root_is_chosen_by_its_link(run_app, tmp_path, monkeypatch):
     selection = at.session_state["aidebt_selection"]
     assert (selection.workspace, selection.mode) == (str(second), FILES)
     assert (selection.reference, selection.current) == ("a.csv", "b.csv")
+
+
+@pytest.mark.parametrize("bad", ["now", "2025-13-45", "yesterday-ish"])
+def test_a_bad_split_time_in_a_link_is_refused(run_app, bad):
+    at = run_app(query={"at": bad})
+    assert f"'{bad}' in the link is not a date or time" in _shown(at.error)
+    assert at.session_state["aidebt_selection"].split_at == "2025-07-01"

@@ -115,7 +115,9 @@ def _body(page) -> str:
 
 
 def _errors(page) -> str:
-    return " ".join(page.locator('[data-testid="stAlert"]').all_inner_texts())
+    """The alerts' text as read (without the word joiners that keep URLs from linking)."""
+    return " ".join(page.locator('[data-testid="stAlert"]').all_inner_texts()).replace(
+        "\u2060", "")
 
 
 def test_system_folders_in_a_link_are_refused(boundary, browser):
@@ -150,7 +152,7 @@ def test_a_linked_mlflow_server_is_never_contacted(boundary, browser):
         for path in ("reproducibility", "entanglement", "audit"):
             page = open_(f"{path}?mlflow={quote(target, safe='')}",
                          expect_text="is not one this server was started with")
-            assert target in _errors(page).replace("\\", "")
+            assert target in _errors(page)
         page = open_("reproducibility?mlflow=" + quote("file:///etc", safe=""),
                      expect_text="is not one this server was started with")
         page.wait_for_timeout(3000)  # time for any request the server might still make
