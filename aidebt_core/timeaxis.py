@@ -132,7 +132,25 @@ def _unfiltered(table: Table) -> Table:
     return replace(table, filters=(), params=MappingProxyType({}))
 
 
+# Decisions per (connection, view, column): a page or command reads the same column for both
+# sides, chunks and splits several times; a view name is unique in the process (data.py's
+# counter), so an entry cannot describe another table.
+_DECIDED: dict[tuple, TimeAxis] = {}
+_DECIDED_MAX = 256
+
+
 def _decide(table: Table, column: str, source: str) -> TimeAxis:
+    key = (id(table.con), table.view, column, source)
+    if key in _DECIDED:
+        return _DECIDED[key]
+    axis = _decide_uncached(table, column, source)
+    if len(_DECIDED) >= _DECIDED_MAX:
+        _DECIDED.pop(next(iter(_DECIDED)))
+    _DECIDED[key] = axis
+    return axis
+
+
+def _decide_uncached(table: Table, column: str, source: str) -> TimeAxis:
     kind = table.column_types[column].upper()
     col = quote_ident(column)
     if kind.startswith(("TIMESTAMP", "DATE")):
@@ -149,84 +167,153 @@ def _decide(table: Table, column: str, source: str) -> TimeAxis:
     raise SchemaError(f"Column '{column}' of {table.label} is {kind}, not a time. {WHAT_WORKS}")
 
 
-def _text_candidates(col: str) -> list[tuple[str, str, str | None]]:
-    """(form, expression, resolution) for text, in the order they are preferred."""
-    text = f"trim({col})"
-    out = [("ISO", f"TRY_CAST({text} AS TIMESTAMP)", None)]
-    for name, fmt in _TEXT_FORMATS:
-        formats = ", ".join(f"'{fmt}{t}'" for t in _TIMES)
-        out.append((name, f"try_strptime({text}, [{formats}])", None))
-    months = ", ".join(f"'{f}'" for f in _MONTH_FORMATS)
-    out.append(("year-month", f"try_strptime({text}, [{months}])", "month"))
-    return out
+# ------------------------------------------------------------------------------------ text
+
+TEXT_SAMPLE = 5_000   # distinct values a text format is chosen on (then checked on every row)
+
+
+@dataclass(frozen=True)
+class _Family:
+    """One way text can hold time: a cast, or strptime with variants (with/without times)."""
+
+    name: str
+    formats: tuple[str, ...]    # () for the ISO cast
+    resolution: str | None = None
+
+    def expr(self, text: str, formats: tuple[str, ...] | None = None) -> str:
+        formats = self.formats if formats is None else formats
+        if not formats:
+            return f"TRY_CAST({text} AS TIMESTAMP)"
+        if len(formats) == 1:
+            return f"try_strptime({text}, '{formats[0]}')"
+        return f"try_strptime({text}, [{', '.join(repr(f) for f in formats)}])"
+
+
+_FAMILIES = (_Family("ISO", ()),
+             *(_Family(name, tuple(f"{fmt}{t}" for t in _TIMES)) for name, fmt in _TEXT_FORMATS),
+             _Family("year-month", _MONTH_FORMATS, "month"))
+
+
+def _fails(expr: str) -> str:
+    # A value fails when it does not parse, or parses to a year below 1000 ('19/04/01' read
+    # as the year 19 by %Y).
+    return f"({expr} IS NULL OR year({expr}) < 1000)"
 
 
 def _decide_text(table: Table, column: str, source: str) -> TimeAxis:
+    """Choose the format on a sample of distinct values (every family and variant is tried
+    there), then check the choice on every row in one pass: trying a dozen formats on every
+    row of a large table would cost a minute per million rows."""
     col = quote_ident(column)
-    candidates = _text_candidates(col)
-    parts = [f"count({col})"]
-    for _, expr, _ in candidates:
-        # A value fails when it does not parse, or parses to a year below 1000 ('19/04/01'
-        # read as the year 19 by %Y).
-        bad = f"{col} IS NOT NULL AND ({expr} IS NULL OR year({expr}) < 1000)"
-        parts += [f"count(*) FILTER (WHERE {bad})", f"any_value({col}) FILTER (WHERE {bad})",
-                  f"bool_and({expr} = date_trunc('day', {expr}))"]
-    row = table.execute(f"SELECT {', '.join(parts)} FROM {source}").fetchone()
-    values = int(row[0])
-    if values == 0:
-        return TimeAxis(column, candidates[0][1], None, "empty")
-    results = {name: (int(row[1 + 3 * i]), row[2 + 3 * i], bool(row[3 + 3 * i]))
-               for i, (name, _, _) in enumerate(candidates)}
-    fits = [name for name, (bad, _, _) in results.items() if bad == 0]
+    sample = [r[0] for r in table.execute(
+        f"SELECT DISTINCT trim({col}) FROM {source} WHERE {col} IS NOT NULL "
+        f"LIMIT {TEXT_SAMPLE}").fetchall()]
+    if not sample:
+        return TimeAxis(column, _FAMILIES[0].expr(f"trim({col})"), None, "empty")
+    fits, used, closest = _fit_sample(table, sample)
     if "d/m/Y" in fits and "m/d/Y" in fits:
-        fits.remove("m/d/Y")
-        if fits[0] == "d/m/Y":
-            raise SchemaError(
-                f"Column '{column}' of {table.label} holds dates such as "
-                f"{_example(table, column, source)!r} whose day and month are both 12 or "
-                "less in every row, so d/m/Y and m/d/Y cannot be told apart. Write them as "
-                "YYYY-MM-DD (ISO) to use this column as time.")
+        # The sample cannot tell them apart; every row may.
+        both = {name: _check(table, column, source, used[name]) for name in ("d/m/Y", "m/d/Y")}
+        fits = [n for n in fits if n not in both or both[n][0] == 0]
+        if "d/m/Y" in fits and "m/d/Y" in fits:
+            fits.remove("m/d/Y")
+            if fits[0] == "d/m/Y":
+                raise SchemaError(
+                    f"Column '{column}' of {table.label} holds dates such as {sample[0]!r} "
+                    "whose day and month are both 12 or less in every row, so d/m/Y and m/d/Y "
+                    "cannot be told apart. Write them as YYYY-MM-DD (ISO) to use this column "
+                    "as time.")
     if not fits:
-        name = min(results, key=lambda n: results[n][0])
-        bad, example, _ = results[name]
-        raise SchemaError(f"Column '{column}' has {bad:,} value(s) of {values:,} in "
-                          f"{table.label} that are not timestamps in one format "
-                          f"(e.g. {example!r}). " + WHAT_WORKS)
-    name = fits[0]
-    expr, resolution = next((e, r) for n, e, r in candidates if n == name)
-    if resolution is None and results[name][2]:
-        resolution = "day"   # only dates, no times of day: each value stands for its day
-    return TimeAxis(column, expr, resolution, f"text {name}")
+        family = next(f for f in _FAMILIES if f.name == closest)
+        bad, total, example, _ = _check(table, column, source, family.formats, family)
+        raise _unreadable(table, column, bad, total, example)
+    family = next(f for f in _FAMILIES if f.name == fits[0])
+    formats = used[family.name]
+    bad, total, example, midnight = _check(table, column, source, formats, family)
+    if bad and formats != family.formats:   # rows outside the sample use other variants
+        formats = family.formats
+        bad, total, example, midnight = _check(table, column, source, formats, family)
+    if bad:
+        raise _unreadable(table, column, bad, total, example)
+    resolution = family.resolution or ("day" if midnight else None)
+    return TimeAxis(column, family.expr(f"trim({col})", formats), resolution,
+                    f"text {family.name}")
 
 
-def _example(table: Table, column: str, source: str) -> str:
+def _fit_sample(table: Table, sample: list[str]):
+    """Families that read every sampled value, the variants each needs (most used first),
+    and the family that reads the most of them (for the error message)."""
+    parts, index = [], []
+    for family in _FAMILIES:
+        parts.append(f"count(*) FILTER (WHERE {_fails(family.expr('v'))})")
+        index.append((family, None))
+        for fmt in family.formats:
+            parts.append(f"count(*) FILTER (WHERE NOT {_fails(family.expr('v', (fmt,)))})")
+            index.append((family, fmt))
+    row = table.execute(f"SELECT {', '.join(parts)} FROM (SELECT unnest($values) AS v)",
+                        {"values": sample}).fetchone()
+    fits, used, failures = [], {}, {}
+    for (family, fmt), value in zip(index, row, strict=True):
+        if fmt is None:
+            failures[family.name] = value
+            if value == 0:
+                fits.append(family.name)
+            used.setdefault(family.name, [])
+        elif value:
+            used[family.name].append((value, fmt))
+    ordered = {name: tuple(f for _, f in sorted(pairs, key=lambda p: -p[0]))
+               for name, pairs in used.items()}
+    return fits, ordered, min(failures, key=failures.get)
+
+
+def _check(table: Table, column: str, source: str, formats: tuple[str, ...],
+           family: _Family | None = None):
+    """(values that fail, non-null values, an example that fails, all at midnight) over
+    every row, in one pass."""
+    family = family or next(f for f in _FAMILIES if f.formats and set(formats) <= set(f.formats))
     col = quote_ident(column)
-    return table.execute(f"SELECT any_value({col}) FROM {source}").fetchone()[0]
+    expr = family.expr(f"trim({col})", formats)
+    bad = f"{col} IS NOT NULL AND {_fails(expr)}"
+    return table.execute(
+        f"SELECT count(*) FILTER (WHERE {bad}), count({col}), "
+        f"any_value({col}) FILTER (WHERE {bad}), "
+        f"bool_and({expr} = date_trunc('day', {expr})) FROM {source}").fetchone()
 
+
+def _unreadable(table: Table, column: str, bad: int, total: int, example) -> SchemaError:
+    return SchemaError(f"Column '{column}' has {bad:,} value(s) of {total:,} in {table.label} "
+                       f"that are not timestamps in one format (e.g. {example!r}). "
+                       + WHAT_WORKS)
+
+
+# --------------------------------------------------------------------------------- numbers
 
 def _decide_number(table: Table, column: str, source: str, kind: str) -> TimeAxis:
     col = quote_ident(column)
     x = f"CAST({col} AS DOUBLE)"
-    row = table.execute(
+    count, lo, hi, fractional = table.execute(
         f"SELECT count({col}), min({x}), max({x}), "
-        f"count(*) FILTER (WHERE {x} <> floor({x}) OR NOT isfinite({x})), "
-        f"count(*) FILTER (WHERE {x} % 100 NOT BETWEEN 1 AND 12), "
-        f"count(*) FILTER (WHERE try_strptime(CAST(CAST({x} AS BIGINT) AS VARCHAR), '%Y%m%d')"
-        f" IS NULL) FROM {source} WHERE {col} IS NOT NULL").fetchone()
-    count, lo, hi, fractional, bad_month, bad_day = row
+        f"count(*) FILTER (WHERE {x} <> floor({x}) OR NOT isfinite({x})) "
+        f"FROM {source} WHERE {col} IS NOT NULL").fetchone()
     if not count:
         return TimeAxis(column, f"make_timestamp(CAST({x} AS BIGINT))", None, "empty")
     whole = fractional == 0
     as_int = f"CAST({x} AS BIGINT)"
+
+    def none_bad(condition: str) -> bool:
+        return table.execute(f"SELECT count(*) FILTER (WHERE {condition}) FROM {source} "
+                             f"WHERE {col} IS NOT NULL").fetchone()[0] == 0
+
     if whole and 1000 <= lo and hi <= 9999:
         return TimeAxis(column, f"make_timestamp({as_int}, 1, 1, 0, 0, 0)", "year",
                         "integer year")
-    if whole and 100_001 <= lo and hi <= 999_912 and bad_month == 0:
+    if whole and 100_001 <= lo and hi <= 999_912 and none_bad(
+            f"{as_int} % 100 NOT BETWEEN 1 AND 12"):
         return TimeAxis(column, f"make_timestamp({as_int} // 100, {as_int} % 100, 1, 0, 0, 0)",
                         "month", "integer yyyymm period")
-    if whole and 10_000_101 <= lo and hi <= 99_991_231 and bad_day == 0:
-        return TimeAxis(column, f"try_strptime(CAST({as_int} AS VARCHAR), '%Y%m%d')", "day",
-                        "integer yyyymmdd date")
+    day = f"try_strptime(CAST({as_int} AS VARCHAR), '%Y%m%d')"
+    if whole and 10_000_101 <= lo and hi <= 99_991_231 and none_bad(f"{day} IS NULL"):
+        return TimeAxis(column, day, "day", "integer yyyymmdd date")
     for form, low, high, micros in _EPOCHS:
         if low <= lo and hi < high:
             return TimeAxis(column, f"make_timestamp(CAST(round({x} * {micros}) AS BIGINT))",

@@ -171,3 +171,18 @@ def test_parse_boundary():
     for bad in ("yesterday", "", "01/04/2019", None, float("nan"), "2019-13-01"):
         with pytest.raises(SchemaError, match="YYYY-MM-DD"):
             parse_boundary(bad)
+
+
+def test_format_chosen_on_a_sample_is_checked_on_every_row(make_table):
+    """20,000 distinct 'd/m/Y H:M' values and 40 date-only ones: whichever the sample of
+    distinct values holds, every row is read (the narrowed format is widened when rows
+    outside the sample need it) and the month counts match pandas."""
+    times = _instants(seed=8, n=20_040).dt.floor("min")
+    text = times.dt.strftime("%d/%m/%Y %H:%M")
+    text.iloc[-40:] = times.iloc[-40:].dt.strftime("%d/%m/%Y")
+    truth = times.copy()
+    truth.iloc[-40:] = truth.iloc[-40:].dt.normalize()
+    table = make_table(pd.DataFrame({"when": text}), "mixed.parquet")
+    plan = plan_chunks(table, Chunking("month"), "when")
+    assert [c.rows for c in plan.chunks] == _month_counts(truth)
+    assert time_axis(table, "when").form == "text d/m/Y"
