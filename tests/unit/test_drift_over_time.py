@@ -311,3 +311,41 @@ def test_noise_thresholds_match_simulated_quantiles():
     again = noise_thresholds(categorical_null(refs[0], "auto"), np.array([big, n]), 1, alpha,
                              "rare30")[1]
     assert again == got  # seeded
+
+
+def test_multivariate_noise_follows_each_chunks_size(tmp_path):
+    """Generated loans with a 200-row last month: each chunk's band uses its own scored rows,
+    σ_row·√(1/m + 1/M), so the short month's band is wider; judged (min 100 rows) it alerts
+    (its cars all became vans in the north), at the default minimum it is too small."""
+    import sys
+    from pathlib import Path
+
+    from aidebt_core.data import split_on_timestamp
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from generated_time import short_last_month
+
+    short_last_month().to_parquet(tmp_path / "loans.parquet")
+    ws = Workspace.at(tmp_path)
+    con = connect(ws)
+    try:
+        ref, cur = split_on_timestamp(open_table(con, ws, "loans.parquet"), "timestamp",
+                                      "2019-01-01")
+        numeric = ["loan_amount", "income", "age", "term_months", "debt_ratio"]
+        judged = multivariate_drift(ref, cur, numeric, ["car_type", "region"], "month",
+                                    "timestamp", min_rows=100)
+        default = multivariate_drift(ref, cur, numeric, ["car_type", "region"], "month",
+                                     "timestamp")
+    finally:
+        con.close()
+    rows = np.array([c.rows for c in judged.chunks], dtype=float)   # all under 5,000 scored
+    n_ref = sum(c.period == "reference" for c in judged.chunks)
+    ref_err = judged.errors[:n_ref]
+    noise = judged.row_std * np.sqrt(1 / rows + 1 / rows[:n_ref].sum())
+    expected = ref_err.mean() + 3 * np.maximum(ref_err.std(), noise)
+    np.testing.assert_allclose(judged.uppers, expected, rtol=1e-12)
+    assert rows[-1] == 200 and judged.uppers[-1] > judged.uppers[:-1].max()
+    assert judged.alerts.tolist() == [False] * (len(rows) - 1) + [True]
+    assert default.chunks[-1].too_small and default.chunks[-1].partial
+    assert not default.alerts.any() and default.errors[-1] > default.uppers[-1]
+    assert default.first_alert() is None and judged.first_alert() == "2019-07"
