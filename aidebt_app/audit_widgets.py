@@ -53,10 +53,10 @@ def question_card(q: Question, key: str, start: dict, found: Prefill | None,
                                      "audit date counts one level lower.")
         st.caption(f"{q.text} *Why:* {q.why}")
         if found is not None and found.available:
-            st.info(f"Measured: level {found.level} — {found.evidence} "
+            st.info(f"Measured: level {found.level} — {md(found.evidence)} "
                     f"([open]({found.link}?{query}))", icon=":material/analytics:")
         elif found is not None:
-            st.caption(f":grey[{found.note}]")
+            st.caption(f":grey[{md(found.note)}]")
         choice = st.radio("Level", CHOICES, horizontal=True, key=f"{key}_level",
                           index=CHOICES.index(start["choice"])
                           if start["choice"] in CHOICES else None, format_func=level_label)

@@ -9,13 +9,18 @@ render a subset of HTML, links included) and on the terminal. A column called
 - `md(text)`: for markdown. The characters that can start markup anywhere in a line are
   backslash-escaped (CommonMark renders an escaped punctuation character as itself): brackets
   (links, images), `*` `_` `~` (emphasis), backticks, `<` `>` `&` (HTML, autolinks, entities),
-  `|` (tables), `$` (math), `:` (Streamlit's `:color[...]`, `:material/...:` and emoji, and
-  the `http:` of bare-URL autolinks), `@` and `www.` (e-mail and www autolinks); and the ones
+  `|` (tables), `$` (math), `:` (Streamlit's `:color[...]`, `:material/...:` and emoji); bare
+  URLs, `www.` and e-mail addresses get an invisible word joiner that stops autolinking (see
+  JOINER); and the ones
   that matter only at the start of a line (`#`, `-`, `+`, `=`, `1.`) when the text starts with
   them. Line breaks become spaces so a name cannot start a heading or a list. Ordinary
   punctuation (`.`, `,`, `'`, `-` inside words) is left alone, so messages read as written.
 - `md_code(text)`: the text as an inline code span (shown verbatim, in monospace).
 - `html_text(text)`: for HTML and Plotly labels (`<`, `>`, `&`, quotes as entities).
+- `defuse_figure(fig)`: for Plotly figures, whose titles, tick labels, legends and hover text
+  render a subset of HTML including `<a href>` links and `<span style>`: every `<` that does
+  not open one of the few bare tags the plots use themselves (`<br>`, `<b>`, `<i>`, ...)
+  becomes `&lt;`, in layout and trace text alike. `aidebt_core.plots.theme.style` applies it.
 - `one_line(text)`: for the terminal and one-line error messages (control characters shown as
   escapes, so a name cannot move the cursor or forge a second line).
 """
@@ -27,7 +32,11 @@ import re
 
 # `_` between two letters/digits (monthly_income) cannot emphasise, so it is left alone.
 _INLINE_SPECIAL = re.compile(r"([\\`*{}\[\]<>&|$~:@]|(?<![^\W_])_|_(?![^\W_]))")
-_WWW = re.compile(r"(?i)\b(www)\.")
+# Streamlit's renderer (remark-gfm) turns bare URLs and e-mail addresses into links *after*
+# parsing, on the unescaped text, so a backslash cannot stop it: an invisible WORD JOINER
+# (U+2060) inside `://`, after `www` and after `@` breaks the patterns it looks for.
+JOINER = "\u2060"
+_AUTOLINK = re.compile(r"(?i)(:)(//)|(www)(\.)|(@)")
 _LINE_START = re.compile(r"^([#+=>-]|\d+(?=[.)]))")
 _LINE_BREAKS = re.compile(r"[\r\n\u2028\u2029\x0b\x0c\x85]+")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
@@ -39,8 +48,13 @@ def md(text: object) -> str:
     whitespace is dropped: it would not show, and it stops `**...**` around the text from
     being bold (or makes an indented code block)."""
     flat = _LINE_BREAKS.sub(" ", str(text)).strip()
-    escaped = _WWW.sub(r"\1\\.", _INLINE_SPECIAL.sub(r"\\\1", flat))
+    escaped = _AUTOLINK.sub(_join, _INLINE_SPECIAL.sub(r"\\\1", flat))
     return _LINE_START.sub(_escape_line_start, escaped, count=1)
+
+
+def _join(match: re.Match) -> str:
+    return JOINER.join(part for part in match.groups() if part is not None) + (
+        JOINER if match.group(5) else "")
 
 
 def _escape_line_start(match: re.Match) -> str:
@@ -66,3 +80,34 @@ def one_line(text: object) -> str:
     """`text` on one line for a terminal: line breaks as spaces, control characters escaped."""
     flat = str(text).replace("\r\n", "\n").replace("\n", " ")
     return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), flat)
+
+
+# The bare tags aidebt's own plots write (and Plotly's <extra> for hover boxes); any other
+# `<` (an <a href>, a <span style>) in a figure is shown as text.
+_PLOT_TAG = re.compile(r"<(?!/?(?:br|b|i|em|sup|sub|extra)\s*/?>)", re.IGNORECASE)
+
+
+def defuse_plot_text(text: str) -> str:
+    """`text` for a Plotly label: only aidebt's own bare formatting tags stay markup."""
+    return _PLOT_TAG.sub("&lt;", text)
+
+
+def defuse_figure(fig):
+    """The figure (changed in place, and returned) with every text defused; numeric data is
+    left as it is. Works on any plotly Figure without importing plotly here."""
+    for trace in fig.data:
+        trace.update(_defused(trace.to_plotly_json()), overwrite=True)
+    fig.layout.update(_defused(fig.layout.to_plotly_json()), overwrite=True)
+    return fig
+
+
+def _defused(value):
+    if isinstance(value, str):
+        return defuse_plot_text(value) if "<" in value else value
+    if isinstance(value, dict):
+        return {key: _defused(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(_defused(item) for item in value)
+    if getattr(value, "dtype", None) is not None and value.dtype.kind in "OUS":
+        return _defused(value.tolist())  # text held in a numpy array: labels, categories
+    return value

@@ -61,7 +61,7 @@ if not model:
     st.stop()
 
 prefill = st.toggle("Pre-fill from measurements on the selected data", value=True,
-                    key="aud_prefill", help=f"Data: {selection.describe()}")
+                    key="aud_prefill", help=f"Data: {md(selection.describe())}")
 evidence = None
 if prefill:
     with guard():
@@ -69,7 +69,7 @@ if prefill:
 draft = store.load_draft(model)
 key = f"aud_{model}"
 if draft and not st.session_state.get(f"{key}_restored"):
-    st.toast(f"Restored the autosaved draft of {model}.")
+    st.toast(f"Restored the autosaved draft of {md(model)}.")
 st.session_state[f"{key}_restored"] = True
 
 raw: dict[str, RawInput] = {}
@@ -122,9 +122,9 @@ with panel:
     st.caption(headline_text(scores))
     st.plotly_chart(dimension_bars(scores), width="stretch", key="aud_bars")
     if score.red_flags:
-        st.error("**Red flags**\n\n" + "\n".join(f"- {f}" for f in score.red_flags))
+        st.error("**Red flags**\n\n" + "\n".join(f"- {md(f)}" for f in score.red_flags))
     for warning in score.warnings:
-        st.warning(warning)
+        st.warning(md(warning))
     if score.findings:
         st.markdown("**Open findings** (measured now, not maturity)")
         st.dataframe(pd.DataFrame([f.to_dict() for f in score.findings])[
@@ -138,7 +138,7 @@ with panel:
 
 comparison = None
 if previous is not None:
-    st.subheader(f"Compared with the audit of {previous.audited_at}")
+    st.subheader(f"Compared with the audit of {md(previous.audited_at)}")
     comparison = compare(previous, answers, scores, questionnaire.version,
                          {q.id: q.title for q in questionnaire.questions})
     if not comparison.same_questionnaire:
@@ -158,18 +158,18 @@ if previous is not None:
 
 st.divider()
 for problem in problems:
-    st.warning(problem)
+    st.warning(md(problem))
 if st.button("Save audit", type="primary", disabled=bool(problems) or not answered,
              key="aud_save"):
     with guard():
         saved = store.save_audit(record)
     st.session_state[f"{key}_draft"] = payload  # saved: no draft until the next edit
-    st.success(f"Saved the audit of {saved.model} ({saved.audited_at}, headline "
+    st.success(f"Saved the audit of {md(saved.model)} ({md(saved.audited_at)}, headline "
                f"{score.headline:.1f}).", icon=":material/check_circle:")
     stored = store.read(model)
     history = list(stored.records)
 
-st.subheader(f"History of {model}")
+st.subheader(f"History of {md(model)}")
 show_skipped(stored)
 done = st.session_state.pop(f"{key}_wd_done", None)
 if done:
@@ -178,7 +178,7 @@ if done:
 if history:
     counted = [r for r in history if r.withdrawn is None]
     withdrawn = len(history) - len(counted)
-    latest_text = (f"latest counted {counted[-1].audited_at} by {counted[-1].auditor or '—'}, "
+    latest_text = (f"latest counted {counted[-1].audited_at} by {md(counted[-1].auditor or '—')}, "
                    f"headline {counted[-1].scores.get('overall') or 0:.1f}" if counted
                    else "none counts")
     st.caption(f"{len(history)} saved audit(s)"

@@ -23,6 +23,7 @@ from aidebt_core.plots.drift import (
 )
 from aidebt_core.selection import Selection
 from aidebt_core.slices.define import apply_slice, parse_slice
+from aidebt_core.textsafe import md
 
 Slice = tuple[tuple[str, str], ...]
 
@@ -116,8 +117,9 @@ with guard():
     if "slice" in st.query_params:
         slice_spec = tuple(parse_slice(st.query_params["slice"]).items())
 if slice_spec:
-    st.info("Only rows in the slice " + " and ".join(f"**{k} {v}**" if v[:1] in "<>=[" else
-                                                     f"**{k} = {v}**" for k, v in slice_spec)
+    st.info("Only rows in the slice " + " and ".join(f"**{md(k)} {md(v)}**" if v[:1] in "<>=["
+                                                     else f"**{md(k)} = {md(v)}**"
+                                                     for k, v in slice_spec)
             + " (from the link). Remove `slice` from the URL to see all rows.",
             icon=":material/filter_alt:")
 
@@ -164,15 +166,15 @@ drifted_share = (len(overall) + len(recent_only)) / max(len(result.columns), 1)
 worst = result.worst
 m1, m2, m3, m4 = st.columns(4)
 m1.metric("Drifted columns", f"{len(overall) + len(recent_only)} / {len(result.columns)}",
-          help=f"Whole period: {', '.join(overall) or 'none'}. Only in "
-               f"{recent_words(chunking, recent)}: {', '.join(recent_only) or 'none'}.")
+          help=f"Whole period: {', '.join(map(md, overall)) or 'none'}. Only in "
+               f"{recent_words(chunking, recent)}: {', '.join(map(md, recent_only)) or 'none'}.")
 m2.metric("Dataset drift", "yes" if drifted_share >= result.options.drift_share else "no",
           help=f"{drifted_share:.0%} of the columns drifted, over the whole period or "
                f"recently (threshold {result.options.drift_share:.0%})")
-m3.metric("Worst column", worst.name if worst else "—",
+m3.metric("Worst column", md(worst.name) if worst else "—",
           help=f"{worst.method} = {worst.statistic:.3g}" if worst and worst.statistic else None)
 m4.metric("Missing share changed", len(result.missing_changed),
-          help=", ".join(result.missing_changed) or "none")
+          help=", ".join(map(md, result.missing_changed)) or "none")
 st.markdown(f"**{sentence}**")
 st.caption(f"Reference {result.reference_rows:,} rows · current {result.current_rows:,} rows")
 
@@ -198,13 +200,13 @@ detail = st.selectbox("Column", chosen, key="drift_detail",
                       index=chosen.index(worst.name) if worst and worst.name in chosen else 0)
 col = result.column(detail)
 if col.status != "ok":
-    st.warning(f"{detail}: {col.status} — {col.note}", icon=":material/info:")
+    st.warning(f"{md(detail)}: {col.status} — {md(col.note)}", icon=":material/info:")
 else:
     measures = ", ".join(f"{k} {v:.3g}" for k, v in col.measures.items()
                          if k in ("ks", "ks_p_value", "wasserstein", "psi", "chi2",
                                   "chi2_p_value", "jensenshannon") and v is not None)
-    st.caption(f"{detail}: {measures}"
-               + (f" · new values: {', '.join(col.new_categories[:10])}"
+    st.caption(f"{md(detail)}: {measures}"
+               + (f" · new values: {', '.join(map(md, col.new_categories[:10]))}"
                   if col.new_categories else ""))
     with guard():
         dist = distribution(selection, detail, col.kind, slice_spec)

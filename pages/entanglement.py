@@ -10,6 +10,7 @@ from aidebt_core.entanglement.drilldown import pair_view
 from aidebt_core.entanglement.report import entanglement_report
 from aidebt_core.plots.entanglement import association_heatmap, difference_heatmap, pair_figure
 from aidebt_core.selection import Selection
+from aidebt_core.textsafe import md
 
 METHOD_LABELS = {"auto": "auto (Pearson · Cramér's V · η)", "spearman": "Spearman for numeric",
                  "theils_u": "Theil's U for categorical (asymmetric)"}
@@ -67,13 +68,13 @@ m2.metric("Redundant groups", summary["redundant_groups"],
           help=f"{summary['features_in_groups']} features in groups")
 m3.metric("Changed pairs", summary["changed_pairs"],
           help=f"|current − reference| > {change_threshold:g}")
-m4.metric("Highest ripple risk", summary["top_ripple_feature"] or "—")
+m4.metric("Highest ripple risk", md(summary["top_ripple_feature"] or "—"))
 ref = result.reference
 st.caption(f"Reference: {ref.rows_used:,} of {ref.rows_total:,} rows"
            + (f" · current: {result.current.rows_used:,} of {result.current.rows_total:,}"
               if result.current is not None else ""))
 for note in result.notes:
-    st.info(note, icon=":material/info:")
+    st.info(md(note), icon=":material/info:")
 
 view = st.segmented_control("Matrix", VIEWS, default="Reference", key="ent_view") or "Reference"
 if view == "Difference":
@@ -92,7 +93,7 @@ left, right = st.columns([1, 2])
 with left:
     st.subheader("Redundant groups")
     if result.groups:
-        st.markdown("\n".join(f"- **{', '.join(g)}**" for g in result.groups))
+        st.markdown("\n".join(f"- **{', '.join(map(md, g))}**" for g in result.groups))
     else:
         st.write(f"No group of features associated at ≥ {group_threshold:g}.")
 with right:

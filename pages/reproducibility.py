@@ -26,6 +26,7 @@ from aidebt_core.runs import (
     staleness,
 )
 from aidebt_core.runs.client import open_store
+from aidebt_core.textsafe import md, md_code
 
 CHART_RUNS = 40  # bars/rows per chart; the table above holds every run
 
@@ -79,7 +80,8 @@ with guard():
     table, registry = load(uri, tuple(required or FIELD_NAMES))
     report = staleness(registry, table, alias=alias, now=datetime.now(UTC),
                        age_budget_days=age_budget, data_budget_days=data_budget)
-st.caption(f"MLflow store: `{table.uri}` · experiments: {', '.join(table.experiments) or '—'}")
+st.caption(f"MLflow store: {md_code(table.uri)} · experiments: "
+           f"{', '.join(map(md, table.experiments)) or '—'}")
 if not table.manifests:
     st.warning("This tracking store has no runs in its active experiments.",
                icon=":material/warning:")
@@ -93,7 +95,7 @@ m1.metric("Runs", summary["runs"])
 m2.metric("Complete manifests", summary["complete"])
 m3.metric("Mean completeness", f"{summary['mean_completeness']:.0%}")
 m4.metric(f"Deployed ({alias}) below {threshold:.0%}", len(below),
-          help=", ".join(m.label for m in below) or "none")
+          help=", ".join(md(m.label) for m in below) or "none")
 st.download_button(
     "Download HTML report", lambda: reproducibility_report(
         table, registry, alias=alias, age_budget_days=age_budget,
@@ -144,19 +146,20 @@ ids = list(labels)
 with card_tab:
     run_id = st.selectbox("Run", ids, format_func=labels.get, key="rep_card_run")
     manifest = table.by_id(run_id)
-    st.markdown(f"**{manifest.label}** · status {manifest.status} · started "
+    st.markdown(f"**{md(manifest.label)}** · status {md(manifest.status)} · started "
                 f"{manifest.start_time:%Y-%m-%d %H:%M} UTC · completeness "
                 f"**{pct(manifest.completeness)}** ({len(manifest.missing)} missing)")
     for warning in manifest.warnings:
-        st.warning(warning, icon=":material/warning:")
+        st.warning(md(warning), icon=":material/warning:")
     card = manifest.fields_frame()
     card.insert(0, "", card["present"].map({True: "✓", False: "✗"}))
     st.dataframe(card.drop(columns=["present", "field", "fix"]), hide_index=True,
                  width="stretch", key="rep_card")
     for name in manifest.missing:
         st.markdown(f"**Fix {FIELD_BY_NAME[name].label.lower()}:** {FIELD_BY_NAME[name].fix}")
-    st.caption(f"Artifacts: `{manifest.artifact_uri}` · model: `{manifest.model_uri or '—'}` · "
-               f"features from {manifest.features_source or '—'}")
+    st.caption(f"Artifacts: {md_code(manifest.artifact_uri)} · model: "
+               f"{md_code(manifest.model_uri or '—')} · "
+               f"features from {md(manifest.features_source or '—')}")
     with guard():
         logged = importances(uri, run_id)
     if logged:

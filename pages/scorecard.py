@@ -20,6 +20,7 @@ from aidebt_core.plots.audit import (
     portfolio_heatmap,
     portfolio_radar,
 )
+from aidebt_core.textsafe import html_text, md
 
 SCORE_COLUMNS = ["headline", "weighted_mean", *DIMENSION_COLUMNS]
 SORTS = {"Headline (lowest first)": ("headline", True), "Red flags (most first)":
@@ -112,12 +113,13 @@ model = st.selectbox("Model", list(shown["model"]), key="sc_model")
 latest = next(r for r in reversed(audits) if r.model == model)
 st.caption(headline_text(latest.scores))
 a, b = st.columns(2)
-a.plotly_chart(dimension_bars(latest.scores, f"{model}: health by dimension"), width="stretch",
+a.plotly_chart(dimension_bars(latest.scores, f"{html_text(model)}: health by dimension"),
+               width="stretch",
                key="sc_bars")
 with b:
     flags = latest.scores.get("red_flags") or []
     if flags:
-        st.error("**Red flags**\n\n" + "\n".join(f"- {f}" for f in flags))
+        st.error("**Red flags**\n\n" + "\n".join(f"- {md(f)}" for f in flags))
     else:
         st.success("No red flags: every critical item is above level 1.")
     actions = latest.scores.get("actions") or []

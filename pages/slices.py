@@ -14,6 +14,7 @@ from aidebt_core.selection import Selection
 from aidebt_core.slices import METRICS, analyse, apply_slice
 from aidebt_core.slices.breakdown import frame
 from aidebt_core.slices.report import changes_frame, slices_report
+from aidebt_core.textsafe import md
 
 NUM = st.column_config.NumberColumn
 FORMATS = {"share": NUM(format="percent"), "metric": NUM(format="%.3f"),
@@ -109,11 +110,11 @@ b.metric("Labelled current rows", f"{res.overall.rows:,}")
 c.metric("Weak slices (q < 0.05)", len(res.weak()))
 d.metric("Slices worse than in reference", sum(ch.worsened for ch in res.changes))
 for note in res.notes:
-    st.info(note, icon=":material/info:")
+    st.info(md(note), icon=":material/info:")
 
 st.subheader("Weak slices found")
 if res.weak():
-    st.markdown("\n".join(f"- **{res.sentence(s)}**" for s in res.weak()))
+    st.markdown("\n".join(f"- **{md(res.sentence(s))}**" for s in res.weak()))
 if res.found:
     s = res.search
     st.caption(f"Searched {len(s['columns'])} columns, up to {s['max_order']} conditions, "
@@ -142,7 +143,7 @@ if res.changes or res.breakdown_changes:
                      key="slices_change_table", column_config=CHANGE_FORMATS)
 
 if res.breakdown:
-    st.subheader(f"{label} by {', '.join(res.by)}")
+    st.subheader(f"{label} by {', '.join(map(md, res.by))}")
     st.plotly_chart(forest_figure(res.breakdown, res.overall.metric, label,
                                   res.higher_is_better), key="slices_by_chart")
     st.dataframe(frame(res.breakdown).drop(columns=["score"]), hide_index=True, width="stretch",
@@ -162,8 +163,8 @@ if options:
         st.markdown(f"Within this slice ({d['reference_rows']:,} reference rows, "
                     f"{d['current_rows']:,} current rows), **{len(d['drifted'])} of "
                     f"{d['columns']} columns drifted**"
-                    + (": " + ", ".join(d["drifted"]) if d["drifted"] else "."))
+                    + (": " + ", ".join(map(md, d["drifted"])) if d["drifted"] else "."))
     except AidebtError as exc:
-        st.warning(f"No drift summary for this slice: {exc}")
+        st.warning(f"No drift summary for this slice: {md(exc)}")
     query = urlencode({**selection.to_query_params(), "slice": chosen.link_query()})
     st.markdown(f"[Drift of the rows in this slice →](/drift?{query})")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
+from aidebt_core.textsafe import defuse_figure
+
 REFERENCE_COLOR = "#5b8def"   # calm blue: the period the model was built on
 CURRENT_COLOR = "#f08c38"     # orange: what production sees now
 ALERT_COLOR = "#d62f2f"
@@ -26,7 +28,7 @@ def style(fig: go.Figure, title: str | None = None, height: int | None = None) -
     )
     if height:
         fig.update_layout(height=height)
-    return fig
+    return defuse_figure(fig)  # column names and values in labels render as text, not links
 
 
 def period_boundary(fig: go.Figure, periods: list[str]) -> None:

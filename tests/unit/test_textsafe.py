@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
-from aidebt_core.textsafe import html_text, md, md_code, one_line
+from aidebt_core.textsafe import JOINER, html_text, md, md_code, one_line
 
 RENDER = MarkdownIt("gfm-like").render
 HOSTILE = [
@@ -32,8 +32,18 @@ HOSTILE = [
 ]
 
 
+# What remark-gfm (Streamlit's renderer) links in the text *after* parsing, where escapes are
+# gone (mdast-util-gfm-autolink-literal's patterns): the escaped text must not match them.
+REMARK_URL = re.compile(r"(https?://|www(?=\.))([-.\w]+)", re.IGNORECASE)
+REMARK_EMAIL = re.compile(r"([-.\w+]+)@([-\w]+(?:\.[-\w]+)+)")
+
+
 def _text_of(rendered: str) -> str:
-    return html.unescape(re.sub(r"<[^>]+>", "", rendered)).strip()
+    """The text a reader sees (the invisible word joiner dropped), after checking that no
+    remark-gfm autolink pattern is left in it."""
+    text = html.unescape(re.sub(r"<[^>]+>", "", rendered)).strip()
+    assert not REMARK_URL.search(text) and not REMARK_EMAIL.search(text), text
+    return text.replace(JOINER, "")
 
 
 def _tags(rendered: str) -> set[str]:
@@ -44,6 +54,8 @@ def test_the_unescaped_cases_really_are_markup():
     # guards the test itself: without md() these would render links, images and tags
     rendered = RENDER("\n\n".join(HOSTILE))
     assert {"a", "img", "strong", "em", "code", "h1"} <= _tags(rendered)
+    with pytest.raises(AssertionError):  # and a backslash alone leaves remark's autolinks
+        _text_of(RENDER("see http\\://evil.example and www\\.evil.example"))
 
 
 @pytest.mark.parametrize("text", HOSTILE)
@@ -55,9 +67,11 @@ def test_md_renders_as_the_literal_text(text):
 
 @pytest.mark.parametrize("text", HOSTILE + ["a`b``c", "```"])
 def test_md_code_is_one_verbatim_code_span(text):
+    # inline code is not text to remark's autolinker, so it needs no joiner
     rendered = RENDER(md_code(text))
     assert _tags(rendered) == {"p", "code"}
-    assert _text_of(rendered) == text.replace("\n", " ")
+    shown = html.unescape(re.sub(r"<[^>]+>", "", rendered)).strip()
+    assert shown == text.replace("\n", " ")
 
 
 def test_md_inside_markup_keeps_the_surrounding_markup():
