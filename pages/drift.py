@@ -1,6 +1,7 @@
 """Data drift: which columns drifted, how much, since when, and what the distributions look like;
 plus drift over time per chunk and multivariate (PCA) drift. Optional `?slice={"col": "v"}`."""
 
+import numpy as np
 import streamlit as st
 
 from aidebt_app.context import current_selection, guard, page_header
@@ -179,7 +180,11 @@ st.markdown(f"**{sentence}**")
 st.caption(f"Reference {result.reference_rows:,} rows · current {result.current_rows:,} rows")
 
 table = result.to_frame().drop(columns=["missing_reference", "missing_current"])
-table.insert(3, "trend", [list(trend.ratios[trend.columns.index(c)]) for c in table["column"]])
+# The sparkline leaves chunks too small to judge empty: a spike there is not an alert.
+judged_ratios = np.where(trend.judged, trend.ratios, np.nan)
+table.insert(3, "trend", [[None if np.isnan(v) else float(v)
+                           for v in judged_ratios[trend.columns.index(c)]]
+                          for c in table["column"]])
 recent_alerts = trend.recent_alerts(recent)
 table.insert(table.columns.get_loc("drifted") + 1, "recent_alert",
              [c in recent_alerts for c in table["column"]])

@@ -166,6 +166,9 @@ def test_a_200_row_month_is_greyed_and_marked_partial(run_page, tmp_path):
                "2019-07. Partial periods (the data does not cover them fully): 2019-07."
                for c in at.caption)
     assert any("First alert: none." in c.value for c in at.caption)   # multivariate
+    table = at.dataframe[0].value.set_index("column")
+    sparkline = table.loc["income", "trend"]       # July's spike is not drawn as a trend
+    assert len(sparkline) == 19 and np.isnan(sparkline[-1]) and np.isfinite(sparkline[:-1]).all()
     heat = next(s for s in _plotly_specs(at) if s["data"][0]["type"] == "heatmap")
     assert heat["layout"]["xaxis"]["ticktext"][-1] == \
         "2019-07<br><i>too small</i><br><i>partial</i>"
