@@ -22,7 +22,8 @@ def test_page_finds_the_weak_slice_and_shows_it_worsening(run_page, current, sam
     assert shown["Overall accuracy (current)"] == f"{acc:.3f}"
     assert shown["Labelled current rows"] == f"{len(current):,}"
     assert int(shown["Weak slices (q < 0.05)"]) >= 1
-    bullets = next(m.value for m in at.markdown if m.value.startswith("- **"))
+    # the sentence is escaped markdown (column names and values are user text): unescape
+    bullets = next(m.value for m in at.markdown if m.value.startswith("- **")).replace("\\", "")
     assert bullets.startswith("- **channel = mobile and account_age_days < ")
     assert f"vs {acc:.3g} overall" in bullets.splitlines()[0]
 
