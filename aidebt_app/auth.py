@@ -14,22 +14,14 @@ Without `aidebt serve` (AppTest, `streamlit run app.py`) sign-in is off and noth
 
 from __future__ import annotations
 
-import atexit
 import functools
-import os
 from collections.abc import Iterable
 
 import streamlit as st
 
 from aidebt_core.errors import AidebtError
 from aidebt_core.serving import ENV, ServeConfig
-from aidebt_core.signin import (
-    HEADER,
-    SECRETS_DIR_ENV,
-    AuthSettings,
-    auth_from_public,
-    remove_private_secrets,
-)
+from aidebt_core.signin import HEADER, AuthSettings, auth_from_public
 
 # ID-token claims that name the user, best first: an e-mail is what an audit should record.
 _USER_CLAIMS = ("email", "preferred_username", "name", "sub")
@@ -70,7 +62,6 @@ def require_sign_in(url_paths: Iterable[str] = ()) -> None:
         return
     if auth is None:
         return
-    _remove_secrets_at_exit()
     user = signed_in_user()
     if user is None:
         _only_page(functools.partial(_sign_in_page, auth), url_paths)
@@ -108,11 +99,3 @@ def _account_box(auth: AuthSettings, user: str) -> None:
     if auth.method != HEADER:  # a proxy's session is ended at the proxy
         st.sidebar.button("Sign out", icon=":material/logout:", on_click=st.logout,
                           key="aidebt_sign_out")
-
-
-@functools.cache
-def _remove_secrets_at_exit() -> None:
-    """Delete the private secrets file serve wrote, when this server process ends."""
-    folder = os.environ.get(SECRETS_DIR_ENV)
-    if folder:
-        atexit.register(remove_private_secrets, folder)

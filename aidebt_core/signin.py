@@ -24,7 +24,9 @@ import json
 import os
 import re
 import secrets
+import signal
 import tempfile
+import time
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -36,8 +38,6 @@ from aidebt_core.safeload import MAX_BYTES, load_document
 
 OIDC = "oidc"
 HEADER = "header"
-# The private folder serve wrote the secrets file into; the server process removes it at exit.
-SECRETS_DIR_ENV = "AIDEBT_AUTH_SECRETS_DIR"
 SECRETS_DIR_PREFIX = "aidebt-signin-"
 
 OIDC_KEYS = ("server_metadata_url", "client_id", "client_secret", "redirect_uri")
@@ -212,15 +212,41 @@ def remove_private_secrets(folder: str | Path) -> None:
     folder.rmdir()
 
 
+def remove_when_process_ends(folder: Path) -> None:
+    """Fork a watcher that deletes `folder` once this process has ended, however it ends.
+
+    serve replaces itself with the Streamlit server (exec, same process), so nothing of serve
+    is left to clean up: the watcher is. It leaves the terminal's process group (Ctrl-C stops
+    the server, not the watcher), holds none of its files, and polls for being orphaned.
+    """
+    parent = os.getpid()
+    if os.fork():
+        return
+    try:
+        os.setsid()
+        for sig in (signal.SIGINT, signal.SIGHUP, signal.SIGTERM):
+            signal.signal(sig, signal.SIG_IGN)
+        devnull = os.open(os.devnull, os.O_RDWR)
+        for fd in (0, 1, 2):
+            os.dup2(devnull, fd)
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        remove_private_secrets(folder)
+    finally:
+        os._exit(0)
+
+
 def serve_environment(auth: AuthSettings | None) -> tuple[dict[str, str], list[str]]:
     """(environment variables, extra `streamlit run` arguments) that turn OIDC sign-in on.
 
-    The method itself reaches the app through `ServeConfig.auth` (`public_dict()`).
+    The method itself reaches the app through `ServeConfig.auth` (`public_dict()`); the secrets
+    go in a private file that is deleted when the server process ends.
     """
     if auth is None or auth.oidc is None:
         return {}, []
     path = write_private_secrets(auth.oidc)
-    return {SECRETS_DIR_ENV: str(path.parent)}, ["--secrets.files", str(path)]
+    remove_when_process_ends(path.parent)
+    return {}, ["--secrets.files", str(path)]
 
 
 def auth_from_public(value: object, source: str = "the server configuration"

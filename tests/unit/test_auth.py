@@ -9,18 +9,21 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import stat
+import subprocess
+import sys
+import time
 import tomllib
 from pathlib import Path
 
 import pytest
 
-from aidebt_core import cli
+from aidebt_core import cli, signin
 from aidebt_core.serving import ENV
 from aidebt_core.signin import (
     HEADER,
     OIDC,
-    SECRETS_DIR_ENV,
     SECRETS_DIR_PREFIX,
     AuthSettings,
     OidcSettings,
@@ -48,7 +51,12 @@ class Exec(BaseException):  # not an Exception: cli.main reports those as intern
 
 
 @pytest.fixture
-def serve(monkeypatch, tmp_path, sample_dir):
+def watched() -> list:
+    return []
+
+
+@pytest.fixture
+def serve(monkeypatch, tmp_path, sample_dir, watched):
     """`serve(*args)` -> (exit code, stderr lines, Exec or None), never starting anything."""
     monkeypatch.chdir(os.getcwd())  # serve chdirs to the app folder; restore afterwards
     monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path))  # the secrets folder lands here
@@ -59,6 +67,7 @@ def serve(monkeypatch, tmp_path, sample_dir):
         raise Exec(argv, env)
 
     monkeypatch.setattr(os, "execve", fake_execve)
+    monkeypatch.setattr(signin, "remove_when_process_ends", watched.append)  # no fork in pytest
 
     def _serve(*args):
         try:
@@ -108,7 +117,7 @@ def test_a_stray_secret_in_the_environment_turns_nothing_on(serve, capsys, monke
     assert "--secrets.files" not in started.argv
 
 
-def test_serve_on_a_shared_host_with_oidc_writes_a_private_secrets_file(serve, tmp_path):
+def test_serve_on_a_shared_host_with_oidc_writes_a_private_secrets_file(serve, tmp_path, watched):
     code, started = serve("--host", "0.0.0.0", *OIDC_FLAGS)
     assert code is None, "serve exited instead of starting"
     argv, env = started.argv, started.env
@@ -117,7 +126,7 @@ def test_serve_on_a_shared_host_with_oidc_writes_a_private_secrets_file(serve, t
     folder = secrets_file.parent
     try:
         assert folder.parent == tmp_path and folder.name.startswith(SECRETS_DIR_PREFIX)
-        assert env[SECRETS_DIR_ENV] == str(folder)
+        assert watched == [folder]  # deleted once the server process ends
         assert stat.S_IMODE(folder.stat().st_mode) == 0o700
         assert stat.S_IMODE(secrets_file.stat().st_mode) == 0o600
         auth = tomllib.loads(secrets_file.read_text())["auth"]
@@ -136,7 +145,7 @@ def test_serve_behind_a_proxy_header(serve):
     _, started = serve("--host", "0.0.0.0", "--auth-header", "X-Forwarded-User")
     assert json.loads(started.env[ENV])["auth"] == {"method": HEADER,
                                                     "header": "X-Forwarded-User"}
-    assert "--secrets.files" not in started.argv and SECRETS_DIR_ENV not in started.env
+    assert "--secrets.files" not in started.argv
 
 
 def test_sign_in_can_be_on_with_a_loopback_host(serve):
@@ -266,3 +275,31 @@ def test_remove_private_secrets_touches_only_its_own_folders(tmp_path):
     (foreign / "secrets.toml").write_text("mine")
     remove_private_secrets(foreign)
     assert (foreign / "secrets.toml").read_text() == "mine"
+
+
+def test_the_secrets_folder_goes_when_the_server_is_killed(tmp_path):
+    """A stand-in for the server: it writes the secrets and starts the watcher as serve does,
+    then is SIGKILLed (no chance to clean up itself); the folder must still disappear."""
+    script = (
+        "import sys, time\n"
+        "from aidebt_core.signin import auth_settings, serve_environment\n"
+        f"auth = auth_settings({OIDC_VALUES!r})\n"
+        "env, argv = serve_environment(auth)\n"
+        "print(argv[1], flush=True)\n"
+        "time.sleep(60)\n")
+    env = dict(os.environ, XDG_RUNTIME_DIR=str(tmp_path))
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True,
+                            env=env, cwd=Path(__file__).resolve().parents[2])
+    try:
+        secrets_file = Path(proc.stdout.readline().strip())
+        assert secrets_file.is_file() and secrets_file.parent.parent == tmp_path
+        time.sleep(0.7)
+        assert secrets_file.is_file()  # still needed while the server runs
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=10)
+        proc.stdout.close()
+    deadline = time.monotonic() + 5
+    while secrets_file.parent.exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not secrets_file.parent.exists()
