@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Mapping
 
 from aidebt_core.signin import (
@@ -10,6 +11,7 @@ from aidebt_core.signin import (
     AuthSettings,
     auth_settings,
     check_host,
+    is_loopback,
     read_auth_file,
 )
 
@@ -74,4 +76,7 @@ def signin_from_args(args, host: str, file_auth: Mapping[str, object] | None = N
                 values[key] = environ[env_name]
     auth = auth_settings(values, source)
     check_host(host, auth)
+    if auth is not None and auth.header and not is_loopback(host):
+        print(f"warning: the user is taken from the {auth.header} header; make sure only the "
+              f"proxy can reach {host}, or anyone can send that header.", file=sys.stderr)
     return auth

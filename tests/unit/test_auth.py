@@ -141,8 +141,10 @@ def test_serve_on_a_shared_host_with_oidc_writes_a_private_secrets_file(serve, t
     assert not folder.exists()
 
 
-def test_serve_behind_a_proxy_header(serve):
+def test_serve_behind_a_proxy_header(serve, capsys):
     _, started = serve("--host", "0.0.0.0", "--auth-header", "X-Forwarded-User")
+    assert capsys.readouterr().err.startswith("warning: the user is taken from the "
+                                              "X-Forwarded-User header; make sure only the proxy")
     assert json.loads(started.env[ENV])["auth"] == {"method": HEADER,
                                                     "header": "X-Forwarded-User"}
     assert "--secrets.files" not in started.argv
