@@ -107,7 +107,8 @@ def time_candidates(table: Table) -> list[str]:
 
 def parse_boundary(text: str | date | datetime | pd.Timestamp) -> pd.Timestamp:
     """A date or full timestamp given by a user (2019-04-01, 2019-04-01T12:30, 2019-04-01
-    12:30:15); time-zone-aware values are taken in UTC, as the data's naive times are."""
+    12:30:15, or a year 2019 / month 2019-04 meaning its first day); time-zone-aware values
+    are taken in UTC, as the data's naive times are."""
     if isinstance(text, pd.Timestamp | datetime | date) and not pd.isna(text):
         value = pd.Timestamp(text)
     else:
@@ -115,12 +116,17 @@ def parse_boundary(text: str | date | datetime | pd.Timestamp) -> pd.Timestamp:
         raw = raw.strip()
         if not raw:
             raise SchemaError("No date given: use YYYY-MM-DD or YYYY-MM-DDTHH:MM.")
+        # A year (2019) or a month (2019-04) is its first day: the boundary of a year/yyyymm
+        # axis is written the way its values are.
+        short = re.fullmatch(r"(\d{4})(?:-(\d{2}))?", raw)
+        if short:
+            raw = f"{short.group(1)}-{short.group(2) or '01'}-01"
         try:
             value = pd.Timestamp(datetime.fromisoformat(raw))
         except ValueError:
-            raise SchemaError(f"'{raw}' is not a date or time: use YYYY-MM-DD or "
-                              "YYYY-MM-DDTHH:MM[:SS] (e.g. 2019-04-01 or 2019-04-01T12:30)."
-                              ) from None
+            raise SchemaError(f"'{text}' is not a date or time: use YYYY-MM-DD or "
+                              "YYYY-MM-DDTHH:MM[:SS] (e.g. 2019-04-01 or 2019-04-01T12:30), "
+                              "or a year (2019) or month (2019-04).") from None
     if value.tzinfo is not None:
         value = value.tz_convert("UTC").tz_localize(None)
     return value

@@ -93,8 +93,9 @@ def test_integer_year_and_period_columns(make_table):
     assert [c.rows for c in by_month.chunks] == pd.Series(periods).value_counts().sort_index(
         ).tolist()
     assert not any(c.partial for c in by_month.chunks)
-    reference, current = split_on_timestamp(table, "year", "2019-01-01")
+    reference, current = split_on_timestamp(table, "year", "2019")
     assert row_count(reference) == int((years < 2019).sum())
+    assert row_count(current) == int((years >= 2019).sum())
     reference, _ = split_on_timestamp(table, "period", "2019-04-01")
     assert row_count(reference) == int((periods < pd.Period("2019-04", "M")).sum())
     assert time_axis(table, "day").form == "integer yyyymmdd date"
@@ -168,7 +169,10 @@ def test_parse_boundary():
     assert parse_boundary("2019-04-01 12:30:15") == pd.Timestamp("2019-04-01 12:30:15")
     assert parse_boundary("2019-04-01T12:30:00+02:00") == pd.Timestamp("2019-04-01 10:30")
     assert parse_boundary(pd.Timestamp("2020-01-02").date()) == pd.Timestamp("2020-01-02")
-    for bad in ("yesterday", "", "01/04/2019", None, float("nan"), "2019-13-01"):
+    assert parse_boundary("2019") == pd.Timestamp("2019-01-01")       # for a year axis
+    assert parse_boundary(" 2019-04 ") == pd.Timestamp("2019-04-01")  # for a yyyymm axis
+    for bad in ("yesterday", "", "01/04/2019", None, float("nan"), "2019-13-01", "2019-13",
+                "19"):
         with pytest.raises(SchemaError, match="YYYY-MM-DD"):
             parse_boundary(bad)
 
