@@ -23,6 +23,7 @@ year), which decides whether a period chunk is covered to its end.
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from types import MappingProxyType
@@ -139,10 +140,13 @@ def _unfiltered(table: Table) -> Table:
 
 
 # Decisions per (connection, view, column): a page or command reads the same column for both
-# sides, chunks and splits several times; a view name is unique in the process (data.py's
-# counter), so an entry cannot describe another table.
+# sides, chunks and splits several times. Only views `open_table` made are cached: their names
+# come from a process-wide counter and are never replaced, so an entry cannot describe
+# another table (a view re-created under its old name, e.g. by a row split, is not cached).
 _DECIDED: dict[tuple, TimeAxis] = {}
 _DECIDED_MAX = 256
+_CACHEABLE_VIEW = re.compile(r"aidebt_src_\d+")
+_DECIDED_LOCK = threading.Lock()
 
 
 def _decide(table: Table, column: str, source: str) -> TimeAxis:
@@ -150,9 +154,12 @@ def _decide(table: Table, column: str, source: str) -> TimeAxis:
     if key in _DECIDED:
         return _DECIDED[key]
     axis = _decide_uncached(table, column, source)
-    if len(_DECIDED) >= _DECIDED_MAX:
-        _DECIDED.pop(next(iter(_DECIDED)))
-    _DECIDED[key] = axis
+    if not _CACHEABLE_VIEW.fullmatch(table.view):
+        return axis
+    with _DECIDED_LOCK:   # dashboard sessions run in threads
+        while len(_DECIDED) >= _DECIDED_MAX:
+            _DECIDED.pop(next(iter(_DECIDED)))
+        _DECIDED[key] = axis
     return axis
 
 
