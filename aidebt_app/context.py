@@ -25,6 +25,7 @@ from aidebt_core.selection import (
     default_selection,
     encode_roles,
     format_split,
+    median_split,
     time_columns,
 )
 from aidebt_core.serving import ServeConfig
@@ -120,6 +121,16 @@ def column_names(workspace: str, source: str) -> list[str]:
     con = connect(ws)
     try:
         return list(open_table(con, ws, source).column_types)
+    finally:
+        con.close()
+
+
+@st.cache_data(ttl=30, show_spinner=False)
+def _median_split(workspace: str, source: str, column: str) -> str | None:
+    ws = Workspace.at(workspace)
+    con = connect(ws)
+    try:
+        return median_split(open_table(con, ws, source), column)
     finally:
         con.close()
 
@@ -284,6 +295,8 @@ def render_sidebar() -> Selection:
         st.session_state[_LOADED_WS] = workspace
     listing = _listing(workspace)
     sources = list(listing.sources)
+    if not sources:
+        sidebar.info("No CSV, Parquet, JSON Lines or DuckDB files in this folder.")
     _show_listing_problems(listing)
     mode = sidebar.radio("Reference and current", list(_MODE_LABELS), key="sb_mode",
                          format_func=_MODE_LABELS.get)
@@ -329,6 +342,13 @@ def _split_controls(workspace: str, sources: list[str]) -> Selection:
                      "files.")
         return Selection(workspace=workspace, mode=SPLIT, source=source)
     ts = _pick("Time column", ts_options, "sb_ts") if source else ""
+    if st.session_state.get("sb_at") is None and ts:  # e.g. just switched from two files
+        try:
+            when = _parse_when(_median_split(workspace, source, ts) or "")
+        except AidebtError:
+            when = None
+        if when is not None:
+            st.session_state.update({"sb_at": when.date(), "sb_at_time": when.time()})
     day = sidebar.date_input("Current starts on", key="sb_at", format="YYYY-MM-DD",
                              help="Rows before this date and time are the reference.")
     clock = sidebar.time_input("Time of day", key="sb_at_time", step=60,

@@ -289,3 +289,16 @@ def test_a_bad_split_time_in_a_link_is_refused(run_app, bad):
     at = run_app(query={"at": bad})
     assert f"'{bad}' in the link is not a date or time" in _shown(at.error)
     assert at.session_state["aidebt_selection"].split_at == "2025-07-01"
+
+
+def test_switching_to_a_split_picks_the_median_time(run_app, tmp_path, monkeypatch):
+    """A folder that opens on two files (no time in the first) gets a median split when the
+    user switches to one data set with a time column."""
+    pd.DataFrame({"a": [1, 2, 3]}).to_csv(tmp_path / "a.csv", index=False)
+    times = pd.date_range("2024-05-01", periods=9, freq="5h")
+    pd.DataFrame({"when": times, "v": range(9)}).to_parquet(tmp_path / "b.parquet")
+    monkeypatch.setenv(ENV, ServeConfig.build(workspaces=[tmp_path]).to_env())
+    at = run_app(query={"mode": "split", "src": "b.parquet"})
+    selection = at.session_state["aidebt_selection"]
+    assert (selection.source, selection.split_column) == ("b.parquet", "when")
+    assert pd.Timestamp(selection.split_at) == times[4]  # the median of nine
