@@ -123,3 +123,28 @@ def test_html_text_escapes_tags_and_quotes():
 def test_one_line_shows_control_characters_as_escapes():
     assert one_line("col\nfake line\x1b[31mred\x07") == "col fake line\\x1b[31mred\\x07"
     assert one_line("naïve – ok") == "naïve – ok"
+
+
+def test_defuse_figure_leaves_only_the_plots_own_tags():
+    import json
+
+    import numpy as np
+    import plotly.graph_objects as go
+
+    from aidebt_core.plots.theme import style
+    from aidebt_core.textsafe import defuse_figure
+
+    anchor = '<a href="http://evil.example/x">a</a>'
+    styled = '<span style="fill:url(http://evil.example/p#f)">s</span>'
+    fig = go.Figure(go.Bar(x=np.array([anchor, styled, "plain"], dtype=object),
+                           y=np.array([1.5, 2.5, 3.5]), name=anchor,
+                           hovertemplate="%{x}<br><b>%{y}</b><extra></extra>"))
+    fig.add_annotation(text=anchor, x=0, y=0)
+    fig.update_layout(xaxis_title=styled)
+    text = json.dumps(defuse_figure(fig).to_plotly_json(), default=str)
+    assert "<a " not in text and "<span" not in text and "&lt;a href" in text
+    assert "<br><b>%{y}</b><extra></extra>" in text  # the plot's own formatting stays
+    assert list(fig.data[0].y) == [1.5, 2.5, 3.5]
+    titled = style(go.Figure(go.Scatter(x=[anchor], y=[1])), f"<b>{anchor}</b>")
+    assert titled.layout.title.text == "<b>&lt;a href=\"http://evil.example/x\">a&lt;/a></b>"
+    assert titled.data[0].x == ('&lt;a href="http://evil.example/x">a&lt;/a>',)
