@@ -39,11 +39,20 @@ def signed_in_user() -> str | None:
     if auth.method == HEADER:
         # A repeated header means the client sent one too and the proxy appended: refuse.
         values = st.context.headers.get_all(auth.header)
-        return (values[0].strip() or None) if len(values) == 1 else None
+        return _user_name(values[0]) if len(values) == 1 else None
     if st.user.get("is_logged_in") is not True:  # absent when Streamlit has no [auth] section
         return None
-    return next((str(st.user[c]).strip() for c in _USER_CLAIMS
-                 if isinstance(st.user.get(c), str) and st.user[c].strip()), None)
+    return next(filter(None, (_user_name(st.user.get(c)) for c in _USER_CLAIMS)), None)
+
+
+def _user_name(value: object) -> str | None:
+    """A usable user name: text, not blank, no control characters, at most 256 characters."""
+    if not isinstance(value, str):
+        return None
+    name = value.strip()
+    if not name or len(name) > 256 or any(ord(ch) < 32 or ord(ch) == 127 for ch in name):
+        return None
+    return name
 
 
 def require_sign_in(url_paths: Iterable[str] = ()) -> None:
@@ -92,8 +101,8 @@ def _sign_in_page(auth: AuthSettings) -> None:
 
 
 def _account_box(auth: AuthSettings, user: str) -> None:
-    name = st.user.get("name") if auth.method != HEADER else None
-    shown = f"{name} ({user})" if isinstance(name, str) and name and name != user else user
+    name = _user_name(st.user.get("name")) if auth.method != HEADER else None
+    shown = f"{name} ({user})" if name and name != user else user
     # st.text, not markdown: a name from a provider or a header is never rendered as markup.
     st.sidebar.text(f"Signed in as {shown}")
     if auth.method != HEADER:  # a proxy's session is ended at the proxy

@@ -68,6 +68,13 @@ def test_signed_in_user_sees_the_dashboard_and_a_sign_out_button(served):
     assert [t.value for t in at.title] == ["Scorecard"]  # the default page ran
 
 
+def test_unusable_claims_fall_through_to_the_next(served):
+    served({"method": "oidc", "header": None})
+    at = _app({"is_logged_in": True, "email": "bad\nname", "preferred_username": " ",
+               "name": "x" * 300, "sub": "subject-7"})
+    assert "Signed in as subject-7" in [t.value for t in at.sidebar.text]
+
+
 def test_logged_out_user_info_is_anonymous(served):
     served({"method": "oidc", "header": None})
     at = _app({"is_logged_in": False, "email": "mallory@example.com"})
