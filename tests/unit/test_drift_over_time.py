@@ -349,3 +349,35 @@ def test_multivariate_noise_follows_each_chunks_size(tmp_path):
     assert default.chunks[-1].too_small and default.chunks[-1].partial
     assert not default.alerts.any() and default.errors[-1] > default.uppers[-1]
     assert default.first_alert() is None and judged.first_alert() == "2019-07"
+
+
+def test_a_split_inside_a_month_gives_two_partial_chunks_with_their_own_labels(tmp_path):
+    """One source split on 15 January: January is a partial chunk on both sides; the current
+    one is labelled '(current)' so the heatmap keeps both; row chunks continue the count."""
+    from aidebt_core.data import split_on_timestamp
+
+    days = pd.date_range("2024-11-01", "2025-03-31 23:00", freq="h")
+    rng = np.random.default_rng(3)
+    pd.DataFrame({"ts": days, "x": rng.normal(size=len(days))}).to_parquet(tmp_path / "h.parquet")
+    ws = Workspace.at(tmp_path)
+    con = connect(ws)
+    try:
+        ref, cur = split_on_timestamp(open_table(con, ws, "h.parquet"), "ts", "2025-01-15")
+        monthly = drift_over_time(ref, cur, ["x"], ["numeric"], "month", "ts")
+        by_rows = drift_over_time(ref, cur, ["x"], ["numeric"], "1000", "ts")
+    finally:
+        con.close()
+    assert [(c.label, c.period, c.partial) for c in monthly.chunks] == [
+        ("2024-11", "reference", False), ("2024-12", "reference", False),
+        ("2025-01", "reference", True), ("2025-01 (current)", "current", True),
+        ("2025-02", "current", False), ("2025-03", "current", False)]
+    assert [c.rows for c in monthly.chunks] == [30 * 24, 31 * 24, 14 * 24, 17 * 24, 28 * 24,
+                                                31 * 24]
+    n_ref = 31 * 24 + 30 * 24 + 14 * 24
+    labels = [c.label for c in by_rows.chunks]
+    assert len(set(labels)) == len(labels)
+    current = [c for c in by_rows.chunks if c.period == "current"]
+    assert current[0].label == f"rows {n_ref:,}–{n_ref + 999:,}"
+    # 1,800 reference and 1,824 current rows: the last chunk of each side is short.
+    assert [(c.rows, c.partial) for c in by_rows.chunks] == [
+        (1000, False), (800, True), (1000, False), (824, True)]
