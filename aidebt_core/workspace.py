@@ -181,7 +181,10 @@ def _skipped_folder(name: str) -> bool:
 
 
 def _unreadable_reason(path: Path) -> str | None:
-    """Why a data file cannot be read, from cheap checks (open, size, Parquet magic bytes)."""
+    """Why a data file cannot be read, from cheap checks (name, open, size, magic bytes)."""
+    if GLOB_CHARS & set(path.name):
+        # the readers would take `sales[2024].csv` as a pattern and read another file
+        return "its name contains * ? or [, which read as a pattern; rename the file"
     try:
         size = path.stat().st_size
         with open(path, "rb") as handle:

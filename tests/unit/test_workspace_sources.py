@@ -149,3 +149,13 @@ def test_the_split_column_is_the_time_axis_not_a_feature(tmp_path):
         assert data.schema.features == ["weekly_hours"]
         assert data.schema["year"].role == "timestamp"
         assert row_count(data.reference) == 25 and row_count(data.current) == 75
+
+
+def test_a_file_named_like_a_glob_is_listed_as_unreadable(tmp_path):
+    """Readers take `sales[2024].csv` as a pattern (it would read sales2.csv instead)."""
+    pd.DataFrame({"a": [1, 2, 3]}).to_csv(tmp_path / "sales[2024].csv", index=False)
+    pd.DataFrame({"a": [9]}).to_csv(tmp_path / "sales2.csv", index=False)
+    scan = scan_sources(Workspace.at(tmp_path))
+    assert scan.sources == ("sales2.csv",)
+    assert [name for name, _ in scan.unreadable] == ["sales[2024].csv"]
+    assert "rename" in scan.unreadable[0][1]
