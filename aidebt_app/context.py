@@ -38,6 +38,7 @@ _ROLES = "aidebt_roles"
 _ROLES_FOR = "aidebt_roles_for"  # the data set the role overrides were made on
 _LOADED_WS = "aidebt_loaded_ws"  # the root whose defaults the sidebar widgets hold
 _REFUSED = "aidebt_refused"  # (messages, the selection they were shown with)
+_SPLIT_FOR = "aidebt_split_for"  # (root, data set, time column) the split date was set for
 _MODE_LABELS = {SPLIT: "One data set, split on a time", FILES: "Two data sets"}
 _ROLES_PARAM = "roles"
 
@@ -342,6 +343,10 @@ def _split_controls(workspace: str, sources: list[str]) -> Selection:
                      "files.")
         return Selection(workspace=workspace, mode=SPLIT, source=source)
     ts = _pick("Time column", ts_options, "sb_ts") if source else ""
+    previous = st.session_state.get(_SPLIT_FOR)
+    st.session_state[_SPLIT_FOR] = (workspace, source, ts)
+    if previous is not None and previous != (workspace, source, ts):
+        st.session_state["sb_at"] = None  # another data set or column: its own median
     if st.session_state.get("sb_at") is None and ts:  # e.g. just switched from two files
         try:
             when = _parse_when(_median_split(workspace, source, ts) or "")

@@ -302,3 +302,17 @@ def test_switching_to_a_split_picks_the_median_time(run_app, tmp_path, monkeypat
     selection = at.session_state["aidebt_selection"]
     assert (selection.source, selection.split_column) == ("b.parquet", "when")
     assert pd.Timestamp(selection.split_at) == times[4]  # the median of nine
+
+
+def test_picking_another_data_set_moves_the_split_to_its_median(run_app, tmp_path,
+                                                                 monkeypatch):
+    early = pd.date_range("2020-01-01", periods=5, freq="D")
+    late = pd.date_range("2023-06-01", periods=7, freq="D")
+    pd.DataFrame({"t": early, "v": range(5)}).to_parquet(tmp_path / "a.parquet")
+    pd.DataFrame({"t": late, "v": range(7)}).to_parquet(tmp_path / "b.parquet")
+    monkeypatch.setenv(ENV, ServeConfig.build(workspaces=[tmp_path]).to_env())
+    at = run_app()
+    assert at.session_state["aidebt_selection"].split_at == early[2].date().isoformat()
+    at.selectbox(key="sb_src").set_value("b.parquet").run()
+    selection = at.session_state["aidebt_selection"]
+    assert (selection.source, selection.split_at) == ("b.parquet", late[3].date().isoformat())
