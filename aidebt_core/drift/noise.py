@@ -115,8 +115,9 @@ def _psi_rows(base: np.ndarray, counts: np.ndarray) -> np.ndarray:
 
 
 def numeric_null(whole: stats.Sample, method: str) -> Null | None:
-    v, n = whole.values, whole.n
-    std = whole.std()
+    scale = stats.overflow_scale(whole.values)  # values near ±1e308: W/std is scale-free
+    v, n = whole.values * scale, whole.n
+    std = whole.std(scale=scale)
     if n < 2 or not std > 0:
         return None
     if method == "psi":

@@ -147,3 +147,16 @@ def test_a_distance_beyond_the_float_range_is_inf_raw_but_finite_normed():
     assert math.isinf(m["wasserstein_raw"])  # 0.75 · 3.4e308 is past the float range
     assert m["wasserstein"] == pytest.approx(
         stats.wasserstein_distance(scaled_a, scaled_b) / np.std(scaled_a), rel=1e-12)
+
+
+def test_the_over_time_null_is_the_same_for_values_near_the_float_limit():
+    from aidebt_core.drift.noise import numeric_null
+
+    a = np.sort(np.random.default_rng(4).uniform(-1, 1, 4000))
+    plain, extreme = numeric_null(ds.Sample(a), "wasserstein"), None
+    with np.errstate(all="raise"):
+        extreme = numeric_null(ds.Sample(a * 1.7e308), "wasserstein")
+        draws = np.random.default_rng(5).multinomial(300, extreme.shares, size=50)
+        scored = extreme.score(draws)
+    np.testing.assert_allclose(extreme.shares, plain.shares)
+    np.testing.assert_allclose(scored, plain.score(draws), rtol=1e-9)
