@@ -4,7 +4,7 @@
 settings pointing at it, exactly as an operator would. An anonymous browser must see the
 sign-in page and nothing else, on every path; signing in as alice@example.com through the
 provider's form brings back the dashboard with her name in the sidebar, and the Audit page
-records her as the auditor.
+records her as the auditor. A second server trusts a proxy header instead.
 """
 
 from __future__ import annotations
@@ -133,3 +133,38 @@ def test_provider_metadata_is_local(provider):
         metadata = json.load(response)
     endpoints = [metadata[k] for k in ("authorization_endpoint", "token_endpoint", "jwks_uri")]
     assert all(e.startswith("http://127.0.0.1:") for e in endpoints), endpoints
+
+
+@pytest.fixture(scope="module")
+def proxied_server(sample_dir, tmp_path_factory):
+    log = tmp_path_factory.mktemp("proxied") / "serve.log"
+    with local_server(lambda port: [
+            sys.executable, "-m", "aidebt_core.cli", "serve", "--port", str(port),
+            "--workspace", str(sample_dir), "--auth-header", "X-Forwarded-User"],
+            "/_stcore/health", log, timeout=60, cwd=ROOT,
+            env=dict(os.environ, STREAMLIT_BROWSER_GATHER_USAGE_STATS="false")) as url:
+        yield url
+
+
+def test_trusted_proxy_header(proxied_server, browser):
+    """Behind a proxy: the header names the user; a request without it sees nothing."""
+    bare = browser.new_context()
+    try:
+        page = bare.new_page()
+        page.goto(proxied_server, wait_until="domcontentloaded")
+        page.get_by_text("X-Forwarded-User header").wait_for(timeout=RENDER_TIMEOUT_MS)
+        _assert_nothing_but_sign_in(page, "no proxy header")
+    finally:
+        bare.close()
+    proxied = browser.new_context(viewport={"width": 1440, "height": 1000},
+                                  extra_http_headers={"X-Forwarded-User": "bob@example.com"})
+    try:
+        page = proxied.new_page()
+        page.goto(proxied_server, wait_until="domcontentloaded")
+        wait_for_app(page)
+        page.locator('[data-testid="stSidebar"]').get_by_text(
+            "Signed in as bob@example.com").wait_for(timeout=RENDER_TIMEOUT_MS)
+        assert page.get_by_role("button", name="Sign out").count() == 0  # ended at the proxy
+        screenshot(page, "signin-proxy-header")
+    finally:
+        proxied.close()
