@@ -66,7 +66,8 @@ evidence = None
 if prefill:
     with guard():
         evidence = measured_evidence(selection, model)
-draft = store.load_draft(model)
+with guard():
+    draft = store.load_draft(model)
 key = f"aud_{model}"
 if draft and not st.session_state.get(f"{key}_restored"):
     st.toast(f"Restored the autosaved draft of {md(model)}.")
@@ -166,7 +167,8 @@ if st.button("Save audit", type="primary", disabled=bool(problems) or not answer
     st.session_state[f"{key}_draft"] = payload  # saved: no draft until the next edit
     st.success(f"Saved the audit of {md(saved.model)} ({md(saved.audited_at)}, headline "
                f"{score.headline:.1f}).", icon=":material/check_circle:")
-    stored = store.read(model)
+    with guard():
+        stored = store.read(model)
     history = list(stored.records)
 
 st.subheader(f"History of {md(model)}")
