@@ -17,6 +17,7 @@ import streamlit as st
 
 from aidebt_core.data import connect, open_table
 from aidebt_core.errors import AidebtError
+from aidebt_core.roles import normalise_role
 from aidebt_core.selection import (
     FILES,
     SPLIT,
@@ -215,9 +216,10 @@ def _init_state(config: ServeConfig) -> None:
             chosen = replace(chosen, tracking_uri=config.tracking_uri(params["mlflow"]))
         except AidebtError as exc:
             refused.append(str(exc))
-    if chosen.mode == SPLIT and "src" in params and "ts" not in params and \
-            chosen.source != base.source:
-        chosen = replace(chosen, split_column="")  # the default's column belongs to its file
+    if chosen.mode == SPLIT and chosen.source != base.source:
+        # the default's column and date belong to its own data set
+        chosen = replace(chosen, split_column=params.get("ts", ""),
+                         split_at=chosen.split_at if "at" in params else "")
     st.session_state.update(_widget_state(chosen))
     st.session_state[_LOADED_WS] = workspace
     if params.get(_ROLES_PARAM):
@@ -227,8 +229,6 @@ def _init_state(config: ServeConfig) -> None:
 
 def _roles_from_link(text: str, selection: Selection, refused: list[str]) -> None:
     """Role overrides a link carries, checked against the columns of the data set."""
-    from aidebt_core.roles import normalise_role
-
     spec = selection.roles_source
     try:
         roles = decode_roles(text)
