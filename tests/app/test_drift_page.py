@@ -182,3 +182,15 @@ def test_a_200_row_month_is_greyed_and_marked_partial(run_page, tmp_path):
     at.number_input(key="drift_min_rows").set_value(100).run()
     assert not any("too small to judge" in c.value for c in at.caption)
     assert any("First alert: 2019-07." in c.value for c in at.caption)
+
+
+def test_an_unreadable_time_column_is_an_error_box(run_page, tmp_path):
+    from aidebt_core.selection import SPLIT, Selection
+
+    gen = _generated_module()
+    gen.short_last_month().to_parquet(tmp_path / "loans.parquet")
+    selection = Selection(workspace=str(tmp_path), mode=SPLIT, source="loans.parquet",
+                          split_column="car_type", split_at="2019-01-01")
+    at = run_page("pages/drift.py", selection=selection)
+    assert [e.value for e in at.error if "'car_type' has 18,200 value(s) of 18,200" in e.value
+            and "not timestamps" in e.value and "integer year" in e.value]
