@@ -316,3 +316,12 @@ def test_picking_another_data_set_moves_the_split_to_its_median(run_app, tmp_pat
     at.selectbox(key="sb_src").set_value("b.parquet").run()
     selection = at.session_state["aidebt_selection"]
     assert (selection.source, selection.split_at) == ("b.parquet", late[3].date().isoformat())
+
+
+def test_data_page_lists_an_unreadable_file_with_its_problem(run_page, tmp_path):
+    _loans(tmp_path)
+    (tmp_path / "broken.duckdb").write_bytes(b"\x00garbage" * 64)
+    at = run_page("pages/data.py", selection=_loans_selection(tmp_path))
+    sources = next(f for f in _frames(at) if "in use" in f.columns).set_index("source")
+    assert sources.loc["broken.duckdb", "problem"]
+    assert sources.loc["loans.parquet", "problem"] == "" and sources.loc["loans.parquet", "in use"]
