@@ -59,6 +59,9 @@ def d(tmp_path_factory) -> Path:
     (root / "corrupt.parquet").write_bytes(b"PAR1" + os.urandom(200))
     (root / "corrupt.duckdb").write_bytes(b"not a database at all" * 50)
     pd.DataFrame({"colour": ["red", "blue"] * 50}).to_parquet(root / "other.parquet")
+    typed = _loans(800, 2)
+    typed["age"] = typed["age"].astype(str) + "y"  # same column, text instead of integers
+    typed.to_parquet(root / "typed.parquet")
     odd = good.copy()
     odd["all_null"] = pd.Series([None] * len(odd), dtype="float64")
     odd["constant"] = 7.0
@@ -199,6 +202,31 @@ CASES = {
                               "salary --fail-on-drift=any", 1, "1 of 1 columns drifted"),
     "drift-nested-columns": c("drift {d}/nested.parquet {d}/nested.parquet --format json", 0,
                               '"tags"'),
+    "drift-type-changed": c("drift {d}/good.parquet {d}/typed.parquet --columns age --format "
+                            "json", 0, "type changed"),
+    "drift-one-source-no-split": c("drift {d}/good.parquet", 2, "no split"),
+    "drift-two-sources-and-split": c("drift {d}/good.parquet {d}/shifted.parquet "
+                                     "--reference-end 2021-03-01", 2, "nothing to split"),
+    "drift-impossible-date": c("drift {d}/good.parquet --timestamp booked --reference-end "
+                               "2021-13-40", 2, "2021-13-40"),
+    "drift-reference-rows-0": c("drift {d}/good.parquet --reference-rows 0", 2,
+                                "--reference-rows"),
+    "drift-reference-rows-all": c("drift {d}/good.parquet --reference-rows 100000", 2, "800 rows"),
+    "drift-unknown-role": c("drift {d}/good.parquet {d}/shifted.parquet --role age=boss", 2,
+                            "'boss'"),
+    "drift-role-unknown-column": c("drift {d}/good.parquet {d}/shifted.parquet --role "
+                                   "nope=target", 2, "'nope'"),
+    "drift-role-on-nested-column": c("drift {d}/nested.parquet {d}/nested.parquet --role "
+                                     "tags=target", 2, "nested"),
+    "drift-recent-0": c("drift {d}/good.parquet --timestamp booked --reference-end 2021-03-01 "
+                        "--recent 0", 2, "--recent"),
+    "drift-chunk-0": c("drift {d}/good.parquet --timestamp booked --reference-end 2021-03-01 "
+                       "--chunk 0", 2, "positive whole size"),
+    "drift-min-chunk-rows-0": c("drift {d}/good.parquet --timestamp booked --reference-end "
+                                "2021-03-01 --min-chunk-rows 0", 2, "--min-chunk-rows"),
+    "drift-extreme-values-over-time": c("drift {d}/extreme_a.parquet {d}/extreme_b.parquet "
+                                        "--columns salary --timestamp booked --chunk 200 "
+                                        "--format json", 0, '"over_time"'),
     "drift-report-unwritable": c("drift {d}/good.parquet {d}/shifted.parquet --report "
                                  "{d}/a_file/out.html", 2, "out.html"),
     # --- performance ------------------------------------------------------------------------
@@ -226,6 +254,8 @@ CASES = {
     "perf-chunk-zero": c(f"performance {{d}}/good.parquet {SPLIT} --chunk 0", 2, "chunk"),
     "perf-chunk-word": c(f"performance {{d}}/good.parquet {SPLIT} --chunk fortnight", 2,
                          "fortnight"),
+    "perf-chunk-negative": c(f"performance {{d}}/good.parquet {SPLIT} --chunk -5", 2,
+                             "positive whole size"),
     "perf-no-labels": c("performance {d}/nolabels.parquet --target repaid --score p_repaid "
                         "--timestamp booked --reference-end 2021-03-01", 2, "labelled rows"),
     "perf-header-only": c("performance {d}/header.csv --target repaid --timestamp age "
@@ -392,3 +422,15 @@ def test_no_traceback_reaches_stderr_of_the_real_command(name, d, sample_dir, tm
     lines = proc.stderr.strip().splitlines()
     assert lines == [lines[0]] and lines[0].startswith("error:") and case.fragment in lines[0]
     assert proc.stdout == ""
+
+
+@pytest.mark.parametrize("name", ["drift-extreme-values", "drift-extreme-values-over-time",
+                                  "drift-nan-inf"])
+def test_extreme_values_leave_no_numpy_warning_on_stderr(name, d, sample_dir, tmp_path):
+    # in-process, pytest collects warnings itself; the real command shows what a user sees
+    case = CASES[name]
+    proc = subprocess.run([sys.executable, "-m", "aidebt_core.cli",
+                           *_argv(case, d, sample_dir, tmp_path)],
+                          capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert proc.returncode == case.code, proc.stderr
+    assert "Warning" not in proc.stderr and "overflow" not in proc.stderr, proc.stderr
