@@ -72,12 +72,16 @@ def question_card(q: Question, key: str, start: dict, found: Prefill | None,
 
 def audit_store(workspace: str) -> AuditStore:
     """The store the pages read and save to: the server's `--store` when given, else the
-    workspace's default (`<workspace>/.aidebt/audits.sqlite`). Opening it creates nothing."""
+    default store of the server's first root (one portfolio per server, whichever root the
+    sidebar shows), else the workspace's own. Opening it creates nothing."""
     from aidebt_app.context import serve_config
 
-    configured = serve_config().store
-    path = Path(configured) if configured else default_store_path(Workspace.at(workspace).folder)
-    return AuditStore(path)
+    config = serve_config()
+    if config.store:
+        return AuditStore(Path(config.store))
+    served = [root for root in config.roots if Path(workspace) == Path(root)]
+    home = config.roots[0] if served else workspace
+    return AuditStore(default_store_path(Workspace.at(home).folder))
 
 
 def show_skipped(stored: StoredAudits) -> None:

@@ -227,3 +227,27 @@ def test_withdraw_from_the_history_with_confirmation(run_page, store):
     assert shown["status"].iloc[0] == "counts"
     # the comparison now uses the audit that still counts
     assert "Compared with the audit of 2025-07-15" in _texts(at.subheader)
+
+
+def test_a_served_dashboard_keeps_one_store_in_its_first_root(run_page, tmp_path, monkeypatch):
+    import json
+
+    from aidebt_core.selection import FILES, Selection
+
+    monkeypatch.delenv(STORE_ENV, raising=False)
+    first, second = tmp_path / "loans", tmp_path / "census"
+    for folder in (first, second):
+        folder.mkdir()
+        (folder / "data.csv").write_text("a,b\n1,2\n")
+    monkeypatch.setenv("AIDEBT_SERVE_CONFIG", json.dumps(
+        {"roots": [str(first), str(second)], "tracking_uris": []}))
+    at = run_page(PAGE, selection=Selection(workspace=str(second), mode=FILES,
+                                            reference="data.csv", current="data.csv"),
+                  state={"aud_prefill": False, "aud_model": "➕ New model…"})
+    at.text_input(key="aud_new_model").input("census-model").run()
+    at.radio(key="aud_census-model_E1_level").set_value("2").run()
+    at.button(key="aud_save").click().run()
+    assert not at.exception
+    saved = AuditStore(workspace_store_path(first)).list_audits()
+    assert [a.model for a in saved] == ["census-model"]
+    assert sorted(p.name for p in second.iterdir()) == ["data.csv"]
