@@ -228,7 +228,7 @@ def decode_roles(text: str) -> dict[str, str]:
     """The overrides a link carries; anything but a JSON object of strings is refused."""
     try:
         value = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # a link can nest brackets past the recursion limit
         value = None
     if not isinstance(value, dict) or not all(isinstance(k, str) and isinstance(v, str)
                                               for k, v in value.items()):

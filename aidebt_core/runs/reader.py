@@ -129,8 +129,8 @@ def _signature_inputs(mlmodel_text: str | None) -> tuple[str, ...]:
     try:
         spec = yaml.load(mlmodel_text, Loader=loader) or {}
         inputs = json.loads((spec.get("signature") or {}).get("inputs") or "[]")
-    except (yaml.YAMLError, ValueError, AttributeError):
-        return ()
+    except (yaml.YAMLError, ValueError, TypeError, AttributeError, RecursionError):
+        return ()  # an MLmodel from another machine: unreadable means no names
     if isinstance(inputs, dict):  # tensor-based signature: no column names
         return ()
     return tuple(str(c["name"]) for c in inputs if isinstance(c, dict) and c.get("name"))

@@ -14,6 +14,7 @@ import numpy as np
 
 from aidebt_core.data import Table, is_numeric_type, quote_ident
 from aidebt_core.errors import SchemaError
+from aidebt_core.safeload import DocumentError, parse_document
 from aidebt_core.slices.encode import MISSING_LABEL, OTHER_LABEL, Encoding, numeric_condition
 
 
@@ -87,14 +88,16 @@ def slice_from_dict(encodings: tuple[Encoding, ...] | list[Encoding],
 
 
 def parse_slice(text: str) -> dict[str, str]:
-    """Parse the JSON object form of a slice, e.g. from a URL query parameter."""
+    """Parse the JSON object form of a slice, e.g. from a URL query parameter (so anything:
+    deep nesting and huge values are refused by the same limits as user files)."""
+    shown = text if len(str(text)) <= 80 else f"{str(text)[:80]}…"
     try:
-        value = json.loads(text)
-    except (TypeError, json.JSONDecodeError):
-        raise SchemaError(f"Slice '{text}' is not a JSON object like "
-                          '{"channel": "mobile"}.') from None
+        value = parse_document(str(text), "the slice", json_only=True)
+    except DocumentError as exc:
+        raise SchemaError(f"Slice '{shown}' is not a JSON object like "
+                          f'{{"channel": "mobile"}} ({exc})') from None
     if not isinstance(value, dict) or not value:
-        raise SchemaError(f"Slice '{text}' must be a non-empty JSON object of column: value.")
+        raise SchemaError(f"Slice '{shown}' must be a non-empty JSON object of column: value.")
     return {str(k): str(v) for k, v in value.items()}
 
 

@@ -434,3 +434,18 @@ def test_extreme_values_leave_no_numpy_warning_on_stderr(name, d, sample_dir, tm
                           capture_output=True, text=True, timeout=120, cwd=tmp_path)
     assert proc.returncode == case.code, proc.stderr
     assert "Warning" not in proc.stderr and "overflow" not in proc.stderr, proc.stderr
+
+
+@pytest.mark.parametrize("text", ["[" * 100_000, "{" * 100_000, '{"a": "' + "x" * 6_000_000])
+def test_link_values_that_nest_or_grow_without_bound_are_user_errors(text):
+    # ?slice= and ?roles= come from any link: past the recursion limit or the size cap they
+    # are refused with a message, never an exception box
+    from aidebt_core.errors import AidebtError
+    from aidebt_core.selection import decode_roles
+    from aidebt_core.slices import parse_slice
+
+    with pytest.raises(AidebtError) as refused:
+        parse_slice(text)
+    assert len(str(refused.value)) < 300  # the message quotes the start only
+    with pytest.raises(AidebtError):
+        decode_roles(text)
