@@ -59,8 +59,9 @@ with st.expander("Data sources in this workspace"):
                                                                             format="%.2f")})
 
 left, right, third = st.columns(3)
-left.metric("Reference rows", f"{facts['reference_rows']:,}", help=facts["reference_label"])
-right.metric("Current rows", f"{facts['current_rows']:,}", help=facts["current_label"])
+left.metric("Reference rows", f"{facts['reference_rows']:,}",
+            help=md(facts["reference_label"]))
+right.metric("Current rows", f"{facts['current_rows']:,}", help=md(facts["current_label"]))
 third.metric("Columns", len(facts["schema"].columns))
 
 st.subheader("Column roles")

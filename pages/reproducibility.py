@@ -94,7 +94,7 @@ m1, m2, m3, m4 = st.columns(4)
 m1.metric("Runs", summary["runs"])
 m2.metric("Complete manifests", summary["complete"])
 m3.metric("Mean completeness", f"{summary['mean_completeness']:.0%}")
-m4.metric(f"Deployed ({alias}) below {threshold:.0%}", len(below),
+m4.metric(f"Deployed ({md(alias)}) below {threshold:.0%}", len(below),
           help=", ".join(md(m.label) for m in below) or "none")
 st.download_button(
     "Download HTML report", lambda: reproducibility_report(
