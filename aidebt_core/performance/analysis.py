@@ -11,6 +11,9 @@ needs rows, not labels, may still alert). Such chunks also stay out of the bands
 alert needs the chunk's confidence interval to clear the band on the worse side, and a
 concept-drift alert needs the gap's interval (the realized interval moved to the gap) to
 clear the gap band: a point outside with an interval reaching into the band is noise.
+An estimate gets an interval too: the realized metric's noise per 1/√n on the judged
+reference chunks, at the chunk's row count (an upper bound: the estimate averages expected
+outcomes instead of drawing them, so this errs towards fewer alerts).
 """
 
 from __future__ import annotations
@@ -36,15 +39,16 @@ from aidebt_core.performance.concept import (
     band_from_reference,
     interval_outside,
     interval_worse_than_band,
-    worse_than_band,
 )
 from aidebt_core.performance.estimation import ESTIMABLE, Calibrator, expected_metric
 from aidebt_core.performance.realized import (
+    _Z,
     BINARY_METRICS,
     LABEL_METRICS,
     METRIC_NAMES,
     REGRESSION_METRICS,
     SCORE_METRICS,
+    Estimate,
     realized_metric,
 )
 from aidebt_core.performance.result import ChunkInfo, ChunkValue, MetricSeries, PerformanceResult
@@ -280,22 +284,36 @@ def _series(metric: str, ref: _Chunked, cur: _Chunked, probs: list[np.ndarray] |
     if estimable:
         gap_band = _band(gaps[:n_ref], widths, labels_ok[:n_ref], k,
                          f"{METRIC_NAMES[metric]} gap")
+    unit = _noise_per_root_row([r for r, *_ in ref_raw], infos[:n_ref], labels_ok[:n_ref])
     values = []
     for (real, est, _, note), gap, info, judged in zip(raw, gaps, infos, labels_ok,
                                                        strict=True):
         rows_ok = not info.too_small
+        half = _Z * unit / np.sqrt(info.rows) if info.rows else np.nan
+        estimate = Estimate(est, est - half, est + half)
+        est_alert = rows_ok and interval_worse_than_band(metric, estimate, band)
         if judged and np.isfinite(real.value):
             alert = interval_worse_than_band(metric, real, band)
         else:   # no (or too few) labels: the estimate speaks for the chunk
-            alert = rows_ok and worse_than_band(metric, est, band)
+            alert = est_alert
         concept = bool(judged and gap_band is not None and interval_outside(
             gap - (real.value - real.low), gap + (real.high - real.value), gap_band))
         values.append(ChunkValue(
             realized=real.value, ci_low=real.low, ci_high=real.high, estimated=est, gap=gap,
-            alert=bool(alert), estimated_alert=bool(rows_ok and worse_than_band(metric, est,
-                                                                                 band)),
-            concept_alert=concept, note=_size_note(info, note)))
+            alert=bool(alert), estimated_alert=bool(est_alert), concept_alert=concept,
+            note=_size_note(info, note), estimated_low=estimate.low,
+            estimated_high=estimate.high))
     return MetricSeries(metric, band, gap_band, tuple(values))
+
+
+def _noise_per_root_row(reference: list[Estimate], infos: list[ChunkInfo],
+                        judged: list[bool]) -> float:
+    """A chunk value's standard error times √(labelled rows), the median over the judged
+    reference chunks (NaN when none has an interval)."""
+    units = [(r.high - r.low) / 2 / _Z * np.sqrt(c.labelled_rows)
+             for r, c, ok in zip(reference, infos, judged, strict=True)
+             if ok and c.labelled_rows and np.isfinite(r.high - r.low)]
+    return float(np.median(units)) if units else np.nan
 
 
 def _band(values: list[float], half_widths: list[float], judged: list[bool], k: float,

@@ -26,6 +26,8 @@ class ChunkValue:
     estimated_alert: bool   # the estimate alone is worse than the band
     concept_alert: bool     # the gap is outside the reference gaps' band
     note: str
+    estimated_low: float = np.nan    # the estimate's interval (see analysis.py)
+    estimated_high: float = np.nan
 
 
 @dataclass(frozen=True)
@@ -91,8 +93,9 @@ class PerformanceResult:
                 "rows": c.rows, "labelled_rows": c.labelled_rows, "partial": c.partial,
                 "too_small": c.too_small, "too_few_labels": c.too_few_labels,
                 "realized": v.realized, "ci_low": v.ci_low, "ci_high": v.ci_high,
-                "estimated": v.estimated, "lower": s.band.lower, "upper": s.band.upper,
-                "gap": v.gap,
+                "estimated": v.estimated, "estimated_low": v.estimated_low,
+                "estimated_high": v.estimated_high,
+                "lower": s.band.lower, "upper": s.band.upper, "gap": v.gap,
                 "gap_lower": s.gap_band.lower if s.gap_band else np.nan,
                 "gap_upper": s.gap_band.upper if s.gap_band else np.nan,
                 "alert": v.alert, "estimated_alert": v.estimated_alert,
@@ -128,7 +131,9 @@ class PerformanceResult:
                      "partial": c.partial, "too_small": c.too_small,
                      "too_few_labels": c.too_few_labels,
                      "realized": v.realized, "ci_low": v.ci_low, "ci_high": v.ci_high,
-                     "estimated": v.estimated, "lower": s.band.lower, "upper": s.band.upper,
+                     "estimated": v.estimated, "estimated_low": v.estimated_low,
+                     "estimated_high": v.estimated_high,
+                     "lower": s.band.lower, "upper": s.band.upper,
                      "gap": v.gap, "alert": v.alert, "estimated_alert": v.estimated_alert,
                      "concept_drift_alert": v.concept_alert, "note": v.note}
                     for c, v in zip(self.chunks, s.values, strict=True)]

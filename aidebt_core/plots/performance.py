@@ -59,11 +59,18 @@ def performance_figure(result: PerformanceResult, metric: str | None = None) -> 
             hovertemplate="%{x}<br>realized %{y:.4f}<br>not judged: %{customdata[0]:,} rows, "
                           "%{customdata[1]:,} labelled<extra></extra>"))
     if frame["estimated"].notna().any():
+        # Where the estimate speaks for the chunk (no judged labels), its interval is drawn:
+        # an alert needs all of it beyond the band.
+        speaks = ~judged | frame["realized"].isna()
         fig.add_trace(go.Scatter(
             x=x, y=frame["estimated"].where(~frame["too_small"]), mode="lines+markers",
             name="estimated (no labels needed)",
             line={"color": ESTIMATE_COLOR, "dash": "dash", "width": 2},
             marker={"symbol": "diamond", "size": 8, "color": ESTIMATE_COLOR},
+            error_y={"type": "data", "symmetric": False, "thickness": 1, "width": 4,
+                     "color": ESTIMATE_COLOR,
+                     "array": (frame["estimated_high"] - frame["estimated"]).where(speaks),
+                     "arrayminus": (frame["estimated"] - frame["estimated_low"]).where(speaks)},
             hovertemplate="%{x}<br>estimated %{y:.4f}<extra></extra>"))
     alerts = frame[frame["alert"]]
     if len(alerts):

@@ -16,7 +16,7 @@ from aidebt_core.performance.concept import Band, interval_outside, interval_wor
 from aidebt_core.performance.realized import Estimate, wilson
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from generated import write  # noqa: E402
+from generated import car_loans, write  # noqa: E402
 from generated_time import loans_with_small_chunks  # noqa: E402
 
 METRICS = ("roc_auc", "accuracy", "precision", "recall", "f1", "log_loss", "brier")
@@ -101,3 +101,45 @@ def test_bad_sizes_exit_2(capsys, data, option, value):
         code = exc.code
     err = capsys.readouterr().err
     assert code == 2 and len([ln for ln in err.splitlines() if ln.startswith("error:")]) == 1
+
+
+def test_an_estimate_alerts_only_when_its_interval_clears_the_band(tmp_path):
+    """Two unlabelled months of generated loans whose scores are squeezed towards 0.5 (logit
+    × 0.2 and × 0.75): the first estimate falls far below the band and alerts; the second
+    falls just below it, within its own noise, and does not. The estimate's interval is the
+    realized AUC's noise on the reference chunks (SE·√n, median) at the chunk's row count."""
+    from aidebt_core.data import connect, open_table, split_on_timestamp
+    from aidebt_core.performance import analyse_performance
+    from aidebt_core.performance.realized import _Z
+    from aidebt_core.workspace import Workspace
+
+    frame = car_loans(18_000, seed=21, start="2018-01-01", end="2019-06-30 23:59:59")
+    frame["repaid"] = frame["repaid"].astype(float)
+    for month, factor in (("2019-05", 0.2), ("2019-06", 0.75)):
+        rows = frame["timestamp"].dt.strftime("%Y-%m") == month
+        logit = np.log(frame.loc[rows, "y_pred_proba"] / (1 - frame.loc[rows, "y_pred_proba"]))
+        frame.loc[rows, "y_pred_proba"] = 1 / (1 + np.exp(-factor * logit))
+        frame.loc[rows, "repaid"] = np.nan
+    frame.to_parquet(tmp_path / "loans.parquet")
+    ws = Workspace.at(tmp_path)
+    con = connect(ws)
+    try:
+        ref, cur = split_on_timestamp(open_table(con, ws, "loans.parquet"), "timestamp",
+                                      "2019-01-01")
+        result = analyse_performance(ref, cur, "repaid", score="y_pred_proba",
+                                     prediction="y_pred", timestamp="timestamp")
+    finally:
+        con.close()
+    table = result.to_frame().set_index("chunk")
+    lower = result.series["roc_auc"].band.lower
+    may, june = table.loc["2019-05"], table.loc["2019-06"]
+    assert may["estimated_high"] < lower and may["alert"] and may["estimated_alert"]
+    assert june["estimated"] < lower < june["estimated_high"]          # point out, interval in
+    assert not june["alert"] and not june["estimated_alert"]
+    reference = table[table["period"] == "reference"]
+    unit = np.median((reference["ci_high"] - reference["ci_low"]) / 2 / _Z
+                     * np.sqrt(reference["labelled_rows"]))
+    for row in (may, june):
+        half = _Z * unit / np.sqrt(row["rows"])
+        assert (row["estimated_low"], row["estimated_high"]) == pytest.approx(
+            (row["estimated"] - half, row["estimated"] + half), rel=1e-12)
