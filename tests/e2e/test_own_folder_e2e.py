@@ -53,6 +53,26 @@ def test_every_page_opens_on_the_users_data(own_folder, browser):
 ROW_PX = 35  # Streamlit's data grid: header and rows are 35 px high
 
 
+def _choose_role(page, row: int, role: str) -> None:
+    """Open the role cell of a row in the roles editor (a canvas grid) and pick a role from its
+    drop-down; retried, since the grid may still be drawing when the page is idle."""
+    editor = page.locator('[data-testid="stDataFrame"]').nth(1)  # after the sources table
+    for _ in range(5):
+        box = editor.bounding_box()
+        # 'role' is the third of five columns
+        page.mouse.dblclick(box["x"] + box["width"] * 0.47, box["y"] + ROW_PX * row + ROW_PX / 2)
+        option = page.get_by_text(role, exact=True).last
+        try:
+            option.wait_for(timeout=5000)
+        except Exception:  # noqa: BLE001 - the editor did not open yet; try again
+            page.keyboard.press("Escape")
+            page.wait_for_timeout(1000)
+            continue
+        option.click()
+        return
+    pytest.fail(f"could not open the role editor of row {row}")
+
+
 def test_a_role_edit_travels_in_the_link_and_is_saved_for_a_reload(browser, tmp_path):
     folder = tmp_path / "loans"
     folder.mkdir()
@@ -64,12 +84,7 @@ def test_a_role_edit_travels_in_the_link_and_is_saved_for_a_reload(browser, tmp_
     with aidebt_serve(["--workspace", str(folder)], tmp_path / "serve.log") as url, \
             browser_pages(browser, url) as open_:
         page = open_("data", expect_text="Column roles")
-        editor = page.locator('[data-testid="stDataFrame"]').nth(1)  # after the sources table
-        box = editor.bounding_box()
-        # 'amount' is the third row; 'role' the third of five columns
-        page.mouse.dblclick(box["x"] + box["width"] * 0.47, box["y"] + ROW_PX * 3 + ROW_PX / 2)
-        page.keyboard.type("ignore")
-        page.keyboard.press("Enter")
+        _choose_role(page, row=3, role="ignore")  # 'amount' is the third row
         page.get_by_text("Your role changes (not saved)").first.wait_for()
         assert "amount → ignore" in page.inner_text("main")
         link = page.url
