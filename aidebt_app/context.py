@@ -29,7 +29,7 @@ from aidebt_core.selection import (
     median_split,
     time_columns,
 )
-from aidebt_core.serving import ServeConfig
+from aidebt_core.serving import ServeConfig, display_uri
 from aidebt_core.textsafe import md
 from aidebt_core.timeaxis import parse_boundary
 from aidebt_core.workspace import SourceScan, Workspace, scan_sources
@@ -260,7 +260,7 @@ def _listing(workspace: str, problems: list[str] | None = None) -> SourceScan:
 # ---------------------------------------------------------------- every run: the sidebar
 
 def _pick(label: str, options: list[str], key: str, help: str | None = None,
-          avoid: str = "") -> str:
+          avoid: str = "", shown=str) -> str:
     """A selectbox over allowed values only; a stale value falls back to the first option
     (other than `avoid`, so reference and current do not default to the same file)."""
     if st.session_state.get(key) not in options:
@@ -269,7 +269,7 @@ def _pick(label: str, options: list[str], key: str, help: str | None = None,
     if not options:
         st.sidebar.warning(f"No choices for '{label}'.")
         return ""
-    return st.sidebar.selectbox(label, options, key=key, help=help) or ""
+    return st.sidebar.selectbox(label, options, key=key, help=help, format_func=shown) or ""
 
 
 def render_sidebar() -> Selection:
@@ -373,7 +373,7 @@ def _tracking_control(config: ServeConfig) -> str:
                            "(aidebt serve --tracking-uri).")
         return ""
     return _pick("Tracking URI", uris, "sb_mlflow",
-                 help="The MLflow stores this server was started with.")
+                 help="The MLflow stores this server was started with.", shown=display_uri)
 
 
 def _show_listing_problems(listing: SourceScan) -> None:

@@ -16,6 +16,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from aidebt_core.errors import AidebtError, SandboxError
 from aidebt_core.workspace import DATA_FORMATS, default_sample_dir, refuse_system_root
@@ -116,7 +117,7 @@ class ServeConfig:
         text = str(requested).strip()
         if text in self.tracking_uris:
             return text
-        allowed = ", ".join(self.tracking_uris) or "none"
+        allowed = ", ".join(display_uri(u) for u in self.tracking_uris) or "none"
         raise SandboxError(f"Tracking URI '{text}' is not one this server was started with "
                            f"(allowed: {allowed}). Pick one in the sidebar.")
 
@@ -129,6 +130,14 @@ class ServeConfig:
 
     def describe_roots(self) -> str:
         return ", ".join(str(r) for r in self.roots)
+
+
+def display_uri(uri: str) -> str:
+    """A tracking URI as shown to a viewer: any user:password in it replaced by ***."""
+    parts = urlsplit(uri)
+    if not parts.netloc or "@" not in parts.netloc:
+        return uri
+    return urlunsplit(parts._replace(netloc="***@" + parts.netloc.rpartition("@")[2]))
 
 
 def check_root(raw: str | Path) -> Path:

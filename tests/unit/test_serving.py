@@ -179,3 +179,15 @@ def test_serve_without_a_workspace_uses_the_sample_folder(tmp_path, monkeypatch)
     monkeypatch.setenv("AIDEBT_SAMPLE_DIR", str(tmp_path / "gone"))
     with pytest.raises(AidebtError, match="No --workspace given"):
         build_config(build_parser().parse_args(["serve"]))
+
+
+def test_credentials_in_a_tracking_uri_are_never_shown(tmp_path):
+    from aidebt_core.serving import display_uri
+
+    uri = "https://bob:s3cret@mlflow.example:5000/api"
+    assert display_uri(uri) == "https://***@mlflow.example:5000/api"
+    assert display_uri("sqlite:////data/mlflow.db") == "sqlite:////data/mlflow.db"
+    config = ServeConfig.build(workspaces=[_root(tmp_path)], tracking_uris=[uri])
+    with pytest.raises(SandboxError) as refused:
+        config.tracking_uri("http://elsewhere")
+    assert "s3cret" not in str(refused.value) and "mlflow.example" in str(refused.value)
