@@ -100,7 +100,9 @@ class _Lattice(Picker):
 
     def __init__(self, data, names, err, signed, min_size, alpha, ranges, pool_size):
         self.data, self.n, self.signed = data, data.n, signed
-        self.binary = bool(np.all((err == 0) | (err == 1)))
+        # The 0/1 fast path counts unsigned errors; a signed gap that happens to be all 0/1
+        # (a score of exactly 0 everywhere) still needs its positive and negative parts.
+        self.binary = not signed and bool(np.all((err == 0) | (err == 1)))
         self.err = err
         self.err01 = err.astype(np.int32) if self.binary else None
         # Redundancy checks and simplification look at a fixed sample of rows (exact counts

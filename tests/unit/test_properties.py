@@ -277,3 +277,18 @@ def test_profile():
 
     check()
     exercised(outcomes)
+
+
+def test_found_by_hypothesis_a_calibration_gap_of_only_zeros_and_ones():
+    # A score of exactly 0 everywhere makes the signed calibration gap (label − score) all
+    # 0/1; discovery's unsigned 0/1 fast path then lost the gap's negative part (IndexError).
+    from aidebt_core.slices import analyse
+
+    frame = pd.DataFrame({"flag": [False, True] * 20, "band": [0, 1, 1, 0] * 10,
+                          "label": pd.array([0, 1] * 20, dtype="Int64"),
+                          "score": [0.0] * 40, "decision": [0] * 40})
+    drawn = Drawn(frame, 20, None, "label", "score", "decision")
+    with opened(drawn) as (_, current):
+        result = analyse(current, "label", "decision", "score", "roc_auc",
+                         features=["flag", "band"], min_size=1, n_boot=20)
+    assert result.search["objective"] == "calibration" and result.overall.rows == 20
