@@ -26,6 +26,7 @@ from aidebt_core.runs import (
     staleness,
 )
 from aidebt_core.runs.client import open_store
+from aidebt_core.serving import display_uri
 from aidebt_core.textsafe import md, md_code
 
 CHART_RUNS = 40  # bars/rows per chart; the table above holds every run
@@ -80,7 +81,7 @@ with guard():
     table, registry = load(uri, tuple(required or FIELD_NAMES))
     report = staleness(registry, table, alias=alias, now=datetime.now(UTC),
                        age_budget_days=age_budget, data_budget_days=data_budget)
-st.caption(f"MLflow store: {md_code(table.uri)} · experiments: "
+st.caption(f"MLflow store: {md_code(display_uri(table.uri))} · experiments: "
            f"{', '.join(map(md, table.experiments)) or '—'}")
 if not table.manifests:
     st.warning("This tracking store has no runs in its active experiments.",
