@@ -174,6 +174,8 @@ def exclusion_reason(schema: Schema, column: str) -> str:
     col = schema[column]
     if col.nested:
         return f"nested type {col.dtype}"
+    if col.role == "timestamp" and column != schema.first("timestamp"):
+        return "time column (not the time axis)"
     return {
         "id": "id",
         "timestamp": "time axis",

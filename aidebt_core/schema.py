@@ -16,6 +16,7 @@ import pandas as pd
 from aidebt_core.data import ROWS, Table, is_temporal_type, quote_ident
 from aidebt_core.data import is_numeric_type as _numeric_prefix
 from aidebt_core.errors import SchemaError
+from aidebt_core.timeaxis import named_text_times
 
 ROLES = ("numeric", "categorical", "boolean", "timestamp", "id", "target", "prediction", "score",
          "ignore")
@@ -212,6 +213,9 @@ def infer_schema(table: Table) -> Schema:
             pos += 2
         role = _infer_role(name, dtype, distinct, rows - nulls, lo, hi)
         infos.append(ColumnInfo(name, dtype, role, distinct, nulls, rows, role, exact, lo, hi))
+    text_times = set(named_text_times(table, [c.name for c in infos if c.role == "categorical"]))
+    infos = [replace(c, role="timestamp", inferred_role="timestamp") if c.name in text_times
+             else c for c in infos]
     return Schema(_one_target(_pair_targets(tuple(infos))))
 
 

@@ -30,7 +30,14 @@ from types import MappingProxyType
 
 import pandas as pd
 
-from aidebt_core.data import ROWS, Table, is_numeric_type, is_temporal_type, quote_ident
+from aidebt_core.data import (
+    ROWS,
+    Table,
+    is_numeric_type,
+    is_temporal_type,
+    quote_ident,
+    row_count,
+)
 from aidebt_core.errors import SchemaError
 
 # (name shown to users, strptime formats); each also accepts a time of day.
@@ -104,6 +111,25 @@ def time_candidates(table: Table) -> list[str]:
         if axis.form != "empty":
             ranked.append((1 if hinted else 2, position, name))
     return [name for *_, name in sorted(ranked)]
+
+
+def named_text_times(table: Table, columns: list[str]) -> list[str]:
+    """Of `columns`, the text columns whose names suggest time and whose values read as
+    times (judged on a sample, as `time_candidates` does): dates kept as text are a time
+    column, not a category with one value per day."""
+    base = _unfiltered(table)
+    sample = f"(SELECT * FROM {ROWS} LIMIT {CANDIDATE_SAMPLE}) AS aidebt_sample"
+    types = table.column_types
+    found = []
+    for name in columns:
+        if types.get(name, "").upper() != "VARCHAR" or not _NAME_HINT.search(name):
+            continue
+        try:
+            if _decide(base, name, sample).form != "empty":
+                found.append(name)
+        except SchemaError:
+            continue
+    return found
 
 
 def parse_boundary(text: str | date | datetime | pd.Timestamp) -> pd.Timestamp:
@@ -335,3 +361,29 @@ def _decide_number(table: Table, column: str, source: str, kind: str) -> TimeAxi
         f"Column '{column}' of {table.label} is {kind} with values from {lo:g} to {hi:g}, "
         "not a timestamp: not a year (1000–9999), a yyyymm period (201904), a yyyymmdd date, "
         f"or epoch seconds (1e8–1e10) / milliseconds (1e11–1e13) throughout. {WHAT_WORKS}")
+
+
+def split_on_timestamp(table: Table, column: str, boundary: str | date | datetime
+                       ) -> tuple[Table, Table]:
+    """Reference = rows before `boundary`, current = rows at or after it (bound values).
+
+    `boundary` is a date or a full timestamp (2019-04-01T12:30); the column is read as time
+    the same way chunks read it (this module: dates, date text, years, epochs)."""
+    when = parse_boundary(boundary)
+    ts = timestamp_sql(table, column)
+    when_py = when.to_pydatetime()
+    shown = str(when.date()) if when == when.normalize() else when.isoformat(sep=" ")
+    reference = table.where(f"{ts} < $when", f"{table.label} before {shown}", when=when_py)
+    current = table.where(f"{ts} >= $when", f"{table.label} from {shown}", when=when_py)
+    for part in (reference, current):
+        if row_count(part) == 0:
+            raise SchemaError(f"{part.label} has no rows; pick a split date inside "
+                              f"{time_range(table, column)}.")
+    return reference, current
+
+
+def time_range(table: Table, column: str) -> str:
+    """'first – last' time of `column`, read as the time axis reads it."""
+    ts = timestamp_sql(table, column)
+    lo, hi = table.execute(f"SELECT min({ts}), max({ts}) FROM {ROWS}").fetchone()
+    return f"{lo} – {hi}"

@@ -245,3 +245,37 @@ def test_bad_files_name_the_file_and_problem(tmp_path, text, message):
     (tmp_path / ROLES_FILE).write_text(text)
     with pytest.raises(AidebtError, match=message):
         read_roles_file(tmp_path)
+
+
+def test_dates_kept_as_text_are_a_time_column_not_a_category(tmp_path):
+    """A census with an integer `year` axis and `survey_date` as d/m/Y text: the text dates
+    are left out as a second time column, never compared as a 300-value category."""
+    import json
+
+    import numpy as np
+    import pandas as pd
+
+    from aidebt_core.cli import main
+
+    rng = np.random.default_rng(5)
+    year = rng.integers(2015, 2023, 4000)
+    day = rng.integers(13, 28, 4000)   # > 12: d/m/Y is not ambiguous
+    frame = pd.DataFrame({
+        "year": year,
+        "survey_date": [f"{d:02d}/03/{y}" for d, y in zip(day, year, strict=True)],
+        "age": rng.normal(40, 10, 4000),
+        "employed": rng.integers(0, 2, 4000),
+    })
+    frame.to_parquet(tmp_path / "census.parquet")
+    out = tmp_path / "out.json"
+    import contextlib
+    with open(out, "w") as handle, contextlib.redirect_stdout(handle):
+        code = main(["drift", str(tmp_path / "census.parquet"), "--timestamp", "year",
+                     "--reference-end", "2019", "--format", "json"])
+    assert code == 0
+    result = json.loads(out.read_text())
+    assert result["roles"]["timestamp"] == "year"
+    assert result["roles"]["features"] == ["age"]
+    assert {"column": "survey_date", "reason": "time column (not the time axis)"} \
+        in result["excluded"]
+    assert [c["name"] for c in result["columns"]] == ["age"]
