@@ -13,7 +13,6 @@ from aidebt_app.context import current_selection, guard, page_header
 from aidebt_core.audit.evidence import evidence_for_selection
 from aidebt_core.audit.history import compare, history_frame
 from aidebt_core.audit.questions import DIMENSIONS, load_questionnaire
-from aidebt_core.audit.report import audit_report, headline_text
 from aidebt_core.audit.session import (
     CLOSING_QUESTIONS,
     RawInput,
@@ -25,6 +24,7 @@ from aidebt_core.audit.session import (
     make_record,
 )
 from aidebt_core.plots.audit import DIMENSION_LABELS, comparison_bars, dimension_bars
+from aidebt_core.reports.audit import audit_report, headline_text
 from aidebt_core.selection import Selection
 from aidebt_core.textsafe import md
 

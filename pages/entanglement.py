@@ -7,8 +7,8 @@ import streamlit as st
 from aidebt_app.context import current_selection, guard, page_header
 from aidebt_core.entanglement import MEASURE_NAMES, analyse, feature_kinds
 from aidebt_core.entanglement.drilldown import pair_view
-from aidebt_core.entanglement.report import entanglement_report
 from aidebt_core.plots.entanglement import association_heatmap, difference_heatmap, pair_figure
+from aidebt_core.reports.entanglement import entanglement_report
 from aidebt_core.selection import Selection
 from aidebt_core.textsafe import md
 

@@ -9,8 +9,8 @@ from aidebt_core.chunks import PERIODS, where_between
 from aidebt_core.errors import SchemaError
 from aidebt_core.performance import METRIC_NAMES, analyse_performance
 from aidebt_core.performance.relationship import rank_relationships
-from aidebt_core.performance.report import EXPLANATION, performance_report
 from aidebt_core.plots.performance import gap_figure, performance_figure, relationship_figure
+from aidebt_core.reports.performance import EXPLANATION, performance_report
 from aidebt_core.selection import Selection
 
 NONE = "(none)"

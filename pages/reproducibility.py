@@ -14,6 +14,7 @@ from aidebt_core.plots.runs import (
     metrics_diff_figure,
     staleness_figure,
 )
+from aidebt_core.reports.runs import reproducibility_report
 from aidebt_core.runs import (
     FIELD_BY_NAME,
     FIELD_NAMES,
@@ -22,7 +23,6 @@ from aidebt_core.runs import (
     lineage,
     read_registry,
     read_runs,
-    reproducibility_report,
     staleness,
 )
 from aidebt_core.runs.client import open_store

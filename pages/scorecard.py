@@ -9,7 +9,6 @@ import streamlit as st
 from aidebt_app.audit_widgets import audit_store, show_skipped
 from aidebt_app.context import current_selection, guard, page_header
 from aidebt_core.audit.history import DIMENSION_COLUMNS, build_scorecard, headline_history
-from aidebt_core.audit.report import headline_text, scorecard_report
 from aidebt_core.audit.scoring import HEALTH_BANDS, health_band
 from aidebt_core.audit.store import export_document
 from aidebt_core.plots.audit import (
@@ -20,6 +19,7 @@ from aidebt_core.plots.audit import (
     portfolio_heatmap,
     portfolio_radar,
 )
+from aidebt_core.reports.audit import headline_text, scorecard_report
 from aidebt_core.textsafe import html_text, md
 
 SCORE_COLUMNS = ["headline", "weighted_mean", *DIMENSION_COLUMNS]

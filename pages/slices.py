@@ -10,10 +10,10 @@ from aidebt_core.data import row_count
 from aidebt_core.drift.univariate import analyse_drift
 from aidebt_core.errors import AidebtError
 from aidebt_core.plots.slices import dumbbell_figure, forest_figure
+from aidebt_core.reports.slices import changes_frame, slices_report
 from aidebt_core.selection import Selection
 from aidebt_core.slices import METRICS, analyse, apply_slice
 from aidebt_core.slices.breakdown import frame
-from aidebt_core.slices.report import changes_frame, slices_report
 from aidebt_core.textsafe import md
 
 NUM = st.column_config.NumberColumn

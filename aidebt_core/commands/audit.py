@@ -127,8 +127,8 @@ def run(args) -> int:
 
 def _score(args, questionnaire) -> int:
     from aidebt_core.audit.questions import AnswerFile, read_answer_file
-    from aidebt_core.audit.report import audit_report
     from aidebt_core.audit.session import make_record
+    from aidebt_core.reports.audit import audit_report
 
     answers = read_answer_file(args.answers, questionnaire) if args.answers \
         else AnswerFile(model="", model_version="")
@@ -228,7 +228,7 @@ def _num(value: float | None) -> str:
 
 def _scorecard(args) -> int:
     from aidebt_core.audit.history import build_scorecard
-    from aidebt_core.audit.report import scorecard_report
+    from aidebt_core.reports.audit import scorecard_report
 
     stored = _store(args).read()
     for skipped in stored.skipped:

@@ -72,7 +72,7 @@ def run(args) -> int:
                                | {c: "not in --columns" for c in schema.features
                                   if c not in used and c not in exclude})
     if args.report:
-        from aidebt_core.entanglement.report import entanglement_report
+        from aidebt_core.reports.entanglement import entanglement_report
 
         write_report(entanglement_report(result), args.report)
     emit(args, {**result.to_dict(), **roles}, _human(result))

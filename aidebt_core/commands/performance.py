@@ -67,7 +67,7 @@ def run(args) -> int:
         # Features are not what performance measures; they are not reported as left out.
         roles = inputs.payload([target, score, prediction, inputs.timestamp, *schema.features])
     if args.report:
-        from aidebt_core.performance.report import performance_report
+        from aidebt_core.reports.performance import performance_report
 
         write_report(performance_report(result), args.report)
     frame = result.to_frame()[["chunk", "period", "rows", "labelled_rows", "partial",

@@ -75,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
                              completeness=frame["completeness"].map("{:.1%}".format))
         emit(args, table.to_dict(), frame if len(frame) else "no runs")
     if args.report:
-        from aidebt_core.runs.report import reproducibility_report
+        from aidebt_core.reports.runs import reproducibility_report
 
         write_report(reproducibility_report(table, registry, alias=args.alias), args.report)
     if args.fail_below is not None:

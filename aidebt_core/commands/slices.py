@@ -88,7 +88,7 @@ def run(args) -> int:
         roles = inputs.payload(used, {c: "not in --columns" for c in schema.features
                                       if c not in used})
     if args.report:
-        from aidebt_core.slices.report import slices_report
+        from aidebt_core.reports.slices import slices_report
 
         write_report(slices_report(result), args.report)
     frame = result.to_frame()[["slice", "size", "metric", "ci_low", "ci_high", "q_value",

@@ -7,9 +7,6 @@ relationships changed between reference and current, and which features are risk
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-
-import pandas as pd
 
 from aidebt_core.data import Table
 from aidebt_core.entanglement import encode as _encode
@@ -33,9 +30,9 @@ from aidebt_core.entanglement.matrix import (
     compute_matrix,
     redundant_groups,
 )
+from aidebt_core.entanglement.result import EntanglementResult
 from aidebt_core.entanglement.ripple import Importance, RippleRisk, mutual_information, ripple_risk
 from aidebt_core.errors import SchemaError, TrackingError
-from aidebt_core.jsonsafe import jsonable
 from aidebt_core.schema import Schema
 
 __all__ = ["AssociationMatrix", "CorrelationChange", "EntanglementResult", "Importance",
@@ -43,77 +40,6 @@ __all__ = ["AssociationMatrix", "CorrelationChange", "EntanglementResult", "Impo
            "correlation_change", "feature_kinds", "redundant_groups", "ripple_risk"]
 
 _KIND_OF_ROLE = {"numeric": NUMERIC, "categorical": CATEGORICAL, "boolean": CATEGORICAL}
-
-
-@dataclass(frozen=True, eq=False)
-class EntanglementResult:
-    """Reference matrix and groups; with a current table also the change; and ripple risk."""
-
-    reference: AssociationMatrix
-    groups: list[list[str]]
-    ripple: RippleRisk
-    current: AssociationMatrix | None = None
-    change: CorrelationChange | None = None
-    group_threshold: float = DEFAULT_GROUP_THRESHOLD
-    messages: tuple[str, ...] = ()
-
-    @property
-    def notes(self) -> list[str]:
-        notes = list(self.messages) + list(self.reference.notes)
-        if self.current is not None:
-            notes += [n for n in self.current.notes if n not in notes]
-        return notes
-
-    def to_frame(self) -> pd.DataFrame:
-        """All pairs of the reference matrix, strongest first."""
-        return self.reference.pairs()
-
-    def to_dict(self) -> dict:
-        """JSON-safe: the CLI contract's columns/matrix/groups/pairs, plus change and ripple."""
-        ref = self.reference
-        pairs = ref.pairs()
-        out = {
-            "columns": list(ref.columns),
-            "kinds": list(ref.kinds),
-            "matrix": ref.values,
-            "methods": ref.methods.tolist(),
-            "method": ref.method,
-            "groups": self.groups,
-            "group_threshold": self.group_threshold,
-            "pairs": [{"a": r.a, "b": r.b, "value": r.value, "method": r.method,
-                       "rows": r.rows, **({"note": r.note} if r.note else {})}
-                      for r in pairs.itertuples(index=False)],
-            "rows_used": ref.rows_used,
-            "rows_total": ref.rows_total,
-            "notes": self.notes,
-            "ripple": {"importance_source": self.ripple.source,
-                       "features": self.ripple.table.to_dict("records")},
-            "summary": self.summary(),
-        }
-        if self.current is not None and self.change is not None:
-            out["current"] = {"columns": list(self.current.columns),
-                              "matrix": self.current.values,
-                              "rows_used": self.current.rows_used,
-                              "rows_total": self.current.rows_total}
-            out["change"] = {"threshold": self.change.threshold,
-                             "pairs": self.change.flagged.to_dict("records")}
-        return jsonable(out)
-
-    def summary(self) -> dict:
-        """A few headline figures (for metrics on the page and the audit's pre-fill)."""
-        strength = self.reference.strength()
-        for k in range(len(strength)):
-            strength[k, k] = 0.0
-        top = self.ripple.table.iloc[0] if len(self.ripple.table) else None
-        return {
-            "features": len(self.reference.columns),
-            "redundant_groups": len(self.groups),
-            "features_in_groups": sum(len(g) for g in self.groups),
-            "max_association": float(strength.max()) if strength.size else None,
-            "changed_pairs": (int(self.change.pairs["flagged"].sum())
-                              if self.change is not None else None),
-            "top_ripple_feature": None if top is None else str(top["feature"]),
-        }
 
 
 def feature_kinds(schema: Schema, columns: Sequence[str] | None = None,

@@ -6,8 +6,8 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from aidebt_core.entanglement import MEASURE_NAMES, AssociationMatrix, CorrelationChange
 from aidebt_core.entanglement.drilldown import PairView
+from aidebt_core.entanglement.result import MEASURE_NAMES, AssociationMatrix, CorrelationChange
 from aidebt_core.plots.theme import (
     CURRENT_COLOR,
     DIVERGING_SCALE,

@@ -21,7 +21,6 @@ from aidebt_core.runs.reader import (
     read_runs,
 )
 from aidebt_core.runs.registry import ModelVersionInfo, RegisteredModelInfo, Registry, read_registry
-from aidebt_core.runs.report import reproducibility_report
 from aidebt_core.runs.staleness import ModelStaleness, StalenessReport, staleness
 
 __all__ = [
@@ -30,5 +29,5 @@ __all__ = [
     "RegisteredModelInfo", "Registry", "RunDiff", "RunsTable", "StalenessReport", "Store",
     "build_manifest", "compare_runs", "diff_runs", "feature_importances", "lineage",
     "model_reproducibility", "open_store", "read_registry", "read_requirements", "read_runs",
-    "reproducibility_report", "required_fields", "resolve_tracking_uri", "staleness",
+    "required_fields", "resolve_tracking_uri", "staleness",
 ]

@@ -8,10 +8,10 @@ import pytest
 from aidebt_core.audit.evidence import Evidence, Prefill
 from aidebt_core.audit.history import build_scorecard, compare
 from aidebt_core.audit.questions import Answer, load_questionnaire
-from aidebt_core.audit.report import audit_report, scorecard_report
 from aidebt_core.audit.sample_audits import sample_audit_records, write_sample_audits
 from aidebt_core.audit.session import RawInput, build_answers, initial_choice, make_record
 from aidebt_core.audit.store import AuditRecord, AuditStore, workspace_store_path
+from aidebt_core.reports.audit import audit_report, scorecard_report
 
 
 @pytest.fixture(scope="module")
@@ -156,7 +156,7 @@ def test_no_trend_across_questionnaire_versions(records):
 
 
 def test_headline_text_counts_verified_answers(records):
-    from aidebt_core.audit.report import headline_text
+    from aidebt_core.reports.audit import headline_text
 
     latest = [r for r in records if r.model == "credit-default"][-1]
     measured = sum(a.source == "measured" for a in latest.answers.values())

@@ -7,9 +7,9 @@ import pytest
 
 from aidebt_core.performance import analyse_performance
 from aidebt_core.performance.relationship import feature_relationship
-from aidebt_core.performance.report import performance_report
 from aidebt_core.plots.performance import gap_figure, performance_figure, relationship_figure
 from aidebt_core.plots.theme import ALERT_COLOR
+from aidebt_core.reports.performance import performance_report
 from aidebt_core.selection import sample_selection
 
 

@@ -235,7 +235,8 @@ def test_feature_importances_are_what_the_run_logged(table, store, truth, sample
 
 
 def test_report_counts_gaps_like_the_truth(table, registry, truth):
-    from aidebt_core.runs import FIELD_BY_NAME, reproducibility_report
+    from aidebt_core.reports.runs import reproducibility_report
+    from aidebt_core.runs import FIELD_BY_NAME
 
     report = reproducibility_report(table, registry, now=NOW)
     frames = [v[0] for k, v in report.blocks if k == "table"]
