@@ -15,7 +15,7 @@ from datetime import date, datetime, time
 import pandas as pd
 import streamlit as st
 
-from aidebt_core.data import connect, open_table
+from aidebt_app.cache import run_on_table, run_recent
 from aidebt_core.errors import AidebtError
 from aidebt_core.roles import normalise_role
 from aidebt_core.selection import (
@@ -107,44 +107,35 @@ def serve_config() -> ServeConfig:
         st.stop()
 
 
-@st.cache_data(ttl=30, show_spinner=False)
-def _scan(workspace: str) -> SourceScan:
+LISTING_TTL = 30  # seconds a folder's list of data sets (and its default) is reused
+
+
+def _scan_folder(workspace: str) -> SourceScan:
     return scan_sources(Workspace.at(workspace))
 
 
-@st.cache_data(ttl=30, show_spinner=False)
+def _scan(workspace: str) -> SourceScan:
+    return run_recent(_scan_folder, workspace, ttl=LISTING_TTL)
+
+
 def _default_for(workspace: str, tracking_uri: str) -> Selection:
-    return default_selection(workspace, tracking_uri)
+    return run_recent(default_selection, workspace, tracking_uri, ttl=LISTING_TTL)
 
 
-@st.cache_data(ttl=30, show_spinner=False)
+def _names(table) -> list[str]:
+    return list(table.column_types)
+
+
 def column_names(workspace: str, source: str) -> list[str]:
-    ws = Workspace.at(workspace)
-    con = connect(ws)
-    try:
-        return list(open_table(con, ws, source).column_types)
-    finally:
-        con.close()
+    return run_on_table(_names, workspace, source)
 
 
-@st.cache_data(ttl=30, show_spinner=False)
 def _median_split(workspace: str, source: str, column: str) -> str | None:
-    ws = Workspace.at(workspace)
-    con = connect(ws)
-    try:
-        return median_split(open_table(con, ws, source), column)
-    finally:
-        con.close()
+    return run_on_table(median_split, workspace, source, column)
 
 
-@st.cache_data(ttl=30, show_spinner=False)
 def _timestamp_columns(workspace: str, source: str) -> list[str]:
-    ws = Workspace.at(workspace)
-    con = connect(ws)
-    try:
-        return time_columns(open_table(con, ws, source))
-    finally:
-        con.close()
+    return run_on_table(time_columns, workspace, source)
 
 
 # ---------------------------------------------------------------- first run: defaults + link

@@ -7,9 +7,10 @@ share it through URL query params, and the CLI can build the same thing from arg
 
 from __future__ import annotations
 
+import hashlib
 import json
-from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from collections.abc import Iterable, Mapping
+from dataclasses import astuple, dataclass, field, replace
 from pathlib import Path
 
 import duckdb
@@ -26,7 +27,7 @@ from aidebt_core.errors import AidebtError
 from aidebt_core.roles import ROLES_FILE, DatasetDefaults, read_roles_file, resolve_schema
 from aidebt_core.schema import FEATURE_ROLES, Schema, infer_schema
 from aidebt_core.timeaxis import time_candidates, timestamp_sql
-from aidebt_core.workspace import Workspace, default_sample_dir
+from aidebt_core.workspace import TABLE_SEPARATOR, Workspace, default_sample_dir
 
 SPLIT, FILES = "split", "files"
 SAMPLE_SOURCE, SAMPLE_TIMESTAMP = "applications.parquet", "applied_at"
@@ -119,6 +120,17 @@ class Selection:
         folder = Workspace.at(self.workspace).folder
         roles = read_roles_file(folder).dataset(self.roles_source).roles
         return replace(self, file_roles=tuple(sorted(roles.items())))
+
+    def input_files(self) -> tuple[Path, ...]:
+        """Every file this selection reads: its data files (each file a glob matches) and the
+        workspace roles file, whether or not it exists yet."""
+        return input_files(self.workspace, self.sources)
+
+    def fingerprint(self) -> str:
+        """A digest of this selection and of the size, modification time and inode of every
+        file it reads: rewriting, replacing, adding (to a glob) or removing a file changes it,
+        so results cached on it are never read from an older version of the data."""
+        return input_fingerprint(self.workspace, self.sources, astuple(self))
 
     def open(self) -> OpenedData:
         """Open the sources in a fresh sandboxed connection (close it, or use `with`)."""
@@ -217,6 +229,31 @@ def default_selection(root: str | Path, tracking_uri: str = "") -> Selection:
     if column and split_at:
         return replace(empty, mode=SPLIT, source=source, split_column=column, split_at=split_at)
     return replace(empty, mode=FILES, reference=source, current=others[0] if others else source)
+
+
+def input_files(workspace: str | Path, specs: Iterable[str]) -> tuple[Path, ...]:
+    """The files the data specs (paths, globs, `file.duckdb::table`) name, and the roles file.
+
+    A spec that names no readable file raises the same `AidebtError` opening it would."""
+    ws = Workspace.at(workspace)
+    files = [file for spec in specs if spec.strip()
+             for file in ws.expand(spec.strip().partition(TABLE_SEPARATOR)[0])]
+    return (*dict.fromkeys(files), ws.folder / ROLES_FILE)
+
+
+def input_fingerprint(workspace: str | Path, specs: Iterable[str], extra: object = ()) -> str:
+    """A digest of `extra` (JSON-able) and the identity of every input file: path, size,
+    modification time (ns) and inode; a missing file counts as missing."""
+    stamps = []
+    for path in input_files(workspace, specs):
+        try:
+            stat = path.stat()
+        except FileNotFoundError:
+            stamps.append((str(path), None))
+            continue
+        stamps.append((str(path), stat.st_size, stat.st_mtime_ns, stat.st_ino))
+    text = json.dumps([extra, stamps], default=str, ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def encode_roles(roles: Mapping[str, str]) -> str:

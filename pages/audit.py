@@ -9,6 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from aidebt_app.audit_widgets import audit_store, question_card, show_skipped, withdraw_control
+from aidebt_app.cache import run
 from aidebt_app.context import current_selection, guard, page_header
 from aidebt_core.audit.evidence import evidence_for_selection
 from aidebt_core.audit.history import compare, history_frame
@@ -25,16 +26,9 @@ from aidebt_core.audit.session import (
 )
 from aidebt_core.plots.audit import DIMENSION_LABELS, comparison_bars, dimension_bars
 from aidebt_core.reports.audit import audit_report, headline_text
-from aidebt_core.selection import Selection
 from aidebt_core.textsafe import md
 
 NEW = "➕ New model…"
-
-
-@st.cache_data(show_spinner="Measuring evidence (drift, performance, entanglement, …)…",
-               max_entries=16)
-def measured_evidence(selection: Selection, model: str):
-    return evidence_for_selection(selection, model)
 
 
 page_header("Audit", "Walk the questions by dimension; measured answers are pre-filled and can "
@@ -65,7 +59,8 @@ prefill = st.toggle("Pre-fill from measurements on the selected data", value=Tru
 evidence = None
 if prefill:
     with guard():
-        evidence = measured_evidence(selection, model)
+        evidence = run(evidence_for_selection, selection, model,
+                       spinner="Measuring evidence (drift, performance, entanglement, …)…")
 with guard():
     draft = store.load_draft(model)
 key = f"aud_{model}"

@@ -3,7 +3,9 @@
 import pandas as pd
 import streamlit as st
 
+from aidebt_app.cache import run_on_data, run_recent
 from aidebt_app.context import (
+    LISTING_TTL,
     current_selection,
     guard,
     page_header,
@@ -14,40 +16,36 @@ from aidebt_core.data import preview, row_count
 from aidebt_core.profile import profile_table
 from aidebt_core.roles import ROLES_FILE, write_dataset_roles
 from aidebt_core.schema import ROLES
-from aidebt_core.selection import Selection
 from aidebt_core.textsafe import md
 from aidebt_core.workspace import Workspace, describe_sources
 
 _SAVED = "data_roles_saved"  # the message of the last save, shown once after its rerun
 
 
-@st.cache_data(ttl=30, show_spinner=False)
 def workspace_sources(workspace: str) -> list[dict]:
     return describe_sources(Workspace.at(workspace))
 
 
-@st.cache_data(show_spinner="Reading the data…", max_entries=16)
-def overview(selection: Selection):
-    with selection.open() as data:
-        return {
-            "reference_rows": row_count(data.reference),
-            "current_rows": row_count(data.current),
-            "reference_label": data.reference.label,
-            "current_label": data.current.label,
-            "schema": data.schema,
-            "reference_profile": profile_table(data.reference, data.schema),
-            "current_profile": profile_table(data.current, data.schema),
-            "preview": preview(data.reference, 100),
-        }
+def overview(data) -> dict:
+    return {
+        "reference_rows": row_count(data.reference),
+        "current_rows": row_count(data.current),
+        "reference_label": data.reference.label,
+        "current_label": data.current.label,
+        "schema": data.schema,
+        "reference_profile": profile_table(data.reference, data.schema),
+        "current_profile": profile_table(data.current, data.schema),
+        "preview": preview(data.reference, 100),
+    }
 
 
 page_header("Data", "What aidebt reads, and the role each column plays in the analyses.")
 selection = current_selection()
 with guard():
-    facts = overview(selection)
+    facts = run_on_data(overview, selection, spinner="Reading the data…")
 
 with st.expander("Data sources in this workspace"):
-    sources = pd.DataFrame(workspace_sources(selection.workspace))
+    sources = pd.DataFrame(run_recent(workspace_sources, selection.workspace, ttl=LISTING_TTL))
     if sources.empty:
         st.info("No CSV, Parquet, JSON Lines or DuckDB files in this folder.")
     else:

@@ -4,6 +4,7 @@ plus drift over time per chunk and multivariate (PCA) drift. Optional `?slice={"
 import numpy as np
 import streamlit as st
 
+from aidebt_app.cache import opened, run_on_data
 from aidebt_app.context import current_selection, guard, page_header
 from aidebt_app.widgets import chunking_controls
 from aidebt_core.chunks import PERIODS
@@ -36,46 +37,35 @@ def _tables(data, slice_spec: Slice):
                                                                        dict(slice_spec))
 
 
-@st.cache_data(show_spinner="Reading columns…", max_entries=16)
-def columns_of(selection: Selection) -> dict:
-    with selection.open() as data:
-        s = data.schema
-        return {"features": default_columns(s), "all": default_columns(s, True),
-                "timestamp": data.timestamp,
-                "kinds": {c: column_kind(s, c, data.reference.column_types[c], ())
-                          for c in default_columns(s, True)}}
+def columns_of(data) -> dict:
+    s = data.schema
+    return {"features": default_columns(s), "all": default_columns(s, True),
+            "timestamp": data.timestamp,
+            "kinds": {c: column_kind(s, c, data.reference.column_types[c], ())
+                      for c in default_columns(s, True)}}
 
 
-@st.cache_data(show_spinner="Comparing every column…", max_entries=32)
-def univariate(selection: Selection, columns: tuple, options: DriftOptions, slice_spec: Slice):
-    with selection.open() as data:
-        ref, cur = _tables(data, slice_spec)
-        return analyse_drift(ref, cur, data.schema, columns=list(columns), options=options)
+def univariate(data, columns: tuple, options: DriftOptions, slice_spec: Slice):
+    ref, cur = _tables(data, slice_spec)
+    return analyse_drift(ref, cur, data.schema, columns=list(columns), options=options)
 
 
-@st.cache_data(show_spinner="Drift per chunk…", max_entries=32)
-def over_time(selection: Selection, columns: tuple, kinds: tuple, chunking: str, method: str,
-              sigmas: float, min_rows: int, slice_spec: Slice):
-    with selection.open() as data:
-        ref, cur = _tables(data, slice_spec)
-        return drift_over_time(ref, cur, list(columns), list(kinds), chunking, data.timestamp,
-                               method=method, sigmas=sigmas, min_rows=min_rows)
+def over_time(data, columns: tuple, kinds: tuple, chunking: str, method: str, sigmas: float,
+              min_rows: int, slice_spec: Slice):
+    ref, cur = _tables(data, slice_spec)
+    return drift_over_time(ref, cur, list(columns), list(kinds), chunking, data.timestamp,
+                           method=method, sigmas=sigmas, min_rows=min_rows)
 
 
-@st.cache_data(show_spinner="Fitting the PCA on the reference…", max_entries=16)
-def multivariate(selection: Selection, numeric: tuple, categorical: tuple, chunking: str,
-                 sigmas: float, min_rows: int, slice_spec: Slice):
-    with selection.open() as data:
-        ref, cur = _tables(data, slice_spec)
-        return multivariate_drift(ref, cur, list(numeric), list(categorical), chunking,
-                                  data.timestamp, sigmas=sigmas, min_rows=min_rows)
+def multivariate(data, numeric: tuple, categorical: tuple, chunking: str, sigmas: float,
+                 min_rows: int, slice_spec: Slice):
+    ref, cur = _tables(data, slice_spec)
+    return multivariate_drift(ref, cur, list(numeric), list(categorical), chunking,
+                              data.timestamp, sigmas=sigmas, min_rows=min_rows)
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
-def distribution(selection: Selection, column: str, kind: str, slice_spec: Slice):
-    with selection.open() as data:
-        ref, cur = _tables(data, slice_spec)
-        return column_distribution(ref, cur, column, kind)
+def distribution(data, column: str, kind: str, slice_spec: Slice):
+    return column_distribution(*_tables(data, slice_spec), column, kind)
 
 
 def recent_words(chunking: str, k: int) -> str:
@@ -104,7 +94,7 @@ def headline(result, trend, recent: int, chunking: str) -> tuple[list[str], list
 def report_builder(selection: Selection, result, slice_spec: Slice):
     """The HTML report, built only when the button is clicked (it embeds plotly.js)."""
     def build() -> str:
-        with selection.open() as data:
+        with opened(selection) as data:
             ref, cur = _tables(data, slice_spec)
             return drift_report(result, ref, cur).to_html()
     return build
@@ -114,7 +104,7 @@ page_header("Data drift", "Which inputs moved away from the reference, how much,
 selection = current_selection()
 slice_spec: Slice = ()
 with guard():
-    cols = columns_of(selection)
+    cols = run_on_data(columns_of, selection, spinner="Reading columns…")
     if "slice" in st.query_params:
         slice_spec = tuple(parse_slice(st.query_params["slice"]).items())
 if slice_spec:
@@ -157,10 +147,12 @@ with guard():
         raise SchemaError("Pick at least one column.")
     options = DriftOptions(method=method, threshold=threshold or None, drift_share=share,
                            column_thresholds=parse_column_thresholds(per_column))
-    result = univariate(selection, tuple(chosen), options, slice_spec)
+    result = run_on_data(univariate, selection, tuple(chosen), options, slice_spec,
+                         spinner="Comparing every column…")
     kinds = tuple(cols["kinds"][c] for c in chosen)
-    trend = over_time(selection, tuple(chosen), kinds, chunking,
-                      "psi" if method == "psi" else "auto", sigmas, chunks.min_rows, slice_spec)
+    trend = run_on_data(over_time, selection, tuple(chosen), kinds, chunking,
+                        "psi" if method == "psi" else "auto", sigmas, chunks.min_rows,
+                        slice_spec, spinner="Drift per chunk…")
 
 overall, recent_only, sentence = headline(result, trend, recent, chunking)
 drifted_share = (len(overall) + len(recent_only)) / max(len(result.columns), 1)
@@ -214,7 +206,7 @@ else:
                + (f" · new values: {', '.join(map(md, col.new_categories[:10]))}"
                   if col.new_categories else ""))
     with guard():
-        dist = distribution(selection, detail, col.kind, slice_spec)
+        dist = run_on_data(distribution, selection, detail, col.kind, slice_spec)
     left, right = st.columns(2)
     ecdf = col.kind == "numeric" and left.toggle("Cumulative (ECDF)", key="drift_ecdf")
     left.plotly_chart(distribution_figure(dist, ecdf), width="stretch", key="drift_dist")
@@ -244,8 +236,8 @@ st.subheader("Multivariate drift")
 numeric = tuple(c for c in chosen if cols["kinds"][c] == "numeric")
 categorical = tuple(c for c in chosen if cols["kinds"][c] == "categorical")
 with guard():
-    mv = multivariate(selection, numeric, categorical, chunking, sigmas, chunks.min_rows,
-                      slice_spec)
+    mv = run_on_data(multivariate, selection, numeric, categorical, chunking, sigmas,
+                     chunks.min_rows, slice_spec, spinner="Fitting the PCA on the reference…")
 st.caption("A PCA fitted on the reference rebuilds every row; when relations between columns "
            "change (a broken correlation), rows are rebuilt worse even if each column alone "
            "looks unchanged. Each chunk's threshold follows its own size. "

@@ -4,12 +4,12 @@ changed between reference and current, and which features are risky to touch."""
 import pandas as pd
 import streamlit as st
 
+from aidebt_app.cache import run_on_data
 from aidebt_app.context import current_selection, guard, page_header
 from aidebt_core.entanglement import MEASURE_NAMES, analyse, feature_kinds
 from aidebt_core.entanglement.drilldown import pair_view
 from aidebt_core.plots.entanglement import association_heatmap, difference_heatmap, pair_figure
 from aidebt_core.reports.entanglement import entanglement_report
-from aidebt_core.selection import Selection
 from aidebt_core.textsafe import md
 
 METHOD_LABELS = {"auto": "auto (Pearson · Cramér's V · η)", "spearman": "Spearman for numeric",
@@ -17,34 +17,27 @@ METHOD_LABELS = {"auto": "auto (Pearson · Cramér's V · η)", "spearman": "Spe
 VIEWS = ["Reference", "Current", "Difference"]
 
 
-@st.cache_data(show_spinner="Reading columns…", max_entries=16)
-def features(selection: Selection) -> list[str]:
-    with selection.open() as data:
-        return list(feature_kinds(data.schema))
+def features(data) -> list[str]:
+    return list(feature_kinds(data.schema))
 
 
-@st.cache_data(show_spinner="Computing associations…", max_entries=16)
-def entanglement(selection: Selection, method: str, exclude: tuple, group_threshold: float,
+def entanglement(data, method: str, exclude: tuple, group_threshold: float,
                  change_threshold: float, top_k: int):
-    with selection.open() as data:
-        return analyse(data.reference, data.current, data.schema, exclude=exclude,
-                       method=method, group_threshold=group_threshold,
-                       change_threshold=change_threshold, top_k=top_k,
-                       tracking_uri=selection.tracking_uri or None)
+    return analyse(data.reference, data.current, data.schema, exclude=exclude, method=method,
+                   group_threshold=group_threshold, change_threshold=change_threshold,
+                   top_k=top_k, tracking_uri=data.tracking_uri or None)
 
 
-@st.cache_data(show_spinner="Reading the pair…", max_entries=32)
-def pair(selection: Selection, a: str, b: str, exclude: tuple):
-    with selection.open() as data:
-        kinds = feature_kinds(data.schema, exclude=exclude)
-        return pair_view({"reference": data.reference, "current": data.current}, a, b, kinds)
+def pair(data, a: str, b: str, exclude: tuple):
+    kinds = feature_kinds(data.schema, exclude=exclude)
+    return pair_view({"reference": data.reference, "current": data.current}, a, b, kinds)
 
 
 page_header("Entanglement", "Changing anything changes everything: features that move "
             "together, redundant groups, broken relations and the features risky to touch.")
 selection = current_selection()
 with guard():
-    all_features = features(selection)
+    all_features = run_on_data(features, selection, spinner="Reading columns…")
 
 with st.expander("Measures and thresholds"):
     a, b, c, d = st.columns(4)
@@ -58,8 +51,8 @@ with st.expander("Measures and thresholds"):
     exclude = st.multiselect("Leave out features", all_features, key="ent_exclude")
 
 with guard():
-    result = entanglement(selection, method, tuple(exclude), group_threshold, change_threshold,
-                          int(top_k))
+    result = run_on_data(entanglement, selection, method, tuple(exclude), group_threshold,
+                         change_threshold, int(top_k), spinner="Computing associations…")
 
 summary = result.summary()
 m1, m2, m3, m4 = st.columns(4)
@@ -111,7 +104,8 @@ choice = st.selectbox("Pair (largest change first)", labels, key="ent_pair")
 if choice:
     first, second = choice.split(" × ", 1)
     with guard():
-        st.plotly_chart(pair_figure(pair(selection, first, second, tuple(exclude))),
+        st.plotly_chart(pair_figure(run_on_data(pair, selection, first, second, tuple(exclude),
+                                                spinner="Reading the pair…")),
                         width="stretch", key="ent_pair_fig")
 
 st.subheader("Ripple risk")

@@ -3,6 +3,7 @@ between them, and how each feature's relation to the target changed."""
 
 import streamlit as st
 
+from aidebt_app.cache import run_on_data
 from aidebt_app.context import current_selection, guard, page_header
 from aidebt_app.widgets import chunking_controls
 from aidebt_core.chunks import PERIODS, where_between
@@ -11,37 +12,27 @@ from aidebt_core.performance import METRIC_NAMES, analyse_performance
 from aidebt_core.performance.relationship import rank_relationships
 from aidebt_core.plots.performance import gap_figure, performance_figure, relationship_figure
 from aidebt_core.reports.performance import EXPLANATION, performance_report
-from aidebt_core.selection import Selection
 
 NONE = "(none)"
 
 
-@st.cache_data(show_spinner="Reading columns…", max_entries=16)
-def roles(selection: Selection) -> dict:
-    with selection.open() as data:
-        s = data.schema
-        return {"columns": s.names, "target": s.first("target"), "score": s.first("score"),
-                "prediction": s.first("prediction"), "timestamp": data.timestamp,
-                "features": s.features}
+def roles(data) -> dict:
+    s = data.schema
+    return {"columns": s.names, "target": s.first("target"), "score": s.first("score"),
+            "prediction": s.first("prediction"), "timestamp": data.timestamp,
+            "features": s.features}
 
 
-@st.cache_data(show_spinner="Computing performance per chunk…", max_entries=32)
-def performance(selection: Selection, target, score, prediction, timestamp, chunking, k,
-                min_rows, min_labels):
-    with selection.open() as data:
-        return analyse_performance(data.reference, data.current, target, score=score,
-                                   prediction=prediction, timestamp=timestamp,
-                                   chunking=chunking, k=k, min_rows=min_rows,
-                                   min_labels=min_labels)
+def performance(data, target, score, prediction, timestamp, chunking, k, min_rows, min_labels):
+    return analyse_performance(data.reference, data.current, target, score=score,
+                               prediction=prediction, timestamp=timestamp, chunking=chunking,
+                               k=k, min_rows=min_rows, min_labels=min_labels)
 
 
-@st.cache_data(show_spinner="Comparing feature → target relations…", max_entries=32)
-def relationships(selection: Selection, features: tuple, target, timestamp, start, end,
-                  inclusive: bool):
-    with selection.open() as data:
-        current = where_between(data.current, timestamp, start, end, inclusive) \
-            if timestamp and start is not None else data.current
-        return rank_relationships(data.reference, current, list(features), target)
+def relationships(data, features: tuple, target, timestamp, start, end, inclusive: bool):
+    current = where_between(data.current, timestamp, start, end, inclusive) \
+        if timestamp and start is not None else data.current
+    return rank_relationships(data.reference, current, list(features), target)
 
 
 page_header("Performance & concept drift",
@@ -49,7 +40,7 @@ page_header("Performance & concept drift",
             "and the gap between them.")
 selection = current_selection()
 with guard():
-    cols = roles(selection)
+    cols = run_on_data(roles, selection, spinner="Reading columns…")
 
 with st.expander("Columns and chunks", expanded=not cols["target"]):
     options = [NONE, *cols["columns"]]
@@ -78,8 +69,9 @@ with st.expander("Columns and chunks", expanded=not cols["target"]):
 with guard():
     if not target:
         raise SchemaError("Pick the label column (no column has the 'target' role).")
-    result = performance(selection, target, score, prediction, timestamp, chunking, k,
-                         chunks.min_rows, chunks.min_labels)
+    result = run_on_data(performance, selection, target, score, prediction, timestamp,
+                         chunking, k, chunks.min_rows, chunks.min_labels,
+                         spinner="Computing performance per chunk…")
 
 metric = st.segmented_control("Metric", result.metrics, default=result.metric,
                               format_func=METRIC_NAMES.get, key="perf_metric") or result.metric
@@ -145,8 +137,9 @@ window = st.select_slider("Current chunks to compare with the reference", names,
 chosen = labelled[names.index(window[0]):names.index(window[1]) + 1] or labelled
 period_chunks = result.chunking in PERIODS
 with guard():
-    ranked = relationships(selection, tuple(cols["features"]), target, timestamp,
-                           chosen[0].start, chosen[-1].end, not period_chunks)
+    ranked = run_on_data(relationships, selection, tuple(cols["features"]), target, timestamp,
+                         chosen[0].start, chosen[-1].end, not period_chunks,
+                         spinner="Comparing feature → target relations…")
 st.caption("Shape change = average change of the target rate per feature bin after removing "
            "the overall level change. Largest first.")
 feature = st.selectbox("Feature", [r.feature for r in ranked], key="perf_feature")

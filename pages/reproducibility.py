@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 
 import streamlit as st
 
+from aidebt_app.cache import run_recent
 from aidebt_app.context import current_selection, guard, page_header
 from aidebt_core.plots.runs import (
     completeness_figure,
@@ -30,23 +31,21 @@ from aidebt_core.serving import display_uri
 from aidebt_core.textsafe import md, md_code
 
 CHART_RUNS = 40  # bars/rows per chart; the table above holds every run
+MLFLOW_TTL = 60  # seconds: runs logged meanwhile show within a minute
 
 
-@st.cache_data(show_spinner="Reading MLflow runs…", ttl=60, max_entries=8)
 def load(uri: str, required: tuple[str, ...]):
     store = open_store(uri)
     return read_runs(store, required=list(required)), read_registry(store)
 
 
-@st.cache_data(show_spinner=False, ttl=60, max_entries=64)
 def importances(uri: str, run_id: str):
     store = open_store(uri)
     return feature_importances(store.get_run(run_id), store)
 
 
-@st.cache_data(show_spinner="Comparing runs…", ttl=60, max_entries=32)
 def diff(uri: str, required: tuple[str, ...], a: str, b: str):
-    table, _ = load(uri, required)
+    table, _ = run_recent(load, uri, required, ttl=MLFLOW_TTL)
     return compare_runs(table, a, b, store=uri)
 
 
@@ -78,7 +77,8 @@ with st.expander("Required fields and budgets"):
     alias = st.text_input("Deployed alias", "production", key="rep_alias") or "production"
 
 with guard():
-    table, registry = load(uri, tuple(required or FIELD_NAMES))
+    table, registry = run_recent(load, uri, tuple(required or FIELD_NAMES), ttl=MLFLOW_TTL,
+                                 spinner="Reading MLflow runs…")
     report = staleness(registry, table, alias=alias, now=datetime.now(UTC),
                        age_budget_days=age_budget, data_budget_days=data_budget)
 st.caption(f"MLflow store: {md_code(display_uri(table.uri))} · experiments: "
@@ -162,7 +162,7 @@ with card_tab:
                f"{md_code(manifest.model_uri or '—')} · "
                f"features from {md(manifest.features_source or '—')}")
     with guard():
-        logged = importances(uri, run_id)
+        logged = run_recent(importances, uri, run_id, ttl=MLFLOW_TTL)
     if logged:
         st.plotly_chart(importance_figure(logged), width="stretch", key="rep_importances")
 
@@ -176,7 +176,8 @@ with diff_tab:
     b = d2.selectbox("Run B", ids, index=index_b, format_func=labels.get, key="rep_diff_b")
     only = d3.toggle("Only differences", value=True, key="rep_diff_only")
     with guard():
-        result = diff(uri, tuple(table.required), a, b)
+        result = run_recent(diff, uri, tuple(table.required), a, b, ttl=MLFLOW_TTL,
+                            spinner="Comparing runs…")
     st.metric("Differences", len(result.differences))
     st.dataframe(result.to_frame(only_differences=only), hide_index=True, width="stretch",
                  key="rep_diff", column_config={

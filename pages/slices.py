@@ -5,13 +5,13 @@ from urllib.parse import urlencode
 
 import streamlit as st
 
+from aidebt_app.cache import run_on_data
 from aidebt_app.context import current_selection, guard, page_header
 from aidebt_core.data import row_count
 from aidebt_core.drift.univariate import analyse_drift
 from aidebt_core.errors import AidebtError
 from aidebt_core.plots.slices import dumbbell_figure, forest_figure
 from aidebt_core.reports.slices import changes_frame, slices_report
-from aidebt_core.selection import Selection
 from aidebt_core.slices import METRICS, analyse, apply_slice
 from aidebt_core.slices.breakdown import frame
 from aidebt_core.textsafe import md
@@ -27,43 +27,37 @@ CHANGE_FORMATS = {c: NUM(format="%.3f") for c in (
     "q_value": NUM(format="%.2e")}
 
 
-@st.cache_data(show_spinner="Reading column roles…", max_entries=16)
-def roles(selection: Selection) -> dict:
-    with selection.open() as data:
-        schema = data.schema
-        target = schema.first("target")
-        # Many distinct numeric target values: a regression model (MAE / RMSE per slice).
-        task = ("regression" if target and schema[target].distinct > 20
-                and schema[target].dtype.upper() not in ("VARCHAR", "BOOLEAN")
-                else "classification")
-        return {"target": target, "task": task, "prediction": schema.first("prediction"),
-                "score": schema.first("score"), "features": schema.features,
-                "categorical": schema.with_role("categorical", "boolean")}
+def roles(data) -> dict:
+    schema = data.schema
+    target = schema.first("target")
+    # Many distinct numeric target values: a regression model (MAE / RMSE per slice).
+    task = ("regression" if target and schema[target].distinct > 20
+            and schema[target].dtype.upper() not in ("VARCHAR", "BOOLEAN")
+            else "classification")
+    return {"target": target, "task": task, "prediction": schema.first("prediction"),
+            "score": schema.first("score"), "features": schema.features,
+            "categorical": schema.with_role("categorical", "boolean")}
 
 
-@st.cache_data(show_spinner="Searching slices…", max_entries=16)
-def run(selection: Selection, target: str, prediction: str | None, score: str | None,
-        metric: str, by: tuple[str, ...], features: tuple[str, ...], max_order: int,
-        min_share: float, top_k: int, objective: str, bins: int):
-    with selection.open() as data:
-        return analyse(data.current, target, prediction, score, metric, reference=data.reference,
-                       by=by, features=list(features), max_order=max_order,
-                       min_share=min_share / 100, top_k=top_k, objective=objective, bins=bins)
+def search(data, target: str, prediction: str | None, score: str | None, metric: str,
+           by: tuple[str, ...], features: tuple[str, ...], max_order: int, min_share: float,
+           top_k: int, objective: str, bins: int):
+    return analyse(data.current, target, prediction, score, metric, reference=data.reference,
+                   by=by, features=list(features), max_order=max_order,
+                   min_share=min_share / 100, top_k=top_k, objective=objective, bins=bins)
 
 
-@st.cache_data(show_spinner="Drift within the slice…", max_entries=32)
-def slice_drift(selection: Selection, spec: tuple[tuple[str, str], ...]) -> dict:
-    with selection.open() as data:
-        ref, cur = (apply_slice(t, dict(spec)) for t in (data.reference, data.current))
-        result = analyse_drift(ref, cur, data.schema)
-        return {"reference_rows": row_count(ref), "current_rows": row_count(cur),
-                "columns": len(result.columns), "drifted": result.drifted_columns}
+def slice_drift(data, spec: tuple[tuple[str, str], ...]) -> dict:
+    ref, cur = (apply_slice(t, dict(spec)) for t in (data.reference, data.current))
+    result = analyse_drift(ref, cur, data.schema)
+    return {"reference_rows": row_count(ref), "current_rows": row_count(cur),
+            "columns": len(result.columns), "drifted": result.drifted_columns}
 
 
 page_header("Slices", "Where the model fails a sub-population that the overall metric hides.")
 selection = current_selection()
 with guard():
-    r = roles(selection)
+    r = run_on_data(roles, selection, spinner="Reading column roles…")
     if not r["target"] or not (r["prediction"] or r["score"]):
         st.warning("Mark a target and a prediction or score column on the Data page first.")
         st.stop()
@@ -97,8 +91,9 @@ with st.expander("Discovery settings"):
                               key="slices_features")
 
 with guard():
-    res = run(selection, r["target"], r["prediction"], r["score"], metric, tuple(by),
-              tuple(features), max_order, min_share, top_k, objective, bins)
+    res = run_on_data(search, selection, r["target"], r["prediction"], r["score"], metric,
+                      tuple(by), tuple(features), max_order, min_share, top_k, objective, bins,
+                      spinner="Searching slices…")
 
 label = res.metric_label
 ref_value = res.reference_overall.metric if res.reference_overall else None
@@ -159,7 +154,8 @@ if options:
     chosen = st.selectbox("Slice", options, format_func=lambda sl: sl.describe(),
                           key="slices_pick")
     try:
-        d = slice_drift(selection, tuple(chosen.as_dict().items()))
+        d = run_on_data(slice_drift, selection, tuple(chosen.as_dict().items()),
+                        spinner="Drift within the slice…")
         st.markdown(f"Within this slice ({d['reference_rows']:,} reference rows, "
                     f"{d['current_rows']:,} current rows), **{len(d['drifted'])} of "
                     f"{d['columns']} columns drifted**"
