@@ -30,9 +30,10 @@ from aidebt_core.selection import (
     time_columns,
 )
 from aidebt_core.serving import ServeConfig, display_uri
+from aidebt_core.sources import SourceScan, scan_sources
 from aidebt_core.textsafe import md
 from aidebt_core.timeaxis import parse_boundary
-from aidebt_core.workspace import SourceScan, Workspace, scan_sources
+from aidebt_core.workspace import Workspace
 
 _SELECTION = "aidebt_selection"
 _ROLES = "aidebt_roles"

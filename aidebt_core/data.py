@@ -11,7 +11,6 @@ import itertools
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
 from types import MappingProxyType
 
 import duckdb
@@ -158,12 +157,6 @@ class QueryResult:
     def df(self) -> pd.DataFrame:
         return self._cursor.df()
 
-    def fetchdf(self) -> pd.DataFrame:
-        return self._cursor.fetchdf()
-
-    def arrow(self):
-        return self._cursor.to_arrow_table()
-
 
 def _translate(exc: duckdb.Error, label: str) -> Exception:
     """Turn a DuckDB error into an AidebtError whose message names the source and the problem."""
@@ -287,12 +280,6 @@ def sample_rows(table: Table, rows: int, seed: int = 0) -> pd.DataFrame:
     return table.df(query)
 
 
-def fetch_columns(table: Table, columns: Sequence[str]) -> pd.DataFrame:
-    """Only the named columns, in full (for exact tests that need every value)."""
-    table.require_columns(columns)
-    return table.df(f"SELECT {', '.join(map(quote_ident, columns))} FROM {ROWS}")
-
-
 def numeric_values(table: Table, column: str) -> np.ndarray:
     """Finite values of one numeric column as float64, read from DuckDB without other columns."""
     table.require_columns([column])
@@ -350,41 +337,3 @@ def histogram(table: Table, column: str, edges: Sequence[float]) -> np.ndarray:
     for b, n in rows:
         counts[b] = n
     return counts
-
-
-def group_counts(table: Table, columns: Sequence[str]) -> pd.DataFrame:
-    """Row counts per combination of values of `columns` (NULL kept as its own group)."""
-    table.require_columns(columns)
-    cols = ", ".join(map(quote_ident, columns))
-    return table.df(f"SELECT {cols}, count(*) AS count FROM {ROWS} GROUP BY ALL "
-                    "ORDER BY count DESC")
-
-
-def split_on_timestamp(table: Table, column: str, boundary: str | date | datetime
-                       ) -> tuple[Table, Table]:
-    """Reference = rows before `boundary`, current = rows at or after it (bound values).
-
-    `boundary` is a date or a full timestamp (2019-04-01T12:30); the column is read as time
-    the same way chunks read it (`aidebt_core.timeaxis`: dates, date text, years, epochs)."""
-    from aidebt_core.timeaxis import parse_boundary, timestamp_sql
-
-    when = parse_boundary(boundary)
-    ts = timestamp_sql(table, column)
-    when_py = when.to_pydatetime()
-    shown = str(when.date()) if when == when.normalize() else when.isoformat(sep=" ")
-    reference = table.where(f"{ts} < $when", f"{table.label} before {shown}", when=when_py)
-    current = table.where(f"{ts} >= $when", f"{table.label} from {shown}", when=when_py)
-    for part in (reference, current):
-        if row_count(part) == 0:
-            raise SchemaError(f"{part.label} has no rows; pick a split date inside "
-                              f"{time_range(table, column)}.")
-    return reference, current
-
-
-def time_range(table: Table, column: str) -> str:
-    """'first – last' time of `column`, read as the time axis reads it."""
-    from aidebt_core.timeaxis import timestamp_sql
-
-    ts = timestamp_sql(table, column)
-    lo, hi = table.execute(f"SELECT min({ts}), max({ts}) FROM {ROWS}").fetchone()
-    return f"{lo} – {hi}"

@@ -21,12 +21,12 @@ from aidebt_core.data import (
     Table,
     connect,
     open_table,
-    split_on_timestamp,
 )
 from aidebt_core.errors import AidebtError
 from aidebt_core.roles import ROLES_FILE, DatasetDefaults, read_roles_file, resolve_schema
 from aidebt_core.schema import FEATURE_ROLES, Schema, infer_schema
-from aidebt_core.timeaxis import time_candidates, timestamp_sql
+from aidebt_core.sources import list_sources
+from aidebt_core.timeaxis import split_on_timestamp, time_candidates, timestamp_sql
 from aidebt_core.workspace import TABLE_SEPARATOR, Workspace, default_sample_dir
 
 SPLIT, FILES = "split", "files"
@@ -215,7 +215,7 @@ def default_selection(root: str | Path, tracking_uri: str = "") -> Selection:
         return replace(sample_selection(workspace.folder), workspace=str(root),
                        tracking_uri=tracking_uri)
     empty = Selection(workspace=str(root), tracking_uri=tracking_uri)
-    sources = workspace.list_sources()
+    sources = list_sources(workspace)
     if not sources:
         return empty
     defaults = read_roles_file(workspace.folder)

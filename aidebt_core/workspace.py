@@ -23,11 +23,6 @@ DATA_FORMATS = {
 }
 TABLE_SEPARATOR = "::"
 GLOB_CHARS = set("*?[")
-# Bounds on the source listing: a workspace is a data folder, not a disk to crawl.
-MAX_SCAN_ENTRIES = 20_000
-MAX_SCAN_DEPTH = 6
-SKIPPED_FOLDERS = {"mlruns", "mlartifacts", "node_modules", "__pycache__", "site-packages",
-                   "venv"}
 # Never a workspace: these folders themselves (SYSTEM_FOLDERS) or anything under them
 # (SYSTEM_TREES). The user's home folder itself is refused too.
 SYSTEM_FOLDERS = ("/", "/home", "/root", "/var", "/tmp", "/opt", "/srv", "/mnt", "/media",
@@ -105,118 +100,6 @@ class Workspace:
             raise DataSourceError(f"'{raw}' is a folder; name a data file or a glob such as "
                                   f"'{raw}/*.parquet'.")
         return (path,)
-
-    def list_sources(self) -> list[str]:
-        """Readable data files (relative names) and `file.duckdb::table` entries."""
-        return list(scan_sources(self).sources)
-
-
-@dataclass(frozen=True)
-class SourceScan:
-    """What a bounded walk of a workspace found: readable sources, unreadable files and why."""
-
-    sources: tuple[str, ...]
-    unreadable: tuple[tuple[str, str], ...] = ()  # (relative name, reason)
-    truncated: bool = False  # the walk stopped at MAX_SCAN_ENTRIES or MAX_SCAN_DEPTH
-
-
-def scan_sources(workspace: Workspace) -> SourceScan:
-    """Walk the workspace for data files without leaving it or trusting any one file.
-
-    Symlinks that point out of the folder are skipped (a link must not widen the boundary),
-    hidden and tool folders (.git, .venv, .aidebt, mlruns…) are not entered, and the walk is
-    bounded so a huge folder cannot stall the page. A file that cannot be read is reported with
-    its reason instead of failing the whole listing.
-    """
-    from aidebt_core.data import list_duckdb_tables  # local: data imports workspace
-
-    files, truncated = _data_files(workspace)
-    sources: list[str] = []
-    unreadable: list[tuple[str, str]] = []
-    for file in files:
-        name = file.relative_to(workspace.folder).as_posix()
-        problem = _unreadable_reason(file)
-        if problem is None and DATA_FORMATS[file.suffix.lower()] == "duckdb":
-            try:
-                sources += [f"{name}{TABLE_SEPARATOR}{t}" for t in list_duckdb_tables(
-                    workspace, name)]
-            except Exception as exc:  # noqa: BLE001 - one bad file must not hide the others
-                problem = _first_line(exc)
-        elif problem is None:
-            sources.append(name)
-        if problem is not None:
-            unreadable.append((name, problem))
-    return SourceScan(tuple(sources), tuple(unreadable), truncated)
-
-
-def _data_files(workspace: Workspace) -> tuple[list[Path], bool]:
-    if workspace.root.is_file():
-        return [workspace.root], False
-    folder = workspace.folder
-    found: list[Path] = []
-    seen = 0
-    truncated = False
-    for dirpath, dirnames, filenames in os.walk(folder, followlinks=False):
-        here = Path(dirpath)
-        depth = len(here.relative_to(folder).parts)
-        if depth >= MAX_SCAN_DEPTH:
-            truncated = truncated or bool(dirnames)
-            dirnames.clear()
-        dirnames[:] = sorted(d for d in dirnames if not _skipped_folder(d))
-        for name in sorted(filenames):
-            seen += 1
-            if seen > MAX_SCAN_ENTRIES:
-                return sorted(found), True
-            path = here / name
-            if path.suffix.lower() not in DATA_FORMATS or name.startswith("."):
-                continue
-            if path.is_symlink() and not path.resolve().is_relative_to(folder):
-                continue  # a link out of the workspace is not part of it
-            found.append(path)
-    return sorted(found), truncated
-
-
-def _skipped_folder(name: str) -> bool:
-    return name.startswith(".") or name in SKIPPED_FOLDERS
-
-
-def _unreadable_reason(path: Path) -> str | None:
-    """Why a data file cannot be read, from cheap checks (name, open, size, magic bytes)."""
-    if GLOB_CHARS & set(path.name):
-        # the readers would take `sales[2024].csv` as a pattern and read another file
-        return "its name contains * ? or [, which read as a pattern; rename the file"
-    try:
-        size = path.stat().st_size
-        with open(path, "rb") as handle:
-            head = handle.read(4)
-    except OSError as exc:
-        return f"cannot be opened ({exc.strerror or exc})"
-    if size == 0:
-        return "empty (0 bytes)"
-    if DATA_FORMATS[path.suffix.lower()] == "parquet" and head != b"PAR1":
-        return "not a Parquet file (no PAR1 magic bytes)"
-    return None
-
-
-def _first_line(exc: Exception) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0][:300] if text else type(exc).__name__
-
-
-def describe_sources(workspace: Workspace) -> list[dict]:
-    """Each data source with its format, file size and, for unreadable files, the problem."""
-    scan = scan_sources(workspace)
-    rows = []
-    for source in scan.sources:
-        path = workspace.folder / source.partition(TABLE_SEPARATOR)[0]
-        rows.append({"source": source, "format": DATA_FORMATS[path.suffix.lower()],
-                     "size_mb": path.stat().st_size / 1e6, "problem": ""})
-    for name, reason in scan.unreadable:
-        path = workspace.folder / name
-        size = path.stat().st_size / 1e6 if path.exists() else 0.0
-        rows.append({"source": name, "format": DATA_FORMATS[path.suffix.lower()],
-                     "size_mb": size, "problem": reason})
-    return rows
 
 
 def refuse_system_root(path: str | Path) -> Path:

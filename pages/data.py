@@ -16,8 +16,9 @@ from aidebt_core.data import preview, row_count
 from aidebt_core.profile import profile_table
 from aidebt_core.roles import ROLES_FILE, write_dataset_roles
 from aidebt_core.schema import ROLES
+from aidebt_core.sources import describe_sources
 from aidebt_core.textsafe import md
-from aidebt_core.workspace import Workspace, describe_sources
+from aidebt_core.workspace import Workspace
 
 _SAVED = "data_roles_saved"  # the message of the last save, shown once after its rerun
 

@@ -21,7 +21,6 @@ from aidebt_core.data import (
     open_table,
     quote_ident,
     row_count,
-    split_on_timestamp,
 )
 from aidebt_core.errors import AidebtError, DataSourceError
 from aidebt_core.jsonsafe import jsonable
@@ -36,6 +35,7 @@ from aidebt_core.roles import (
     roles_payload,
 )
 from aidebt_core.schema import Schema, infer_schema
+from aidebt_core.timeaxis import split_on_timestamp
 from aidebt_core.workspace import GLOB_CHARS, TABLE_SEPARATOR, Workspace
 
 if TYPE_CHECKING:  # importing the report pulls in plotly: not at CLI start-up

@@ -76,8 +76,9 @@ print(json.dumps({"compute_s": time.perf_counter() - t1, "chunks": out}))
 AIDEBT_CORE = r'''
 import json, sys, time
 t0 = time.perf_counter()
-from aidebt_core.data import connect, open_table, split_on_timestamp
+from aidebt_core.data import connect, open_table
 from aidebt_core.performance import analyse_performance
+from aidebt_core.timeaxis import split_on_timestamp
 from aidebt_core.workspace import Workspace
 t1 = time.perf_counter()
 ws = Workspace.at(sys.argv[2])

@@ -13,11 +13,11 @@ from aidebt_core.data import (
     quantiles,
     row_count,
     sample_rows,
-    split_on_timestamp,
     value_counts,
 )
 from aidebt_core.errors import AidebtError, DataSourceError, SandboxError, SchemaError
 from aidebt_core.schema import infer_schema
+from aidebt_core.timeaxis import split_on_timestamp
 from aidebt_core.workspace import Workspace
 
 HOSTILE = ['we"ird', "semi;colon", "with space", "ünïcødé 列", "drop table x; --", "a'b"]

@@ -320,7 +320,7 @@ def test_multivariate_noise_follows_each_chunks_size(tmp_path):
     import sys
     from pathlib import Path
 
-    from aidebt_core.data import split_on_timestamp
+    from aidebt_core.timeaxis import split_on_timestamp
 
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     from generated_time import short_last_month
@@ -354,7 +354,7 @@ def test_multivariate_noise_follows_each_chunks_size(tmp_path):
 def test_a_split_inside_a_month_gives_two_partial_chunks_with_their_own_labels(tmp_path):
     """One source split on 15 January: January is a partial chunk on both sides; the current
     one is labelled '(current)' so the heatmap keeps both; row chunks continue the count."""
-    from aidebt_core.data import split_on_timestamp
+    from aidebt_core.timeaxis import split_on_timestamp
 
     days = pd.date_range("2024-11-01", "2025-03-31 23:00", freq="h")
     rng = np.random.default_rng(3)

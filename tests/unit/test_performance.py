@@ -11,11 +11,12 @@ from scipy.stats import norm
 from sklearn import metrics as skm
 
 from aidebt_core.cli import main
-from aidebt_core.data import connect, open_table, split_on_timestamp
+from aidebt_core.data import connect, open_table
 from aidebt_core.errors import SchemaError
 from aidebt_core.performance import analyse_performance
 from aidebt_core.performance.relationship import feature_relationship, rank_relationships
 from aidebt_core.selection import sample_selection
+from aidebt_core.timeaxis import split_on_timestamp
 from aidebt_core.workspace import Workspace
 
 CLEAR = ("roc_auc", "accuracy", "log_loss", "brier")   # metrics with a wide margin on the sample

@@ -108,9 +108,10 @@ def test_an_estimate_alerts_only_when_its_interval_clears_the_band(tmp_path):
     × 0.2 and × 0.75): the first estimate falls far below the band and alerts; the second
     falls just below it, within its own noise, and does not. The estimate's interval is the
     realized AUC's noise on the reference chunks (SE·√n, median) at the chunk's row count."""
-    from aidebt_core.data import connect, open_table, split_on_timestamp
+    from aidebt_core.data import connect, open_table
     from aidebt_core.performance import analyse_performance
     from aidebt_core.performance.realized import _Z
+    from aidebt_core.timeaxis import split_on_timestamp
     from aidebt_core.workspace import Workspace
 
     frame = car_loans(18_000, seed=21, start="2018-01-01", end="2019-06-30 23:59:59")

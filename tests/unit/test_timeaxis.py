@@ -8,9 +8,14 @@ import pandas as pd
 import pytest
 
 from aidebt_core.chunks import Chunking, plan_chunks
-from aidebt_core.data import connect, open_table, row_count, split_on_timestamp
-from aidebt_core.errors import SchemaError
-from aidebt_core.timeaxis import parse_boundary, time_axis, time_candidates
+from aidebt_core.data import connect, open_table, row_count
+from aidebt_core.errors import OptionError, SchemaError
+from aidebt_core.timeaxis import (
+    parse_boundary,
+    split_on_timestamp,
+    time_axis,
+    time_candidates,
+)
 from aidebt_core.workspace import Workspace
 
 N = 3000
@@ -159,7 +164,7 @@ def test_partial_and_too_small_chunks(make_table):
     rows = plan_chunks(table, Chunking("rows", 1000), "ts")
     assert [c.partial for c in rows.chunks] == [False] * 3 + [True]
     assert rows.chunks[-1].rows == len(days) - 3000
-    with pytest.raises(SchemaError, match="whole number"):
+    with pytest.raises(OptionError, match="whole number"):
         plan_chunks(table, Chunking("month"), "ts", min_rows=0)
 
 

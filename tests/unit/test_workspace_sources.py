@@ -7,11 +7,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from aidebt_core import workspace as workspace_module
+from aidebt_core import sources as sources_module
 from aidebt_core.data import row_count
 from aidebt_core.errors import SandboxError
 from aidebt_core.selection import FILES, SPLIT, default_selection, median_split
-from aidebt_core.workspace import Workspace, describe_sources, refuse_system_root, scan_sources
+from aidebt_core.sources import describe_sources, scan_sources
+from aidebt_core.workspace import Workspace, refuse_system_root
 
 
 def _frame(n=10):
@@ -59,13 +60,13 @@ def test_symlinks_out_of_the_root_and_hidden_folders_are_skipped(tmp_path):
 
 
 def test_the_scan_is_bounded(tmp_path, monkeypatch):
-    monkeypatch.setattr(workspace_module, "MAX_SCAN_ENTRIES", 5)
+    monkeypatch.setattr(sources_module, "MAX_SCAN_ENTRIES", 5)
     for i in range(12):
         (tmp_path / f"f{i:02d}.csv").write_text("a\n1\n")
     scan = scan_sources(Workspace.at(tmp_path))
     assert scan.truncated and len(scan.sources) == 5
-    monkeypatch.setattr(workspace_module, "MAX_SCAN_ENTRIES", 100)
-    monkeypatch.setattr(workspace_module, "MAX_SCAN_DEPTH", 2)
+    monkeypatch.setattr(sources_module, "MAX_SCAN_ENTRIES", 100)
+    monkeypatch.setattr(sources_module, "MAX_SCAN_DEPTH", 2)
     deep = tmp_path / "d1" / "d2" / "d3"
     deep.mkdir(parents=True)
     (deep / "far.csv").write_text("a\n1\n")
