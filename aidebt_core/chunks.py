@@ -31,7 +31,7 @@ from datetime import datetime
 import pandas as pd
 
 from aidebt_core.data import ROWS, Table
-from aidebt_core.errors import SchemaError
+from aidebt_core.errors import OptionError, SchemaError
 from aidebt_core.timeaxis import TimeAxis, parse_boundary, time_axis, timestamp_sql
 
 PERIODS = ("day", "week", "month", "quarter", "year")
@@ -60,9 +60,9 @@ class Chunking:
     def __post_init__(self) -> None:
         if self.kind == "rows":
             if not isinstance(self.size, int) or self.size < 1:
-                raise SchemaError(f"Row chunks need a positive whole size, not {self.size!r}.")
+                raise OptionError(f"Row chunks need a positive whole size, not {self.size!r}.")
         elif self.kind not in PERIODS:
-            raise SchemaError(f"Unknown chunking '{self.kind}'. Use one of "
+            raise OptionError(f"Unknown chunking '{self.kind}'. Use one of "
                               f"{', '.join(PERIODS)} or a number of rows.")
 
     @classmethod
@@ -74,7 +74,7 @@ class Chunking:
         try:
             size = int(raw)
         except ValueError:
-            raise SchemaError(f"Chunking '{text}' is neither a period ({', '.join(PERIODS)}) "
+            raise OptionError(f"Chunking '{text}' is neither a period ({', '.join(PERIODS)}) "
                               "nor a number of rows.") from None
         return cls("rows", size)
 
@@ -135,7 +135,7 @@ def check_min_size(value, what: str = "rows") -> int:
     except (TypeError, ValueError):
         number = float("nan")
     if not (number >= 1 and number == int(number)):
-        raise SchemaError(f"The minimum chunk size in {what} must be a whole number ≥ 1, "
+        raise OptionError(f"The minimum chunk size in {what} must be a whole number ≥ 1, "
                           f"not {value!r}.")
     return int(number)
 

@@ -19,3 +19,8 @@ class SchemaError(AidebtError):
 
 class TrackingError(AidebtError):
     """The MLflow tracking store cannot be reached or read."""
+
+
+class OptionError(AidebtError):
+    """An analysis option (metric, method, threshold, chunking, count...) has a value the analysis
+    cannot take. Not a SchemaError: the data is fine, the request is not."""

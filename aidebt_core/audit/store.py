@@ -469,12 +469,6 @@ class AuditStore:
             return None                         # a damaged draft is only lost work in progress
         return draft if isinstance(draft, dict) else None
 
-    def delete_draft(self, model: str) -> None:
-        if not self.path.exists():
-            return
-        with self._transaction(write=True) as con:
-            con.execute("DELETE FROM drafts WHERE model = ?", (model,))
-
     # -- export / import -------------------------------------------------------------------
     def export_json(self, model: str | None = None) -> dict:
         """All (or one model's) saved audits, withdrawn ones marked, as a JSON-safe document."""

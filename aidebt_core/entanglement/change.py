@@ -15,7 +15,7 @@ import pandas as pd
 
 from aidebt_core.entanglement.matrix import PEARSON, SPEARMAN, AssociationMatrix
 from aidebt_core.entanglement.measures import fisher_z_pvalue
-from aidebt_core.errors import SchemaError
+from aidebt_core.errors import OptionError, SchemaError
 
 DEFAULT_CHANGE_THRESHOLD = 0.25
 CHANGE_COLUMNS = ["a", "b", "method", "reference", "current", "delta", "p_value", "flagged",
@@ -43,7 +43,7 @@ def correlation_change(reference: AssociationMatrix, current: AssociationMatrix,
                        threshold: float = DEFAULT_CHANGE_THRESHOLD) -> CorrelationChange:
     """Compare two matrices on their common columns (in the reference's clustered order)."""
     if not 0 < threshold <= 2:
-        raise SchemaError(f"The change threshold must be in (0, 2] (got {threshold}).")
+        raise OptionError(f"The change threshold must be in (0, 2] (got {threshold}).")
     common = [c for c in reference.columns if c in current.columns]
     if len(common) < 2:
         raise SchemaError("Reference and current share fewer than two usable feature columns; "

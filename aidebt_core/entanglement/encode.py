@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from aidebt_core.data import ROWS, Table, quote_ident, row_count, value_counts
-from aidebt_core.errors import SchemaError
+from aidebt_core.errors import OptionError, SchemaError
 
 OTHER = "(other)"
 NUMERIC, CATEGORICAL = "numeric", "categorical"
@@ -53,9 +53,9 @@ def encode(table: Table, kinds: Mapping[str, str], top_k: int = DEFAULT_TOP_K,
            max_rows: int | None = DEFAULT_MAX_ROWS, seed: int = 0) -> Encoded:
     """Read `kinds` (column -> 'numeric' | 'categorical') from `table` as arrays."""
     if top_k < 2:
-        raise SchemaError(f"top_k must be at least 2 (got {top_k}).")
+        raise OptionError(f"top_k must be at least 2 (got {top_k}).")
     if max_rows is not None and max_rows < 10:
-        raise SchemaError(f"max_rows must be at least 10 (got {max_rows}).")
+        raise OptionError(f"max_rows must be at least 10 (got {max_rows}).")
     bad = {k: v for k, v in kinds.items() if v not in (NUMERIC, CATEGORICAL)}
     if bad:
         raise SchemaError(f"Unknown column kind(s) {bad}; use 'numeric' or 'categorical'.")

@@ -18,7 +18,7 @@ from scipy.spatial.distance import squareform
 
 from aidebt_core.entanglement import measures
 from aidebt_core.entanglement.encode import Encoded
-from aidebt_core.errors import SchemaError
+from aidebt_core.errors import OptionError, SchemaError
 
 METHODS = ("auto", "pearson", "spearman", "cramers_v", "theils_u")
 PEARSON, SPEARMAN, CRAMERS_V, THEILS_U, ETA = ("pearson", "spearman", "cramers_v", "theils_u",
@@ -109,7 +109,7 @@ class AssociationMatrix:
 def compute_matrix(data: Encoded, method: str = "auto") -> AssociationMatrix:
     """Every pairwise association of the encoded columns, in clustered order."""
     if method not in METHODS:
-        raise SchemaError(f"Unknown method '{method}'. Methods: {', '.join(METHODS)}.")
+        raise OptionError(f"Unknown method '{method}'. Methods: {', '.join(METHODS)}.")
     columns = list(data.columns)
     if len(columns) < 2:
         left = f" (only '{columns[0]}' is usable)" if columns else ""
@@ -197,7 +197,7 @@ def redundant_groups(matrix: AssociationMatrix, threshold: float = DEFAULT_GROUP
     For an asymmetric matrix the stronger direction counts. Largest groups first.
     """
     if not 0 < threshold <= 1:
-        raise SchemaError(f"The redundancy threshold must be in (0, 1] (got {threshold}).")
+        raise OptionError(f"The redundancy threshold must be in (0, 1] (got {threshold}).")
     p = len(matrix.columns)
     if p < 2:
         return []

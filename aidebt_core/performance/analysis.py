@@ -32,7 +32,7 @@ from aidebt_core.chunks import (
     side_labels,
 )
 from aidebt_core.data import ROWS, Table, is_numeric_type, quote_ident
-from aidebt_core.errors import SchemaError
+from aidebt_core.errors import OptionError, SchemaError
 from aidebt_core.performance.concept import (
     DEFAULT_K,
     Band,
@@ -84,7 +84,7 @@ def analyse_performance(reference: Table, current: Table, target: str, *,
     chunking = chunking if isinstance(chunking, Chunking) else Chunking.parse(chunking)
     metric = metric or ("roc_auc" if score else "accuracy")
     if metric not in METRIC_NAMES:
-        raise SchemaError(f"Unknown metric '{metric}'. Metrics: {', '.join(METRIC_NAMES)}.")
+        raise OptionError(f"Unknown metric '{metric}'. Metrics: {', '.join(METRIC_NAMES)}.")
     task = "regression" if metric in REGRESSION_METRICS else "binary"
     if task == "binary" and not score and not prediction:
         raise SchemaError("Binary metrics need a prediction column, a score column, or both.")
@@ -93,7 +93,7 @@ def analyse_performance(reference: Table, current: Table, target: str, *,
     if metric in SCORE_METRICS and not score:
         raise SchemaError(f"{METRIC_NAMES[metric]} needs a score (probability) column.")
     if task == "binary" and not 0 < threshold < 1:
-        raise SchemaError(f"The decision threshold must lie strictly between 0 and 1, "
+        raise OptionError(f"The decision threshold must lie strictly between 0 and 1, "
                           f"not {threshold}.")
     if chunking.is_period and not timestamp:
         raise SchemaError(f"Chunking by {chunking.kind} needs a timestamp column.")

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.isotonic import isotonic_regression
 
-from aidebt_core.errors import SchemaError
+from aidebt_core.errors import OptionError, SchemaError
 from aidebt_core.performance.realized import f1_from_counts
 
 ESTIMABLE = ("roc_auc", "accuracy", "precision", "recall", "f1", "log_loss", "brier")
@@ -109,4 +109,4 @@ def expected_metric(metric: str, score: np.ndarray, p: np.ndarray,
         return tp / (tp + fn) if tp + fn > 0 else np.nan
     if metric == "f1":
         return float(f1_from_counts(tp, fp, fn))
-    raise ValueError(f"metric {metric!r} cannot be estimated from scores")
+    raise OptionError(f"metric {metric!r} cannot be estimated from scores")

@@ -14,6 +14,8 @@ from statistics import NormalDist
 
 import numpy as np
 
+from aidebt_core.errors import OptionError
+
 BINARY_METRICS = ("roc_auc", "accuracy", "precision", "recall", "f1", "log_loss", "brier")
 REGRESSION_METRICS = ("mae", "rmse")
 SCORE_METRICS = ("roc_auc", "log_loss", "brier")          # need a probability score
@@ -155,4 +157,4 @@ def realized_metric(metric: str, y: np.ndarray, score: np.ndarray | None,
         return wilson(tp, tp + fn)
     if metric == "f1":
         return f1_interval(tp, fp, fn, tn)
-    raise ValueError(f"unknown metric {metric!r}")
+    raise OptionError(f"unknown metric {metric!r}")

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 
 import pandas as pd
 
-from aidebt_core.errors import AidebtError
+from aidebt_core.errors import OptionError
 from aidebt_core.jsonsafe import jsonable
 
 
@@ -68,7 +68,7 @@ def required_fields(names: list[str] | tuple[str, ...] | None) -> tuple[str, ...
     wanted = tuple(dict.fromkeys(n.strip() for n in names if n.strip()))
     unknown = [n for n in wanted if n not in FIELD_BY_NAME]
     if unknown or not wanted:
-        raise AidebtError(f"Unknown manifest field(s) {', '.join(map(repr, unknown)) or '(none)'}"
+        raise OptionError(f"Unknown manifest field(s) {', '.join(map(repr, unknown)) or '(none)'}"
                           f"; choose from {', '.join(FIELD_NAMES)}.")
     return wanted
 

@@ -100,22 +100,6 @@ def _stat(sdef: SliceDef, st, g: int, n: int, q: float, score=None) -> SliceStat
                      float(st.p_value[g]), float(q), score)
 
 
-def worst_first(stats: Sequence[SliceStat], metric: str, overall_value: float
-                ) -> list[SliceStat]:
-    """Sort slices worst first: lowest for higher-is-better metrics, highest for error metrics,
-    furthest from overall for neutral ones (positive rate, mean score); undefined last."""
-    better = metric_spec(metric).higher_is_better
-
-    def key(s: SliceStat):
-        if np.isnan(s.metric):
-            return (1, 0.0)
-        if better is None:
-            return (0, -abs(s.metric - overall_value))
-        return (0, s.metric if better else -s.metric)
-
-    return sorted(stats, key=key)
-
-
 def frame(stats: Sequence[SliceStat]) -> pd.DataFrame:
     cols = ["slice", "size", "share", "metric", "ci_low", "ci_high", "p_value", "q_value",
             "score"]

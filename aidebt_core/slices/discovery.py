@@ -17,7 +17,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from aidebt_core.errors import SchemaError
+from aidebt_core.errors import OptionError, SchemaError
 from aidebt_core.slices import intervals as iv
 from aidebt_core.slices.metrics import SliceData, metric_spec, row_loss
 from aidebt_core.slices.pick import SUPPORT_LEVEL, Found, Picker, Search
@@ -61,13 +61,13 @@ def search(data: SliceData, metric: str, features: Sequence[str] | None = None,
     the model is confidently wrong rather than where outcomes are merely uncertain.
     """
     if not 1 <= max_order <= 3:
-        raise SchemaError(f"max order must be 1, 2 or 3 (got {max_order}).")
+        raise OptionError(f"max order must be 1, 2 or 3 (got {max_order}).")
     if not 0 < alpha <= 1:
-        raise SchemaError(f"alpha must be in (0, 1] (got {alpha}).")
+        raise OptionError(f"alpha must be in (0, 1] (got {alpha}).")
     if top_k < 1:
-        raise SchemaError("Ask for at least one slice (top-k >= 1).")
+        raise OptionError("Ask for at least one slice (top-k >= 1).")
     if objective not in OBJECTIVES:
-        raise SchemaError(f"Unknown objective '{objective}': use {' or '.join(OBJECTIVES)}.")
+        raise OptionError(f"Unknown objective '{objective}': use {' or '.join(OBJECTIVES)}.")
     if objective == "calibration":
         if data.score is None or not data.binary:
             raise SchemaError("The calibration objective needs a score column and a two-class "
@@ -82,7 +82,7 @@ def search(data: SliceData, metric: str, features: Sequence[str] | None = None,
     n = data.n
     min_size = default_min_size(n) if min_size is None else int(min_size)
     if min_size < 1:
-        raise SchemaError("The minimum slice size must be at least 1 row.")
+        raise OptionError("The minimum slice size must be at least 1 row.")
     names = list(features) if features is not None else [e.column for e in data.encodings]
     if not names:
         raise SchemaError("Pick at least one column to search slices on.")

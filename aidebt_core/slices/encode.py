@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from aidebt_core.data import ROWS, Table, is_numeric_type, quote_ident, value_counts
-from aidebt_core.errors import SchemaError
+from aidebt_core.errors import OptionError, SchemaError
 
 MISSING_LABEL = "(missing)"
 OTHER_LABEL = "(other)"
@@ -156,9 +156,9 @@ def fit_encodings(table: Table, columns: Sequence[str], bins: int = 10,
     `table` and `also` (the current data), so a value new in current gets its own slice.
     """
     if bins < 2:
-        raise SchemaError(f"Use at least 2 bins for numeric columns (got {bins}).")
+        raise OptionError(f"Use at least 2 bins for numeric columns (got {bins}).")
     if max_values < 1:
-        raise SchemaError(f"Keep at least 1 value per categorical column (got {max_values}).")
+        raise OptionError(f"Keep at least 1 value per categorical column (got {max_values}).")
     table.require_columns(columns)
     types = table.column_types
     user_edges = dict(user_edges or {})

@@ -8,11 +8,13 @@ from __future__ import annotations
 import numpy as np
 from scipy import special
 
+from aidebt_core.errors import OptionError
+
 
 def z_value(confidence: float) -> float:
     """Two-sided normal quantile for a confidence level (0.95 -> 1.959964)."""
     if not 0 < confidence < 1:
-        raise ValueError(f"confidence must be between 0 and 1, got {confidence}")
+        raise OptionError(f"confidence must be between 0 and 1, got {confidence}")
     return float(special.ndtri(0.5 + confidence / 2))
 
 

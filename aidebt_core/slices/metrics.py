@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from aidebt_core.data import ROWS, Table, is_numeric_type, quote_ident
-from aidebt_core.errors import SchemaError
+from aidebt_core.errors import OptionError, SchemaError
 from aidebt_core.slices import intervals as iv
 from aidebt_core.slices.encode import Encoding
 
@@ -59,7 +59,7 @@ METRICS = {m.name: m for m in (
 
 def metric_spec(name: str) -> MetricSpec:
     if name not in METRICS:
-        raise SchemaError(f"Unknown metric '{name}'. Metrics: {', '.join(METRICS)}.")
+        raise OptionError(f"Unknown metric '{name}'. Metrics: {', '.join(METRICS)}.")
     return METRICS[name]
 
 

@@ -193,7 +193,6 @@ def test_reading_creates_nothing(tmp_path):
     store = AuditStore(path)
     assert store.list_audits() == [] and store.models() == [] and store.latest("m") is None
     assert store.load_draft("m") is None and store.read().skipped == ()
-    store.delete_draft("m")
     with pytest.raises(AuditStoreError, match="no audit with id 'abc'"):
         store.get("abc")
     assert store.export_json()["audits"] == []

@@ -17,7 +17,7 @@ from aidebt_core.entanglement import (
     redundant_groups,
 )
 from aidebt_core.entanglement.encode import OTHER
-from aidebt_core.errors import AidebtError, SchemaError
+from aidebt_core.errors import AidebtError, OptionError, SchemaError
 from aidebt_core.schema import infer_schema
 from aidebt_core.workspace import Workspace
 
@@ -130,7 +130,7 @@ def test_clustered_order_puts_entangled_blocks_together_and_groups_them(open_fra
     assert m.value("colour", "shade") < 0.95 < m.value("a", "a_copy")
     assert redundant_groups(m, 0.95) == [["a", "a_copy"]] or \
         redundant_groups(m, 0.95) == [["a_copy", "a"]]
-    with pytest.raises(SchemaError, match="threshold"):
+    with pytest.raises(OptionError, match="threshold"):
         redundant_groups(m, 1.5)
 
 

@@ -14,7 +14,7 @@ from aidebt_core.chunks import (
     where_between,
 )
 from aidebt_core.data import connect, open_table, row_count
-from aidebt_core.errors import SchemaError
+from aidebt_core.errors import OptionError, SchemaError
 from aidebt_core.workspace import Workspace
 
 
@@ -63,7 +63,7 @@ def test_labels():
     assert Chunking.parse("month") == Chunking("month")
     assert Chunking.parse(" 250 ") == Chunking("rows", 250)
     for bad in ("fortnight", "0", "-3", "1.5"):
-        with pytest.raises(SchemaError):
+        with pytest.raises(OptionError):
             Chunking.parse(bad)
 
 

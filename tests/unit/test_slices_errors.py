@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from aidebt_core.data import connect, open_table
-from aidebt_core.errors import SchemaError
+from aidebt_core.errors import OptionError, SchemaError
 from aidebt_core.slices import analyse, apply_slice, parse_slice
 from aidebt_core.slices.define import slice_from_dict
 from aidebt_core.slices.encode import fit_encodings
@@ -81,7 +81,7 @@ def test_binary_metric_on_three_classes_is_refused(open_df):
 
 def test_unknown_metric_and_missing_prediction(open_df):
     table = open_df(_df())
-    with pytest.raises(SchemaError, match="Unknown metric 'auc'"):
+    with pytest.raises(OptionError, match="Unknown metric 'auc'"):
         analyse(table, "y", "pred", metric="auc", by=["g"], discover=False)
     with pytest.raises(SchemaError, match="needs a prediction column"):
         analyse(table, "y", score="score", metric="accuracy", by=["g"], discover=False)
@@ -133,7 +133,7 @@ def test_empty_slice_is_left_out_of_a_breakdown(open_df):
 
 def test_discovery_settings_are_checked(open_df):
     table = open_df(_df())
-    with pytest.raises(SchemaError, match="max order must be 1, 2 or 3"):
+    with pytest.raises(OptionError, match="max order must be 1, 2 or 3"):
         analyse(table, "y", "pred", features=["g", "x"], max_order=4)
     with pytest.raises(SchemaError, match="calibration objective needs a score"):
         analyse(table, "y", "pred", features=["g", "x"], objective="calibration")
