@@ -4,16 +4,14 @@ plus drift over time per chunk and multivariate (PCA) drift. Optional `?slice={"
 import numpy as np
 import streamlit as st
 
-from aidebt_app.cache import opened, run_on_data
+from aidebt_app.cache import run_on_data
 from aidebt_app.context import current_selection, guard, page_header
 from aidebt_app.widgets import chunking_controls
 from aidebt_core.chunks import PERIODS
-from aidebt_core.drift import METHODS, DriftOptions, analyse_drift, default_columns
-from aidebt_core.drift.distribution import column_distribution
+from aidebt_core.drift import METHODS, DriftOptions, analyse_drift, default_columns, methods
 from aidebt_core.drift.multivariate import multivariate_drift
 from aidebt_core.drift.options import parse_column_thresholds
-from aidebt_core.drift.over_time import drift_over_time
-from aidebt_core.drift.report import drift_report
+from aidebt_core.drift.over_time import drift_over_time, over_time_method
 from aidebt_core.drift.univariate import column_kind
 from aidebt_core.errors import SchemaError
 from aidebt_core.plots.drift import (
@@ -23,7 +21,7 @@ from aidebt_core.plots.drift import (
     feature_over_time,
     multivariate_figure,
 )
-from aidebt_core.selection import Selection
+from aidebt_core.reports.drift import drift_report
 from aidebt_core.slices.define import apply_slice, parse_slice
 from aidebt_core.textsafe import md
 
@@ -64,10 +62,6 @@ def multivariate(data, numeric: tuple, categorical: tuple, chunking: str, sigmas
                               data.timestamp, sigmas=sigmas, min_rows=min_rows)
 
 
-def distribution(data, column: str, kind: str, slice_spec: Slice):
-    return column_distribution(*_tables(data, slice_spec), column, kind)
-
-
 def recent_words(chunking: str, k: int) -> str:
     """'the last month', 'the last 3 weeks', 'the last 2 chunks'."""
     unit = chunking if chunking in PERIODS else "chunk"
@@ -91,12 +85,11 @@ def headline(result, trend, recent: int, chunking: str) -> tuple[list[str], list
     return overall, recent_only, sentence
 
 
-def report_builder(selection: Selection, result, slice_spec: Slice):
-    """The HTML report, built only when the button is clicked (it embeds plotly.js)."""
+def report_builder(result, trend, mv):
+    """The HTML report, built only when the button is clicked (it embeds plotly.js), from the
+    results the page shows: it reads no data."""
     def build() -> str:
-        with opened(selection) as data:
-            ref, cur = _tables(data, slice_spec)
-            return drift_report(result, ref, cur).to_html()
+        return drift_report(result, trend, mv).to_html()
     return build
 
 
@@ -118,7 +111,9 @@ with st.expander("Method, thresholds, columns and chunks"):
     a, b, c, d = st.columns(4)
     method = a.selectbox("Method", METHODS, key="drift_method",
                          help="auto: KS / chi-square (p < 0.05) below 1,000 values a side, "
-                              "Wasserstein / Jensen–Shannon (≥ 0.1) above.")
+                              "Wasserstein / Jensen–Shannon (≥ 0.1) above.\n\n"
+                              + "\n\n".join(f"{m.name}: {m.help}"
+                                             for m in methods.all_methods()))
     threshold = b.number_input("Threshold (0 = default)", min_value=0.0, value=0.0,
                                step=0.05, format="%.3f", key="drift_threshold",
                                help="p-value for ks/chi2, distance otherwise; under auto the "
@@ -151,7 +146,7 @@ with guard():
                          spinner="Comparing every column…")
     kinds = tuple(cols["kinds"][c] for c in chosen)
     trend = run_on_data(over_time, selection, tuple(chosen), kinds, chunking,
-                        "psi" if method == "psi" else "auto", sigmas, chunks.min_rows,
+                        over_time_method(method), sigmas, chunks.min_rows,
                         slice_spec, spinner="Drift per chunk…")
 
 overall, recent_only, sentence = headline(result, trend, recent, chunking)
@@ -199,14 +194,13 @@ col = result.column(detail)
 if col.status != "ok":
     st.warning(f"{md(detail)}: {col.status} — {md(col.note)}", icon=":material/info:")
 else:
+    shown = {k for m in methods.all_methods() for k in (m.measure, m.p_value_measure)}
     measures = ", ".join(f"{k} {v:.3g}" for k, v in col.measures.items()
-                         if k in ("ks", "ks_p_value", "wasserstein", "psi", "chi2",
-                                  "chi2_p_value", "jensenshannon") and v is not None)
+                         if k in shown and v is not None)
     st.caption(f"{md(detail)}: {measures}"
                + (f" · new values: {', '.join(map(md, col.new_categories[:10]))}"
                   if col.new_categories else ""))
-    with guard():
-        dist = run_on_data(distribution, selection, detail, col.kind, slice_spec)
+    dist = result.distribution(detail)  # carried by the result: no query
     left, right = st.columns(2)
     ecdf = col.kind == "numeric" and left.toggle("Cumulative (ECDF)", key="drift_ecdf")
     left.plotly_chart(distribution_figure(dist, ecdf), width="stretch", key="drift_dist")
@@ -244,6 +238,6 @@ st.caption("A PCA fitted on the reference rebuilds every row; when relations bet
            f"First alert: {mv.first_alert() or 'none'}.")
 st.plotly_chart(multivariate_figure(mv), width="stretch", key="drift_mv")
 
-st.download_button("Download HTML report", report_builder(selection, result, slice_spec),
+st.download_button("Download HTML report", report_builder(result, trend, mv),
                    file_name="aidebt-drift.html", mime="text/html", key="drift_report",
                    on_click="ignore")

@@ -65,6 +65,8 @@ class OverTimeSection:
     payload: dict = field(default_factory=dict)
     text: str = ""
     recent_alerts: dict = field(default_factory=dict)   # column -> alerting recent chunks
+    trend: object = None            # the OverTimeResult and MultivariateResult (for a report)
+    multivariate: object = None
 
     @property
     def failed(self) -> bool:
@@ -81,7 +83,7 @@ def over_time_section(reference, current, result, timestamp: str | None,
                 raise AidebtError(f"{flag} applies to chunks: add --chunk month|week|day|N.")
         return OverTimeSection()
     from aidebt_core.drift.multivariate import multivariate_drift
-    from aidebt_core.drift.over_time import drift_over_time
+    from aidebt_core.drift.over_time import drift_over_time, over_time_method
 
     chunking = Chunking.parse(args.chunk)
     if chunking.is_period and not timestamp:
@@ -96,18 +98,19 @@ def over_time_section(reference, current, result, timestamp: str | None,
     names = [c.name for c in compared]
     kinds = ["numeric" if c.kind == "numeric" else "categorical" for c in compared]
     trend = drift_over_time(reference, current, names, kinds, chunking, timestamp,
-                            method="psi" if args.method == "psi" else "auto",
-                            min_rows=min_rows)
+                            method=over_time_method(args.method), min_rows=min_rows
+                            ).with_inputs(result.inputs)
     mv = None
     if len(names) >= 2:
         numeric = [n for n, k in zip(names, kinds, strict=True) if k == "numeric"]
         categorical = [n for n, k in zip(names, kinds, strict=True) if k != "numeric"]
         mv = multivariate_drift(reference, current, numeric, categorical, chunking, timestamp,
-                                min_rows=min_rows)
+                                min_rows=min_rows).with_inputs(result.inputs)
     found = trend.recent_alerts(recent)
     payload = {"over_time": _over_time_json(trend, chunking, recent, found),
                "multivariate": _multivariate_json(mv)}
-    return OverTimeSection(jsonable(payload), _text(trend, mv, chunking, recent, found), found)
+    return OverTimeSection(jsonable(payload), _text(trend, mv, chunking, recent, found), found,
+                           trend, mv)
 
 
 def _over_time_json(trend, chunking: Chunking, recent: int, found: dict) -> dict:

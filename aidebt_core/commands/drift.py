@@ -17,6 +17,7 @@ from aidebt_core.commands._common import (
     write_report,
 )
 from aidebt_core.commands._drift_time import add_time_arguments, over_time_section
+from aidebt_core.drift.methods import choices as method_choices
 
 
 def register(sub) -> None:
@@ -29,13 +30,13 @@ def register(sub) -> None:
     parser.add_argument("--categorical", help="treat these columns as categorical (a,b)")
     parser.add_argument("--with-outputs", action="store_true",
                         help="also compare the model outputs (prediction/score columns)")
-    parser.add_argument("--method", default="auto",
-                        choices=("auto", "ks", "chi2", "psi", "wasserstein", "jensenshannon"),
+    # The choices are the method registry's file names: listing them imports no numpy.
+    parser.add_argument("--method", default="auto", choices=method_choices(),
                         help="auto: test below 1,000 values, effect size above (default)")
     parser.add_argument("--threshold", type=types.number(0.0),
                         help="drift threshold for the method "
-                        "(p-value for ks/chi2; distance for the others; under auto the "
-                        "distance, default 0.1)")
+                        "(p-value for the tests, ks/chi2; distance for the others; under auto "
+                        "the distance, default 0.1)")
     parser.add_argument("--column-threshold", action="append", default=[], metavar="COL=X",
                         help="per-column threshold override (repeatable)")
     parser.add_argument("--drift-share", type=types.positive_share, default=0.5,
@@ -51,6 +52,7 @@ def register(sub) -> None:
 
 def run(args) -> int:
     from aidebt_core.drift import DriftOptions, analyse_drift
+    from aidebt_core.drift.identity import input_identity
     from aidebt_core.drift.options import parse_column_thresholds
 
     options = DriftOptions(method=args.method, threshold=args.threshold,
@@ -64,11 +66,12 @@ def run(args) -> int:
                                columns=parse_columns(args.columns), exclude=exclude,
                                categorical=parse_columns(args.categorical) or (),
                                options=options, include_outputs=args.with_outputs)
-        if args.report:
-            from aidebt_core.drift.report import drift_report
-
-            write_report(drift_report(result, reference, current), args.report)
+        result = result.with_inputs(_identity(inputs.sources, args, input_identity))
         over = over_time_section(reference, current, result, inputs.timestamp, args)
+        if args.report:  # from the results alone: the report reads no data
+            from aidebt_core.reports.drift import drift_report
+
+            write_report(drift_report(result, over.trend, over.multivariate), args.report)
         used = [c.name for c in result.columns]
         roles = inputs.payload(used, {c: "--exclude" for c in exclude}
                                | {c: "not in --columns" for c in inputs.schema.features
@@ -93,6 +96,18 @@ def run(args) -> int:
     if args.fail_on_drift == "dataset" and result.dataset_drift:
         return 1
     return 0
+
+
+def _identity(sources, args, input_identity):
+    """What the results were computed from: each source file's path, size and modification
+    time, and the split options (a source that is not a local path is kept as text)."""
+    from pathlib import Path
+
+    paths = [s for s in sources if Path(s).exists()]
+    extra = [s for s in sources if s not in paths]
+    extra += [f"{name}={getattr(args, name, None)}" for name in ("reference_end",
+                                                                 "reference_rows")]
+    return input_identity(paths, extra)
 
 
 def _human_table(result):

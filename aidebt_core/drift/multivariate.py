@@ -23,15 +23,16 @@ own fitting rows, too small — and used to make single-chunk false alerts.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
 
 from aidebt_core.chunks import CHUNK_COLUMN, MIN_CHUNK_ROWS, Chunking, ChunkPlan, plan_chunks
 from aidebt_core.data import Table, quote_ident
-from aidebt_core.drift.over_time import ChunkInfo, chunk_infos
+from aidebt_core.drift.identity import Identity, fingerprint, identity_from
+from aidebt_core.drift.over_time import ChunkInfo, chunk_infos, chunks_from_dict, chunks_to_dict
 from aidebt_core.errors import SchemaError
 from aidebt_core.jsonsafe import jsonable
 
@@ -52,6 +53,16 @@ class MultivariateResult:
     row_std: float              # std of the reference rows' errors (sets the sampling noise)
     uppers: np.ndarray          # each chunk's own upper threshold (its size sets its noise)
     lowers: np.ndarray
+    settings: tuple[tuple[str, object], ...] = ()   # chunking, timestamp, variance, ...
+    inputs: Identity = ()       # set by the caller: see `aidebt_core.drift.identity`
+
+    @property
+    def fingerprint(self) -> str:
+        return fingerprint("multivariate drift", {"columns": list(self.columns),
+                                                  **dict(self.settings)}, self.inputs)
+
+    def with_inputs(self, inputs: Identity) -> MultivariateResult:
+        return replace(self, inputs=tuple(inputs))
 
     @property
     def judged(self) -> np.ndarray:
@@ -88,7 +99,26 @@ class MultivariateResult:
                          "threshold_note": "upper: a typical current chunk's threshold; each "
                                            "chunk's own (its size sets its noise) in chunks",
                          "first_alert": self.first_alert(),
-                         "chunks": self.to_frame().to_dict(orient="records")})
+                         "chunks": self.to_frame().to_dict(orient="records"),
+                         "chunk_info": chunks_to_dict(self.chunks),
+                         "settings": dict(self.settings),
+                         "inputs": [list(i) for i in self.inputs],
+                         "fingerprint": self.fingerprint})
+
+    @classmethod
+    def from_dict(cls, data: Mapping) -> MultivariateResult:
+        def column(key: str) -> np.ndarray:
+            return np.array([np.nan if c[key] is None else c[key] for c in data["chunks"]],
+                            dtype=float)
+
+        def number(key: str) -> float:
+            return np.nan if data[key] is None else float(data[key])
+
+        return cls(chunks_from_dict(data["chunk_info"]), column("reconstruction_error"),
+                   number("lower"), number("upper"), int(data["components"]),
+                   number("explained_variance"), tuple(data["columns"]), number("row_std"),
+                   column("upper"), column("lower"), tuple(data.get("settings", {}).items()),
+                   identity_from(data.get("inputs")))
 
 
 @dataclass(frozen=True, eq=False)
@@ -223,10 +253,15 @@ def multivariate_drift(reference: Table, current: Table, numeric: Sequence[str],
         centre = float(np.nanmean(ref_err))
         spread = np.full(len(chunks), 0.1 * centre)
     typical = _typical(spread, judged, len(ref_err))
+    settings = (("chunking", str(chunking)), ("timestamp", timestamp),
+                ("variance", float(variance)), ("sigmas", float(sigmas)),
+                ("rows_per_chunk", int(rows_per_chunk)), ("seed", int(seed)),
+                ("min_rows", int(plans[0].min_rows)), ("numeric", tuple(numeric)),
+                ("categorical", tuple(categorical)))
     return MultivariateResult(chunks, all_err, centre - typical, centre + typical,
                               int(pca.n_components_),
                               float(pca.explained_variance_ratio_.sum()), tuple(columns),
-                              row_std, centre + spread, centre - spread)
+                              row_std, centre + spread, centre - spread, settings)
 
 
 def _scored(rows: pd.DataFrame, chunks: int) -> np.ndarray:

@@ -1,8 +1,9 @@
 """How drift is decided: the method, thresholds (global and per column) and the drift share.
 
-`auto` uses the test (KS / chi-square, p < 0.05) when a side has fewer than `small_sample`
-non-missing values, and the effect size (Wasserstein normed by the reference std /
-Jensen–Shannon distance, ≥ 0.1) above, where every p-value is tiny.
+The methods live in `aidebt_core.drift.methods`, one file each. `auto` uses the test (KS /
+chi-square, p < 0.05) when a side has fewer than `small_sample` non-missing values, and the
+effect size (Wasserstein normed by the reference std / Jensen–Shannon distance, ≥ 0.1) above,
+where every p-value is tiny.
 """
 
 from __future__ import annotations
@@ -11,17 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from aidebt_core.drift import methods
 from aidebt_core.errors import SchemaError
-
-METHODS = ("auto", "ks", "chi2", "psi", "wasserstein", "jensenshannon")
-P_VALUE_METHODS = ("ks", "chi2")
-DEFAULT_THRESHOLDS = {"ks": 0.05, "chi2": 0.05, "psi": 0.2, "wasserstein": 0.1,
-                      "jensenshannon": 0.1}
-# The same question asked of the other kind of column: a test, a distance, or PSI.
-_COUNTERPART = {"numeric": {"ks": "ks", "chi2": "ks", "wasserstein": "wasserstein",
-                            "jensenshannon": "wasserstein", "psi": "psi"},
-                "categorical": {"ks": "chi2", "chi2": "chi2", "wasserstein": "jensenshannon",
-                                "jensenshannon": "jensenshannon", "psi": "psi"}}
 
 
 @dataclass(frozen=True)
@@ -40,9 +32,9 @@ class DriftOptions:
     top_k: int = 1000
 
     def __post_init__(self) -> None:
-        if self.method not in METHODS:
+        if self.method not in methods.choices():
             raise SchemaError(f"Unknown drift method '{self.method}'. Use one of "
-                              f"{', '.join(METHODS)}.")
+                              f"{', '.join(methods.choices())}.")
         for name, value in [("threshold", self.threshold), ("drift share", self.drift_share),
                             *self.column_thresholds]:
             if value is not None and not (np.isfinite(value) and value >= 0):
@@ -51,24 +43,36 @@ class DriftOptions:
             raise SchemaError(f"The drift share must lie in (0, 1], not {self.drift_share}.")
 
     def method_for(self, kind: str, n_ref: int, n_cur: int) -> str:
-        if self.method == "auto":
-            small = min(n_ref, n_cur) < self.small_sample
-            test, effect = ("ks", "wasserstein") if kind == "numeric" else ("chi2",
-                                                                            "jensenshannon")
-            return test if small else effect
-        return _COUNTERPART[kind][self.method]
+        """The method deciding a `kind` column with these many values a side (the registry's
+        counterpart when the chosen one does not apply to the kind; `auto` by size)."""
+        small = min(n_ref, n_cur) < self.small_sample
+        return methods.resolve(self.method, kind, small).name
 
     def threshold_for(self, column: str, method: str) -> float:
         overrides = dict(self.column_thresholds)
         if column in overrides:
             return float(overrides[column])
-        if method in P_VALUE_METHODS:
+        if methods.get(method).by_p_value:
             if self.method == "auto" or self.threshold is None:
                 return self.p_threshold
             return float(self.threshold)
-        return float(self.threshold) if self.threshold is not None else DEFAULT_THRESHOLDS[method]
+        return float(self.threshold) if self.threshold is not None else \
+            methods.get(method).default_threshold
 
+    def to_dict(self) -> dict:
+        return {"method": self.method, "threshold": self.threshold,
+                "p_threshold": self.p_threshold,
+                "column_thresholds": [list(pair) for pair in self.column_thresholds],
+                "drift_share": self.drift_share, "missing_threshold": self.missing_threshold,
+                "small_sample": self.small_sample, "max_categories": self.max_categories,
+                "top_k": self.top_k}
 
+    @classmethod
+    def from_dict(cls, data: dict) -> DriftOptions:
+        data = dict(data)
+        data["column_thresholds"] = tuple((str(c), float(v))
+                                          for c, v in data.get("column_thresholds", ()))
+        return cls(**data)
 
 
 def parse_column_thresholds(items: str | list[str] | tuple[str, ...]

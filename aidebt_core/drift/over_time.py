@@ -2,7 +2,8 @@
 reference, per column, with alert thresholds that a chunk without drift rarely crosses.
 
 Per chunk and column: the effect size (Wasserstein normed by the reference std for numeric
-columns, Jensen–Shannon distance for categorical ones; or PSI) and the missing share. A
+columns, Jensen–Shannon distance for categorical ones; or PSI: any registered method with a
+sampling-noise null, `aidebt_core.drift.methods`) and the missing share. A
 reference chunk is compared with the rest of the reference (leave one out: against a
 reference that contains it, it would look closer than any new chunk can).
 
@@ -29,8 +30,8 @@ mostly noise). `partial` marks first/last periods the data does not cover to the
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -44,20 +45,31 @@ from aidebt_core.chunks import (
     side_labels,
 )
 from aidebt_core.data import Table, quote_ident
-from aidebt_core.drift import stats
+from aidebt_core.drift import methods, stats
 from aidebt_core.drift.collect import OTHER
-from aidebt_core.drift.noise import (
-    categorical_null,
-    noise_thresholds,
-    numeric_null,
-    tail_probability,
-)
-from aidebt_core.drift.options import DEFAULT_THRESHOLDS
+from aidebt_core.drift.identity import Identity, fingerprint, identity_from
+from aidebt_core.drift.noise import noise_thresholds, tail_probability
 from aidebt_core.errors import SchemaError
 from aidebt_core.jsonsafe import jsonable
 
-OVER_TIME_METHODS = ("auto", "psi")
 MAX_CATEGORIES = 1000
+
+
+def over_time_methods() -> tuple[str, ...]:
+    """`auto` and the methods with a sampling-noise null (usable per chunk)."""
+    return (methods.AUTO, *(m.name for m in methods.all_methods() if m.over_time))
+
+
+def over_time_method(name: str) -> str:
+    """The method drift over time uses when the per-column method is `name`: itself when it
+    can be followed per chunk, else `auto` (a test's p-value is no per-chunk effect size)."""
+    return name if name in over_time_methods() else methods.AUTO
+
+
+def _chunk_method(name: str, kind: str) -> methods.Method:
+    """The method scoring `kind` chunks: `name` (or its counterpart), or the effect size."""
+    method = methods.resolve(name, kind)
+    return method if method.over_time else methods.auto_method(kind, methods.LARGE)
 
 
 @dataclass(frozen=True)
@@ -88,6 +100,20 @@ class OverTimeResult:
     threshold_source: str       # "reference chunks" or "default"
     sigmas: float
     min_rows: int = MIN_CHUNK_ROWS
+    chunking: str = ""
+    timestamp: str | None = None
+    method: str = methods.AUTO
+    inputs: Identity = ()        # set by the caller: see `aidebt_core.drift.identity`
+
+    @property
+    def fingerprint(self) -> str:
+        return fingerprint("drift over time", {
+            "columns": list(self.columns), "kinds": list(self.kinds), "method": self.method,
+            "chunking": self.chunking, "timestamp": self.timestamp, "sigmas": self.sigmas,
+            "min_rows": self.min_rows}, self.inputs)
+
+    def with_inputs(self, inputs: Identity) -> OverTimeResult:
+        return replace(self, inputs=tuple(inputs))
 
     @property
     def judged(self) -> np.ndarray:
@@ -153,11 +179,11 @@ class OverTimeResult:
 
     def to_dict(self) -> dict:
         return jsonable({
-            "chunks": [{"label": c.label, "start": c.start, "end": c.end, "rows": c.rows,
-                        "period": c.period, "partial": c.partial, "too_small": c.too_small}
-                       for c in self.chunks],
+            "chunks": chunks_to_dict(self.chunks),
             "threshold_source": self.threshold_source, "sigmas": self.sigmas,
-            "min_rows": self.min_rows,
+            "min_rows": self.min_rows, "chunking": self.chunking,
+            "timestamp": self.timestamp, "method": self.method,
+            "inputs": [list(i) for i in self.inputs], "fingerprint": self.fingerprint,
             "columns": [{"name": col, "kind": self.kinds[i], "method": self.methods[i],
                          "threshold": self.thresholds[i], "values": self.values[i],
                          "chunk_thresholds": self.chunk_thresholds[i],
@@ -170,15 +196,49 @@ class OverTimeResult:
                         for i, col in enumerate(self.columns)],
         })
 
+    @classmethod
+    def from_dict(cls, data: Mapping) -> OverTimeResult:
+        cols = data["columns"]
+
+        def rows(key: str) -> np.ndarray:
+            return np.array([[np.nan if v is None else v for v in c[key]] for c in cols],
+                            dtype=float).reshape(len(cols), len(data["chunks"]))
+
+        def column(key: str) -> np.ndarray:
+            return np.array([np.nan if c[key] is None else c[key] for c in cols], dtype=float)
+
+        return cls(chunks_from_dict(data["chunks"]), tuple(c["name"] for c in cols),
+                   tuple(c["kind"] for c in cols), tuple(c["method"] for c in cols),
+                   rows("values"), column("threshold"), rows("chunk_thresholds"),
+                   rows("missing"), column("missing_low"), column("missing_high"),
+                   data["threshold_source"], float(data["sigmas"]), int(data["min_rows"]),
+                   data.get("chunking", ""), data.get("timestamp"),
+                   data.get("method", methods.AUTO), identity_from(data.get("inputs")))
+
+
+def chunks_to_dict(chunks: Sequence[ChunkInfo]) -> list[dict]:
+    return [{"label": c.label, "start": c.start, "end": c.end, "rows": c.rows,
+             "period": c.period, "partial": c.partial, "too_small": c.too_small}
+            for c in chunks]
+
+
+def chunks_from_dict(data: Sequence[Mapping]) -> tuple[ChunkInfo, ...]:
+    def when(value) -> pd.Timestamp | None:
+        return None if value is None else pd.Timestamp(value)
+
+    return tuple(ChunkInfo(c["label"], when(c["start"]), when(c["end"]), int(c["rows"]),
+                           c["period"], bool(c["partial"]), bool(c["too_small"]))
+                 for c in data)
+
 
 def drift_over_time(reference: Table, current: Table, columns: Sequence[str],
                     kinds: Sequence[str], chunking: Chunking | str,
                     timestamp: str | None = None, method: str = "auto",
                     sigmas: float = 3.0, min_rows: int = MIN_CHUNK_ROWS) -> OverTimeResult:
     """Chunk both sides the same way and score every chunk of every column vs the reference."""
-    if method not in OVER_TIME_METHODS:
+    if method not in over_time_methods():
         raise SchemaError(f"Unknown drift-over-time method '{method}'. Use one of "
-                          f"{', '.join(OVER_TIME_METHODS)}.")
+                          f"{', '.join(over_time_methods())}.")
     if not columns:
         raise SchemaError("Pick at least one column to follow over time.")
     if not (np.isfinite(sigmas) and sigmas > 0):
@@ -191,14 +251,13 @@ def drift_over_time(reference: Table, current: Table, columns: Sequence[str],
     values = np.full((len(columns), len(chunks)), np.nan)
     missing = np.full((len(columns), len(chunks)), np.nan)
     noise = np.full((len(columns), len(chunks)), np.nan)
-    methods = []
+    used = []
     for i, (col, kind) in enumerate(zip(columns, kinds, strict=True)):
-        if kind == "numeric":
-            row, used, sizes, null = _numeric_row(reference, current, plans, col, method)
-        else:
-            row, used, sizes, null = _categorical_row(reference, current, plans, col, method)
+        scorer = _chunk_method(method, kind)
+        row_of = _numeric_row if kind == "numeric" else _categorical_row
+        row, sizes, null = row_of(reference, current, plans, col, scorer)
         values[i] = row
-        methods.append(used)
+        used.append(scorer.name)
         if n_ref >= 2:
             noise[i] = noise_thresholds(null, sizes, n_ref, tail_probability(sigmas), col)
     for side, (table, plan) in enumerate(zip((reference, current), plans, strict=True)):
@@ -208,10 +267,11 @@ def drift_over_time(reference: Table, current: Table, columns: Sequence[str],
     rows = np.array([c.rows for c in chunks], dtype=float)
     judged = np.array([not c.too_small for c in chunks], dtype=bool)
     thresholds, chunk_thresholds, low, high, source = _bands(
-        values, missing, noise, rows, n_ref, methods, sigmas, judged)
-    return OverTimeResult(chunks, tuple(columns), tuple(kinds), tuple(methods), values,
+        values, missing, noise, rows, n_ref, used, sigmas, judged)
+    return OverTimeResult(chunks, tuple(columns), tuple(kinds), tuple(used), values,
                           thresholds, chunk_thresholds, missing, low, high, source,
-                          float(sigmas), int(plans[0].min_rows))
+                          float(sigmas), int(plans[0].min_rows), str(chunking), timestamp,
+                          method)
 
 
 def chunk_infos(plans: Sequence[ChunkPlan]) -> tuple[ChunkInfo, ...]:
@@ -224,17 +284,17 @@ def chunk_infos(plans: Sequence[ChunkPlan]) -> tuple[ChunkInfo, ...]:
 
 
 def _bands(values: np.ndarray, missing: np.ndarray, noise: np.ndarray, rows: np.ndarray,
-           n_ref: int, methods: list[str], k: float, judged: np.ndarray):
+           n_ref: int, used: list[str], k: float, judged: np.ndarray):
     # Bands come from the judged reference chunks only: a too-small chunk's value is noise.
     ref_judged = np.flatnonzero(judged[:n_ref])
     cur_judged = n_ref + np.flatnonzero(judged[n_ref:])
     current = cur_judged if len(cur_judged) else (
         slice(n_ref, None) if values.shape[1] > n_ref else slice(None))
     if len(ref_judged) < 2:
-        default = np.array([DEFAULT_THRESHOLDS[m] for m in methods])
-        spread = np.full(len(methods), 0.05)
+        default = np.array([methods.get(m).default_threshold for m in used])
+        spread = np.full(len(used), 0.05)
         centre = missing[:, ref_judged[0] if len(ref_judged) else 0] if n_ref else \
-            np.zeros(len(methods))
+            np.zeros(len(used))
         chunk = np.repeat(default[:, None], values.shape[1], axis=1)
         return default, chunk, np.maximum(centre - spread, 0), \
             np.minimum(centre + spread, 1), "default"
@@ -266,18 +326,14 @@ def _chunk_values(table: Table, plan: ChunkPlan, column: str) -> list[np.ndarray
     return [values[bounds[i]:bounds[i + 1]] for i in range(len(plan.chunks))]
 
 
-def _numeric_row(reference, current, plans, column, method):
+def _numeric_row(reference, current, plans, column, method: methods.Method):
     ref_chunks = _chunk_values(reference, plans[0], column)
     cur_chunks = _chunk_values(current, plans[1], column)
 
     def score(base: stats.Sample, chunk: np.ndarray) -> float:
         if base.n == 0 or len(chunk) == 0:
             return np.nan
-        if method == "psi":
-            return stats.psi_numeric(base, stats.Sample(chunk))
-        w = stats.ks_and_wasserstein(base.values, chunk).wasserstein
-        std = base.std()
-        return w / std if std > 0 else (0.0 if w == 0 else np.inf)
+        return method.numeric(base, stats.Sample(chunk))[0]
 
     def pooled(parts: list[np.ndarray]) -> stats.Sample:
         return stats.Sample(np.sort(np.concatenate(parts)) if parts else np.array([]))
@@ -287,8 +343,7 @@ def _numeric_row(reference, current, plans, column, method):
     whole = pooled(ref_chunks)
     out += [score(whole, chunk) for chunk in cur_chunks]
     sizes = np.array([len(c) for c in ref_chunks + cur_chunks])
-    return np.array(out), ("psi" if method == "psi" else "wasserstein"), sizes, \
-        numeric_null(whole, method)
+    return np.array(out), sizes, method.null("numeric", whole)
 
 
 def _chunk_counts(table: Table, plan: ChunkPlan, column: str) -> pd.DataFrame:
@@ -297,7 +352,7 @@ def _chunk_counts(table: Table, plan: ChunkPlan, column: str) -> pd.DataFrame:
                     f"FROM ({plan.sub_query()}) WHERE {col} IS NOT NULL GROUP BY 1, 2")
 
 
-def _categorical_row(reference, current, plans, column, method):
+def _categorical_row(reference, current, plans, column, method: methods.Method):
     ref_counts = _chunk_counts(reference, plans[0], column)
     cur_counts = _chunk_counts(current, plans[1], column)
     totals = pd.concat([ref_counts, cur_counts]).groupby("v")["n"].sum()
@@ -313,16 +368,13 @@ def _categorical_row(reference, current, plans, column, method):
     ref_m = matrix(ref_counts, len(plans[0].chunks))
     cur_m = matrix(cur_counts, len(plans[1].chunks))
     ref_total = ref_m.sum(axis=0)
-    measure = stats.psi_from_counts if method == "psi" else stats.jensen_shannon
-
     def score(base: np.ndarray, row: np.ndarray) -> float:
-        return measure(base, row) if row.sum() and base.sum() else np.nan
+        return method.categorical(base, row)[0] if row.sum() and base.sum() else np.nan
 
     out = [score(ref_total - row, row) for row in ref_m]  # leave one out
     out += [score(ref_total, row) for row in cur_m]
     sizes = np.concatenate([ref_m.sum(axis=1), cur_m.sum(axis=1)])
-    return np.array(out, dtype=float), ("psi" if method == "psi" else "jensenshannon"), \
-        sizes, categorical_null(ref_total, method)
+    return np.array(out, dtype=float), sizes, method.null("categorical", ref_total)
 
 
 def _missing_shares(table: Table, plan: ChunkPlan, columns: Sequence[str]) -> np.ndarray:

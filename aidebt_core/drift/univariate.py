@@ -2,7 +2,9 @@
 
 Numeric columns get KS (p-value), Wasserstein distance normed by the reference std and PSI;
 categorical ones chi-square (p-value), Jensen–Shannon distance and PSI; all figures are always
-computed, and the method only chooses which one decides "drifted" (see `options`).
+computed, and the method (`aidebt_core.drift.methods`) only chooses which one decides
+"drifted"; a method with a statistic of its own (a plug-in) is computed by its own function.
+Each compared column's binned distribution is cut from the same values, for the charts.
 
 The main thread runs the SQL (DuckDB parallelises it); sorting and the numeric statistics of
 each column run in a worker thread while the next column is read (numpy releases the GIL).
@@ -15,8 +17,9 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 
 from aidebt_core.data import Table
-from aidebt_core.drift import collect, stats
-from aidebt_core.drift.options import P_VALUE_METHODS, DriftOptions
+from aidebt_core.drift import collect, methods, stats
+from aidebt_core.drift.distribution import Distribution, from_counts, from_samples
+from aidebt_core.drift.options import DriftOptions
 from aidebt_core.drift.result import NOT_TESTABLE, TYPE_CHANGED, ColumnDrift, DriftResult
 from aidebt_core.errors import SchemaError
 from aidebt_core.schema import Schema, infer_schema
@@ -101,7 +104,7 @@ def analyse_drift(reference: Table, current: Table, schema: Schema | None = None
     known = {c.name: c.distinct for c in schema.columns}
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="aidebt-drift") as pool:
         limit = 1 if max(rows) > BIG_SIDE else 2
-        items: list[ColumnDrift | Future] = []
+        items: list[tuple | ColumnDrift | Future] = []
         pending: deque[Future] = deque()
         for name in chosen:
             distinct = known[name] if name in known and kinds[name] == "numeric" else (
@@ -115,9 +118,11 @@ def analyse_drift(reference: Table, current: Table, schema: Schema | None = None
                 pending.append(future)
                 out = future
             items.append(out)
-        results = [i.result() if isinstance(i, Future) else i for i in items]
-    return DriftResult(rows[0], rows[1], tuple(results), options, tuple(only_ref),
-                       tuple(only_cur))
+        done = [i.result() if isinstance(i, Future) else i for i in items]
+    done = [d if isinstance(d, tuple) else (d, None) for d in done]
+    return DriftResult(rows[0], rows[1], tuple(c for c, _ in done), options, tuple(only_ref),
+                       tuple(only_cur), tuple(d for _, d in done if d is not None),
+                       (reference.label, current.label))
 
 
 def _base(name: str, kind: str, ref_type: str, cur_type: str, rows: tuple[int, int],
@@ -132,9 +137,9 @@ def _base(name: str, kind: str, ref_type: str, cur_type: str, rows: tuple[int, i
 
 def _column(reference: Table, current: Table, name: str, kind: str, ref_type: str,
             cur_type: str, rows: tuple[int, int], distinct: int, options: DriftOptions
-            ) -> ColumnDrift | Callable[[], ColumnDrift]:
-    """A finished result, or (numeric columns) a function finishing it off the main thread;
-    all SQL runs here, on the calling thread."""
+            ) -> ColumnDrift | tuple | Callable[[], tuple]:
+    """A finished result (with its distribution when compared), or (numeric columns) a
+    function finishing it off the main thread; all SQL runs here, on the calling thread."""
     fam_ref, fam_cur = collect.type_family(ref_type), collect.type_family(cur_type)
     comparable_as_text = kind == "categorical" and {fam_ref, fam_cur} <= {"numeric", "text"}
     if fam_ref != fam_cur and not comparable_as_text:
@@ -167,7 +172,7 @@ def _column(reference: Table, current: Table, name: str, kind: str, ref_type: st
         raw_ref = collect.read_numeric(reference, name, grouped, rows[0])
         raw_cur = collect.read_numeric(current, name, grouped, rows[1])
 
-        def finish() -> ColumnDrift:
+        def finish() -> tuple[ColumnDrift, Distribution | None]:
             ref, cur = collect.numeric_column(raw_ref), collect.numeric_column(raw_cur)
             base = _base(name, kind, ref_type, cur_type, rows, (ref.missing, cur.missing),
                          options)
@@ -186,34 +191,52 @@ def _column(reference: Table, current: Table, name: str, kind: str, ref_type: st
 
 def _decide(base: dict, ref: stats.Sample | None, cur: stats.Sample | None,
             aligned: collect.AlignedCounts | None, notes: list[str], options: DriftOptions
-            ) -> ColumnDrift:
+            ) -> tuple[ColumnDrift, Distribution | None]:
     """Compute the measures and the verdict of one column (numeric samples or counts)."""
     if aligned is None:
         n_ref, n_cur = ref.n, cur.n
     else:
         n_ref, n_cur = int(aligned.reference.sum()), int(aligned.current.sum())
-    method = options.method_for(base["kind"], n_ref, n_cur)
-    threshold = options.threshold_for(base["name"], method)
-    base.update(method=method, threshold=threshold, reference_count=n_ref, current_count=n_cur)
+    kind = base["kind"]
+    method = methods.get(options.method_for(kind, n_ref, n_cur))
+    threshold = options.threshold_for(base["name"], method.name)
+    base.update(method=method.name, threshold=threshold, reference_count=n_ref,
+                current_count=n_cur)
     if n_ref == 0 or n_cur == 0:
         empty = " and ".join(s for s, n in (("reference", n_ref), ("current", n_cur)) if n == 0)
         return ColumnDrift(**base, statistic=None, p_value=None, drifted=False,
                            status=NOT_TESTABLE, note="; ".join([*notes,
-                                                                f"no usable values in {empty}"]))
+                                                                f"no usable values in {empty}"])
+                           ), None
     if aligned is None:
-        measures = stats.numeric_measures(ref.sorted(), cur.sorted())
+        ref, cur = ref.sorted(), cur.sorted()
+        measures = stats.numeric_measures(ref, cur)
         if measures["reference_std"] == 0:
             notes.append("constant in reference: Wasserstein cannot be normed")
-        p_key, new, vanished = "ks_p_value", (), ()
+        new, vanished = (), ()
+        dist = from_samples(base["name"], ref, cur)
+        sides = (ref, cur)
     else:
         chi2, p, dof = stats.chi2_two_sample(aligned.reference, aligned.current)
         measures = {"chi2": chi2, "chi2_p_value": p, "chi2_dof": dof,
                     "jensenshannon": stats.jensen_shannon(aligned.reference, aligned.current),
                     "psi": stats.psi_from_counts(aligned.reference, aligned.current),
                     "categories": len(aligned.categories)}
-        p_key, new, vanished = "chi2_p_value", tuple(aligned.new), tuple(aligned.vanished)
-    statistic, p_value = measures[method], measures[p_key]
-    drifted = bool(p_value < threshold if method in P_VALUE_METHODS else statistic >= threshold)
+        new, vanished = tuple(aligned.new), tuple(aligned.vanished)
+        dist = from_counts(base["name"], aligned.categories, aligned.reference,
+                           aligned.current)
+        sides = (aligned.reference, aligned.current)
+    # The p-value shown beside any method is the kind's test (KS / chi-square).
+    p_key = methods.auto_method(kind, methods.SMALL).p_value_measure
+    if method.measure not in measures:  # a method of its own (a plug-in): compute it
+        statistic, own_p = method.compute(kind, *sides)
+        measures[method.measure] = statistic
+        p_value = own_p if own_p is not None else measures.get(p_key)
+    else:
+        statistic = measures[method.measure]
+        p_value = measures[method.p_value_measure or p_key]
+    drifted = method.drifted(statistic, p_value, threshold)
     return ColumnDrift(**base, statistic=statistic, p_value=p_value, drifted=drifted,
                        note="; ".join(notes), new_categories=new, vanished_categories=vanished,
-                       measures=measures)
+                       new_categories_count=len(new), vanished_categories_count=len(vanished),
+                       measures=measures), dist

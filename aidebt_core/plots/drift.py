@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
+from aidebt_core.drift import methods
 from aidebt_core.drift.distribution import Distribution
 from aidebt_core.drift.multivariate import MultivariateResult
 from aidebt_core.drift.over_time import OverTimeResult
@@ -22,15 +23,22 @@ from aidebt_core.plots.theme import (
 BAND_FILL = "rgba(138, 148, 166, 0.14)"
 SMALL_COLOR = "#c9ced8"      # chunks too small to judge: greyed, never alert-coloured
 SMALL_FILL = "rgba(138, 148, 166, 0.16)"
-_LABELS = {"wasserstein": "Wasserstein / ref. std", "jensenshannon": "Jensen–Shannon distance",
-           "psi": "PSI", "ks": "KS p-value", "chi2": "chi-square p-value"}
+
+
+def method_label(name: str) -> str:
+    """A method's display label from the registry (the name itself when unknown)."""
+    try:
+        return methods.get(name).label
+    except KeyError:
+        return name
 
 
 def drift_overview(result: DriftResult) -> go.Figure:
     """One bar per column: how far past (or short of) its threshold it is, drifted in red.
 
-    Distances are shown as statistic / threshold; p-value methods as threshold / p (capped),
-    so 1 is the line in both cases and longer bars mean more drift.
+    Each method's own rule (`Method.excess`): statistic / threshold for a distance,
+    threshold / p for a test (capped), so 1 is the line in both cases and longer bars mean
+    more drift.
     """
     rows = [c for c in result.columns if c.statistic is not None or c.status == "type changed"]
     ratios, texts = [], []
@@ -38,13 +46,9 @@ def drift_overview(result: DriftResult) -> go.Figure:
         if c.status == "type changed":
             ratios.append(np.nan)
             texts.append("type changed")
-        elif c.method in ("ks", "chi2"):
-            ratios.append(min(c.threshold / max(c.p_value, 1e-300), 1e3))
-            texts.append(f"p = {c.p_value:.2g}")
         else:
-            stat = c.statistic if np.isfinite(c.statistic) else np.inf
-            ratios.append(min(stat / c.threshold, 1e3) if c.threshold else np.nan)
-            texts.append(f"{c.statistic:.3g}")
+            ratios.append(min(c.excess, methods.RATIO_CAP))
+            texts.append(c.method_info.shown(c.statistic, c.p_value))
     order = np.argsort(np.nan_to_num(np.array(ratios, dtype=float), nan=1e3))
     names = [rows[i].name for i in order]
     values = [ratios[i] for i in order]
@@ -193,7 +197,7 @@ def feature_over_time(result: OverTimeResult, column: str) -> go.Figure:
     small = ~result.judged
     fig.add_trace(go.Scatter(x=labels, y=np.where(small, np.nan, result.values[i]),
                              mode="lines+markers",
-                             name=_LABELS.get(result.methods[i], result.methods[i]),
+                             name=method_label(result.methods[i]),
                              line={"color": REFERENCE_COLOR},
                              marker={"color": [ALERT_COLOR if a else REFERENCE_COLOR
                                                for a in alerts], "size": 8}))
@@ -209,7 +213,7 @@ def feature_over_time(result: OverTimeResult, column: str) -> go.Figure:
     fig.update_layout(yaxis2={"overlaying": "y", "side": "right", "tickformat": ".0%",
                               "title": "missing share", "range": [0, max(0.1, 1.15 * top)],
                               "showgrid": False})
-    fig.update_layout(yaxis={"title": _LABELS.get(result.methods[i], result.methods[i]),
+    fig.update_layout(yaxis={"title": method_label(result.methods[i]),
                              "rangemode": "tozero"})
     chunk_ticks(fig, result.chunks)
     small_chunk_shading(fig, result.chunks, labels)
