@@ -116,6 +116,11 @@ class OverTimeResult:
         return replace(self, inputs=tuple(inputs))
 
     @property
+    def method_labels(self) -> tuple[str, ...]:
+        """Each column's method as the registry labels it (for chart axes)."""
+        return tuple(methods.get(m).label for m in self.methods)
+
+    @property
     def judged(self) -> np.ndarray:
         """Chunks large enough to alert on (not `too_small`)."""
         return np.array([not c.too_small for c in self.chunks], dtype=bool)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from aidebt_core.drift import methods
 from aidebt_core.drift.distribution import Distribution
 from aidebt_core.drift.multivariate import MultivariateResult
 from aidebt_core.drift.over_time import OverTimeResult
@@ -23,14 +22,7 @@ from aidebt_core.plots.theme import (
 BAND_FILL = "rgba(138, 148, 166, 0.14)"
 SMALL_COLOR = "#c9ced8"      # chunks too small to judge: greyed, never alert-coloured
 SMALL_FILL = "rgba(138, 148, 166, 0.16)"
-
-
-def method_label(name: str) -> str:
-    """A method's display label from the registry (the name itself when unknown)."""
-    try:
-        return methods.get(name).label
-    except KeyError:
-        return name
+RATIO_CAP = 1e3   # bars stop at 1000× the threshold (a p-value of 1e-300 is no longer bar)
 
 
 def drift_overview(result: DriftResult) -> go.Figure:
@@ -47,7 +39,7 @@ def drift_overview(result: DriftResult) -> go.Figure:
             ratios.append(np.nan)
             texts.append("type changed")
         else:
-            ratios.append(min(c.excess, methods.RATIO_CAP))
+            ratios.append(min(c.excess, RATIO_CAP))
             texts.append(c.method_info.shown(c.statistic, c.p_value))
     order = np.argsort(np.nan_to_num(np.array(ratios, dtype=float), nan=1e3))
     names = [rows[i].name for i in order]
@@ -197,7 +189,7 @@ def feature_over_time(result: OverTimeResult, column: str) -> go.Figure:
     small = ~result.judged
     fig.add_trace(go.Scatter(x=labels, y=np.where(small, np.nan, result.values[i]),
                              mode="lines+markers",
-                             name=method_label(result.methods[i]),
+                             name=result.method_labels[i],
                              line={"color": REFERENCE_COLOR},
                              marker={"color": [ALERT_COLOR if a else REFERENCE_COLOR
                                                for a in alerts], "size": 8}))
@@ -213,7 +205,7 @@ def feature_over_time(result: OverTimeResult, column: str) -> go.Figure:
     fig.update_layout(yaxis2={"overlaying": "y", "side": "right", "tickformat": ".0%",
                               "title": "missing share", "range": [0, max(0.1, 1.15 * top)],
                               "showgrid": False})
-    fig.update_layout(yaxis={"title": method_label(result.methods[i]),
+    fig.update_layout(yaxis={"title": result.method_labels[i],
                              "rangemode": "tozero"})
     chunk_ticks(fig, result.chunks)
     small_chunk_shading(fig, result.chunks, labels)

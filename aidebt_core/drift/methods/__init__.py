@@ -21,7 +21,6 @@ from aidebt_core.drift.methods.base import (
     LARGE,
     NUMERIC,
     P_VALUE,
-    RATIO_CAP,
     SMALL,
     Method,
 )
@@ -32,7 +31,7 @@ _loaded: dict[str, Method] = {}
 _runtime: dict[str, Method] = {}
 
 __all__ = ["AUTO", "CATEGORICAL", "DISTANCE", "KINDS", "LARGE", "NUMERIC", "P_VALUE",
-           "RATIO_CAP", "SMALL", "Method", "all_methods", "auto_method", "choices", "get",
+           "SMALL", "Method", "all_methods", "auto_method", "choices", "get",
            "method_names", "register", "registered", "resolve", "unregister"]
 
 

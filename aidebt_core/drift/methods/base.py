@@ -15,7 +15,6 @@ NUMERIC, CATEGORICAL = "numeric", "categorical"
 KINDS = (NUMERIC, CATEGORICAL)
 P_VALUE, DISTANCE = "p-value", "distance"
 SMALL, LARGE = "small", "large"   # which side of `small_sample` `auto` picks a method for
-RATIO_CAP = 1e3                   # charts cap "times past the threshold" here
 
 
 @dataclass(frozen=True)
