@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import warnings
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +19,15 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
 from threadpoolctl import threadpool_limits
+
+from aidebt_core.sample_models import (
+    CATEGORICAL_FEATURES,
+    CHALLENGER_FEATURES,
+    NUMERIC_FEATURES,
+    PRODUCTION_FEATURES,
+    SampleModels,
+    model_input,
+)
 
 SEED = 20250101
 ROWS_PER_MONTH = 10_000
@@ -44,24 +52,6 @@ DTI_COEF_BEFORE, DTI_COEF_AFTER = 0.6, 1.8
 WEAK_SLICE_YOUNG_DAYS = 90          # mobile applicants with accounts younger than this
 WEAK_SLICE_LOGIT_REFERENCE, WEAK_SLICE_LOGIT_CURRENT = 1.2, 2.2
 LABELS_MISSING_MONTHS = (12,)
-
-NUMERIC_FEATURES = ["age", "income", "loan_amount", "term_months", "credit_score",
-                    "debt_to_income", "account_age_days", "prev_loans"]
-CATEGORICAL_FEATURES = ["employment_type", "region", "channel", "device_os"]
-PRODUCTION_FEATURES = NUMERIC_FEATURES + CATEGORICAL_FEATURES + ["income_verified"]
-CHALLENGER_FEATURES = PRODUCTION_FEATURES + ["monthly_income", "region_code"]
-
-
-@dataclass(frozen=True)
-class SampleModels:
-    """The fitted models and their held-out metrics, for logging to MLflow."""
-
-    production: Pipeline
-    challenger: Pipeline
-    production_metrics: dict[str, float]
-    challenger_metrics: dict[str, float]
-    training_frame: pd.DataFrame
-
 
 def generate_applications(seed: int = SEED) -> pd.DataFrame:
     """The unscored applications for all 12 months, with labels (month 12 unlabelled)."""
@@ -173,14 +163,6 @@ def _pipeline(features: list[str], classifier) -> Pipeline:
     return Pipeline([("features", columns), ("model", classifier)])
 
 
-def _model_input(frame: pd.DataFrame, features: list[str]) -> pd.DataFrame:
-    data = frame[features].copy()
-    for col in data.columns:
-        if isinstance(data[col].dtype, pd.StringDtype):
-            data[col] = data[col].astype(object).where(data[col].notna(), np.nan)
-    return data
-
-
 def train_models(applications: pd.DataFrame) -> SampleModels:
     """Fit the production (logistic) and challenger (boosted trees) models on months 1–6."""
     from sklearn.metrics import accuracy_score, brier_score_loss, f1_score, log_loss, roc_auc_score
@@ -194,8 +176,8 @@ def train_models(applications: pd.DataFrame) -> SampleModels:
             ("challenger", CHALLENGER_FEATURES,
              HistGradientBoostingClassifier(max_iter=150, learning_rate=0.08, random_state=7))):
         pipe = _pipeline(features, classifier)
-        pipe.fit(_model_input(train, features), train["defaulted"].astype(int))
-        score = pipe.predict_proba(_model_input(valid, features))[:, 1]
+        pipe.fit(model_input(train, features), train["defaulted"].astype(int))
+        score = pipe.predict_proba(model_input(valid, features))[:, 1]
         y = valid["defaulted"].astype(int)
         metrics[name] = {
             "roc_auc": float(roc_auc_score(y, score)),
@@ -206,7 +188,7 @@ def train_models(applications: pd.DataFrame) -> SampleModels:
         }
         # Refit on all reference months, as the team did before deploying.
         reference = applications[month <= 6]
-        pipe.fit(_model_input(reference, features), reference["defaulted"].astype(int))
+        pipe.fit(model_input(reference, features), reference["defaulted"].astype(int))
         models[name] = pipe
     return SampleModels(models["production"], models["challenger"], metrics["production"],
                         metrics["challenger"], applications[month <= 6])
@@ -218,7 +200,7 @@ def score_applications(applications: pd.DataFrame, model: Pipeline) -> pd.DataFr
     with warnings.catch_warnings():
         # The new channel value from month 8 is unknown to the encoder: planted, not a bug.
         warnings.filterwarnings("ignore", message="Found unknown categories")
-        score = model.predict_proba(_model_input(applications, PRODUCTION_FEATURES))[:, 1]
+        score = model.predict_proba(model_input(applications, PRODUCTION_FEATURES))[:, 1]
     scored["default_score"] = score.round(6)
     scored["predicted_default"] = (scored["default_score"] >= DECISION_THRESHOLD).astype(np.int64)
     return scored

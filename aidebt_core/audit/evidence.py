@@ -28,6 +28,7 @@ from aidebt_core.audit.providers import (
 from aidebt_core.audit.questions import Answer, Questionnaire
 from aidebt_core.audit.scoring import Finding
 from aidebt_core.errors import AidebtError
+from aidebt_core.pages import page_link
 
 
 @dataclass(frozen=True)
@@ -149,13 +150,14 @@ class Evidence:
 
 
 PROVIDERS: dict[str, Provider] = {p.name: p for p in (
-    Provider("drift", "aidebt_core.drift", "/drift", ("drift", "drift_invariants"), drift_items),
-    Provider("performance", "aidebt_core.performance", "/performance",
+    Provider("drift", "aidebt_core.drift", page_link("drift"), ("drift", "drift_invariants"),
+             drift_items),
+    Provider("performance", "aidebt_core.performance", page_link("performance"),
              ("performance", "staleness", "fresh_evaluation"), performance_items),
-    Provider("entanglement", "aidebt_core.entanglement", "/entanglement",
+    Provider("entanglement", "aidebt_core.entanglement", page_link("entanglement"),
              ("entanglement", "redundancy"), entanglement_items),
-    Provider("slices", "aidebt_core.slices", "/slices", ("slices",), slices_items),
-    Provider("runs", "aidebt_core.runs", "/reproducibility",
+    Provider("slices", "aidebt_core.slices", page_link("slices"), ("slices",), slices_items),
+    Provider("runs", "aidebt_core.runs", page_link("runs"),
              ("runs_manifest", "runs_commit", "runs_params", "runs_digest", "runs_environment"),
              runs_items),
 )}
@@ -173,11 +175,10 @@ def _run_provider(provider: Provider, context: EvidenceContext) -> dict[str, Mea
         return f"the {provider.name} analysis is not installed ({exc})"
     try:
         return provider.run(context)
-    except AidebtError as exc:
+    except AidebtError as exc:  # the data cannot answer this: stay manual and say why
         return str(exc)
-    except (KeyError, ValueError, TypeError, ImportError, AttributeError) as exc:
-        # A sibling analysis changed shape or cannot handle this data: stay manual, say why.
-        return f"{provider.name} analysis failed ({type(exc).__name__}: {exc})"
+    # Anything else is a bug in an analysis or a provider: let it surface, never report it as
+    # "measurement not available".
 
 
 def collect_evidence(questionnaire: Questionnaire, context: EvidenceContext,

@@ -4,6 +4,7 @@ registry's graceful degradation when an analysis or its data is missing."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
@@ -130,12 +131,10 @@ def _needs_data(context):
     return {"drift": Measured(2, "x")}
 
 
-def test_missing_module_or_failure_keeps_questions_manual(questionnaire):
+def test_missing_module_or_user_error_keeps_questions_manual(questionnaire):
     providers = {
         "drift": Provider("drift", "aidebt_core.no_such_analysis", "/drift",
                           ("drift", "drift_invariants"), _needs_data),
-        "performance": Provider("performance", "aidebt_core.audit.scoring", "/performance",
-                                ("performance", "staleness", "fresh_evaluation"), _boom),
         "entanglement": Provider("entanglement", "aidebt_core.audit.scoring", "/entanglement",
                                  ("entanglement", "redundancy"), _needs_data),
     }
@@ -143,11 +142,31 @@ def test_missing_module_or_failure_keeps_questions_manual(questionnaire):
     d3 = evidence.prefills["D3"]
     assert not d3.available and d3.as_answer() is None
     assert d3.note.startswith("measurement not available: the drift analysis is not installed")
-    assert "KeyError" in evidence.prefills["D4"].note
     assert evidence.prefills["M7"].note == ("measurement not available: no reference/current "
                                             "data selected")
     assert "no provider" in evidence.prefills["E1"].note    # slices not in this registry
     assert evidence.answers() == {} and evidence.findings == ()
+
+
+def test_a_bug_in_a_provider_surfaces_instead_of_reading_as_not_available(questionnaire):
+    # KeyError/TypeError/AttributeError are bugs (a renamed field, a changed shape), not "this
+    # data cannot answer": hiding them as "measurement not available" hid real failures.
+    providers = {"performance": Provider("performance", "aidebt_core.audit.scoring",
+                                         "/performance",
+                                         ("performance", "staleness", "fresh_evaluation"), _boom)}
+    with pytest.raises(KeyError, match="renamed_field"):
+        collect_evidence(questionnaire, EvidenceContext(), providers)
+
+
+def test_evidence_links_are_the_dashboard_pages():
+    from aidebt_core.pages import PAGES, page_link
+
+    url_paths = {f"/{p.url_path}" for p in PAGES}
+    assert {p.page for p in PROVIDERS.values()} <= url_paths
+    assert PROVIDERS["runs"].page == "/reproducibility" == page_link("runs")
+    assert all(Path(p.file).name == f"{p.url_path}.py" for p in PAGES)
+    with pytest.raises(KeyError, match="no dashboard page"):
+        page_link("no_such_analysis")
 
 
 def test_unreadable_data_keeps_data_questions_manual(sample_dir, questionnaire):
