@@ -157,12 +157,29 @@ class Store:
 
     `client_uri` is what the client really reads (a temporary copy or overlay when the store
     could not be read in place without changing it); `note` says why, or is empty.
+    `folder` is the folder of a SQLite store's database: relative artifact locations (the
+    sample store records `mlartifacts/...` so its folder can move) are read against it.
     """
 
     uri: str
     client: object
     client_uri: str = ""
     note: str = ""
+    folder: Path | None = None
+
+    def local(self, uri: str | None) -> Path | None:
+        """The local folder behind an artifact location; None for remote artifact stores."""
+        path = local_path(uri)
+        if path is not None and not path.is_absolute() and self.folder is not None:
+            return self.folder / path
+        return path
+
+    def absolute_uri(self, uri: str) -> str:
+        """`uri` with a relative local location made absolute (as a file: URI)."""
+        path = local_path(uri)
+        if path is None or path.is_absolute() or self.folder is None:
+            return uri
+        return (self.folder / path).resolve().as_uri()
 
     # -- experiments and runs -------------------------------------------------------------
     def experiments(self) -> list:
@@ -223,7 +240,7 @@ class Store:
     # -- artifacts --------------------------------------------------------------------------
     def list_run_artifacts(self, run, path: str | None = None) -> list[tuple[str, bool]]:
         """[(relative path, is_dir)] under a run's artifacts; local stores read the disk."""
-        local = local_path(run.info.artifact_uri)
+        local = self.local(run.info.artifact_uri)
         if local is not None:
             return _list_local(local, path)
         infos = _call(lambda: self.client.list_artifacts(run.info.run_id, path),
@@ -231,7 +248,7 @@ class Store:
         return [(i.path, i.is_dir) for i in infos]
 
     def list_model_artifacts(self, model) -> list[tuple[str, bool]]:
-        local = local_path(model.artifact_location)
+        local = self.local(model.artifact_location)
         if local is not None:
             return _list_local(local, None)
         infos = _call(lambda: self.client.list_logged_model_artifacts(model.model_id),
@@ -240,7 +257,7 @@ class Store:
 
     def read_run_text(self, run, path: str, max_bytes: int = 2_000_000) -> str | None:
         """A small text artifact of a run, or None if it is not there."""
-        local = local_path(run.info.artifact_uri)
+        local = self.local(run.info.artifact_uri)
         if local is not None:
             return _read_local_text(local, path, max_bytes)
         import tempfile
@@ -253,7 +270,7 @@ class Store:
             return Path(file).read_bytes()[:max_bytes].decode("utf-8", "replace")
 
     def read_model_text(self, model, path: str, max_bytes: int = 2_000_000) -> str | None:
-        local = local_path(model.artifact_location)
+        local = self.local(model.artifact_location)
         if local is not None:
             return _read_local_text(local, path, max_bytes)
         import tempfile
@@ -276,9 +293,10 @@ def open_store(uri: str) -> Store:
 
     resolved = resolve_tracking_uri(uri)
     scheme = urlparse(resolved).scheme.lower()
-    client_uri, note = resolved, ""
+    client_uri, note, folder = resolved, "", None
     if scheme == "sqlite":
         path = _sqlite_path(resolved)
+        folder = path.resolve().parent
         _probe_sqlite(path)
         copy, note = readonly.sqlite_for_reading(path)
         if copy is not None:
@@ -299,7 +317,7 @@ def open_store(uri: str) -> Store:
 
     client = _call(lambda: MlflowClient(tracking_uri=client_uri, registry_uri=client_uri),
                    "the tracking store")
-    return Store(resolved, client, client_uri, note)
+    return Store(resolved, client, client_uri, note, folder)
 
 
 def local_path(uri: str | None) -> Path | None:

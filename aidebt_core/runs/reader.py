@@ -8,7 +8,7 @@ logged model, the run's own artifact folder.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pandas as pd
@@ -103,10 +103,11 @@ def read_runs(store: Store | str, experiments: list[str] | None = None, *,
                                None)
                 if mlmodel:
                     signature = _signature_inputs(store.read_run_text(run, mlmodel))
-        manifests.append(build_manifest(
+        manifest = build_manifest(
             run, ids.get(run.info.experiment_id, run.info.experiment_id), models=run_models,
             model_listing=listing, run_listing=run_listing, signature_inputs=signature,
-            required=need))
+            required=need)
+        manifests.append(replace(manifest, artifact_uri=store.absolute_uri(manifest.artifact_uri)))
     return RunsTable(store.uri, tuple(sorted(ids.values())), tuple(manifests), need)
 
 
@@ -152,6 +153,9 @@ def feature_importances(run_or_manifest, store: Store | str | None = None
         if folder is None:
             raise TrackingError(f"Artifacts at '{artifact_uri}' are remote: pass the tracking "
                                 "store to read feature importances.")
+        if not folder.is_absolute():  # relative to its store's folder, which a run cannot tell
+            raise TrackingError(f"Artifacts at '{artifact_uri}' are relative to the tracking "
+                                "store's folder: pass the store to read feature importances.")
         read = lambda name: _read_local(folder, name)  # noqa: E731
         metrics = getattr(run_or_manifest, "metrics", None)
         if metrics is None:

@@ -17,15 +17,15 @@ import warnings
 from contextlib import contextmanager
 from pathlib import Path
 
-from aidebt_core.sample import CHALLENGER_FEATURES, PRODUCTION_FEATURES, SampleModels
 from aidebt_core.sample_mlflow.plans import (
     REQUIRED_FIELDS,
     TRAINING_END_TAG,
-    _frames_and_models,
-    _Plan,
-    _plans,
+    RunPlan,
+    frames_and_models,
+    run_plans,
 )
-from aidebt_core.sample_mlflow.writer import _log_all
+from aidebt_core.sample_mlflow.writer import log_all
+from aidebt_core.sample_models import CHALLENGER_FEATURES, PRODUCTION_FEATURES, SampleModels
 
 DB_NAME = "mlflow.db"
 ARTIFACT_DIR = "mlartifacts"
@@ -42,8 +42,8 @@ def write_mlflow_store(outdir: str | Path, models: SampleModels) -> dict:
     out.mkdir(parents=True, exist_ok=True)
     artifacts = out / ARTIFACT_DIR
     artifacts.mkdir(exist_ok=True)
-    frames, fitted, small_metrics = _frames_and_models(models)
-    plans = _plans(models, small_metrics)
+    frames, fitted, small_metrics = frames_and_models(models)
+    plans = run_plans(models, small_metrics)
     fd, tmp_name = tempfile.mkstemp(prefix=".mlflow-", suffix=".db.tmp", dir=out)
     os.close(fd)
     tmp_db = Path(tmp_name)
@@ -52,12 +52,40 @@ def write_mlflow_store(outdir: str | Path, models: SampleModels) -> dict:
 
     try:
         with threadpool_limits(1), _quiet_mlflow(f"sqlite:///{tmp_db}") as client:
-            keep, digests = _log_all(client, plans, frames, fitted, artifacts)
+            keep, digests = log_all(client, plans, frames, fitted, artifacts)
+        _relative_artifact_paths(tmp_db, out)
         os.replace(tmp_db, out / DB_NAME)
     finally:
         tmp_db.unlink(missing_ok=True)
     _prune_artifacts(artifacts, keep)
     return _truth(plans, digests)
+
+
+# Every column where MLflow records where artifacts live.
+ARTIFACT_COLUMNS = (("experiments", "artifact_location"), ("runs", "artifact_uri"),
+                    ("logged_models", "artifact_location"), ("model_versions", "storage_location"))
+
+
+def _relative_artifact_paths(db: Path, out: Path) -> None:
+    """Record artifact locations relative to the store's folder (`mlartifacts/...`), so a
+    moved or copied sample folder keeps working: `aidebt_core.runs` reads a relative location
+    against the folder of the database. MLflow writes absolute `file://` URIs; rewritten here
+    once the runs are logged. The Default experiment's root (MLflow's ./mlruns of whatever
+    folder the generator ran in) is pointed inside the sample folder as well."""
+    import sqlite3
+
+    prefix = out.as_uri() + "/"
+    con = sqlite3.connect(db)
+    try:
+        with con:
+            for table, column in ARTIFACT_COLUMNS:
+                con.execute(f"UPDATE {table} SET {column} = substr({column}, ?) "
+                            f"WHERE substr({column}, 1, ?) = ?",
+                            (len(prefix) + 1, len(prefix), prefix))
+            con.execute("UPDATE experiments SET artifact_location = ? WHERE name = 'Default'",
+                        (f"{ARTIFACT_DIR}/0",))
+    finally:
+        con.close()
 
 
 @contextmanager
@@ -103,7 +131,7 @@ def _prune_artifacts(artifacts: Path, keep: set[str]) -> None:
                 shutil.rmtree(child, ignore_errors=True) if child.is_dir() else child.unlink()
 
 
-def _truth(plans: list[_Plan], digests: dict[str, str]) -> dict:
+def _truth(plans: list[RunPlan], digests: dict[str, str]) -> dict:
     """Per run what the manifest lacks, the registry layout and the planted diff."""
     runs, registry = [], {}
     for plan in plans:

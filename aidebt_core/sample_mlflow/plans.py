@@ -8,11 +8,11 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from aidebt_core.sample import (
+from aidebt_core.sample_models import (
     CHALLENGER_FEATURES,
     PRODUCTION_FEATURES,
     SampleModels,
-    _model_input,
+    model_input,
 )
 
 # The manifest fields `aidebt_core.runs` requires by default, in display order.
@@ -26,7 +26,7 @@ REPO_URL = "https://git.example.com/lending/credit-models.git"
 
 
 @dataclass(frozen=True)
-class _Plan:
+class RunPlan:
     """One run to log, and which parts of its manifest it leaves out."""
 
     experiment: str
@@ -50,7 +50,7 @@ class _Plan:
 
 
 
-def _frames_and_models(models: SampleModels) -> tuple[dict, dict, dict]:
+def frames_and_models(models: SampleModels) -> tuple[dict, dict, dict]:
     """Training frames and fitted models for every run, including the small churn/fraud ones."""
     from sklearn.ensemble import RandomForestClassifier
     from sklearn.linear_model import LogisticRegression
@@ -114,7 +114,7 @@ def _commit(n: int) -> str:
     return f"{n:08x}" * 5
 
 
-def _plans(models: SampleModels, small: dict[str, dict[str, float]]) -> list[_Plan]:
+def run_plans(models: SampleModels, small: dict[str, dict[str, float]]) -> list[RunPlan]:
     prod, chal = models.production_metrics, models.challenger_metrics
     lr = models.production.named_steps["model"]
     hgb = models.challenger.named_steps["model"]
@@ -124,30 +124,30 @@ def _plans(models: SampleModels, small: dict[str, dict[str, float]]) -> list[_Pl
                   "max_iter": str(hgb.max_iter), "learning_rate": str(hgb.learning_rate),
                   "decision_threshold": "0.3"}
     return [
-        _Plan("credit-default", "logreg-notebook", "2025-04-02T10:15:00", 12,
+        RunPlan("credit-default", "logreg-notebook", "2025-04-02T10:15:00", 12,
               commit=None, dirty=None, params=lr_params, seed={"seed": "42"},
               dataset="applications_q1", metrics={k: round(v - 0.01, 6) for k, v in prod.items()
                                                   if k in ("roc_auc", "accuracy")},
               model="flavor", features=PRODUCTION_FEATURES, training_end="2025-03-31",
               register=("credit-default", ()),
               note="first model, trained in a notebook outside git"),
-        _Plan("credit-default", "logreg-prod", "2025-07-03T08:30:00", 18,
+        RunPlan("credit-default", "logreg-prod", "2025-07-03T08:30:00", 18,
               commit=_commit(0xC0FFEE01), dirty="false", params=lr_params,
               seed={"seed": "42"}, dataset="applications_h1", eval_dataset="applications_m6",
               metrics=prod, model="flavor", features=PRODUCTION_FEATURES,
               training_end="2025-06-30", register=("credit-default", ("production",)),
               note="complete manifest: the production model"),
-        _Plan("credit-default", "hgb-challenger", "2025-07-20T14:05:00", 25,
+        RunPlan("credit-default", "hgb-challenger", "2025-07-20T14:05:00", 25,
               commit=_commit(0xC0FFEE02), dirty="true", params=hgb_params, seed={},
               dataset=None, metrics=chal, model="flavor", features=CHALLENGER_FEATURES,
               training_end="2025-06-30", register=("credit-default", ("challenger",)),
               note="challenger: random_state not logged, no dataset input, dirty tree"),
-        _Plan("credit-default", "logreg-retrain", "2025-09-01T06:00:00", 3,
+        RunPlan("credit-default", "logreg-retrain", "2025-09-01T06:00:00", 3,
               commit=_commit(0xC0FFEE03), dirty="false", params=lr_params,
               seed={"seed": "42"}, dataset="applications_h1", metrics={}, model=None,
               features=PRODUCTION_FEATURES, features_as="param", training_end="2025-08-31",
               status="FAILED", note="scheduled retrain that failed: no metrics, no model"),
-        _Plan("churn", "churn-rf", "2025-05-12T09:00:00", 6,
+        RunPlan("churn", "churn-rf", "2025-05-12T09:00:00", 6,
               commit=_commit(0xC4A11001), dirty="false",
               params={"model_type": "RandomForestClassifier", "n_estimators": "40",
                       "max_depth": "5"},
@@ -157,7 +157,7 @@ def _plans(models: SampleModels, small: dict[str, dict[str, float]]) -> list[_Pl
               features_as="param", training_end="2025-04-30",
               register=("churn", ("production",)),
               note="model saved as a bare pickle: no MLmodel file, no environment"),
-        _Plan("fraud", "fraud-logreg", "2024-11-20T16:45:00", 4,
+        RunPlan("fraud", "fraud-logreg", "2024-11-20T16:45:00", 4,
               commit=None, dirty=None,
               params={"model_type": "LogisticRegression", "max_iter": "300"}, seed={},
               dataset=None, metrics=small["fraud"], model="flavor",
@@ -168,30 +168,30 @@ def _plans(models: SampleModels, small: dict[str, dict[str, float]]) -> list[_Pl
 
 
 
-def _model_key(plan: _Plan) -> str:
+def model_key(plan: RunPlan) -> str:
     if plan.experiment != "credit-default":
         return plan.experiment
     return "challenger" if plan.params["model_type"].startswith("Hist") else "production"
 
 
-def _inputs(key: str, frames: dict, features: list[str] | None) -> pd.DataFrame:
+def model_inputs(key: str, frames: dict, features: list[str] | None) -> pd.DataFrame:
     if key in ("churn", "fraud"):
         return frames[key].drop(columns="label")
-    return _model_input(frames["applications_m6"], list(features or []))
+    return model_input(frames["applications_m6"], list(features or []))
 
 
-def _importances(plan: _Plan, fitted: dict, frames: dict) -> dict[str, float] | None:
+def model_importances(plan: RunPlan, fitted: dict, frames: dict) -> dict[str, float] | None:
     """Importances per input feature, summing to 1, read from the fitted model itself:
     |coefficient| x spread of the encoded column for the logistic model, split gain for
     the boosted trees. Deterministic and instant (no re-scoring)."""
     if plan.model != "flavor" or plan.experiment != "credit-default":
         return None
-    pipe = fitted[_model_key(plan)]
+    pipe = fitted[model_key(plan)]
     features = list(plan.features or [])
     encoded = list(pipe.named_steps["features"].get_feature_names_out())
     classifier = pipe.named_steps["model"]
     if hasattr(classifier, "coef_"):
-        sample = _model_input(frames["applications_m6"].iloc[:5_000], features)
+        sample = model_input(frames["applications_m6"].iloc[:5_000], features)
         spread = pipe.named_steps["features"].transform(sample).astype(float).std(axis=0)
         weights = np.abs(classifier.coef_[0]) * spread
     else:

@@ -12,14 +12,14 @@ from aidebt_core.sample_mlflow.plans import (
     REPO_URL,
     SKOPS_TRUSTED,
     TRAINING_END_TAG,
-    _importances,
-    _inputs,
-    _model_key,
-    _Plan,
+    RunPlan,
+    model_importances,
+    model_inputs,
+    model_key,
 )
 
 
-def _log_all(client, plans: list[_Plan], frames: dict, fitted: dict,
+def log_all(client, plans: list[RunPlan], frames: dict, fitted: dict,
              artifacts: Path) -> tuple[set[str], dict[str, str]]:
     """Log every planned run; return the artifact sub-paths it references and the digests."""
     import mlflow
@@ -65,7 +65,7 @@ def _log_all(client, plans: list[_Plan], frames: dict, fitted: dict,
             model_id = _log_model(plan, fitted, frames, run_id)
             if model_id:
                 keep.add(f"{plan.experiment}/models/{model_id}")
-            importances = _importances(plan, fitted, frames)
+            importances = model_importances(plan, fitted, frames)
             if importances:
                 mlflow.log_dict(importances, "feature_importances.json")
         client.set_terminated(run_id, status=plan.status,
@@ -93,7 +93,7 @@ def _dataset(frame: pd.DataFrame, key: str):
     return mlflow.data.from_pandas(data, source=sources[key], name=key, targets=target)
 
 
-def _log_model(plan: _Plan, fitted: dict, frames: dict, run_id: str) -> str | None:
+def _log_model(plan: RunPlan, fitted: dict, frames: dict, run_id: str) -> str | None:
     """Log the run's model: as an MLflow flavor with environment, or as a bare pickle."""
     import pickle
 
@@ -102,7 +102,7 @@ def _log_model(plan: _Plan, fitted: dict, frames: dict, run_id: str) -> str | No
 
     if plan.model is None:
         return None
-    key = _model_key(plan)
+    key = model_key(plan)
     model = fitted[key]
     if plan.model == "pickle":
         with tempfile.TemporaryDirectory() as tmp:
@@ -110,7 +110,7 @@ def _log_model(plan: _Plan, fitted: dict, frames: dict, run_id: str) -> str | No
             path.write_bytes(pickle.dumps(model))
             mlflow.log_artifact(str(path), artifact_path="model")
         return None
-    x = _inputs(key, frames, plan.features)
+    x = model_inputs(key, frames, plan.features)
     signature = infer_signature(x.head(200), model.predict_proba(x.head(200))[:, 1])
     info = mlflow.sklearn.log_model(model, name="model", signature=signature,
                                     pip_requirements=PIP_REQUIREMENTS,
@@ -119,7 +119,7 @@ def _log_model(plan: _Plan, fitted: dict, frames: dict, run_id: str) -> str | No
 
 
 
-def _register(client, plan: _Plan, run_id: str, model_id: str | None) -> None:
+def _register(client, plan: RunPlan, run_id: str, model_id: str | None) -> None:
     name, aliases = plan.register
     try:
         client.get_registered_model(name)

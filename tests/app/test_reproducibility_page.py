@@ -111,12 +111,13 @@ def test_empty_store_shows_a_warning(run_page, sample_dir, tmp_path):
     assert any("no runs" in w.value for w in at.warning)
 
 
-def test_card_shows_the_importances_the_run_logged(run_page, sample_dir):
+def test_card_shows_the_importances_the_run_logged(run_page, sample_dir, monkeypatch):
     import json
 
     at = run_page(PAGE)
     run_id = _run_id(sample_dir, "logreg-prod")
     at.selectbox(key="rep_card_run").set_value(run_id).run()
+    monkeypatch.chdir(sample_dir)  # MLflow reads a relative artifact location from the cwd
     client = MlflowClient(tracking_uri=f"sqlite:///{sample_dir / 'mlflow.db'}")
     with open(client.download_artifacts(run_id, "feature_importances.json")) as handle:
         logged = json.load(handle)

@@ -81,7 +81,9 @@ def test_manifest_values_match_raw_mlflow_reads(table, truth, sample_dir):
     assert model.source_run_id == prod.run_id
     from mlflow.models import Model
 
-    mlmodel = Model.load(model.artifact_location.removeprefix("file://") + "/MLmodel")
+    # absolute (file://...) or, in a store written since, relative to the store's folder
+    location = sample_dir / model.artifact_location.removeprefix("file://")
+    mlmodel = Model.load(f"{location}/MLmodel")
     assert list(prod.features) == mlmodel.signature.inputs.input_names()
     assert prod.features_source == "model signature"
     assert set(prod.environment_files) == {"requirements.txt", "conda.yaml", "python_env.yaml"}
@@ -218,9 +220,11 @@ def test_model_reproducibility_for_the_audit(store, truth):
         json.dumps(items[name].to_dict(), allow_nan=False)
 
 
-def test_feature_importances_are_what_the_run_logged(table, store, truth, sample_dir):
+def test_feature_importances_are_what_the_run_logged(table, store, truth, sample_dir,
+                                                     monkeypatch):
     prod = table.by_id("logreg-prod")
     values = feature_importances(prod, store)
+    monkeypatch.chdir(sample_dir)  # MLflow reads a relative artifact location from the cwd
     client = MlflowClient(f"sqlite:///{sample_dir / truth['database']}")
     path = client.download_artifacts(prod.run_id, truth["feature_importances_file"])
     with open(path) as handle:
@@ -229,7 +233,7 @@ def test_feature_importances_are_what_the_run_logged(table, store, truth, sample
     assert list(values) == sorted(logged, key=lambda k: -abs(logged[k]))
     assert set(values) == set(prod.features)
     assert feature_importances(prod) == values          # read from the local artifacts
-    assert feature_importances(store.get_run(prod.run_id)) == values
+    assert feature_importances(store.get_run(prod.run_id), store) == values
     assert feature_importances(table.by_id("logreg-retrain"), store) is None
     assert feature_importances(table.by_id("logreg-retrain")) is None
 

@@ -4,6 +4,8 @@ and a fresh generation reproduces the same truth, quietly, replacing the old sto
 
 from __future__ import annotations
 
+import json
+import shutil
 import sqlite3
 
 import pytest
@@ -80,7 +82,7 @@ def test_registry_aliases_and_model_files_on_disk(db, sample_dir, ground_truth):
         assert has_env == ("environment" not in runs[run_name]["missing"]), run_name
 
 
-def test_regeneration_is_deterministic_quiet_and_replaces_the_old_store(
+def test_regeneration_is_deterministic_quiet_replaces_the_old_store_and_can_move(
         tmp_path, ground_truth, capfd, monkeypatch):
     monkeypatch.chdir(tmp_path)
     out = tmp_path / "out"
@@ -104,6 +106,41 @@ def test_regeneration_is_deterministic_quiet_and_replaces_the_old_store(
     assert not stale.exists()
     assert sorted(p.name for p in out.iterdir()) == ["mlartifacts", "mlflow.db"]
     assert not (tmp_path / "mlflow.db").exists() and not (tmp_path / "mlruns").exists()
+    _moved_store_still_reads(out, tmp_path / "elsewhere" / "sample copy", truth)
+
+
+def _moved_store_still_reads(out, moved, truth):
+    """Artifact locations are relative to the store's folder: after the folder moves (the old
+    path is gone), runs, model files and logged importances are read from the new place."""
+    from aidebt_core.runs import feature_importances, read_runs
+    from aidebt_core.runs.client import open_store
+    from aidebt_core.sample_mlflow import ARTIFACT_COLUMNS
+
+    con = sqlite3.connect(out / truth["database"])
+    try:
+        locations = [v for table, column in ARTIFACT_COLUMNS
+                     for (v,) in con.execute(f"SELECT {column} FROM {table}")]
+    finally:
+        con.close()
+    assert locations and all(v.startswith(f"{truth['artifact_root']}/") for v in locations)
+    moved.parent.mkdir()
+    shutil.move(out, moved)
+    assert not out.exists()
+    store = open_store(str(moved / truth["database"]))
+    table = read_runs(store)
+    assert {m.run_name for m in table.manifests} == {r["run_name"] for r in truth["runs"]}
+    expected = {r["run_name"]: r for r in truth["runs"]}
+    for manifest in table.manifests:
+        assert manifest.artifact_uri.startswith((moved / truth["artifact_root"]).as_uri())
+        # environment files and the model signature are read from the model's artifacts
+        assert ("environment" in manifest.missing) == (
+            "environment" in expected[manifest.run_name]["missing"]), manifest.run_name
+    prod = table.by_id("logreg-prod")
+    assert prod.features_source == "model signature"
+    logged = json.loads(next(moved.rglob(f"{prod.run_id}/artifacts/"
+                                         f"{truth['feature_importances_file']}")).read_text())
+    assert feature_importances(prod) == pytest.approx(logged)
+    assert feature_importances(store.get_run(prod.run_id), store) == pytest.approx(logged)
 
 
 def _without_credit_digests(truth: dict) -> dict:
