@@ -18,6 +18,7 @@ import pandas as pd
 
 from aidebt_core.data import ROWS, Table, histogram, quantiles, quote_ident
 from aidebt_core.drift.collect import OTHER
+from aidebt_core.drift.stats import overflow_scale
 from aidebt_core.errors import SchemaError
 from aidebt_core.jsonsafe import jsonable
 
@@ -67,7 +68,9 @@ def from_samples(column: str, reference, current, bins: int = BINS) -> Distribut
     lo, hi = float(min(s[0] for s in spans)), float(max(s[1] for s in spans))
     if hi <= lo:
         lo, hi = lo - 0.5, hi + 0.5
-    edges = np.linspace(lo, hi, bins + 1)
+    # Spans near ±1e308 overflow hi - lo: cut the bins on values scaled by a power of two.
+    scale = overflow_scale(np.array([lo, hi]))
+    edges = np.linspace(lo * scale, hi * scale, bins + 1) / scale
 
     def counts(sample) -> np.ndarray:  # bins [e_i, e_i+1), the end bins open (as histogram)
         if not sample.n:
