@@ -116,8 +116,10 @@ with st.expander("Method, thresholds, columns and chunks"):
                                              for m in methods.all_methods()))
     threshold = b.number_input("Threshold (0 = default)", min_value=0.0, value=0.0,
                                step=0.05, format="%.3f", key="drift_threshold",
-                               help="p-value for ks/chi2, distance otherwise; under auto the "
-                                    "distance.")
+                               help="p-value for the tests ("
+                                    + "/".join(m.name for m in methods.all_methods()
+                                               if m.by_p_value)
+                                    + "), distance otherwise; under auto the distance.")
     share = c.slider("Dataset drift when share ≥", 0.05, 1.0, 0.5, 0.05, key="drift_share")
     outputs = d.toggle("Include model outputs", key="drift_outputs",
                        help="Also compare the prediction and score columns.")
