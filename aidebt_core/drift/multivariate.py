@@ -31,8 +31,8 @@ import pandas as pd
 
 from aidebt_core.chunks import CHUNK_COLUMN, MIN_CHUNK_ROWS, Chunking, ChunkPlan, plan_chunks
 from aidebt_core.data import Table, quote_ident
+from aidebt_core.drift.chunk_info import ChunkInfo, chunk_infos, chunks_from_dict, chunks_to_dict
 from aidebt_core.drift.identity import Identity, fingerprint, identity_from
-from aidebt_core.drift.over_time import ChunkInfo, chunk_infos, chunks_from_dict, chunks_to_dict
 from aidebt_core.errors import SchemaError
 from aidebt_core.jsonsafe import jsonable
 

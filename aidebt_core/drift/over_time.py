@@ -42,10 +42,10 @@ from aidebt_core.chunks import (
     Chunking,
     ChunkPlan,
     plan_chunks,
-    side_labels,
 )
 from aidebt_core.data import Table, quote_ident
 from aidebt_core.drift import methods, stats
+from aidebt_core.drift.chunk_info import ChunkInfo, chunk_infos, chunks_from_dict, chunks_to_dict
 from aidebt_core.drift.collect import OTHER
 from aidebt_core.drift.identity import Identity, fingerprint, identity_from
 from aidebt_core.drift.noise import noise_thresholds, tail_probability
@@ -70,17 +70,6 @@ def _chunk_method(name: str, kind: str) -> methods.Method:
     """The method scoring `kind` chunks: `name` (or its counterpart), or the effect size."""
     method = methods.resolve(name, kind)
     return method if method.over_time else methods.auto_method(kind, methods.LARGE)
-
-
-@dataclass(frozen=True)
-class ChunkInfo:
-    label: str
-    start: pd.Timestamp | None
-    end: pd.Timestamp | None
-    rows: int
-    period: str  # "reference" or "current"
-    partial: bool = False
-    too_small: bool = False
 
 
 @dataclass(frozen=True, eq=False)
@@ -221,21 +210,6 @@ class OverTimeResult:
                    data.get("method", methods.AUTO), identity_from(data.get("inputs")))
 
 
-def chunks_to_dict(chunks: Sequence[ChunkInfo]) -> list[dict]:
-    return [{"label": c.label, "start": c.start, "end": c.end, "rows": c.rows,
-             "period": c.period, "partial": c.partial, "too_small": c.too_small}
-            for c in chunks]
-
-
-def chunks_from_dict(data: Sequence[Mapping]) -> tuple[ChunkInfo, ...]:
-    def when(value) -> pd.Timestamp | None:
-        return None if value is None else pd.Timestamp(value)
-
-    return tuple(ChunkInfo(c["label"], when(c["start"]), when(c["end"]), int(c["rows"]),
-                           c["period"], bool(c["partial"]), bool(c["too_small"]))
-                 for c in data)
-
-
 def drift_over_time(reference: Table, current: Table, columns: Sequence[str],
                     kinds: Sequence[str], chunking: Chunking | str,
                     timestamp: str | None = None, method: str = "auto",
@@ -277,15 +251,6 @@ def drift_over_time(reference: Table, current: Table, columns: Sequence[str],
                           thresholds, chunk_thresholds, missing, low, high, source,
                           float(sigmas), int(plans[0].min_rows), str(chunking), timestamp,
                           method)
-
-
-def chunk_infos(plans: Sequence[ChunkPlan]) -> tuple[ChunkInfo, ...]:
-    """Reference then current chunks of two plans, with labels unique across both."""
-    labels = side_labels(plans[0].chunks, plans[1].chunks, plans[0].chunking)
-    return tuple(ChunkInfo(label, c.start, c.end, c.rows, period, c.partial, c.too_small)
-                 for plan, period, names in zip(plans, ("reference", "current"), labels,
-                                                strict=True)
-                 for c, label in zip(plan.chunks, names, strict=True))
 
 
 def _bands(values: np.ndarray, missing: np.ndarray, noise: np.ndarray, rows: np.ndarray,
