@@ -380,3 +380,21 @@ def test_figures_and_the_report_build_with_the_connection_closed(computed, tmp_p
     assert "reference.parquet vs current.parquet" in html or drift.labels[0] in html
     alone = drift_report(drift)
     assert "Drift over time" not in alone.to_markdown()
+
+
+def test_the_cli_report_holds_the_over_time_and_pca_charts(computed, tmp_path, capsys):
+    from aidebt_core.cli import main
+
+    out = tmp_path / "drift.html"
+    ref, cur = computed["paths"]
+    code = main(["drift", str(ref), str(cur), "--columns", "y_pred_proba,repaid,income_k",
+                 "--timestamp", "applied_at", "--chunk", "month", "--min-chunk-rows", "200",
+                 "--report", str(out), "--format", "json"])
+    assert code == 0
+    document = json.loads(capsys.readouterr().out)
+    assert DriftResult.from_dict(document).fingerprint == document["fingerprint"]
+    assert [i[0] for i in document["inputs"][:2]] == [str(ref.resolve()), str(cur.resolve())]
+    html = out.read_text()
+    for title in ("Drift by column", "y_pred_proba: distribution", "y_pred_proba over time",
+                  "Drift per chunk", "Missing share per chunk", "Multivariate drift: PCA"):
+        assert title in html, title
