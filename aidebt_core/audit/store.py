@@ -219,14 +219,19 @@ class AuditStore:
 
     def __init__(self, path: str | Path, create: bool = False):
         self.path = Path(path).expanduser()
-        if self.path.exists():
+        if self.exists:
             self._check()
         elif create:
             self._initialise()
 
     @property
     def exists(self) -> bool:
-        return self.path.exists()
+        """A store with content. An empty file is a store another process is creating right
+        now (connecting creates the file before the tables are committed): nothing in it yet."""
+        try:
+            return self.path.stat().st_size > 0
+        except OSError:
+            return False
 
     # -- connection handling ---------------------------------------------------------------
     def _connect(self, write: bool) -> sqlite3.Connection:
@@ -242,8 +247,9 @@ class AuditStore:
     @contextmanager
     def _transaction(self, write: bool) -> Iterator[sqlite3.Connection]:
         if write:
-            if not self.path.exists():
-                self._initialise()
+            # Always: creating is idempotent and serialised by the write lock, so a process
+            # that finds a store half-created by another waits for it instead of failing.
+            self._initialise()
             self._check()
         con = self._connect(write)
         try:
@@ -351,7 +357,7 @@ class AuditStore:
     def read(self, model: str | None = None) -> StoredAudits:
         """Saved audits (oldest first), withdrawn ones marked; a record that does not match
         the audit schema is skipped with a line naming it instead of breaking the reader."""
-        if not self.path.exists():
+        if not self.exists:
             return StoredAudits(())
         where, params = ("WHERE a.model = ?", (model,)) if model is not None else ("", ())
         return self._records(where, params)
@@ -403,7 +409,7 @@ class AuditStore:
 
     def models(self, recent_first: bool = False) -> list[str]:
         """Audited model names, alphabetically or by their latest audit (newest first)."""
-        if not self.path.exists():
+        if not self.exists:
             return []
         order = "max(audited_at) DESC, model" if recent_first else "model"
         with self._transaction(write=False) as con:
@@ -433,7 +439,7 @@ class AuditStore:
             raise AuditStoreError("Withdrawing an audit needs a reason.")
         if not by:
             raise AuditStoreError("Withdrawing an audit needs the name of who withdraws it.")
-        if not self.path.exists():
+        if not self.exists:
             raise AuditStoreError(f"No audit store at '{self.path}' (nothing saved yet).")
         record = self.get(audit_id)
         if record.withdrawn is not None:
@@ -457,7 +463,7 @@ class AuditStore:
                         (model, _now(), text))
 
     def load_draft(self, model: str) -> dict | None:
-        if not self.path.exists():
+        if not self.exists:
             return None
         with self._transaction(write=False) as con:
             row = con.execute("SELECT payload FROM drafts WHERE model = ?", (model,)).fetchone()
