@@ -13,26 +13,8 @@ from aidebt_core.chunks import (
     plan_chunks,
     where_between,
 )
-from aidebt_core.data import connect, open_table, row_count
+from aidebt_core.data import row_count
 from aidebt_core.errors import OptionError, SchemaError
-from aidebt_core.workspace import Workspace
-
-
-@pytest.fixture
-def make_table(tmp_path):
-    cons = []
-
-    def _make(frame: pd.DataFrame, name: str = "data.parquet"):
-        path = tmp_path / name
-        frame.to_parquet(path) if name.endswith(".parquet") else frame.to_csv(path, index=False)
-        ws = Workspace.at(tmp_path)
-        con = connect(ws)
-        cons.append(con)
-        return open_table(con, ws, name)
-
-    yield _make
-    for con in cons:
-        con.close()
 
 
 def _frame(n=5000, seed=1):

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from aidebt_core.chunks import Chunking, plan_chunks
-from aidebt_core.data import connect, open_table, row_count
+from aidebt_core.data import row_count
 from aidebt_core.errors import OptionError, SchemaError
 from aidebt_core.timeaxis import (
     parse_boundary,
@@ -16,26 +16,10 @@ from aidebt_core.timeaxis import (
     time_axis,
     time_candidates,
 )
-from aidebt_core.workspace import Workspace
 
 N = 3000
 
 
-@pytest.fixture
-def make_table(tmp_path):
-    cons = []
-
-    def _make(frame: pd.DataFrame, name: str = "t.parquet"):
-        path = tmp_path / name
-        frame.to_parquet(path) if name.endswith(".parquet") else frame.to_csv(path, index=False)
-        ws = Workspace.at(tmp_path)
-        con = connect(ws)
-        cons.append(con)
-        return open_table(con, ws, name)
-
-    yield _make
-    for con in cons:
-        con.close()
 
 
 def _instants(seed: int = 3, n: int = N) -> pd.Series:
