@@ -1,4 +1,5 @@
-"""The `aidebt` command line: one sub-command per module in `aidebt_core.commands`.
+"""The `aidebt` command line: one sub-command per module in `aidebt_core.commands`, and a
+generic one (commands/_generic.py) for each registered analysis without a module of its own.
 
 Exit codes (../shared/CLI_CONTRACT.md): 0 ran; 1 ran and a --fail-on-* condition was met;
 2 bad usage or bad input, reported as one `error: ...` line on stderr, never a traceback.
@@ -11,7 +12,7 @@ import importlib
 import pkgutil
 import sys
 
-from aidebt_core import __version__, commands
+from aidebt_core import __version__, analyses, commands
 from aidebt_core.errors import AidebtError
 from aidebt_core.textsafe import one_line
 
@@ -32,6 +33,12 @@ def build_parser() -> argparse.ArgumentParser:
     for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
         if not info.name.startswith("_"):
             importlib.import_module(f"{commands.__name__}.{info.name}").register(sub)
+    generic = [a for a in analyses.all_analyses(analyses.DATA) if a.command is None]
+    if generic:  # imports their options classes only: keep those modules light
+        from aidebt_core.commands import _generic
+
+        for entry in generic:
+            _generic.register(sub, entry)
     return parser
 
 

@@ -15,20 +15,11 @@ import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
-from aidebt_core.audit.providers import (
-    EvidenceContext,
-    Measured,
-    check_context,
-    drift_items,
-    entanglement_items,
-    performance_items,
-    runs_items,
-    slices_items,
-)
+from aidebt_core import analyses
+from aidebt_core.audit.providers import EvidenceContext, Measured, check_context
 from aidebt_core.audit.questions import Answer, Questionnaire
 from aidebt_core.audit.scoring import Finding
 from aidebt_core.errors import AidebtError
-from aidebt_core.pages import page_link
 
 
 @dataclass(frozen=True)
@@ -149,22 +140,20 @@ class Evidence:
                 "findings": [f.to_dict() for f in self.findings]}
 
 
-PROVIDERS: dict[str, Provider] = {p.name: p for p in (
-    Provider("drift", "aidebt_core.drift", page_link("drift"), ("drift", "drift_invariants"),
-             drift_items),
-    Provider("performance", "aidebt_core.performance", page_link("performance"),
-             ("performance", "staleness", "fresh_evaluation"), performance_items),
-    Provider("entanglement", "aidebt_core.entanglement", page_link("entanglement"),
-             ("entanglement", "redundancy"), entanglement_items),
-    Provider("slices", "aidebt_core.slices", page_link("slices"), ("slices",), slices_items),
-    Provider("runs", "aidebt_core.runs", page_link("runs"),
-             ("runs_manifest", "runs_commit", "runs_params", "runs_digest", "runs_environment"),
-             runs_items),
-)}
+def registered_providers() -> dict[str, Provider]:
+    """One provider per registered analysis that has one (aidebt_core/analyses.py): its
+    measurements, its evidence function and the link of the page that shows it."""
+    return {a.name: Provider(a.name, a.core_module, a.page_link or "", a.measurements,
+                             a.resolve("evidence"))
+            for a in analyses.all_analyses() if a.evidence is not None}
+
+
+PROVIDERS: dict[str, Provider] = registered_providers()   # the built-in analyses'
 
 
 def provider_for(measurement: str) -> Provider | None:
-    return next((p for p in PROVIDERS.values() if measurement in p.measurements), None)
+    return next((p for p in registered_providers().values()
+                 if measurement in p.measurements), None)
 
 
 def _run_provider(provider: Provider, context: EvidenceContext) -> dict[str, Measured] | str:
@@ -184,7 +173,7 @@ def _run_provider(provider: Provider, context: EvidenceContext) -> dict[str, Mea
 def collect_evidence(questionnaire: Questionnaire, context: EvidenceContext,
                      providers: dict[str, Provider] | None = None) -> Evidence:
     """Run every provider the questionnaire needs once and map its items onto the questions."""
-    providers = PROVIDERS if providers is None else providers
+    providers = registered_providers() if providers is None else providers
     needed = {q.measurement for q in questionnaire.questions if q.measurement}
     outcomes: dict[str, dict[str, Measured] | str] = {}
     for provider in providers.values():

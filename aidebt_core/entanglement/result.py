@@ -1,20 +1,26 @@
 """What the entanglement analysis returns: the result and the types it is built from.
 
-Charts and reports import from here only, never from the modules that compute."""
+Charts and reports import from here only, never from the modules that compute.
+`to_dict`/`from_dict` round-trip a result through JSON (the matrices, the change and the
+ripple table in full); `fingerprint` hashes its options with the input identity the caller
+set (`with_inputs`, see drift/identity.py)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 
+import numpy as np
 import pandas as pd
 
-from aidebt_core.entanglement.change import CorrelationChange
+from aidebt_core.drift.identity import Identity, fingerprint, identity_from
+from aidebt_core.entanglement.change import CHANGE_COLUMNS, CorrelationChange
 from aidebt_core.entanglement.matrix import (
     DEFAULT_GROUP_THRESHOLD,
     MEASURE_NAMES,
     AssociationMatrix,
 )
-from aidebt_core.entanglement.ripple import RippleRisk
+from aidebt_core.entanglement.ripple import RIPPLE_COLUMNS, RippleRisk
 from aidebt_core.jsonsafe import jsonable
 
 __all__ = ["MEASURE_NAMES", "AssociationMatrix", "CorrelationChange", "EntanglementResult",
@@ -32,6 +38,19 @@ class EntanglementResult:
     change: CorrelationChange | None = None
     group_threshold: float = DEFAULT_GROUP_THRESHOLD
     messages: tuple[str, ...] = ()
+    inputs: Identity = ()   # set by the caller (with_inputs): what the data was read from
+
+    @property
+    def fingerprint(self) -> str:
+        """Options (columns, measure, thresholds) + the caller's input identity."""
+        return fingerprint("entanglement", {
+            "columns": list(self.reference.columns), "method": self.reference.method,
+            "group_threshold": self.group_threshold,
+            "change_threshold": self.change.threshold if self.change is not None else None},
+            self.inputs)
+
+    def with_inputs(self, inputs: Identity) -> EntanglementResult:
+        return replace(self, inputs=tuple(inputs))
 
     @property
     def notes(self) -> list[str]:
@@ -73,7 +92,34 @@ class EntanglementResult:
                               "rows_total": self.current.rows_total}
             out["change"] = {"threshold": self.change.threshold,
                              "pairs": self.change.flagged.to_dict("records")}
+        # What from_dict needs beyond the contract's keys.
+        out["state"] = {
+            "messages": list(self.messages), "reference": _matrix_state(ref),
+            "current": _matrix_state(self.current) if self.current is not None else None,
+            "change": None if self.change is None else {
+                "columns": list(self.change.columns), "difference": self.change.difference,
+                "pairs": self.change.pairs.to_dict("records")}}
+        out["inputs"] = [list(i) for i in self.inputs]
+        out["fingerprint"] = self.fingerprint
         return jsonable(out)
+
+    @classmethod
+    def from_dict(cls, data: Mapping) -> EntanglementResult:
+        """The result a `to_dict` document describes (NaN figures come back from null)."""
+        state = data["state"]
+        current = state["current"]
+        change = state["change"]
+        return cls(
+            _matrix(state["reference"]), [list(g) for g in data["groups"]],
+            RippleRisk(pd.DataFrame(data["ripple"]["features"], columns=RIPPLE_COLUMNS),
+                       data["ripple"]["importance_source"]),
+            None if current is None else _matrix(current),
+            None if change is None else CorrelationChange(
+                tuple(change["columns"]), _floats(change["difference"]),
+                pd.DataFrame(change["pairs"], columns=CHANGE_COLUMNS).astype(
+                    {"flagged": bool}), float(data["change"]["threshold"])),
+            float(data["group_threshold"]), tuple(state["messages"]),
+            identity_from(data.get("inputs")))
 
     def summary(self) -> dict:
         """A few headline figures (for metrics on the page and the audit's pre-fill)."""
@@ -90,3 +136,27 @@ class EntanglementResult:
                               if self.change is not None else None),
             "top_ripple_feature": None if top is None else str(top["feature"]),
         }
+
+
+def _matrix_state(matrix: AssociationMatrix) -> dict:
+    return {"columns": list(matrix.columns), "kinds": list(matrix.kinds),
+            "values": matrix.values, "methods": matrix.methods.tolist(),
+            "counts": matrix.counts, "method": matrix.method,
+            "undefined": [[a, b, why] for (a, b), why in matrix.undefined.items()],
+            "rows_used": matrix.rows_used, "rows_total": matrix.rows_total,
+            "notes": list(matrix.notes)}
+
+
+def _floats(rows) -> np.ndarray:
+    return np.array(rows, dtype=float).reshape(len(rows), len(rows))  # null -> NaN
+
+
+def _matrix(state: Mapping) -> AssociationMatrix:
+    p = len(state["columns"])
+    methods = np.empty((p, p), dtype=object)
+    methods[:, :] = [list(row) for row in state["methods"]] if p else methods
+    return AssociationMatrix(
+        tuple(state["columns"]), tuple(state["kinds"]), _floats(state["values"]), methods,
+        np.array(state["counts"], dtype=np.int64).reshape(p, p),
+        {(a, b): why for a, b, why in state["undefined"]}, state["method"],
+        int(state["rows_used"]), int(state["rows_total"]), tuple(state["notes"]))

@@ -1,12 +1,18 @@
-"""Result objects of the performance analysis: per-chunk values, bands, alerts."""
+"""Result objects of the performance analysis: per-chunk values, bands, alerts.
+
+`PerformanceResult.to_dict`/`from_dict` round-trip it through JSON; `fingerprint` hashes its
+options with the input identity the caller set (`with_inputs`, see drift/identity.py).
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
 
+from aidebt_core.drift.identity import Identity, fingerprint, identity_from
 from aidebt_core.jsonsafe import jsonable
 from aidebt_core.performance.concept import Band
 from aidebt_core.performance.realized import LOWER_IS_BETTER, METRIC_NAMES
@@ -78,6 +84,19 @@ class PerformanceResult:
     series: dict[str, MetricSeries]
     min_rows: int = 0
     min_labels: int = 0
+    inputs: Identity = ()   # set by the caller (with_inputs): what the data was read from
+
+    @property
+    def fingerprint(self) -> str:
+        """Options (columns, chunking, metric, thresholds) + the caller's input identity."""
+        return fingerprint("performance", {
+            "metric": self.metric, "chunking": self.chunking, "target": self.target,
+            "score": self.score, "prediction": self.prediction, "timestamp": self.timestamp,
+            "threshold": self.threshold, "min_rows": self.min_rows,
+            "min_labels": self.min_labels, "k": self.series[self.metric].band.k}, self.inputs)
+
+    def with_inputs(self, inputs: Identity) -> PerformanceResult:
+        return replace(self, inputs=tuple(inputs))
 
     @property
     def metrics(self) -> list[str]:
@@ -152,5 +171,50 @@ class PerformanceResult:
                             "gap_upper": s.gap_band.upper if s.gap_band else None,
                             "alerts": self.alerts(m), "chunks": chunk_rows(m)}
                         for m, s in self.series.items()},
+            # What from_dict needs beyond the contract's keys: each band's parts.
+            "bands": {m: {"band": _band_parts(s.band), "gap_band": _band_parts(s.gap_band)}
+                      for m, s in self.series.items()},
+            "inputs": [list(i) for i in self.inputs],
+            "fingerprint": self.fingerprint,
         }
         return jsonable(payload)
+
+    @classmethod
+    def from_dict(cls, data: Mapping) -> PerformanceResult:
+        """The result a `to_dict` document describes (NaN figures come back from null)."""
+        rows = data["chunks"]
+        chunks = tuple(ChunkInfo(
+            i, r["label"], _time(r["start"]), _time(r["end"]), int(r["rows"]),
+            int(r["labelled_rows"]), r["period"], bool(r["partial"]), bool(r["too_small"]),
+            bool(r["too_few_labels"])) for i, r in enumerate(rows))
+        series = {}
+        for metric, info in data["metrics"].items():
+            bands = data["bands"][metric]
+            values = tuple(ChunkValue(
+                _num(r["realized"]), _num(r["ci_low"]), _num(r["ci_high"]),
+                _num(r["estimated"]), _num(r["gap"]), bool(r["alert"]),
+                bool(r["estimated_alert"]), bool(r["concept_drift_alert"]), r["note"],
+                _num(r["estimated_low"]), _num(r["estimated_high"])) for r in info["chunks"])
+            series[metric] = MetricSeries(metric, _band(bands["band"]),
+                                          _band(bands["gap_band"]), values)
+        return cls(data["metric"], data["task"], data["chunking"], data["target"],
+                   data["score"], data["prediction"], data["timestamp"],
+                   data["decision_threshold"], chunks, series,
+                   int(data["min_chunk_rows"]), int(data["min_chunk_labels"]),
+                   identity_from(data.get("inputs")))
+
+
+def _band_parts(band: Band | None) -> list[float] | None:
+    return None if band is None else [band.centre, band.sigma, band.k]
+
+
+def _band(parts) -> Band | None:
+    return None if parts is None else Band(*(_num(p) for p in parts))
+
+
+def _num(value) -> float:
+    return np.nan if value is None else float(value)
+
+
+def _time(value) -> pd.Timestamp | None:
+    return None if value is None else pd.Timestamp(value)

@@ -1,18 +1,25 @@
-"""The slice analysis end to end: encode on reference, break down, discover, compare."""
+"""The slice analysis end to end: encode on reference, break down, discover, compare.
+
+`SliceResult.to_dict`/`from_dict` round-trip it through JSON (a slice comes back as its
+column -> condition labels, without the bin codes only the analysis used); `fingerprint`
+hashes its options with the input identity the caller set (`with_inputs`).
+"""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import pandas as pd
 
 from aidebt_core.data import Table
+from aidebt_core.drift.identity import Identity, fingerprint, identity_from
 from aidebt_core.errors import SchemaError
 from aidebt_core.jsonsafe import jsonable
 from aidebt_core.schema import infer_schema
 from aidebt_core.slices import breakdown as bd
+from aidebt_core.slices.define import Predicate, SliceDef
 from aidebt_core.slices.discovery import search
 from aidebt_core.slices.encode import fit_encodings
 from aidebt_core.slices.metrics import load, metric_spec
@@ -37,6 +44,16 @@ class SliceResult:
     breakdown_changes: tuple[bd.Change, ...]
     search: dict = field(default_factory=dict)
     notes: tuple[str, ...] = ()
+    inputs: Identity = ()   # set by the caller (with_inputs): what the data was read from
+
+    @property
+    def fingerprint(self) -> str:
+        """Options (metric, breakdown, search settings) + the caller's input identity."""
+        return fingerprint("slices", {"metric": self.metric, "by": list(self.by),
+                                      "search": self.search}, self.inputs)
+
+    def with_inputs(self, inputs: Identity) -> SliceResult:
+        return replace(self, inputs=tuple(inputs))
 
     def weak(self, level: float = SIGNIFICANCE) -> list[bd.SliceStat]:
         """Discovered slices significantly worse than the rest (q < level) on the metric."""
@@ -77,7 +94,53 @@ class SliceResult:
                 "sentences": [self.sentence(s) for s in weak],
             },
             "search": self.search, "notes": list(self.notes),
+            "metric_label": self.metric_label,
+            "reference_overall_ci": (None if self.reference_overall is None else
+                                     [self.reference_overall.ci_low,
+                                      self.reference_overall.ci_high,
+                                      self.reference_overall.rows]),
+            "inputs": [list(i) for i in self.inputs], "fingerprint": self.fingerprint,
         })
+
+    @classmethod
+    def from_dict(cls, data: Mapping) -> SliceResult:
+        """The result a `to_dict` document describes (NaN figures come back from null)."""
+        low, high = data["overall_ci"]
+        ref = data.get("reference_overall_ci")
+        reference_overall = None if ref is None else bd.Overall(
+            _num(data["reference_overall"]), _num(ref[0]), _num(ref[1]), int(ref[2]))
+        return cls(data["metric"], data["metric_label"], data["higher_is_better"],
+                   data["loss"], bd.Overall(_num(data["overall"]), _num(low), _num(high),
+                                            int(data["rows"])),
+                   reference_overall, tuple(data["breakdown"]["by"]),
+                   tuple(_stat(s) for s in data["breakdown"]["slices"]),
+                   tuple(_stat(s) for s in data["slices"]),
+                   tuple(_change(c) for c in data["changes"]),
+                   tuple(_change(c) for c in data["breakdown_changes"]),
+                   dict(data.get("search") or {}), tuple(data.get("notes", ())),
+                   identity_from(data.get("inputs")))
+
+
+def _num(value) -> float:
+    return math.nan if value is None else float(value)
+
+
+def _slice(conditions: Mapping[str, str]) -> SliceDef:
+    return SliceDef(tuple(Predicate(str(c), str(label), ()) for c, label in conditions.items()))
+
+
+def _stat(data: Mapping) -> bd.SliceStat:
+    score = data.get("score")
+    return bd.SliceStat(_slice(data["slice"]), int(data["size"]), _num(data["share"]),
+                        _num(data["metric"]), _num(data["ci_low"]), _num(data["ci_high"]),
+                        _num(data["p_value"]), _num(data["q_value"]),
+                        None if score is None else float(score))
+
+
+def _change(data: Mapping) -> bd.Change:
+    return bd.Change(_slice(data["slice"]), _stat(data["reference"]), _stat(data["current"]),
+                     _num(data["change"]), _num(data["p_value"]), _num(data["q_value"]),
+                     bool(data["worsened"]))
 
 
 def default_features(table: Table, exclude: Sequence[str]) -> list[str]:

@@ -1,0 +1,27 @@
+"""Entanglement as a registered analysis (aidebt_core/analyses.py): options and `run`.
+
+The reference side's features alone; with a current side also the correlation change.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aidebt_core.entanglement.result import EntanglementResult
+
+
+@dataclass(frozen=True)
+class EntanglementOptions:
+    method: str = "auto"           # auto, pearson, spearman, cramers_v, theils_u
+    threshold: float = 0.8         # redundant group: every pair associated at least this
+    change_threshold: float = 0.25  # flag pairs whose association moved by more than this
+    top_k: int = 50                # categories kept per column; the rest are folded
+    max_rows: int = 250_000        # above: a seeded uniform sample (0 = all rows)
+
+
+def run(data, options: EntanglementOptions) -> EntanglementResult:
+    from aidebt_core.entanglement import analyse
+
+    return analyse(data.reference, data.current, data.schema, method=options.method,
+                   group_threshold=options.threshold, change_threshold=options.change_threshold,
+                   top_k=options.top_k, max_rows=options.max_rows or None)
