@@ -10,11 +10,11 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from aidebt_core.data import Table
-from aidebt_core.drift.identity import Identity, fingerprint, identity_from
 from aidebt_core.errors import SchemaError
 from aidebt_core.jsonsafe import jsonable
 from aidebt_core.schema import infer_schema
@@ -23,6 +23,9 @@ from aidebt_core.slices.define import Predicate, SliceDef
 from aidebt_core.slices.discovery import search
 from aidebt_core.slices.encode import fit_encodings
 from aidebt_core.slices.metrics import load, metric_spec
+
+if TYPE_CHECKING:  # `aidebt slices` imports this module to build the CLI: keep drift out
+    from aidebt_core.drift.identity import Identity
 
 SIGNIFICANCE = 0.05
 
@@ -49,6 +52,8 @@ class SliceResult:
     @property
     def fingerprint(self) -> str:
         """Options (metric, breakdown, search settings) + the caller's input identity."""
+        from aidebt_core.drift.identity import fingerprint
+
         return fingerprint("slices", {"metric": self.metric, "by": list(self.by),
                                       "search": self.search}, self.inputs)
 
@@ -105,6 +110,8 @@ class SliceResult:
     @classmethod
     def from_dict(cls, data: Mapping) -> SliceResult:
         """The result a `to_dict` document describes (NaN figures come back from null)."""
+        from aidebt_core.drift.identity import identity_from
+
         low, high = data["overall_ci"]
         ref = data.get("reference_overall_ci")
         reference_overall = None if ref is None else bd.Overall(

@@ -76,7 +76,8 @@ def contract_cases():
 
 def test_every_data_analysis_is_covered():
     covered = {n for _, _, names in CASES for n in names}
-    assert covered == set(DATA_ANALYSES) == {"drift", "performance", "entanglement", "slices"}
+    # Every registered data analysis runs on the car loans (a new one joins automatically).
+    assert covered == set(DATA_ANALYSES) >= {"drift", "performance", "entanglement", "slices"}
 
 
 @pytest.mark.parametrize(("dataset", "name"), contract_cases())
