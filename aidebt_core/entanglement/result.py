@@ -92,10 +92,10 @@ class EntanglementResult:
                               "rows_total": self.current.rows_total}
             out["change"] = {"threshold": self.change.threshold,
                              "pairs": self.change.flagged.to_dict("records")}
-        # What from_dict needs beyond the contract's keys.
+        # What from_dict needs beyond the contract's keys (matrices are not repeated).
         out["state"] = {
-            "messages": list(self.messages), "reference": _matrix_state(ref),
-            "current": _matrix_state(self.current) if self.current is not None else None,
+            "messages": list(self.messages), "reference": _matrix_extra(ref),
+            "current": _matrix_extra(self.current) if self.current is not None else None,
             "change": None if self.change is None else {
                 "columns": list(self.change.columns), "difference": self.change.difference,
                 "pairs": self.change.pairs.to_dict("records")}}
@@ -107,13 +107,18 @@ class EntanglementResult:
     def from_dict(cls, data: Mapping) -> EntanglementResult:
         """The result a `to_dict` document describes (NaN figures come back from null)."""
         state = data["state"]
-        current = state["current"]
+        reference = _matrix(data, data["matrix"], data["methods"], state["reference"])
+        current = None
+        if state["current"] is not None:
+            extra = state["current"]
+            current = _matrix(data["current"], data["current"]["matrix"], extra["methods"],
+                              extra)
         change = state["change"]
         return cls(
-            _matrix(state["reference"]), [list(g) for g in data["groups"]],
+            reference, [list(g) for g in data["groups"]],
             RippleRisk(pd.DataFrame(data["ripple"]["features"], columns=RIPPLE_COLUMNS),
                        data["ripple"]["importance_source"]),
-            None if current is None else _matrix(current),
+            current,
             None if change is None else CorrelationChange(
                 tuple(change["columns"]), _floats(change["difference"]),
                 pd.DataFrame(change["pairs"], columns=CHANGE_COLUMNS).astype(
@@ -138,12 +143,11 @@ class EntanglementResult:
         }
 
 
-def _matrix_state(matrix: AssociationMatrix) -> dict:
-    return {"columns": list(matrix.columns), "kinds": list(matrix.kinds),
-            "values": matrix.values, "methods": matrix.methods.tolist(),
+def _matrix_extra(matrix: AssociationMatrix) -> dict:
+    """A matrix's parts the contract's keys leave out."""
+    return {"kinds": list(matrix.kinds), "methods": matrix.methods.tolist(),
             "counts": matrix.counts, "method": matrix.method,
             "undefined": [[a, b, why] for (a, b), why in matrix.undefined.items()],
-            "rows_used": matrix.rows_used, "rows_total": matrix.rows_total,
             "notes": list(matrix.notes)}
 
 
@@ -151,12 +155,15 @@ def _floats(rows) -> np.ndarray:
     return np.array(rows, dtype=float).reshape(len(rows), len(rows))  # null -> NaN
 
 
-def _matrix(state: Mapping) -> AssociationMatrix:
-    p = len(state["columns"])
-    methods = np.empty((p, p), dtype=object)
-    methods[:, :] = [list(row) for row in state["methods"]] if p else methods
+def _matrix(shown: Mapping, values, methods, extra: Mapping) -> AssociationMatrix:
+    """A matrix from its contract keys (`columns`, `rows_used`, `rows_total`), its values and
+    methods, and the `extra` parts."""
+    p = len(shown["columns"])
+    grid = np.empty((p, p), dtype=object)   # as computed: an object array of measure names
+    for i, row in enumerate(methods):
+        grid[i, :] = row
     return AssociationMatrix(
-        tuple(state["columns"]), tuple(state["kinds"]), _floats(state["values"]), methods,
-        np.array(state["counts"], dtype=np.int64).reshape(p, p),
-        {(a, b): why for a, b, why in state["undefined"]}, state["method"],
-        int(state["rows_used"]), int(state["rows_total"]), tuple(state["notes"]))
+        tuple(shown["columns"]), tuple(extra["kinds"]), _floats(values), grid,
+        np.array(extra["counts"], dtype=np.int64).reshape(p, p),
+        {(a, b): why for a, b, why in extra["undefined"]}, extra["method"],
+        int(shown["rows_used"]), int(shown["rows_total"]), tuple(extra["notes"]))

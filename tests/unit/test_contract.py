@@ -37,9 +37,12 @@ CAR_ROLES = ["--timestamp", "timestamp", "--reference-end", "2019-01-01", "--tar
              "--score", "y_pred_proba", "--prediction", "y_pred", "--id", "id"]
 CENSUS_ROLES = ["--reference-rows", "1200", "--target", "employed", "--id", "person_id",
                 "--role", "year=feature"]
-# (data set, role flags, analyses it can serve): census has no model outputs.
+# (data set, role flags, analyses it can serve): census has no model outputs; unsplit, it has
+# no current side (the analyses that need none then report on the reference alone).
 CASES = [("car_loans", CAR_ROLES, DATA_ANALYSES),
-         ("census", CENSUS_ROLES, ["drift", "entanglement"])]
+         ("census", CENSUS_ROLES, ["drift", "entanglement"]),
+         ("census_alone", CENSUS_ROLES[2:], [a.name for a in analyses.all_analyses(
+             analyses.DATA) if not a.need_current and a.name != "slices"])]
 
 
 @pytest.fixture(scope="module")
@@ -47,8 +50,9 @@ def files(tmp_path_factory) -> dict[str, str]:
     folder = tmp_path_factory.mktemp("contract")
     # 12,000 loans over two years: ~500 rows a month, enough for monthly performance bands.
     loans = car_loans(n=12_000, seed=3, shift_at="2019-06-01", shift=1.0)
-    return {"car_loans": write(loans, folder / "car_loans.parquet"),
-            "census": write(census(n=2400, seed=4), folder / "census.csv")}
+    survey = write(census(n=2400, seed=4), folder / "census.csv")
+    return {"car_loans": write(loans, folder / "car_loans.parquet"), "census": survey,
+            "census_alone": survey}
 
 
 def opened(path: str, roles: list[str], need_current: bool = True):
@@ -76,8 +80,16 @@ def contract_cases():
 
 def test_every_data_analysis_is_covered():
     covered = {n for _, _, names in CASES for n in names}
+    alone = {n for d, _, names in CASES if d == "census_alone" for n in names}
+    assert "entanglement" in alone
     # Every registered data analysis runs on the car loans (a new one joins automatically).
     assert covered == set(DATA_ANALYSES) >= {"drift", "performance", "entanglement", "slices"}
+
+
+def test_one_unsplit_source_has_no_current_side(results):
+    result, inputs = results["census_alone", "entanglement"]
+    assert inputs.current is None and result.current is None and result.change is None
+    assert results["census", "entanglement"][0].change is not None
 
 
 @pytest.mark.parametrize(("dataset", "name"), contract_cases())
