@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Any
 
 DATA, TRACKING = "data", "tracking"   # what `run` reads: opened tables, or an MLflow store
@@ -90,21 +90,18 @@ class Analysis:
         return [block[1][0] for block in self.make_report(result).blocks
                 if block[0] == "figure"]
 
-    def result_class(self, result) -> type:
-        return type(result)
+    @property
+    def page(self):
+        """The dashboard page (a `pages.PageSpec`) that shows it, else None."""
+        from aidebt_core.pages import PAGES
+
+        return next((p for p in PAGES if p.analysis == self.name), None)
 
     @property
     def page_link(self) -> str | None:
-        """The dashboard link of the page that shows it (aidebt_core/pages.py), else None."""
-        from aidebt_core.pages import page_link
-
-        try:
-            return page_link(self.name)
-        except KeyError:
-            return None
-
-    def option_fields(self) -> list:
-        return list(fields(self.options_class))
+        """The dashboard link ("/drift") of the page that shows it, else None."""
+        page = self.page
+        return None if page is None else f"/{page.url_path}"
 
 
 _REGISTRY: dict[str, Analysis] = {}

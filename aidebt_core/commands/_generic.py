@@ -31,6 +31,9 @@ _PREFIX = "option_"   # argparse dest of an options field (cannot clash with dat
 
 def register(sub, entry) -> None:
     """Add `aidebt <entry.name>` for a registered analysis (aidebt_core.analyses.Analysis)."""
+    if entry.name in sub.choices:
+        raise ValueError(f"the analysis {entry.name!r} has the name of an existing command; "
+                         "register it under another name or give it a command module")
     parser = sub.add_parser(entry.name, help=entry.help or entry.title,
                             description=entry.help or entry.title)
     add_data_arguments(parser)

@@ -185,8 +185,10 @@ def test_pages_and_audit_links_come_from_the_registry():
     from aidebt_core.audit.evidence import PROVIDERS, registered_providers
 
     shown = {p.analysis: f"/{p.url_path}" for p in PAGES if p.analysis}
+    root = Path(__file__).resolve().parents[2]
     for entry in analyses.all_analyses():
         assert entry.page_link == shown[entry.name]
+        assert (root / entry.page.file).is_file()
         assert PROVIDERS[entry.name].page == entry.page_link
         assert PROVIDERS[entry.name].measurements == entry.measurements
     assert set(PROVIDERS) == set(registered_providers()) == {a.name for a in
@@ -327,3 +329,35 @@ def test_toy_analysis_keeps_the_contract(toy, tmp_path):
     assert len(toy.make_figures(result)) == 1
     assert "<!doctype html" in toy.make_report(result).to_html().lower()
     assert "row_counts" in cli.build_parser().format_help()
+    assert toy.page is None and toy.page_link is None   # no dashboard page (yet)
+
+
+def test_a_runtime_analysis_with_evidence_serves_the_audit():
+    from aidebt_core.audit.evidence import provider_for
+    from aidebt_core.audit.providers import Measured
+
+    def items(context):
+        return {"column_counts": Measured(2, "every column counted")}
+
+    analyses.register(analyses.Analysis(
+        "row_counts", "Row counts per column", CountOptions, count_rows, count_report,
+        evidence=items, measurements=("column_counts",)))
+    try:
+        provider = provider_for("column_counts")
+        assert provider.name == "row_counts" and provider.run is items
+        assert provider.page == ""   # no page shows it: no link
+    finally:
+        analyses.unregister("row_counts")
+    assert provider_for("column_counts") is None
+
+
+def test_a_registered_name_cannot_shadow_a_command():
+    entry = analyses.register(analyses.Analysis("audit", "Not the audit", CountOptions,
+                                                count_rows, count_report))
+    try:
+        with pytest.raises(ValueError, match="existing command"):
+            cli.build_parser()
+        with pytest.raises(ValueError, match="already registered"):
+            analyses.register(entry)
+    finally:
+        analyses.unregister("audit")
