@@ -151,6 +151,31 @@ def test_figures_and_report_need_no_data(results, dataset, name):
         assert html.count("plotly-graph-div") >= len(figures) > 0
 
 
+@pytest.mark.parametrize("method", __import__("aidebt_core.drift.methods",
+                                             fromlist=["choices"]).choices())
+def test_drift_keeps_the_contract_under_every_registered_test(files, method):
+    """The statistical tests' registry: each method's result round-trips, names the method
+    per column, and its figures and report build from the result alone."""
+    from aidebt_core.drift.methods import get
+    from aidebt_core.drift.options import DriftOptions
+
+    entry = analyses.get("drift")
+    with opened(files["car_loans"], CAR_ROLES) as inputs:
+        result = entry.run_on(inputs, DriftOptions(method=method))
+    used = {c.method for c in result.columns if c.status == "ok"}
+    if method == "auto":
+        assert used <= {m for m in __import__("aidebt_core.drift.methods",
+                                              fromlist=["choices"]).choices()} - {"auto"}
+    else:  # the chosen method, or the registry's counterpart where it cannot take the kind
+        assert method in used
+        assert all(c.kind in get(c.method).kinds for c in result.columns if c.status == "ok")
+    document = json.loads(json.dumps(result.to_dict(), allow_nan=False))
+    back = type(result).from_dict(document)
+    assert back.to_dict() == document
+    assert back.fingerprint == result.fingerprint
+    assert entry.make_figures(back) and "plotly-graph-div" in entry.make_report(back).to_html()
+
+
 def test_registry_runs_what_each_command_prints(results, files, capsys):
     """`entry.run_on(data)` (the pages' and the audit's way in) and the CLI's own command
     module give the same result document on the same data and default options."""
