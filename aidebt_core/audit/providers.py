@@ -1,7 +1,7 @@
 """Evidence providers: turn one analysis result into suggested levels, figures and findings.
 
-Each `*_items(context)` calls the public core function of one analysis and returns
-measurement key → `Measured`. A key is left out when the data cannot answer it; an
+Each `*_items(context)` runs one analysis through the registry (aidebt_core/analyses.py, the
+same `run` as the CLI and the contract suite) and returns measurement key → `Measured`. A key is left out when the data cannot answer it; an
 `AidebtError` means the whole analysis is not available (the reason is shown to the user).
 """
 
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from aidebt_core import analyses
 from aidebt_core.audit.scoring import Finding
 from aidebt_core.errors import AidebtError
 
@@ -102,10 +103,9 @@ def check_context(context: EvidenceContext) -> None:
 # ------------------------------------------------------------------------------------ drift
 def drift_items(context: EvidenceContext) -> dict[str, Measured]:
     """Per-feature drift (D3) and input invariants: missing shares, new categories (D2)."""
-    from aidebt_core.drift import analyse_drift, drift_summary
+    from aidebt_core.drift import drift_summary
 
-    data = _data(context)
-    result = analyse_drift(data.reference, data.current, data.schema)
+    result = analyses.get("drift").run_on(_data(context))   # as `aidebt drift`, the page
     s = drift_summary(result)
     drifted = s["drifted_columns"]
     text = (f"aidebt drift on {result.reference_rows:,} reference vs {result.current_rows:,} "
@@ -138,7 +138,7 @@ def drift_items(context: EvidenceContext) -> dict[str, Measured]:
 # ------------------------------------------------------------------------------ performance
 def performance_items(context: EvidenceContext) -> dict[str, Measured]:
     """Served quality and concept drift (D4), staleness (M9), fresh evaluation data (E5)."""
-    from aidebt_core.performance import analyse_performance
+    from aidebt_core.performance.entry import PerformanceOptions
 
     data = _data(context)
     schema = data.schema
@@ -149,9 +149,7 @@ def performance_items(context: EvidenceContext) -> dict[str, Measured]:
     if not score and not prediction:
         raise AidebtError("no column has the role 'score' or 'prediction'")
     chunking = "month" if data.timestamp else str(CHUNK_ROWS)
-    result = analyse_performance(data.reference, data.current, target, score=score,
-                                 prediction=prediction, timestamp=data.timestamp,
-                                 chunking=chunking)
+    result = analyses.get("performance").run_on(data, PerformanceOptions(chunk=chunking))
     series = result.series[result.metric]
     alerts = result.alerts()
     current = [c for c in result.chunks if c.period == "current"]
@@ -200,10 +198,7 @@ def performance_items(context: EvidenceContext) -> dict[str, Measured]:
 # ----------------------------------------------------------------------------- entanglement
 def entanglement_items(context: EvidenceContext) -> dict[str, Measured]:
     """Entanglement and correlation change (M7), redundant feature groups (D7)."""
-    from aidebt_core.entanglement import analyse
-
-    data = _data(context)
-    result = analyse(data.reference, data.current, data.schema)
+    result = analyses.get("entanglement").run_on(_data(context))
     summary = result.summary()
     groups = result.groups
     group_text = "; ".join("{" + ", ".join(g) + "}" for g in groups) or "none"
@@ -228,18 +223,15 @@ def entanglement_items(context: EvidenceContext) -> dict[str, Measured]:
 # ----------------------------------------------------------------------------------- slices
 def slices_items(context: EvidenceContext) -> dict[str, Measured]:
     """Slice metrics with confidence intervals and significant weak slices (E1)."""
-    from aidebt_core.slices import analyse
-
     data = _data(context)
     schema = data.schema
     target = schema.first("target")
     score, prediction = schema.first("score"), schema.first("prediction")
     if not target or not (score or prediction):
         raise AidebtError("slices need a 'target' column and a 'prediction' or 'score' column")
-    metric = "accuracy" if prediction else "roc_auc"
-    # The resolved roles' features: an id, ignored or user-set column is never sliced on.
-    result = analyse(data.current, target, prediction, score, metric, reference=data.reference,
-                     features=schema.features)
+    # Accuracy with a prediction, else ROC AUC; slices on the resolved roles' features (an id,
+    # ignored or user-set column is never sliced on), found in current, compared to reference.
+    result = analyses.get("slices").run_on(data)
     summary = result.to_dict()["summary"]
     weak = result.weak()
     text = (f"aidebt slices on {result.overall.rows:,} labelled current rows: "
