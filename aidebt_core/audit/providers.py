@@ -1,8 +1,9 @@
 """Evidence providers: turn one analysis result into suggested levels, figures and findings.
 
 Each `*_items(context)` runs one analysis through the registry (aidebt_core/analyses.py, the
-same `run` as the CLI and the contract suite) and returns measurement key → `Measured`. A key is left out when the data cannot answer it; an
-`AidebtError` means the whole analysis is not available (the reason is shown to the user).
+same `run` as the CLI and the contract suite) and returns measurement key → `Measured`.
+A key is left out when the data cannot answer it; an `AidebtError` means the whole analysis
+is not available (the reason is shown to the user).
 """
 
 from __future__ import annotations
