@@ -56,6 +56,7 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
+    from aidebt_core.analyses import inputs_identity
     from aidebt_core.entanglement import analyse, feature_kinds
 
     categorical = {c: "categorical" for c in parse_columns(args.categorical) or ()}
@@ -66,7 +67,8 @@ def run(args) -> int:
         result = analyse(inputs.reference, inputs.current, schema, columns=columns,
                          exclude=exclude, method=args.method,
                          group_threshold=args.threshold, change_threshold=args.change_threshold,
-                         top_k=args.top_k, max_rows=args.max_rows or None)
+                         top_k=args.top_k, max_rows=args.max_rows or None
+                         ).with_inputs(inputs_identity(inputs))
         used = list(feature_kinds(schema, columns, exclude))
         roles = inputs.payload(used, {c: "--exclude" for c in exclude}
                                | {c: "not in --columns" for c in schema.features

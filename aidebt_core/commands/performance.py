@@ -49,6 +49,7 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
+    from aidebt_core.analyses import inputs_identity
     from aidebt_core.performance import METRIC_NAMES, analyse_performance
 
     with open_inputs(args) as inputs:
@@ -63,7 +64,8 @@ def run(args) -> int:
         result = analyse_performance(
             inputs.reference, inputs.current, target, score=score, prediction=prediction,
             timestamp=inputs.timestamp, chunking=args.chunk, metric=args.metric,
-            threshold=args.decision_threshold, k=args.k, **chunk_sizes(args))
+            threshold=args.decision_threshold, k=args.k, **chunk_sizes(args)
+        ).with_inputs(inputs_identity(inputs))
         # Features are not what performance measures; they are not reported as left out.
         roles = inputs.payload([target, score, prediction, inputs.timestamp, *schema.features])
     if args.report:

@@ -58,6 +58,7 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
+    from aidebt_core.analyses import inputs_identity
     from aidebt_core.slices import analyse
     from aidebt_core.slices.define import check_edges
 
@@ -83,7 +84,7 @@ def run(args) -> int:
                          features=features, max_order=args.max_order, min_size=args.min_size,
                          top_k=args.top_k, bins=args.bins, alpha=args.alpha,
                          positive=args.positive, objective=args.objective,
-                         edges=edges)
+                         edges=edges).with_inputs(inputs_identity(inputs))
         used = [*features, *(parse_columns(args.by) or ()), target, prediction, score]
         roles = inputs.payload(used, {c: "not in --columns" for c in schema.features
                                       if c not in used})
