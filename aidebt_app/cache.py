@@ -2,6 +2,8 @@
 
 Pages never decorate functions with `st.cache_data`; they call one of these:
 
+- `run_analysis(name, selection, options)`: the registered analysis (aidebt_core/analyses.py)
+  on the selection's opened data, `entry.run_on(data, options)`: what the CLI runs;
 - `run_on_data(fn, selection, *options)`: `fn(data, *options)` on the selection's opened data;
 - `run(fn, selection, *options)`: `fn(selection, *options)`, for work that opens data itself;
 - `run_on_table(fn, workspace, source, *options)`: `fn(table, *options)` on one data set;
@@ -165,6 +167,25 @@ def run_on_data(fn: Callable[..., T], selection: Selection, *args: Any,
             return fn(data, *args, **kwargs)
 
     return _run(fn, fingerprint, args, kwargs, compute, spinner)
+
+
+def _registered(data: OpenedData, name: str, run_id: str, options: Any) -> Any:
+    from aidebt_core.analyses import get
+
+    return get(name).run_on(data, options)
+
+
+def run_analysis(name: str, selection: Selection, options: Any = None, *,
+                 spinner: str | None = None) -> Any:
+    """The registered analysis `name` on the selection's data, as the CLI runs it
+    (`entry.run_on(data, options)`, default options when None), cached like `run_on_data`.
+
+    The key holds the entry's `run` (its file, name and code: a re-registered analysis of
+    the same name is not served the old one's results) and the options dataclass."""
+    from aidebt_core.analyses import get
+
+    run_id = function_id(get(name).resolve("run"))
+    return run_on_data(_registered, selection, name, run_id, options, spinner=spinner)
 
 
 def run_on_table(fn: Callable[..., T], workspace: str, source: str, *args: Any,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -15,7 +16,9 @@ import pytest
 import streamlit as st
 
 from aidebt_app import cache
+from aidebt_core import analyses
 from aidebt_core.data import ROWS
+from aidebt_core.drift.options import DriftOptions
 from aidebt_core.errors import AidebtError
 from aidebt_core.roles import ROLES_FILE
 from aidebt_core.selection import FILES, SPLIT, Selection
@@ -207,3 +210,49 @@ def test_no_page_defines_a_cache_of_its_own():
                  if path.name != "cache.py"
                  for n, line in enumerate(path.read_text().splitlines(), 1) if own.search(line)]
     assert offenders == []
+
+
+@dataclass(frozen=True)
+class _ToyOptions:
+    column: str = "loan_amount"
+
+
+def _toy_run(data, options: _ToyOptions) -> float:
+    CALLS.append(f"toy:{options.column}")
+    return data.current.execute(f'SELECT max("{options.column}") FROM {ROWS}').fetchone()[0]
+
+
+@pytest.fixture
+def toy_analysis():
+    analyses.register(analyses.Analysis("toy_cache_max", "Toy maximum", _ToyOptions, _toy_run,
+                                        None, need_current=False))
+    yield "toy_cache_max"
+    analyses.unregister("toy_cache_max")
+
+
+def test_run_analysis_runs_the_registry_entry_once_per_options_and_file(tmp_path, toy_analysis):
+    _write(tmp_path / "before.parquet", 4, 200)
+    first = _write(tmp_path / "after.parquet", 5, 300)
+    selection = _files(tmp_path)
+    assert cache.run_analysis(toy_analysis, selection) == first["loan_amount"].max()
+    assert cache.run_analysis(toy_analysis, selection, _ToyOptions()) == first["loan_amount"].max()
+    assert cache.run_analysis(toy_analysis, selection, _ToyOptions("year")) == first["year"].max()
+    # None and the default options are distinct keys; equal options are a cache hit.
+    assert CALLS == ["toy:loan_amount", "toy:loan_amount", "toy:year"]
+    second = _write(tmp_path / "after.parquet", 6, 300, shift=9000.0)
+    assert cache.run_analysis(toy_analysis, selection, _ToyOptions()) == \
+        second["loan_amount"].max()
+    assert CALLS[-1] == "toy:loan_amount" and len(CALLS) == 4
+
+
+def test_run_analysis_gives_what_the_entry_gives_on_freshly_opened_data(tmp_path):
+    """The page's drift is the CLI's: the same entry on the same data, the same options."""
+    _write(tmp_path / "before.parquet", 7, 500)
+    _write(tmp_path / "after.parquet", 8, 500, shift=800.0)
+    selection = _files(tmp_path)
+    options = DriftOptions(method="ks", drift_share=0.3)
+    cached = cache.run_analysis("drift", selection, options)
+    with selection.open() as data:
+        direct = analyses.get("drift").run_on(data, options)
+    assert cached.to_dict() == direct.to_dict()
+    assert "loan_amount" in cached.drifted_columns and cached.options == options
