@@ -6,10 +6,10 @@ import streamlit as st
 
 from aidebt_app.cache import run_on_data
 from aidebt_app.context import current_selection, guard, page_header
+from aidebt_core.analyses import get as analysis
 from aidebt_core.entanglement import MEASURE_NAMES, analyse, feature_kinds
 from aidebt_core.entanglement.drilldown import pair_view
 from aidebt_core.plots.entanglement import association_heatmap, difference_heatmap, pair_figure
-from aidebt_core.reports.entanglement import entanglement_report
 from aidebt_core.textsafe import md
 
 METHOD_LABELS = {"auto": "auto (Pearson · Cramér's V · η)", "spearman": "Spearman for numeric",
@@ -118,5 +118,5 @@ st.dataframe(result.ripple.table, hide_index=True, width="stretch", key="ent_rip
 
 with st.expander("All pairs"):
     st.dataframe(pd.DataFrame(ref.pairs()), hide_index=True, width="stretch", key="ent_pairs")
-st.download_button("Download HTML report", entanglement_report(result).to_html(),
+st.download_button("Download HTML report", analysis("entanglement").make_report(result).to_html(),
                    file_name="entanglement.html", mime="text/html", key="ent_report")

@@ -1,9 +1,12 @@
 """The Entanglement page on the sample scenario: groups, the broken pair, ripple risk, inputs."""
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 import pytest
 
+from aidebt_core import analyses
 from aidebt_core.selection import FILES, Selection
 
 
@@ -77,3 +80,22 @@ def test_bad_input_is_explained_not_crashed(run_page, tmp_path):
                   selection=Selection(workspace=str(tmp_path), mode=FILES,
                                       reference="s.parquet", current="s.parquet"))
     assert "at least two feature columns" in at.error[0].value
+
+
+def test_report_download_is_the_registry_report_of_the_shown_result(run_page):
+    """The download is built by the registry entry's report (as `aidebt entanglement
+    --report`) from the result the page shows; swapping the entry's report swaps it."""
+    entry, seen = analyses.get("entanglement"), []
+
+    def recording(result):
+        seen.append(result)
+        return entry.make_report(result)
+
+    analyses.register(replace(entry, report=recording), replace=True)
+    try:
+        at = run_page("pages/entanglement.py")
+    finally:
+        analyses.register(entry, replace=True)
+    assert len(seen) == 1
+    assert _metrics(at)["Features"] == str(seen[0].summary()["features"])
+    assert _metrics(at)["Highest ripple risk"] == seen[0].summary()["top_ripple_feature"]
