@@ -1,17 +1,17 @@
 """Slices: metric per slice with intervals, weak slices found automatically, and how they
 changed between reference and current."""
 
+from dataclasses import replace
 from urllib.parse import urlencode
 
 import streamlit as st
 
 from aidebt_app.cache import run_on_data
 from aidebt_app.context import current_selection, guard, page_header
-from aidebt_core.data import row_count
-from aidebt_core.drift.univariate import analyse_drift
+from aidebt_core.analyses import get as analysis
 from aidebt_core.errors import AidebtError
 from aidebt_core.plots.slices import dumbbell_figure, forest_figure
-from aidebt_core.reports.slices import changes_frame, slices_report
+from aidebt_core.reports.slices import changes_frame
 from aidebt_core.slices import METRICS, analyse, apply_slice
 from aidebt_core.slices.breakdown import frame
 from aidebt_core.textsafe import md
@@ -48,9 +48,9 @@ def search(data, target: str, prediction: str | None, score: str | None, metric:
 
 
 def slice_drift(data, spec: tuple[tuple[str, str], ...]) -> dict:
-    ref, cur = (apply_slice(t, dict(spec)) for t in (data.reference, data.current))
-    result = analyse_drift(ref, cur, data.schema)
-    return {"reference_rows": row_count(ref), "current_rows": row_count(cur),
+    result = analysis("drift").run_on(replace(data, **{
+        side: apply_slice(getattr(data, side), dict(spec)) for side in ("reference", "current")}))
+    return {"reference_rows": result.reference_rows, "current_rows": result.current_rows,
             "columns": len(result.columns), "drifted": result.drifted_columns}
 
 
@@ -144,7 +144,7 @@ if res.breakdown:
     st.dataframe(frame(res.breakdown).drop(columns=["score"]), hide_index=True, width="stretch",
                  key="slices_by_table", column_config=FORMATS)
 
-st.download_button("Download report (HTML)", slices_report(res).to_html(),
+st.download_button("Download report (HTML)", analysis("slices").make_report(res).to_html(),
                    file_name="aidebt-slices.html", mime="text/html", key="slices_download")
 
 st.subheader("Drill into a slice")

@@ -1,8 +1,12 @@
 """The Slices page on the sample scenario: shown values checked against pandas/sklearn."""
 
+from dataclasses import replace
+
 import pandas as pd
 import pytest
 from sklearn import metrics as skm
+
+from aidebt_core import analyses
 
 
 @pytest.fixture(scope="module")
@@ -112,3 +116,21 @@ def test_regression_model_gets_mae_per_slice(run_page, tmp_path):
     south = cur[cur.region == "south"]
     assert by.loc["region = south", "metric"] == pytest.approx(
         (south.target - south.prediction).abs().mean())
+
+
+def test_report_download_is_the_registry_report_of_the_shown_result(run_page, current):
+    """The download is built by the registry entry's report (as `aidebt slices --report`)
+    from the result the page shows; swapping the entry's report swaps it."""
+    entry, seen = analyses.get("slices"), []
+
+    def recording(result):
+        seen.append(result)
+        return entry.make_report(result)
+
+    analyses.register(replace(entry, report=recording), replace=True)
+    try:
+        at = run_page("pages/slices.py")
+    finally:
+        analyses.register(entry, replace=True)
+    assert len(seen) == 1 and seen[0].overall.rows == len(current)
+    assert _metrics(at)["Weak slices (q < 0.05)"] == str(len(seen[0].weak()))
