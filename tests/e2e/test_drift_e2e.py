@@ -15,6 +15,9 @@ SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
 def test_drift_page_renders_cards_table_and_charts(open_page):
     page = open_page("drift", expect_text="Multivariate drift", name="drift")
     page.get_by_text("First alert:").first.wait_for(timeout=60_000)
+    # Plotly draws each chart after its data arrives; under load the last ones come later.
+    for title in ("Drift per chunk", "Multivariate drift: PCA"):
+        page.locator(".js-plotly-plot", has_text=title).first.wait_for(timeout=60_000)
     body = page.inner_text("body")
     # 4 planted columns drift over the whole period; device_os, a knock-on shift, only in the
     # recent months, and the headline counts it and says so.
