@@ -4,11 +4,12 @@ changed between reference and current, and which features are risky to touch."""
 import pandas as pd
 import streamlit as st
 
-from aidebt_app.cache import run_on_data
+from aidebt_app.cache import run_analysis, run_on_data
 from aidebt_app.context import current_selection, guard, page_header
 from aidebt_core.analyses import get as analysis
-from aidebt_core.entanglement import MEASURE_NAMES, analyse, feature_kinds
+from aidebt_core.entanglement import MEASURE_NAMES, feature_kinds
 from aidebt_core.entanglement.drilldown import pair_view
+from aidebt_core.entanglement.entry import EntanglementOptions
 from aidebt_core.plots.entanglement import association_heatmap, difference_heatmap, pair_figure
 from aidebt_core.textsafe import md
 
@@ -19,13 +20,6 @@ VIEWS = ["Reference", "Current", "Difference"]
 
 def features(data) -> list[str]:
     return list(feature_kinds(data.schema))
-
-
-def entanglement(data, method: str, exclude: tuple, group_threshold: float,
-                 change_threshold: float, top_k: int):
-    return analyse(data.reference, data.current, data.schema, exclude=exclude, method=method,
-                   group_threshold=group_threshold, change_threshold=change_threshold,
-                   top_k=top_k, tracking_uri=data.tracking_uri or None)
 
 
 def pair(data, a: str, b: str, exclude: tuple):
@@ -51,8 +45,10 @@ with st.expander("Measures and thresholds"):
     exclude = st.multiselect("Leave out features", all_features, key="ent_exclude")
 
 with guard():
-    result = run_on_data(entanglement, selection, method, tuple(exclude), group_threshold,
-                         change_threshold, int(top_k), spinner="Computing associations…")
+    options = EntanglementOptions(method=method, threshold=group_threshold,
+                                  change_threshold=change_threshold, top_k=int(top_k),
+                                  exclude=tuple(exclude), mlflow_importance=True)
+    result = run_analysis("entanglement", selection, options, spinner="Computing associations…")
 
 summary = result.summary()
 m1, m2, m3, m4 = st.columns(4)

@@ -17,6 +17,10 @@ class EntanglementOptions:
     change_threshold: float = 0.25  # flag pairs whose association moved by more than this
     top_k: int = 50                # categories kept per column; the rest are folded
     max_rows: int = 250_000        # above: a seeded uniform sample (0 = all rows)
+    exclude: tuple[str, ...] = ()  # features left out (the page's "Leave out features")
+    # Ripple-risk importances from the data's MLflow store (`data.tracking_uri`), as the page
+    # shows them; off by default so the CLI's and the audit's results stay store-independent.
+    mlflow_importance: bool = False
 
 
 def run(data, options: EntanglementOptions) -> EntanglementResult:
@@ -24,4 +28,7 @@ def run(data, options: EntanglementOptions) -> EntanglementResult:
 
     return analyse(data.reference, data.current, data.schema, method=options.method,
                    group_threshold=options.threshold, change_threshold=options.change_threshold,
-                   top_k=options.top_k, max_rows=options.max_rows or None)
+                   top_k=options.top_k, max_rows=options.max_rows or None,
+                   exclude=options.exclude,
+                   tracking_uri=(getattr(data, "tracking_uri", None) or None)
+                   if options.mlflow_importance else None)
