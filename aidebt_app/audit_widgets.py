@@ -11,8 +11,9 @@ import streamlit as st
 from aidebt_core.audit.evidence import Prefill
 from aidebt_core.audit.history import withdrawn_text
 from aidebt_core.audit.questions import LEVEL_NAMES, Question
+from aidebt_core.audit.records import AuditRecord, StoredAudits
 from aidebt_core.audit.session import CHOICES, NA, RawInput, tier_options
-from aidebt_core.audit.store import AuditRecord, AuditStore, StoredAudits, default_store_path
+from aidebt_core.audit.store import AuditStore, default_store_path
 from aidebt_core.textsafe import md
 from aidebt_core.workspace import Workspace
 

@@ -9,8 +9,8 @@ import streamlit as st
 from aidebt_app.audit_widgets import audit_store, show_skipped
 from aidebt_app.context import current_selection, guard, page_header
 from aidebt_core.audit.history import DIMENSION_COLUMNS, build_scorecard, headline_history
+from aidebt_core.audit.records import export_document
 from aidebt_core.audit.scoring import HEALTH_BANDS, health_band
-from aidebt_core.audit.store import export_document
 from aidebt_core.plots.audit import (
     BAND_COLORS,
     DIMENSION_LABELS,

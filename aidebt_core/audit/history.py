@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from aidebt_core.audit.questions import DIMENSIONS, Answer
-from aidebt_core.audit.store import AuditRecord
+from aidebt_core.audit.records import AuditRecord
 from aidebt_core.jsonsafe import jsonable
 
 

@@ -11,8 +11,9 @@ import uuid
 from pathlib import Path
 
 from aidebt_core.audit.questions import Answer, Questionnaire, load_questionnaire
+from aidebt_core.audit.records import AuditRecord
 from aidebt_core.audit.scoring import Finding, score_audit
-from aidebt_core.audit.store import AuditRecord, AuditStore, workspace_store_path
+from aidebt_core.audit.store import AuditStore, workspace_store_path
 
 _NAMESPACE = uuid.UUID("5f0b7a52-3c1e-4d59-9a8e-6d2b1c0a7e11")
 _WIKI = "https://wiki.example.com/ml"

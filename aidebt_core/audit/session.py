@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 from aidebt_core.audit.evidence import Evidence
 from aidebt_core.audit.questions import WEIGHT_TIERS, Answer, Question, Questionnaire
+from aidebt_core.audit.records import AuditRecord
 from aidebt_core.audit.scoring import AuditScore, score_audit
-from aidebt_core.audit.store import AuditRecord
 
 NA = "N/A"
 TIERS_NOTE = "tiers"        # record note listing raised weight tiers, e.g. "M8=critical"

@@ -6,7 +6,7 @@ import pandas as pd
 
 from aidebt_core.audit.history import DIMENSION_COLUMNS, Comparison, Scorecard
 from aidebt_core.audit.questions import DIMENSIONS, LEVEL_NAMES, Questionnaire
-from aidebt_core.audit.store import AuditRecord
+from aidebt_core.audit.records import AuditRecord
 from aidebt_core.plots.audit import (
     DIMENSION_LABELS,
     comparison_bars,

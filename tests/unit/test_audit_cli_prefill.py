@@ -11,8 +11,9 @@ import sys
 import pytest
 
 from aidebt_core.audit.questions import load_questionnaire
+from aidebt_core.audit.records import answers_from_dict
 from aidebt_core.audit.scoring import score_audit
-from aidebt_core.audit.store import AuditStore, answers_from_dict
+from aidebt_core.audit.store import AuditStore
 from aidebt_core.cli import main
 
 

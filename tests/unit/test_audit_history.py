@@ -8,9 +8,10 @@ import pytest
 from aidebt_core.audit.evidence import Evidence, Prefill
 from aidebt_core.audit.history import build_scorecard, compare
 from aidebt_core.audit.questions import Answer, load_questionnaire
+from aidebt_core.audit.records import AuditRecord
 from aidebt_core.audit.sample_audits import sample_audit_records, write_sample_audits
 from aidebt_core.audit.session import RawInput, build_answers, initial_choice, make_record
-from aidebt_core.audit.store import AuditRecord, AuditStore, workspace_store_path
+from aidebt_core.audit.store import AuditStore, workspace_store_path
 from aidebt_core.reports.audit import audit_report, scorecard_report
 
 
@@ -168,7 +169,7 @@ def test_withdrawn_audits_leave_the_scorecard_and_the_trend(records):
     from dataclasses import replace
 
     from aidebt_core.audit.history import headline_history, history_frame
-    from aidebt_core.audit.store import Withdrawal
+    from aidebt_core.audit.records import Withdrawal
 
     credit = [r for r in records if r.model == "credit-default"]
     pulled = Withdrawal(by="ann", at="2026-02-01T09:00:00+00:00", reason="wrong data set")

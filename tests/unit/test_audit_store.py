@@ -11,7 +11,8 @@ import threading
 import pytest
 
 from aidebt_core.audit.questions import Answer, AuditError
-from aidebt_core.audit.store import AuditRecord, AuditStore, AuditStoreError, saved_audits
+from aidebt_core.audit.records import AuditRecord
+from aidebt_core.audit.store import AuditStore, AuditStoreError, saved_audits
 
 
 def _record(model="m", day="2025-01-01", level=2, **kw) -> AuditRecord:
