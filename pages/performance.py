@@ -1,17 +1,21 @@
 """Performance & concept drift: realized vs label-free estimated quality per chunk, the gap
 between them, and how each feature's relation to the target changed."""
 
+from dataclasses import replace
+
 import streamlit as st
 
-from aidebt_app.cache import run_on_data
+from aidebt_app.cache import run_analysis, run_on_data
 from aidebt_app.context import current_selection, guard, page_header
 from aidebt_app.widgets import chunking_controls
+from aidebt_core.analyses import get as analysis
 from aidebt_core.chunks import PERIODS, where_between
 from aidebt_core.errors import SchemaError
-from aidebt_core.performance import METRIC_NAMES, analyse_performance
+from aidebt_core.performance import METRIC_NAMES
+from aidebt_core.performance.entry import PerformanceOptions
 from aidebt_core.performance.relationship import rank_relationships
 from aidebt_core.plots.performance import gap_figure, performance_figure, relationship_figure
-from aidebt_core.reports.performance import EXPLANATION, performance_report
+from aidebt_core.reports.performance import EXPLANATION
 
 NONE = "(none)"
 
@@ -21,12 +25,6 @@ def roles(data) -> dict:
     return {"columns": s.names, "target": s.first("target"), "score": s.first("score"),
             "prediction": s.first("prediction"), "timestamp": data.timestamp,
             "features": s.features}
-
-
-def performance(data, target, score, prediction, timestamp, chunking, k, min_rows, min_labels):
-    return analyse_performance(data.reference, data.current, target, score=score,
-                               prediction=prediction, timestamp=timestamp, chunking=chunking,
-                               k=k, min_rows=min_rows, min_labels=min_labels)
 
 
 def relationships(data, features: tuple, target, timestamp, start, end, inclusive: bool):
@@ -69,9 +67,12 @@ with st.expander("Columns and chunks", expanded=not cols["target"]):
 with guard():
     if not target:
         raise SchemaError("Pick the label column (no column has the 'target' role).")
-    result = run_on_data(performance, selection, target, score, prediction, timestamp,
-                         chunking, k, chunks.min_rows, chunks.min_labels,
-                         spinner="Computing performance per chunk…")
+    options = PerformanceOptions(chunk=chunking, k=k, min_rows=chunks.min_rows,
+                                 min_labels=chunks.min_labels, roles_from_schema=False,
+                                 target=target, score=score, prediction=prediction,
+                                 timestamp=timestamp)
+    result = run_analysis("performance", selection, options,
+                          spinner="Computing performance per chunk…")
 
 metric = st.segmented_control("Metric", result.metrics, default=result.metric,
                               format_func=METRIC_NAMES.get, key="perf_metric") or result.metric
@@ -121,7 +122,9 @@ st.plotly_chart(performance_figure(result, metric), width="stretch", key="perf_f
 st.plotly_chart(gap_figure(result, metric), width="stretch", key="gap_fig")
 st.dataframe(frame.drop(columns=["start", "end", "gap_lower", "gap_upper"]), hide_index=True,
              width="stretch", key="perf_table")
-st.download_button("Download HTML report", performance_report(result, metric).to_html(),
+# Every applicable metric's series is in the result; the picked one leads the report.
+report = analysis("performance").make_report(replace(result, metric=metric))
+st.download_button("Download HTML report", report.to_html(),
                    file_name="performance.html", mime="text/html", key="perf_report")
 
 st.subheader("How the feature → target relation changed")

@@ -1,7 +1,9 @@
 """Performance as a registered analysis (aidebt_core/analyses.py): options and `run`.
 
 The columns come from the roles of `data.schema` (target, score and/or prediction) and the
-time axis from `data.timestamp`, as on the page and in `aidebt performance`.
+time axis from `data.timestamp`, as in `aidebt performance`; with `roles_from_schema=False`
+they are the options' own `target`, `score`, `prediction` and `timestamp` as given (None: no
+such column), as the page's column pickers choose them.
 """
 
 from __future__ import annotations
@@ -22,11 +24,17 @@ class PerformanceOptions:
     k: float = DEFAULT_K               # band half-width in reference standard deviations
     min_rows: int = MIN_CHUNK_ROWS
     min_labels: int = MIN_CHUNK_LABELS
+    roles_from_schema: bool = True     # False: the four columns below, None meaning none
+    target: str | None = None
+    score: str | None = None
+    prediction: str | None = None
+    timestamp: str | None = None
 
 
 def run(data, options: PerformanceOptions) -> PerformanceResult:
-    from aidebt_core.performance.analysis import analyse_performance
-
+    if not options.roles_from_schema:
+        return _analyse(data, options, options.target, options.score, options.prediction,
+                        options.timestamp)
     schema = data.schema
     target = schema.first("target")
     score, prediction = schema.first("score"), schema.first("prediction")
@@ -35,8 +43,14 @@ def run(data, options: PerformanceOptions) -> PerformanceResult:
     if not score and not prediction:
         raise SchemaError("No column is the model's score or prediction: give --score "
                           "COLUMN and/or --prediction COLUMN.")
+    return _analyse(data, options, target, score, prediction, data.timestamp)
+
+
+def _analyse(data, options: PerformanceOptions, target, score, prediction, timestamp):
+    from aidebt_core.performance.analysis import analyse_performance
+
     return analyse_performance(
         data.reference, data.current, target, score=score, prediction=prediction,
-        timestamp=data.timestamp, chunking=options.chunk, metric=options.metric,
+        timestamp=timestamp, chunking=options.chunk, metric=options.metric,
         threshold=options.decision_threshold, k=options.k, min_rows=options.min_rows,
         min_labels=options.min_labels)
