@@ -6,14 +6,15 @@ from urllib.parse import urlencode
 
 import streamlit as st
 
-from aidebt_app.cache import run_on_data
+from aidebt_app.cache import run_analysis, run_on_data
 from aidebt_app.context import current_selection, guard, page_header
 from aidebt_core.analyses import get as analysis
 from aidebt_core.errors import AidebtError
 from aidebt_core.plots.slices import dumbbell_figure, forest_figure
 from aidebt_core.reports.slices import changes_frame
-from aidebt_core.slices import METRICS, analyse, apply_slice
+from aidebt_core.slices import METRICS, apply_slice
 from aidebt_core.slices.breakdown import frame
+from aidebt_core.slices.entry import SlicesOptions
 from aidebt_core.textsafe import md
 
 NUM = st.column_config.NumberColumn
@@ -37,14 +38,6 @@ def roles(data) -> dict:
     return {"target": target, "task": task, "prediction": schema.first("prediction"),
             "score": schema.first("score"), "features": schema.features,
             "categorical": schema.with_role("categorical", "boolean")}
-
-
-def search(data, target: str, prediction: str | None, score: str | None, metric: str,
-           by: tuple[str, ...], features: tuple[str, ...], max_order: int, min_share: float,
-           top_k: int, objective: str, bins: int):
-    return analyse(data.current, target, prediction, score, metric, reference=data.reference,
-                   by=by, features=list(features), max_order=max_order,
-                   min_share=min_share / 100, top_k=top_k, objective=objective, bins=bins)
 
 
 def slice_drift(data, spec: tuple[tuple[str, str], ...]) -> dict:
@@ -91,9 +84,10 @@ with st.expander("Discovery settings"):
                               key="slices_features")
 
 with guard():
-    res = run_on_data(search, selection, r["target"], r["prediction"], r["score"], metric,
-                      tuple(by), tuple(features), max_order, min_share, top_k, objective, bins,
-                      spinner="Searching slices…")
+    options = SlicesOptions(metric=metric, by=tuple(by), features=tuple(features),
+                            max_order=max_order, min_share=min_share / 100, top_k=top_k,
+                            objective=objective, bins=bins)
+    res = run_analysis("slices", selection, options, spinner="Searching slices…")
 
 label = res.metric_label
 ref_value = res.reference_overall.metric if res.reference_overall else None

@@ -22,6 +22,9 @@ class SlicesOptions:
     objective: str | None = None   # calibration (default with a score) or error
     alpha: float = 0.95            # SliceLine weight of error against size
     bins: int = 10                 # quantile bins per numeric column
+    by: tuple[str, ...] = ()       # columns to break the metric down by (the page's picker)
+    features: tuple[str, ...] | None = None  # columns searched (default the schema's features)
+    min_share: float | None = None  # min slice size as a fraction of rows (instead of min_size)
 
 
 def run(data, options: SlicesOptions) -> SliceResult:
@@ -37,7 +40,9 @@ def run(data, options: SlicesOptions) -> SliceResult:
     if current is None:
         reference, current = None, data.reference
     return analyse(current, target, prediction, score, metric, reference=reference,
-                   features=schema.features, max_order=options.max_order,
+                   by=options.by,
+                   features=schema.features if options.features is None
+                   else list(options.features), max_order=options.max_order,
                    min_size=options.min_size, top_k=options.top_k, bins=options.bins,
                    alpha=options.alpha, positive=options.positive,
-                   objective=options.objective)
+                   objective=options.objective, min_share=options.min_share)
