@@ -42,6 +42,7 @@ import streamlit as st
 
 from aidebt_core.data import Table, connect, open_table
 from aidebt_core.selection import OpenedData, Selection, input_fingerprint
+from aidebt_core.slices.define import apply_slice
 from aidebt_core.workspace import Workspace
 
 T = TypeVar("T")
@@ -169,23 +170,32 @@ def run_on_data(fn: Callable[..., T], selection: Selection, *args: Any,
     return _run(fn, fingerprint, args, kwargs, compute, spinner)
 
 
-def _registered(data: OpenedData, name: str, run_id: str, options: Any) -> Any:
+def _registered(data: OpenedData, name: str, run_id: str, options: Any,
+                rows: tuple[tuple[str, str], ...] = ()) -> Any:
     from aidebt_core.analyses import get
 
+    if rows:
+        spec = dict(rows)
+        data = replace(data, **{side: apply_slice(getattr(data, side), spec)
+                                for side in ("reference", "current")
+                                if getattr(data, side) is not None})
     return get(name).run_on(data, options)
 
 
 def run_analysis(name: str, selection: Selection, options: Any = None, *,
-                 spinner: str | None = None) -> Any:
+                 rows: tuple[tuple[str, str], ...] = (), spinner: str | None = None) -> Any:
     """The registered analysis `name` on the selection's data, as the CLI runs it
-    (`entry.run_on(data, options)`, default options when None), cached like `run_on_data`.
+    (`entry.run_on(data, options)`, default options when None), cached like `run_on_data`;
+    with `rows` (a slice's conditions, `(column, value)` pairs as in `?slice=`) on the rows
+    of that slice on each side only.
 
     The key holds the entry's `run` (its file, name and code: a re-registered analysis of
     the same name is not served the old one's results) and the options dataclass."""
     from aidebt_core.analyses import get
 
     run_id = function_id(get(name).resolve("run"))
-    return run_on_data(_registered, selection, name, run_id, options, spinner=spinner)
+    return run_on_data(_registered, selection, name, run_id, options, tuple(rows),
+                       spinner=spinner)
 
 
 def run_on_table(fn: Callable[..., T], workspace: str, source: str, *args: Any,

@@ -4,11 +4,13 @@ plus drift over time per chunk and multivariate (PCA) drift. Optional `?slice={"
 import numpy as np
 import streamlit as st
 
-from aidebt_app.cache import run_on_data
+from aidebt_app.cache import run_analysis, run_on_data
 from aidebt_app.context import current_selection, guard, page_header
 from aidebt_app.widgets import chunking_controls
+from aidebt_core.analyses import get as analysis
 from aidebt_core.chunks import PERIODS
-from aidebt_core.drift import METHODS, DriftOptions, analyse_drift, default_columns, methods
+from aidebt_core.drift import METHODS, default_columns, methods
+from aidebt_core.drift.entry import DriftColumnsOptions
 from aidebt_core.drift.multivariate import multivariate_drift
 from aidebt_core.drift.options import parse_column_thresholds
 from aidebt_core.drift.over_time import drift_over_time, over_time_method
@@ -21,7 +23,6 @@ from aidebt_core.plots.drift import (
     feature_over_time,
     multivariate_figure,
 )
-from aidebt_core.reports.drift import drift_report
 from aidebt_core.slices.define import apply_slice, parse_slice
 from aidebt_core.textsafe import md
 
@@ -41,11 +42,6 @@ def columns_of(data) -> dict:
             "timestamp": data.timestamp,
             "kinds": {c: column_kind(s, c, data.reference.column_types[c], ())
                       for c in default_columns(s, True)}}
-
-
-def univariate(data, columns: tuple, options: DriftOptions, slice_spec: Slice):
-    ref, cur = _tables(data, slice_spec)
-    return analyse_drift(ref, cur, data.schema, columns=list(columns), options=options)
 
 
 def over_time(data, columns: tuple, kinds: tuple, chunking: str, method: str, sigmas: float,
@@ -87,9 +83,10 @@ def headline(result, trend, recent: int, chunking: str) -> tuple[list[str], list
 
 def report_builder(result, trend, mv):
     """The HTML report, built only when the button is clicked (it embeds plotly.js), from the
-    results the page shows: it reads no data."""
+    results the page shows: it reads no data. The registry's drift report, given the
+    over-time and PCA results too, so it holds every chart the page shows."""
     def build() -> str:
-        return drift_report(result, trend, mv).to_html()
+        return analysis("drift").resolve("report")(result, trend, mv).to_html()
     return build
 
 
@@ -142,10 +139,11 @@ with st.expander("Method, thresholds, columns and chunks"):
 with guard():
     if not chosen:
         raise SchemaError("Pick at least one column.")
-    options = DriftOptions(method=method, threshold=threshold or None, drift_share=share,
-                           column_thresholds=parse_column_thresholds(per_column))
-    result = run_on_data(univariate, selection, tuple(chosen), options, slice_spec,
-                         spinner="Comparing every column…")
+    options = DriftColumnsOptions(method=method, threshold=threshold or None, drift_share=share,
+                                  column_thresholds=parse_column_thresholds(per_column),
+                                  columns=tuple(chosen))
+    result = run_analysis("drift", selection, options, rows=slice_spec,
+                          spinner="Comparing every column…")
     kinds = tuple(cols["kinds"][c] for c in chosen)
     trend = run_on_data(over_time, selection, tuple(chosen), kinds, chunking,
                         over_time_method(method), sigmas, chunks.min_rows,
