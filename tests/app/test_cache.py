@@ -256,3 +256,17 @@ def test_run_analysis_gives_what_the_entry_gives_on_freshly_opened_data(tmp_path
         direct = analyses.get("drift").run_on(data, options)
     assert cached.to_dict() == direct.to_dict()
     assert "loan_amount" in cached.drifted_columns and cached.options == options
+
+
+def test_run_analysis_on_a_slices_rows_keys_and_filters_both_sides(tmp_path, toy_analysis):
+    """`rows=` (a `?slice=` spec) filters each side before the entry runs, and is its own key."""
+    _write(tmp_path / "before.parquet", 9, 400)
+    after = _write(tmp_path / "after.parquet", 10, 400)
+    selection = _files(tmp_path)
+    whole = cache.run_analysis(toy_analysis, selection, _ToyOptions())
+    sliced = cache.run_analysis(toy_analysis, selection, _ToyOptions(), rows=(("year", "= 2021"),))
+    assert whole == after["loan_amount"].max()
+    assert sliced == after.loc[after["year"] == 2021, "loan_amount"].max() != whole
+    assert CALLS == ["toy:loan_amount", "toy:loan_amount"]
+    assert cache.run_analysis(toy_analysis, selection, _ToyOptions(),
+                              rows=(("year", "= 2021"),)) == sliced and len(CALLS) == 2
