@@ -11,6 +11,7 @@ import itertools
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from types import MappingProxyType
 
 import duckdb
@@ -119,9 +120,15 @@ class Table:
 
     @property
     def column_types(self) -> dict[str, str]:
-        """Column name -> DuckDB type, in table order."""
+        """Column name -> DuckDB type, in table order (a fresh dict each call)."""
+        return dict(self._described)
+
+    @cached_property
+    def _described(self) -> tuple[tuple[str, str], ...]:
+        # A view's columns never change (each view has its own name), so DESCRIBE runs once
+        # per Table instead of at every column check.
         rows = self.con.execute(f"DESCRIBE SELECT * FROM {quote_ident(self.view)}").fetchall()
-        return {r[0]: r[1] for r in rows}
+        return tuple((r[0], r[1]) for r in rows)
 
     @property
     def columns(self) -> list[str]:
