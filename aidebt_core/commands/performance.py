@@ -16,7 +16,6 @@ from aidebt_core.commands._common import (
     write_report,
 )
 from aidebt_core.commands._drift_time import add_min_chunk_arguments, chunk_sizes
-from aidebt_core.errors import AidebtError
 
 # Kept here so that building the parser does not import the analysis (numpy, DuckDB, sklearn)
 # for every `aidebt` command; a test checks it matches aidebt_core.performance.METRIC_NAMES.
@@ -51,16 +50,11 @@ def register(sub) -> None:
 def run(args) -> int:
     from aidebt_core.analyses import inputs_identity
     from aidebt_core.performance import METRIC_NAMES, analyse_performance
+    from aidebt_core.performance.entry import output_columns
 
     with open_inputs(args) as inputs:
         schema = inputs.schema
-        target = schema.first("target")
-        score, prediction = schema.first("score"), schema.first("prediction")
-        if not target:
-            raise AidebtError("No column is the target (the labels): give --target COLUMN.")
-        if not score and not prediction:
-            raise AidebtError("No column is the model's score or prediction: give --score "
-                              "COLUMN and/or --prediction COLUMN.")
+        target, score, prediction = output_columns(schema)
         result = analyse_performance(
             inputs.reference, inputs.current, target, score=score, prediction=prediction,
             timestamp=inputs.timestamp, chunking=args.chunk, metric=args.metric,

@@ -35,7 +35,13 @@ def run(data, options: PerformanceOptions) -> PerformanceResult:
     if not options.roles_from_schema:
         return _analyse(data, options, options.target, options.score, options.prediction,
                         options.timestamp)
-    schema = data.schema
+    target, score, prediction = output_columns(data.schema)
+    return _analyse(data, options, target, score, prediction, data.timestamp)
+
+
+def output_columns(schema) -> tuple[str, str | None, str | None]:
+    """The target, score and prediction columns the roles name; the target and at least one
+    of the outputs are required."""
     target = schema.first("target")
     score, prediction = schema.first("score"), schema.first("prediction")
     if not target:
@@ -43,7 +49,7 @@ def run(data, options: PerformanceOptions) -> PerformanceResult:
     if not score and not prediction:
         raise SchemaError("No column is the model's score or prediction: give --score "
                           "COLUMN and/or --prediction COLUMN.")
-    return _analyse(data, options, target, score, prediction, data.timestamp)
+    return target, score, prediction
 
 
 def _analyse(data, options: PerformanceOptions, target, score, prediction, timestamp):

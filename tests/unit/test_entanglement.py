@@ -8,7 +8,6 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from aidebt_core.data import connect, open_table
 from aidebt_core.entanglement import (
     analyse,
     association_matrix,
@@ -19,24 +18,12 @@ from aidebt_core.entanglement import (
 from aidebt_core.entanglement.encode import OTHER
 from aidebt_core.errors import AidebtError, OptionError, SchemaError
 from aidebt_core.schema import infer_schema
-from aidebt_core.workspace import Workspace
 
 
 @pytest.fixture
-def open_frame(tmp_path):
+def open_frame(make_table):
     """Write a DataFrame to Parquet and open it as a sandboxed Table."""
-    connections = []
-
-    def _open(frame: pd.DataFrame, name: str = "data.parquet"):
-        frame.to_parquet(tmp_path / name, index=False)
-        workspace = Workspace.at(tmp_path)
-        con = connect(workspace)
-        connections.append(con)
-        return open_table(con, workspace, name)
-
-    yield _open
-    for con in connections:
-        con.close()
+    return make_table
 
 
 def _mixed(n=3000, seed=0) -> pd.DataFrame:
