@@ -10,7 +10,7 @@ export MLFLOW_DISABLE_TELEMETRY := true
 export DO_NOT_TRACK := true
 export STREAMLIT_BROWSER_GATHER_USAGE_STATS := false
 
-.PHONY: run test bench sample lint install install-test chromium clean
+.PHONY: run test bench sample lint install install-test chromium java clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -43,11 +43,17 @@ chromium:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium chromium-driver; \
 	  else sudo apt-get update -qq && sudo apt-get install -y -qq chromium chromium-driver; fi; }
 
-test: install-test chromium sample
+# Spark tests start a local Spark Connect server from the pip pyspark package: it needs a JRE.
+java:
+	@command -v java >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq default-jre-headless; \
+	  else sudo apt-get update -qq && sudo apt-get install -y -qq default-jre-headless; fi; }
+
+test: install-test chromium java sample
 	$(VENV)/bin/ruff check .
 	$(PY) -m pytest -n 2 --dist loadfile -q
 
-bench: $(VENV)/.installed-bench sample
+bench: $(VENV)/.installed-bench java sample
 	@for script in tests/benchmarks/bench_*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
 
 lint: install-test
