@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from aidebt_core.errors import OptionError
 from aidebt_core.profiles.model import (
     CATEGORICAL,
     DEFAULT_MAX_EXACT,
@@ -30,7 +31,6 @@ from aidebt_core.profiles.model import (
     grid_from_plan_histogram,
     plan_bin_width,
 )
-from aidebt_core.errors import OptionError
 
 APPROX_FACTOR = 4   # exact value counts are read when the approximate distinct count is at
 #                     most this many times max_exact (HLL errors are a few percent)
