@@ -1,24 +1,45 @@
-"""The Audit page's per-question card: level, note, evidence, and (in a popover) a raised weight
-tier and the evidence date. Logic lives in aidebt_core.audit.session; this is widgets only."""
+"""The Audit page's widgets and the page-side state behind them: per-question cards, where each
+answer starts from (autosaved draft, last saved audit, measurement), the measurement run in the
+background so the page opens at once, and the history/withdraw controls. Audit logic lives in
+aidebt_core.audit; this module is what only a Streamlit page needs."""
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 import streamlit as st
 
-from aidebt_core.audit.evidence import Prefill
+from aidebt_core.audit.evidence import Evidence, Prefill, evidence_for_selection
 from aidebt_core.audit.history import withdrawn_text
-from aidebt_core.audit.questions import LEVEL_NAMES, Question
+from aidebt_core.audit.questions import LEVEL_NAMES, Answer, Question
 from aidebt_core.audit.records import AuditRecord, StoredAudits
-from aidebt_core.audit.session import CHOICES, NA, RawInput, tier_options
+from aidebt_core.audit.session import CHOICES, NA, TIERS_NOTE, RawInput, tier_options
 from aidebt_core.audit.store import AuditStore, default_store_path
 from aidebt_core.textsafe import md
 from aidebt_core.workspace import Workspace
 
 TIER_ICON = {"critical": ":red-badge[critical]", "high": ":orange-badge[high]",
              "medium": ":blue-badge[medium]", "low": ":gray-badge[low]"}
+MEASURED_SEP = " · measured: "   # how Evidence.merge joins a person's evidence and the figure
+FIELDS = ("choice", "note", "evidence", "tier", "evidence_date")
+
+# Where a question's starting value came from (kept per model in session state).
+DRAFT, CARRIED, CARRIED_MEASURED, MEASURED, CLEARED, NONE = (
+    "draft", "carried", "carried-measured", "measured", "cleared", "none")
+
+# The live score panel stays in view while the questions scroll: its column sticks to the top.
+PANEL_CSS = """<style>
+div[data-testid="stColumn"]:has(> div > div > .st-key-aud_panel),
+div[data-testid="stColumn"]:has(.st-key-aud_panel) {
+  position: sticky; top: 3.75rem; align-self: flex-start;
+  max-height: calc(100vh - 4.5rem); overflow-y: auto;
+}
+</style>"""
 
 
 def level_label(choice: str) -> str:
@@ -32,44 +53,212 @@ def _as_date(text: str) -> date | None:
         return None
 
 
-def question_card(q: Question, key: str, start: dict, found: Prefill | None,
-                  query: str) -> RawInput:
+# --------------------------------------------------------------------------- starting values
+
+def parse_tiers(note: str) -> dict[str, str]:
+    """The record note of raised weight tiers ("M8=critical, P2=high") as a dict."""
+    out = {}
+    for part in (note or "").split(","):
+        qid, _, tier = part.strip().partition("=")
+        if qid and tier:
+            out[qid.strip()] = tier.strip()
+    return out
+
+
+def _own_evidence(answer: Answer) -> str:
+    """The evidence a person typed, without the measurement's figure that merging appended
+    (it is measured afresh, so carrying it would repeat it)."""
+    text = answer.evidence or ""
+    if MEASURED_SEP in text:
+        return text.split(MEASURED_SEP, 1)[0]
+    return "" if answer.source == "measured" else text
+
+
+def carried_inputs(record: AuditRecord) -> dict[str, dict]:
+    """A saved audit's answers as the page's starting values (question id -> widget fields)."""
+    tiers = parse_tiers(record.notes.get(TIERS_NOTE, ""))
+    out = {}
+    for qid, answer in record.answers.items():
+        out[qid] = {"choice": NA if answer.na else str(answer.level), "note": answer.note,
+                    "evidence": _own_evidence(answer), "tier": tiers.get(qid, ""),
+                    # a measurement is redone now: its old date would only make it look stale
+                    "evidence_date": "" if answer.source == "measured"
+                    else answer.evidence_date or "",
+                    "measured": answer.source == "measured"}
+    return out
+
+
+def blank() -> dict:
+    return {"choice": None, "note": "", "evidence": "", "tier": "", "evidence_date": ""}
+
+
+def starting_values(qid: str, draft: dict | None, carried: dict[str, dict],
+                    prefill: Prefill | None, use_measurement: bool) -> tuple[dict, str]:
+    """Where one question starts and why: the autosaved draft (work in progress), else the
+    last saved audit's answer, else the fresh measurement (when pre-fill is on), else empty.
+    A carried answer that was a measurement last time stays only while pre-fill is on."""
+    if draft and qid in draft.get("inputs", {}):
+        saved = draft["inputs"][qid]
+        return {k: saved.get(k) or v for k, v in blank().items()}, DRAFT
+    if qid in carried:
+        start = {k: carried[qid][k] for k in FIELDS}
+        if carried[qid]["measured"]:
+            if use_measurement:
+                return start, CARRIED_MEASURED
+            return {**start, "choice": None}, CLEARED
+        return start, CARRIED
+    if prefill is not None and prefill.available and prefill.level is not None:
+        if use_measurement:
+            return {**blank(), "choice": str(prefill.level)}, MEASURED
+        return blank(), CLEARED
+    return blank(), NONE
+
+
+def widget_keys(key: str) -> dict[str, str]:
+    return {"choice": f"{key}_level", "note": f"{key}_note", "evidence": f"{key}_evidence",
+            "tier": f"{key}_tier", "evidence_date": f"{key}_evdate"}
+
+
+def seed(key: str, start: dict, question: Question) -> None:
+    """Put a question's starting values into its widgets' session state (once: a person's
+    later edits are never overwritten)."""
+    keys = widget_keys(key)
+    state = st.session_state
+    if keys["choice"] not in state:
+        state[keys["choice"]] = start["choice"] if start["choice"] in CHOICES else None
+    state.setdefault(keys["note"], start["note"] or "")
+    state.setdefault(keys["evidence"], start["evidence"] or "")
+    tiers = tier_options(question)
+    state.setdefault(keys["tier"], start["tier"] if start["tier"] in tiers else tiers[0])
+    state.setdefault(keys["evidence_date"], _as_date(start["evidence_date"]))
+
+
+def apply_measurement_switch(key: str, origins: dict[str, str], starts: dict[str, dict],
+                             use_measurement: bool) -> int:
+    """Pre-fill switched off: clear every level that came from a measurement and that nobody
+    changed (it must not stay as an unverified manual answer); switched on: put them back.
+    Returns how many levels were cleared or restored."""
+    changed = 0
+    for qid, origin in list(origins.items()):
+        level_key = widget_keys(f"{key}_{qid}")["choice"]
+        start = starts.get(qid, {}).get("choice")
+        if not use_measurement and origin in (MEASURED, CARRIED_MEASURED):
+            if st.session_state.get(level_key) == start:
+                st.session_state[level_key] = None
+                origins[qid] = CLEARED
+                changed += 1
+        elif use_measurement and origin == CLEARED:
+            if st.session_state.get(level_key) is None and start is not None:
+                st.session_state[level_key] = start
+                origins[qid] = MEASURED
+                changed += 1
+    return changed
+
+
+# --------------------------------------------------------------------------- question card
+
+@dataclass(frozen=True)
+class CardContext:
+    """What one card shows beside the level: the measurement (or why there is none), where the
+    start came from, the measured date, and the discussion note key."""
+
+    found: Prefill | None
+    origin: str
+    carried_from: str = ""          # the date of the audit the answer was carried over from
+    carried_choice: str | None = None
+    proposal_label: str = ""        # e.g. "proposed from measurement on 2026-01-20"
+    query: str = ""
+
+
+def question_card(q: Question, key: str, ctx: CardContext) -> RawInput:
     """One question in a bordered box; widget keys are `{key}_level`, `_note`, `_evidence`,
-    `_tier` and `_evdate`. Returns what the person entered."""
+    `_tier`, `_evdate` and `_discussion`. Values come from session state (see `seed`)."""
+    keys = widget_keys(key)
     tiers = tier_options(q)
-    tier_now = st.session_state.get(f"{key}_tier") or start["tier"] or q.weight
+    tier_now = st.session_state.get(keys["tier"]) or q.weight
     with st.container(border=True, key=f"{key}_box"):
         head, more = st.columns([4, 2], vertical_alignment="center")
         head.markdown(f"**{q.id} · {q.title}** — {TIER_ICON.get(tier_now, tier_now)}")
         with more.popover("Tier & date", icon=":material/tune:", key=f"{key}_more",
                           width="stretch"):
-            tier = st.selectbox("Weight tier", tiers, key=f"{key}_tier",
-                                index=tiers.index(start["tier"]) if start["tier"] in tiers
-                                else 0, disabled=len(tiers) == 1,
+            tier = st.selectbox("Weight tier", tiers, key=keys["tier"],
+                                disabled=len(tiers) == 1,
                                 help="Raise the weight for this model's context; a critical "
                                      "item cannot be lowered.")
-            day = st.date_input("Evidence date", value=_as_date(start["evidence_date"]),
-                                key=f"{key}_evdate", format="YYYY-MM-DD",
+            day = st.date_input("Evidence date", key=keys["evidence_date"], format="YYYY-MM-DD",
                                 help=f"Evidence older than {q.cadence_days} days before the "
                                      "audit date counts one level lower.")
         st.caption(f"{q.text} *Why:* {q.why}")
-        if found is not None and found.available:
-            st.info(f"Measured: level {found.level} — {md(found.evidence)} "
-                    f"([open]({found.link}?{query}))", icon=":material/analytics:")
-        elif found is not None:
-            st.caption(f":grey[{md(found.note)}]")
-        choice = st.radio("Level", CHOICES, horizontal=True, key=f"{key}_level",
-                          index=CHOICES.index(start["choice"])
-                          if start["choice"] in CHOICES else None, format_func=level_label)
+        _measurement_note(q, ctx)
+        choice = st.radio("Level", CHOICES, horizontal=True, key=keys["choice"],
+                          format_func=level_label)
+        if ctx.carried_from and ctx.origin in (CARRIED, CARRIED_MEASURED):
+            st.caption(f":violet[carried over from {ctx.carried_from}]")
         if choice is not None and choice != NA:
             st.caption(f"Level {choice}: {q.levels[int(choice)]}")
         a, b = st.columns(2)
-        note = a.text_input("Note", value=start["note"], key=f"{key}_note")
-        ev = b.text_input("Evidence link or text", value=start["evidence"],
-                          key=f"{key}_evidence", placeholder=q.evidence_hint)
+        note = a.text_input("Note", key=keys["note"])
+        ev = b.text_input("Evidence link or text", key=keys["evidence"],
+                          placeholder=q.evidence_hint)
     return RawInput(choice, note, ev, "" if tier == q.weight else tier,
                     day.isoformat() if day else "")
 
+
+def _measurement_note(q: Question, ctx: CardContext) -> None:
+    found = ctx.found
+    if found is None:
+        return
+    if not found.available:
+        st.caption(f":grey[{md(found.note)}]")
+        return
+    link = f" ([open]({found.link}?{ctx.query}))" if found.link else ""
+    label = ctx.proposal_label or "measured"
+    differs = (ctx.carried_choice is not None and found.level is not None
+               and ctx.carried_choice != str(found.level))
+    lead = (f"Measured now: level {found.level} (the carried-over answer is "
+            f"{ctx.carried_choice})" if differs else f"Measured: level {found.level}")
+    st.info(f"{lead} — {md(found.evidence)}{link}  \n:grey[{md(label)}]",
+            icon=":material/analytics:")
+    for finding in found.findings:
+        st.markdown(f":orange-badge[{md(finding.severity)} finding] {md(finding.title)}"
+                    + (f" — {md(finding.detail)}" if finding.detail else ""))
+
+
+# --------------------------------------------------------------------------- measurement
+
+_JOBS: OrderedDict[tuple, Future] = OrderedDict()
+_JOBS_LOCK = threading.Lock()
+_MAX_JOBS = 16
+_EXECUTOR = ThreadPoolExecutor(max_workers=1, thread_name_prefix="aidebt-audit-evidence")
+
+
+def background_evidence(selection, model: str, wait: float = 0.0) -> Future:
+    """The measurement for `model` on the selection, started once per (data files, model) and
+    shared by every session: the page opens at once and shows the measured answers when the
+    run ends (a rewritten data file changes the selection's fingerprint: a fresh run)."""
+    job = (selection.fingerprint(), model)
+    with _JOBS_LOCK:
+        future = _JOBS.get(job)
+        if future is None:
+            future = _EXECUTOR.submit(evidence_for_selection, selection, model)
+            _JOBS[job] = future
+        _JOBS.move_to_end(job)
+        while len(_JOBS) > _MAX_JOBS:
+            _JOBS.popitem(last=False)
+    if wait:
+        try:
+            future.result(timeout=wait)
+        except Exception:  # noqa: BLE001  (the page shows it through guard())
+            pass
+    return future
+
+
+def evidence_if_ready(future: Future) -> Evidence | None:
+    """The measurement once it is there (its error raised), else None."""
+    return future.result() if future.done() else None
+
+
+# --------------------------------------------------------------------------- store and history
 
 def audit_store(workspace: str) -> AuditStore:
     """The store the pages read and save to: the server's `--store` when given, else the

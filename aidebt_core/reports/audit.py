@@ -21,6 +21,19 @@ def _fmt(value: float | None) -> str:
     return "N/A" if value is None else f"{value:.1f}"
 
 
+def headline_label(scores: dict) -> str:
+    """The headline as shown everywhere: "4.5 / 10", or "incomplete: 13 of 37 answered" while
+    fewer than the minimum share of questions are answered (unanswered is not level 0)."""
+    from aidebt_core.audit import scoring
+
+    answered, total = scores.get("answered"), scores.get("total")
+    share = getattr(scoring, "MIN_ANSWERED_SHARE", 1.0)
+    if answered is not None and total and answered < share * total:
+        return f"incomplete: {answered} of {total} answered"
+    overall = scores.get("overall")
+    return "N/A" if overall is None else f"{overall:.1f} / 10"
+
+
 def headline_text(scores: dict) -> str:
     """One sentence: the headline (weakest dimension) next to the weighted mean."""
     weakest = scores.get("weakest_dimension")
