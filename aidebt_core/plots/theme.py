@@ -105,7 +105,7 @@ def format_value(value, measure_or_kind: str = "statistic", missing: str = "—"
     try:
         x = float(value)
     except (TypeError, ValueError):
-        return str(value)
+        return missing if repr(value) in ("<NA>", "NaT") else str(value)  # pandas' missing
     if math.isnan(x):
         return missing
     if math.isinf(x):
