@@ -46,6 +46,7 @@ from aidebt_core.chunks import (
 from aidebt_core.data import Table, quote_ident
 from aidebt_core.drift import methods, stats
 from aidebt_core.drift.chunk_info import ChunkInfo, chunk_infos, chunks_from_dict, chunks_to_dict
+from aidebt_core.drift.chunk_wasserstein import chunk_wasserstein
 from aidebt_core.drift.collect import OTHER
 from aidebt_core.drift.identity import Identity, fingerprint, identity_from
 from aidebt_core.drift.noise import noise_thresholds, tail_probability
@@ -308,11 +309,16 @@ def _numeric_row(reference, current, plans, column, method: methods.Method):
     def pooled(parts: list[np.ndarray]) -> stats.Sample:
         return stats.Sample(np.sort(np.concatenate(parts)) if parts else np.array([]))
 
+    whole = pooled(ref_chunks)
+    sizes = np.array([len(c) for c in ref_chunks + cur_chunks])
+    # The effect size the page follows by default: every chunk in one vector pass
+    # (chunk_wasserstein.py); other methods, or values near ±1e308, pair by pair.
+    fast = chunk_wasserstein(ref_chunks, cur_chunks) if method.name == "wasserstein" else None
+    if fast is not None:
+        return fast, sizes, method.null("numeric", whole)
     out = [score(pooled(ref_chunks[:j] + ref_chunks[j + 1:]), chunk)
            for j, chunk in enumerate(ref_chunks)]
-    whole = pooled(ref_chunks)
     out += [score(whole, chunk) for chunk in cur_chunks]
-    sizes = np.array([len(c) for c in ref_chunks + cur_chunks])
     return np.array(out), sizes, method.null("numeric", whole)
 
 
