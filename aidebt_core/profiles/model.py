@@ -461,11 +461,23 @@ def _merge_performance(a: PerformanceCounts | None, b: PerformanceCounts | None
     hist: dict = {}
     for label, bins in (*a.score_bins, *b.score_bins):
         hist[label] = bins if label not in hist else _add_bins(hist[label], bins)
-    key = lambda t: tuple((x is None, x or "") for x in t[:2])  # noqa: E731
+    return performance_counts(((la, pr, n) for (la, pr), n in confusion.items()),
+                              hist.items(), a.score_missing + b.score_missing)
+
+
+def _none_last(x: str | None) -> tuple[bool, str]:
+    return (x is None, x or "")
+
+
+def performance_counts(confusion: Iterable[tuple], score_bins: Iterable[tuple],
+                       score_missing: int) -> PerformanceCounts:
+    """PerformanceCounts in canonical order (labels, then predictions; None last)."""
     return PerformanceCounts(
-        tuple(sorted(((la, pr, n) for (la, pr), n in confusion.items()), key=key)),
-        tuple(sorted(hist.items(), key=lambda t: (t[0] is None, t[0] or ""))),
-        a.score_missing + b.score_missing)
+        tuple(sorted(((la, pr, int(n)) for la, pr, n in confusion),
+                     key=lambda t: (_none_last(t[0]), _none_last(t[1])))),
+        tuple(sorted(((la, tuple(int(x) for x in b)) for la, b in score_bins),
+                     key=lambda t: _none_last(t[0]))),
+        int(score_missing))
 
 
 def merge_chunks(a: ChunkProfile, b: ChunkProfile, plan: ProfilePlan) -> ChunkProfile:
@@ -550,4 +562,5 @@ __all__ = ["ALL_ROWS", "CATEGORICAL", "ChunkProfile", "ColumnPlan", "ColumnProfi
            "DatasetProfile", "FORMAT", "Grid", "NO_TIMESTAMP", "NUMERIC", "OTHER", "PLAN_BINS",
            "PerformanceCounts", "ProfilePlan", "SUFFIX", "VERSION", "double_literal",
            "grid_from_edges", "grid_from_plan_histogram", "grid_sql", "is_profile_path", "load",
-           "merge", "merge_chunks", "merge_columns", "plan_bin_width", "save", "to_bins"]
+           "merge", "merge_chunks", "merge_columns", "performance_counts", "plan_bin_width",
+           "save", "to_bins"]

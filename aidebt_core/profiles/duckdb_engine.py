@@ -1,0 +1,270 @@
+"""Profiles computed in DuckDB SQL: aggregates only, no row reaches Python.
+
+`plan_profile(table, ...)` makes the plan from the reference (three aggregate queries, see
+`planning`); `compute_profile(table, plan)` profiles one side in one scan (a `histogram()`
+aggregate per column, grouped by chunk), plus one small query for the label × prediction
+counts and score histograms, and one for the distinct counts of exact numeric columns.
+The semantics are those of docs/profiles.md (shared with the Spark engine).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from aidebt_core.data import ROWS, Table, is_temporal_type, quote_ident
+from aidebt_core.errors import SchemaError
+from aidebt_core.profiles import planning
+from aidebt_core.profiles.model import (
+    ALL_ROWS,
+    CATEGORICAL,
+    DEFAULT_MAX_EXACT,
+    DEFAULT_TOP_K,
+    NO_TIMESTAMP,
+    NUMERIC,
+    ChunkProfile,
+    ColumnPlan,
+    ColumnProfile,
+    DatasetProfile,
+    PerformanceCounts,
+    ProfilePlan,
+    grid_sql,
+    performance_counts,
+    to_bins,
+)
+
+
+def _num(col: str) -> str:
+    return f"CAST({quote_ident(col)} AS DOUBLE)"
+
+
+def _finite(col: str) -> str:
+    return f"isfinite({_num(col)})"
+
+
+def _guarded(col: str) -> str:
+    """The DOUBLE value with NULL/NaN/inf replaced by 0: DuckDB evaluates an aggregate's
+    argument before its FILTER, and a bin's CAST(... AS BIGINT) of inf would fail."""
+    return f"(CASE WHEN {_finite(col)} THEN {_num(col)} ELSE 0.0 END)"
+
+
+def chunk_key_sql(table: Table, plan: ProfilePlan) -> str:
+    """The chunk key expression (docs/profiles.md): '' / 'YYYY-MM-DD' / '(no timestamp)'."""
+    if plan.chunk is None:
+        return f"'{ALL_ROWS}'"
+    from aidebt_core.timeaxis import timestamp_sql
+
+    ts = timestamp_sql(table, plan.timestamp)
+    return (f"CASE WHEN ({ts}) IS NULL THEN '{NO_TIMESTAMP}' ELSE "
+            f"strftime(date_trunc('{plan.chunk}', {ts}), '%Y-%m-%d') END")
+
+
+def profile_kinds(table: Table, schema=None, columns: Sequence[str] | None = None,
+                  categorical: Sequence[str] = (), timestamp: str | None = None
+                  ) -> list[tuple[str, str]]:
+    """(column, kind) of what a profile keeps: by default every column except ids, the
+    timestamp, ignored and temporal/nested ones; kinds as the drift analysis decides them."""
+    from aidebt_core.drift.univariate import column_kind
+    from aidebt_core.schema import infer_schema, is_nested_type
+
+    schema = schema or infer_schema(table)
+    types = table.column_types
+    if columns:
+        table.require_columns(list(columns))
+        chosen = list(dict.fromkeys(columns))
+    else:
+        chosen = [c.name for c in schema.columns
+                  if c.role not in ("id", "timestamp", "ignore") and c.name != timestamp
+                  and not is_temporal_type(types[c.name]) and not is_nested_type(types[c.name])]
+    if not chosen:
+        raise SchemaError(f"{table.label} has no column a profile can keep.")
+    return [(name, column_kind(schema, name, types[name], categorical)) for name in chosen]
+
+
+def plan_profile(table: Table, kinds: Sequence[tuple[str, str]], *,
+                 timestamp: str | None = None, chunk: str | None = None,
+                 target: str | None = None, prediction: str | None = None,
+                 score: str | None = None, top_k: int = DEFAULT_TOP_K,
+                 max_exact: int = DEFAULT_MAX_EXACT) -> ProfilePlan:
+    """The plan from the reference `table` (three aggregate queries over its numeric
+    columns: summary, exact value counts of the few-valued ones, plan histograms)."""
+    numeric = [n for n, k in kinds if k == NUMERIC]
+    summaries = _summaries(table, numeric)
+    wanted = [n for n in numeric if planning.wants_value_counts(summaries[n], max_exact)]
+    counted = _histograms(table, {n: _num(n) for n in wanted if summaries[n].count},
+                          {n: _finite(n) for n in wanted})
+    binned = [n for n in numeric if n not in wanted]
+    plan_hist = _histograms(table, {n: planning.plan_bin_sql(_guarded(n), summaries[n])
+                                    for n in binned}, {n: _finite(n) for n in binned})
+    plans: list[ColumnPlan | tuple[str, str]] = []
+    for name, kind in kinds:
+        if kind == NUMERIC:
+            plans.append(planning.numeric_plan(summaries[name], counted.get(name),
+                                               plan_hist.get(name), max_exact))
+        else:
+            plans.append((name, CATEGORICAL))
+    return planning.make_plan(plans, timestamp=timestamp, chunk=chunk, target=target,
+                              prediction=prediction, score=score, top_k=top_k,
+                              max_exact=max_exact)
+
+
+def _summaries(table: Table, numeric: Sequence[str]) -> dict[str, planning.NumericSummary]:
+    if not numeric:
+        return {}
+    parts = []
+    for n in numeric:
+        v, f = _num(n), _finite(n)
+        parts += [f"count(*) FILTER (WHERE {f})", f"min({v}) FILTER (WHERE {f})",
+                  f"max({v}) FILTER (WHERE {f})",
+                  f"approx_count_distinct({v}) FILTER (WHERE {f})"]
+    row = table.execute(f"SELECT {', '.join(parts)} FROM {ROWS}").fetchone()
+    out = {}
+    for i, n in enumerate(numeric):
+        count, lo, hi, distinct = row[4 * i: 4 * i + 4]
+        out[n] = planning.NumericSummary(n, int(count), None if lo is None else float(lo),
+                                         None if hi is None else float(hi), int(distinct or 0))
+    return out
+
+
+def _histograms(table: Table, exprs: dict[str, str], filters: dict[str, str]
+                ) -> dict[str, dict]:
+    """{column: {value: count}} of `exprs` over the rows passing each column's filter."""
+    if not exprs:
+        return {}
+    names = list(exprs)
+    parts = [f"histogram({exprs[n]}) FILTER (WHERE {filters[n]})" for n in names]
+    row = table.execute(f"SELECT {', '.join(parts)} FROM {ROWS}").fetchone()
+    return {n: dict(row[i] or {}) for i, n in enumerate(names)}
+
+
+def _exact_sides(table: Table, plan: ProfilePlan) -> set[str]:
+    """Exact-planned numeric columns this side can count value by value (≤ max_exact
+    distinct finite values); the others are binned on their grid."""
+    exact = [c.name for c in plan.columns if c.kind == NUMERIC and c.exact]
+    if not exact:
+        return set()
+    parts = [f"approx_count_distinct({_num(n)}) FILTER (WHERE {_finite(n)})" for n in exact]
+    row = table.execute(f"SELECT {', '.join(parts)} FROM {ROWS}").fetchone()
+    limit = planning.APPROX_FACTOR * plan.max_exact
+    return {n for n, d in zip(exact, row, strict=True) if (d or 0) <= limit}
+
+
+def _column_parts(plan: ColumnPlan, counted: bool) -> list[str]:
+    col = quote_ident(plan.name)
+    if plan.kind == CATEGORICAL:
+        return [f"count(*) FILTER (WHERE {col} IS NULL)", "0",
+                f"histogram(CAST({col} AS VARCHAR)) FILTER (WHERE {col} IS NOT NULL)"]
+    v, f = _num(plan.name), _finite(plan.name)
+    value = v if counted else grid_sql(_guarded(plan.name), plan.grid)
+    return [f"count(*) FILTER (WHERE {col} IS NULL OR isnan({v}))",
+            f"count(*) FILTER (WHERE isinf({v}))",
+            f"histogram({value}) FILTER (WHERE {f})",
+            f"min({v}) FILTER (WHERE {f})", f"max({v}) FILTER (WHERE {f})",
+            f"sum({v}) FILTER (WHERE {f})", f"sum({v} * {v}) FILTER (WHERE {f})"]
+
+
+def _top_k(counts: dict, top_k: int) -> tuple[tuple, int]:
+    """(kept (value, count) pairs sorted by value, rows folded): the top_k first by count
+    descending then value ascending."""
+    if len(counts) <= top_k:
+        return tuple(sorted(counts.items())), 0
+    ranked = sorted(counts.items(), key=lambda t: (-t[1], t[0]))
+    kept = ranked[:top_k]
+    return tuple(sorted(kept)), sum(n for _, n in ranked[top_k:])
+
+
+def _column_profile(plan: ColumnPlan, row: Sequence, rows: int, counted: bool, top_k: int
+                    ) -> ColumnProfile:
+    missing, inf, hist = int(row[0]), int(row[1]), row[2] or {}
+    if plan.kind == CATEGORICAL:
+        values, other = _top_k({str(k): int(n) for k, n in hist.items()}, top_k)
+        return ColumnProfile(plan.name, CATEGORICAL, rows, missing, 0, values, other)
+    lo, hi, total, total_sq = row[3:7]
+    base = ColumnProfile(plan.name, NUMERIC, rows, missing, inf,
+                         minimum=None if lo is None else float(lo),
+                         maximum=None if hi is None else float(hi),
+                         total=float(total or 0.0), total_sq=float(total_sq or 0.0))
+    if counted:
+        values = tuple(sorted((float(k), int(n)) for k, n in hist.items()))
+        return ColumnProfile(**{**base.__dict__, "values": values})
+    bins = [0] * plan.grid.bins
+    for b, n in hist.items():
+        bins[int(b)] = int(n)
+    return ColumnProfile(**{**base.__dict__, "bins": tuple(bins)})
+
+
+def compute_profile(table: Table, plan: ProfilePlan) -> DatasetProfile:
+    """`table`'s profile under `plan`: one scan for every column and chunk."""
+    table.require_columns(list(plan.names))
+    counted = _exact_sides(table, plan)
+    key = chunk_key_sql(table, plan)
+    parts, widths = [], []
+    for c in plan.columns:
+        cols = _column_parts(c, c.name in counted)
+        parts += cols
+        widths.append(len(cols))
+    rows = table.execute(f"SELECT {key} AS k, count(*), {', '.join(parts)} FROM {ROWS} "
+                         "GROUP BY 1 ORDER BY 1").fetchall()
+    # A side counted value by value must stay within max_exact distinct values in total.
+    too_many = _over_exact_limit(plan, counted, rows, widths)
+    performance = _performance(table, plan, key)
+    chunks = []
+    for row in rows:
+        k, n = str(row[0]), int(row[1])
+        cols, at = [], 2
+        for c, width in zip(plan.columns, widths, strict=True):
+            prof = _column_profile(c, row[at: at + width], n, c.name in counted, plan.top_k)
+            if c.name in too_many:
+                prof = to_bins(prof, c.grid)
+            cols.append(prof)
+            at += width
+        chunks.append(ChunkProfile(k, n, tuple(cols), performance.get(k)))
+    types = table.column_types
+    return DatasetProfile(plan, tuple(chunks), table.label,
+                          tuple((n, types[n]) for n in plan.names), "duckdb")
+
+
+def _over_exact_limit(plan: ProfilePlan, counted: set[str], rows: list, widths: list[int]
+                      ) -> set[str]:
+    out = set()
+    at = 2
+    for c, width in zip(plan.columns, widths, strict=True):
+        if c.name in counted:
+            distinct = set()
+            for row in rows:
+                distinct.update((row[at + 2] or {}).keys())
+            if len(distinct) > plan.max_exact:
+                out.add(c.name)
+        at += width
+    return out
+
+
+def _performance(table: Table, plan: ProfilePlan, key: str) -> dict[str, PerformanceCounts]:
+    """Per chunk key: label × prediction counts and per-label score histograms."""
+    if not (plan.target or plan.prediction or plan.score):
+        return {}
+
+    def text(col: str | None) -> str:
+        return "CAST(NULL AS VARCHAR)" if col is None else f"CAST({quote_ident(col)} AS VARCHAR)"
+
+    confusion: dict[str, list] = {}
+    for k, label, pred, n in table.execute(
+            f"SELECT {key}, {text(plan.target)}, {text(plan.prediction)}, count(*) FROM {ROWS} "
+            "GROUP BY ALL").fetchall():
+        confusion.setdefault(str(k), []).append((label, pred, int(n)))
+    scores: dict[str, dict] = {}
+    missing: dict[str, int] = {}
+    if plan.score and plan.score_grid is not None:
+        s, grid = _num(plan.score), plan.score_grid
+        for k, label, b, n in table.execute(
+                f"SELECT {key}, {text(plan.target)}, CASE WHEN isfinite({s}) THEN "
+                f"{grid_sql(s, grid)} END, count(*) FROM {ROWS} GROUP BY ALL").fetchall():
+            if b is None:
+                missing[str(k)] = missing.get(str(k), 0) + int(n)
+                continue
+            bins = scores.setdefault(str(k), {}).setdefault(label, [0] * grid.bins)
+            bins[int(b)] += int(n)
+    return {k: performance_counts(confusion[k], scores.get(k, {}).items(), missing.get(k, 0))
+            for k in confusion}
+
+
+__all__ = ["chunk_key_sql", "compute_profile", "plan_profile", "profile_kinds"]
