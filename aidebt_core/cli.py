@@ -1,5 +1,10 @@
-"""The `aidebt` command line: one sub-command per module in `aidebt_core.commands`, and a
-generic one (commands/_generic.py) for each registered analysis without a module of its own.
+"""The `aidebt` command line: the sub-commands of `aidebt_core.commands.COMMANDS` (one module
+each), and a generic one (commands/_generic.py) for each registered analysis without a module
+of its own.
+
+Start-up is lazy: the parser lists every sub-command by name and one-line help (from the
+table and the registry, importing no command module) and builds the arguments of the chosen
+command only, so `aidebt --version` or `aidebt drift -h` import no pandas, DuckDB or plotly.
 
 Exit codes (../shared/CLI_CONTRACT.md): 0 ran; 1 ran and a --fail-on-* condition was met;
 2 bad usage or bad input, reported as one `error: ...` line on stderr, never a traceback.
@@ -11,6 +16,8 @@ import argparse
 import importlib
 import pkgutil
 import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 from aidebt_core import __version__, analyses, commands
 from aidebt_core.errors import AidebtError
@@ -25,20 +32,68 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(EXIT_BAD_INPUT)
 
 
-def build_parser() -> argparse.ArgumentParser:
+@dataclass(frozen=True)
+class _Listed:
+    """One sub-command as the parser lists it: its own module, or a registry entry's generic
+    command (`entry` set, `module` None)."""
+
+    name: str
+    help: str
+    module: str | None = None
+    entry: analyses.Analysis | None = None
+
+
+def listed_commands() -> list[_Listed]:
+    """Every sub-command in `aidebt --help` order, importing none of their modules: the
+    table, then a module in commands/ the table misses (listed without help; a test fails on
+    it), then each registered analysis without a command module of the table."""
+    listed = [_Listed(c.name, c.help, c.module) for c in commands.COMMANDS]
+    names = {c.name for c in listed}
+    for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
+        if not info.name.startswith("_") and info.name not in names:
+            listed.append(_Listed(info.name, "", f"{commands.__name__}.{info.name}"))
+            names.add(info.name)
+    modules = {c.module for c in listed}
+    for entry in analyses.all_analyses():
+        if entry.command in modules:
+            continue
+        if entry.name in names:
+            raise ValueError(f"the analysis {entry.name!r} has the name of an existing command; "
+                             "register it under another name or give it a command module")
+        if entry.command is not None:  # a plug-in's own command module
+            listed.append(_Listed(entry.name, entry.help or entry.title, entry.command))
+        elif entry.inputs == analyses.DATA:
+            listed.append(_Listed(entry.name, entry.help or entry.title, entry=entry))
+        else:
+            continue
+        names.add(entry.name)
+    return listed
+
+
+def chosen_command(argv: Sequence[str]) -> str | None:
+    """The sub-command `argv` runs: its first word that is not an option (the top-level parser
+    has only -h and --version, which take no value)."""
+    return next((word for word in argv if not word.startswith("-")), None)
+
+
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The parser for `argv`: every command listed, only the chosen one's arguments built
+    (its module imported). Without `argv`, every command is built in full (for tests and
+    documentation; that imports every command module)."""
+    chosen = None if argv is None else chosen_command(argv)
     parser = _Parser(prog="aidebt", description="Find, measure and score the hidden technical "
                      "debt of machine-learning systems.")
     parser.add_argument("--version", action="version", version=f"aidebt {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
-        if not info.name.startswith("_"):
-            importlib.import_module(f"{commands.__name__}.{info.name}").register(sub)
-    generic = [a for a in analyses.all_analyses(analyses.DATA) if a.command is None]
-    if generic:  # imports their options classes only: keep those modules light
-        from aidebt_core.commands import _generic
+    for command in listed_commands():
+        if argv is not None and command.name != chosen:
+            sub.add_parser(command.name, help=command.help)  # listed, not built
+        elif command.entry is not None:  # imports the entry's options class only
+            from aidebt_core.commands import _generic
 
-        for entry in generic:
-            _generic.register(sub, entry)
+            _generic.register(sub, command.entry)
+        else:
+            importlib.import_module(command.module).register(sub)
     return parser
 
 
@@ -62,8 +117,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(argv: list[str] | None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args = build_parser(argv).parse_args(argv)
     if not getattr(args, "handler", None):
         raise AidebtError("no command given; run 'aidebt --help' for the commands (drift, "
                           "performance, slices, ...)")

@@ -12,14 +12,16 @@ from __future__ import annotations
 
 import argparse
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-import pandas as pd
-
-from aidebt_core.chunks import MIN_CHUNK_LABELS, MIN_CHUNK_ROWS, Chunking
 from aidebt_core.commands import _types as types
 from aidebt_core.errors import AidebtError
-from aidebt_core.jsonsafe import jsonable
 
+if TYPE_CHECKING:  # chunks imports pandas: not while a parser is built (`aidebt drift -h`)
+    from aidebt_core.chunks import Chunking
+
+# aidebt_core.chunks' MIN_CHUNK_ROWS / MIN_CHUNK_LABELS for the help texts (tests keep them equal)
+MIN_CHUNK_ROWS, MIN_CHUNK_LABELS = 300, 100
 DEFAULT_RECENT = 1
 
 
@@ -82,8 +84,10 @@ def over_time_section(reference, current, result, timestamp: str | None,
             if value is not None:
                 raise AidebtError(f"{flag} applies to chunks: add --chunk month|week|day|N.")
         return OverTimeSection()
+    from aidebt_core.chunks import Chunking
     from aidebt_core.drift.multivariate import multivariate_drift
     from aidebt_core.drift.over_time import drift_over_time, over_time_method
+    from aidebt_core.jsonsafe import jsonable
 
     chunking = Chunking.parse(args.chunk)
     if chunking.is_period and not timestamp:
@@ -143,6 +147,8 @@ def _multivariate_json(mv) -> dict | None:
 
 def _text(trend, mv, chunking: Chunking, recent: int, found: dict) -> str:
     """The table section: one row per chunk, then the recent-chunks verdict."""
+    import pandas as pd
+
     alerts = trend.alerts
     rows = []
     for j, c in enumerate(trend.chunks):

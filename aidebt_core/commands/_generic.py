@@ -17,14 +17,7 @@ from functools import partial
 from types import NoneType, UnionType
 
 from aidebt_core.commands import _types as types
-from aidebt_core.commands._common import (
-    add_data_arguments,
-    add_format_option,
-    emit,
-    open_inputs,
-    print_excluded,
-    write_report,
-)
+from aidebt_core.commands._args import add_data_arguments, add_format_option
 
 _PREFIX = "option_"   # argparse dest of an options field (cannot clash with data arguments)
 
@@ -79,6 +72,8 @@ def _plain(hint):
 
 
 def run(entry, args: argparse.Namespace) -> int:
+    from aidebt_core.commands._common import emit, open_inputs, print_excluded, write_report
+
     values = {k[len(_PREFIX):]: v for k, v in vars(args).items() if k.startswith(_PREFIX)}
     options = entry.options_class(**values)
     with open_inputs(args, need_current=entry.need_current) as inputs:

@@ -7,15 +7,7 @@ share) or, with `--fail-on-drift=any`, when any column drifted.
 from __future__ import annotations
 
 from aidebt_core.commands import _types as types
-from aidebt_core.commands._common import (
-    add_data_arguments,
-    add_format_option,
-    emit,
-    open_inputs,
-    parse_columns,
-    print_excluded,
-    write_report,
-)
+from aidebt_core.commands._args import add_data_arguments, add_format_option, parse_columns
 from aidebt_core.commands._drift_time import add_time_arguments, over_time_section
 from aidebt_core.drift.methods import choices as method_choices
 
@@ -51,6 +43,7 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
+    from aidebt_core.commands._common import emit, open_inputs, print_excluded, write_report
     from aidebt_core.drift import DriftOptions, analyse_drift
     from aidebt_core.drift.identity import input_identity
     from aidebt_core.drift.options import parse_column_thresholds

@@ -10,15 +10,7 @@ from __future__ import annotations
 import sys
 
 from aidebt_core.commands import _types as types
-from aidebt_core.commands._common import (
-    add_data_arguments,
-    add_format_option,
-    emit,
-    open_inputs,
-    parse_columns,
-    print_excluded,
-    write_report,
-)
+from aidebt_core.commands._args import add_data_arguments, add_format_option, parse_columns
 
 
 def register(sub) -> None:
@@ -57,6 +49,7 @@ def register(sub) -> None:
 
 def run(args) -> int:
     from aidebt_core.analyses import inputs_identity
+    from aidebt_core.commands._common import emit, open_inputs, print_excluded, write_report
     from aidebt_core.entanglement import analyse, feature_kinds
 
     categorical = {c: "categorical" for c in parse_columns(args.categorical) or ()}

@@ -7,14 +7,7 @@ reference band) or a concept-drift alert (realized quality left the label-free e
 from __future__ import annotations
 
 from aidebt_core.commands import _types as types
-from aidebt_core.commands._common import (
-    add_data_arguments,
-    add_format_option,
-    emit,
-    open_inputs,
-    print_excluded,
-    write_report,
-)
+from aidebt_core.commands._args import add_data_arguments, add_format_option
 from aidebt_core.commands._drift_time import add_min_chunk_arguments, chunk_sizes
 
 # Kept here so that building the parser does not import the analysis (numpy, DuckDB, sklearn)
@@ -49,6 +42,7 @@ def register(sub) -> None:
 
 def run(args) -> int:
     from aidebt_core.analyses import inputs_identity
+    from aidebt_core.commands._common import emit, open_inputs, print_excluded, write_report
     from aidebt_core.performance import METRIC_NAMES, analyse_performance
     from aidebt_core.performance.entry import output_columns
 

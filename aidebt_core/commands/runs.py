@@ -11,7 +11,7 @@ import os
 import sys
 
 from aidebt_core.commands import _types as types
-from aidebt_core.commands._common import add_format_option, emit, parse_columns, write_report
+from aidebt_core.commands._args import add_format_option, parse_columns
 from aidebt_core.errors import AidebtError
 
 
@@ -46,6 +46,7 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from aidebt_core.commands._common import emit, write_report
     from aidebt_core.runs import (
         compare_runs,
         model_reproducibility,

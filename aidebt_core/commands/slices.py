@@ -9,17 +9,13 @@ from __future__ import annotations
 import math
 
 from aidebt_core.commands import _types as types
-from aidebt_core.commands._common import (
-    add_data_arguments,
-    add_format_option,
-    emit,
-    open_inputs,
-    parse_columns,
-    print_excluded,
-    write_report,
-)
+from aidebt_core.commands._args import add_data_arguments, add_format_option, parse_columns
 from aidebt_core.errors import AidebtError
-from aidebt_core.slices.metrics import METRICS
+
+# The names of aidebt_core.slices.metrics.METRICS (that module imports numpy/scipy, and the parser
+# is built without them); tests/unit/test_cli_startup.py keeps the two equal.
+METRIC_NAMES = ("accuracy", "error_rate", "precision", "recall", "f1", "positive_rate",
+                "roc_auc", "mean_score", "mae", "rmse")
 
 
 def register(sub) -> None:
@@ -31,7 +27,7 @@ def register(sub) -> None:
     # One source: slices are found in all of it; with a reference (a split or two sources)
     # they are found in the current data and compared with the reference.
     add_data_arguments(parser)
-    parser.add_argument("--metric", choices=list(METRICS),
+    parser.add_argument("--metric", choices=METRIC_NAMES,
                         help="default roc_auc with only --score, else accuracy")
     parser.add_argument("--positive", help="positive class of the target (default 1/true)")
     parser.add_argument("--columns", help="columns to search slices on (default: all features)")
@@ -59,8 +55,10 @@ def register(sub) -> None:
 
 def run(args) -> int:
     from aidebt_core.analyses import inputs_identity
+    from aidebt_core.commands._common import emit, open_inputs, print_excluded, write_report
     from aidebt_core.slices import analyse
     from aidebt_core.slices.define import check_edges
+    from aidebt_core.slices.metrics import METRICS
 
     with open_inputs(args, need_current=False) as inputs:
         schema = inputs.schema
