@@ -1,12 +1,13 @@
 """Pre-fill audit answers from what aidebt measured: a small registry of evidence providers.
 
 Each provider runs one analysis through its public core function and turns the result into
-`Measured` items: a suggested level, the figure that justifies it, a link to the page that
-shows it, and open findings (current problems, kept apart from maturity). Running an analysis
-in the review meeting is a manual, documented check, so a measurement suggests level 2 at most
-unless the data show less (no labels → 1); automation (3–4) needs a linked monitor or CI job.
-A provider whose module, columns or store is missing makes its questions stay manual, with a
-note "measurement not available: <reason>".
+`Measured` items: what was found (the debt items), the figure that justifies it, a link to the
+page that shows it, and open findings (current problems, kept apart from maturity). Each
+question's stated rule (questions.yaml `rule`, applied by `audit/rules.py`) turns that into the
+proposed level, "proposed from measurement on DATE"; what a person attests in their answer
+(`Evidence.attested`) can raise it only with an evidence link. A provider whose module,
+columns or store is missing makes its questions stay manual, with a note "measurement not
+available: <reason>", and proposes nothing.
 """
 
 from __future__ import annotations
@@ -14,10 +15,13 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from datetime import date
+from types import MappingProxyType
 
 from aidebt_core import analyses
 from aidebt_core.audit.providers import EvidenceContext, Measured, check_context
-from aidebt_core.audit.questions import Answer, Questionnaire
+from aidebt_core.audit.questions import Answer, Question, Questionnaire
+from aidebt_core.audit.rules import Measurement, Proposal, QuestionFinding, propose
 from aidebt_core.audit.scoring import Finding
 from aidebt_core.errors import AidebtError
 
@@ -35,7 +39,11 @@ class Provider:
 
 @dataclass(frozen=True)
 class Prefill:
-    """A pre-filled answer for one question, or why it could not be measured."""
+    """A pre-filled answer for one question, or why it could not be measured.
+
+    `level` is the level the question's rule proposes (`proposal`), None when nothing is
+    proposed; `found` the debt items the measurement found; `measured_level` the level a
+    "logged" measurement read (MLflow); `measured_on` the day it was measured."""
 
     question_id: str
     measurement: str
@@ -45,9 +53,29 @@ class Prefill:
     link: str = ""
     note: str = ""
     findings: tuple[Finding, ...] = ()
+    found: tuple[str, ...] = ()
+    measured_level: int | None = None
+    measured_on: date | None = None
+    proposal: Proposal | None = None
+
+    def as_measurement(self) -> Measurement:
+        return Measurement(key=self.measurement, available=self.available, text=self.evidence,
+                           found=self.found, level=self.measured_level, note=self.note,
+                           link=self.link, measured_on=self.measured_on)
+
+    def proposed(self, question: Question, attested: Answer | None = None) -> Prefill:
+        """This pre-fill with the level `question`'s rule proposes (given what `attested`
+        claims)."""
+        proposal = propose(question, self.as_measurement(), attested)
+        return replace(self, level=proposal.level, proposal=proposal)
+
+    @property
+    def label(self) -> str:
+        """"proposed from measurement on DATE", or why nothing is proposed."""
+        return self.proposal.label if self.proposal else self.note
 
     def as_answer(self) -> Answer | None:
-        if not self.available:
+        if not self.available or self.level is None:
             return None
         return Answer(level=self.level, evidence=self.evidence, source="measured",
                       measured_level=self.level, link=self.link)
@@ -56,14 +84,47 @@ class Prefill:
         return {"question": self.question_id, "measurement": self.measurement,
                 "available": self.available, "level": self.level, "evidence": self.evidence,
                 "link": self.link, "note": self.note,
-                "findings": [f.to_dict() for f in self.findings]}
+                "findings": [f.to_dict() for f in self.findings], "found": list(self.found),
+                "measured_level": self.measured_level,
+                "measured_on": self.measured_on.isoformat() if self.measured_on else None,
+                "proposal": self.proposal.to_dict() if self.proposal else None}
 
 
 @dataclass(frozen=True)
 class Evidence:
-    """Pre-fills by question id, plus the de-duplicated open findings of all measurements."""
+    """Pre-fills by question id, plus the de-duplicated open findings of all measurements.
+    `questions` (id → Question) lets `attested` apply the rules again."""
 
     prefills: dict[str, Prefill] = field(default_factory=dict)
+    questions: MappingProxyType = field(default_factory=lambda: MappingProxyType({}),
+                                        compare=False, repr=False)
+
+    def attested(self, answers: dict[str, Answer]) -> Evidence:
+        """The proposals again, taking what the person's `answers` attest into account (a
+        level with an evidence link may raise a proposal, see `audit/rules.py`); answers that
+        only repeat a measurement attest nothing."""
+        prefills = {}
+        for qid, prefill in self.prefills.items():
+            question = self.questions.get(qid)
+            prefills[qid] = (prefill.proposed(question, answers.get(qid))
+                             if question is not None and prefill.available else prefill)
+        return replace(self, prefills=prefills)
+
+    def finding_rows(self) -> tuple[QuestionFinding, ...]:
+        """One row per measured question, in questionnaire order: what was measured, the
+        proposed level (None: not measured, with the reason), the link, the open problems."""
+        rows = []
+        for qid, p in self.prefills.items():
+            question = self.questions.get(qid)
+            proposal = p.proposal
+            rows.append(QuestionFinding(
+                question_id=qid, title=question.title if question else "",
+                measurement=p.measurement,
+                measured=p.evidence if p.available else f"not measured: {p.note}",
+                proposed_level=p.level, cap=proposal.cap if proposal else None,
+                reason=proposal.reason if proposal else p.note, measured_on=p.measured_on,
+                link=p.link, found=p.found, issues=p.findings))
+        return tuple(rows)
 
     @property
     def findings(self) -> tuple[Finding, ...]:
@@ -171,9 +232,12 @@ def _run_provider(provider: Provider, context: EvidenceContext) -> dict[str, Mea
 
 
 def collect_evidence(questionnaire: Questionnaire, context: EvidenceContext,
-                     providers: dict[str, Provider] | None = None) -> Evidence:
-    """Run every provider the questionnaire needs once and map its items onto the questions."""
+                     providers: dict[str, Provider] | None = None,
+                     today: date | None = None) -> Evidence:
+    """Run every provider the questionnaire needs once, map its items onto the questions and
+    apply each question's rule (measured on `today`, default: the current date)."""
     providers = registered_providers() if providers is None else providers
+    today = today or date.today()
     needed = {q.measurement for q in questionnaire.questions if q.measurement}
     outcomes: dict[str, dict[str, Measured] | str] = {}
     for provider in providers.values():
@@ -198,13 +262,21 @@ def collect_evidence(questionnaire: Questionnaire, context: EvidenceContext,
             prefills[q.id] = Prefill(q.id, q.measurement, False, link=provider.page,
                                      note="measurement not available: the data lack what "
                                           f"'{q.measurement}' needs")
+        elif outcome[q.measurement].unavailable:
+            prefills[q.id] = Prefill(q.id, q.measurement, False, link=provider.page,
+                                     note="measurement not available: "
+                                          f"{outcome[q.measurement].unavailable}")
         else:
             item = outcome[q.measurement]
             findings = tuple(Finding(q.id, f.severity, f.title, f.detail, f.link or provider.page)
                              for f in item.findings)
-            prefills[q.id] = Prefill(q.id, q.measurement, True, item.level, item.evidence,
-                                     provider.page, findings=findings)
-    return Evidence(prefills)
+            prefills[q.id] = Prefill(q.id, q.measurement, True, None, item.evidence,
+                                     provider.page, findings=findings, found=item.found,
+                                     measured_level=item.level)
+    known = questionnaire.by_id()
+    prefills = {qid: replace(p, measured_on=today).proposed(known[qid])
+                for qid, p in prefills.items()}
+    return Evidence(prefills, MappingProxyType(known))
 
 
 def evidence_for_selection(selection, model: str,

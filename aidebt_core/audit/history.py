@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 import pandas as pd
 
 from aidebt_core.audit.questions import DIMENSIONS, Answer
-from aidebt_core.audit.records import AuditRecord
+from aidebt_core.audit.records import AuditRecord, action_counts
 from aidebt_core.jsonsafe import jsonable
 
 
@@ -71,8 +72,8 @@ def compare(previous: AuditRecord, answers: dict[str, Answer], scores: dict,
 
 def headline_history(audits: list[AuditRecord]) -> pd.DataFrame:
     """Every counted audit's headline and weighted mean, by model and date (for trend charts);
-    withdrawn audits are left out."""
-    counted = [r for r in audits if r.withdrawn is None]
+    withdrawn and partial audits are left out."""
+    counted = [r for r in audits if r.counts]
     return pd.DataFrame([{"model": r.model, "audited_at": r.audited_at,
                           "headline": r.scores.get("overall"),
                           "weighted_mean": r.scores.get("weighted_mean")}
@@ -94,11 +95,16 @@ def history_frame(records: list[AuditRecord]) -> pd.DataFrame:
 
 
 def withdrawn_text(record: AuditRecord) -> str:
-    """"counts", or who withdrew the audit when and why."""
+    """"counts" (with who signed it off, if so), "partial (off the scorecard)", or who withdrew
+    the audit when and why."""
     w = record.withdrawn
-    if w is None:
-        return "counts"
-    return f"withdrawn {w.at[:10]} by {w.by}: {w.reason}"
+    if w is not None:
+        return f"withdrawn {w.at[:10]} by {w.by}: {w.reason}"
+    if record.partial:
+        return "partial (off the scorecard)"
+    if record.signed:
+        return f"counts; signed off {record.signed_at[:10]} by {record.signed_by}"
+    return "counts"
 
 
 def _question_order(qid: str) -> tuple:
@@ -120,7 +126,8 @@ class Scorecard:
     def to_frame(self) -> pd.DataFrame:
         columns = ["model", "model_version", "audited_at", "auditor", "headline",
                    "weighted_mean", "band", *DIMENSION_COLUMNS, "red_flags", "trend",
-                   "open_findings", "top_actions", "audits", "questionnaire_version"]
+                   "open_findings", "top_actions", "open_actions", "overdue_actions",
+                   "audits", "questionnaire_version"]
         frame = pd.DataFrame(list(self.rows), columns=columns)
         numeric = ["headline", "weighted_mean", *DIMENSION_COLUMNS, "trend"]
         frame[numeric] = frame[numeric].apply(pd.to_numeric).astype(float)
@@ -130,12 +137,15 @@ class Scorecard:
         return jsonable({"models": list(self.rows)})
 
 
-def build_scorecard(audits: list[AuditRecord]) -> Scorecard:
+def build_scorecard(audits: list[AuditRecord], today: date | None = None) -> Scorecard:
     """The latest audit of each model; `trend` is the headline change since the previous
     audit of that model (None when there is none or the questionnaire versions differ).
-    Withdrawn audits do not count: not as the latest, not for the trend, not in `audits`."""
+    Withdrawn and partial audits do not count: not as the latest, not for the trend, not in
+    `audits`. `open_actions` / `overdue_actions` are the tracked actions still open (and past
+    due on `today`) at the model's latest audit (a partial one may record their progress)."""
     by_model: dict[str, list[AuditRecord]] = {}
-    counted = [r for r in audits if r.withdrawn is None]
+    actions = action_counts(audits, today)
+    counted = [r for r in audits if r.counts]
     for record in sorted(counted, key=lambda r: (r.audited_at, r.saved_at, r.id)):
         by_model.setdefault(record.model, []).append(record)
     rows = []
@@ -158,6 +168,8 @@ def build_scorecard(audits: list[AuditRecord]) -> Scorecard:
             "trend": trend, "open_findings": len(latest.findings),
             "top_actions": "; ".join(f"{a['question']} {a.get('title', '')}".strip()
                                      for a in (scores.get("actions") or [])[:3]),
+            "open_actions": actions[model].open if model in actions else 0,
+            "overdue_actions": actions[model].overdue if model in actions else 0,
             "audits": len(history), "questionnaire_version": latest.questionnaire_version,
         })
     return Scorecard(rows=tuple(rows))

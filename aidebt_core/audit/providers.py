@@ -11,20 +11,27 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from aidebt_core import analyses
+from aidebt_core.audit.rules import is_time_like
 from aidebt_core.audit.scoring import Finding
 from aidebt_core.errors import AidebtError
 
-MEASURED_LEVEL = 2          # run and documented in the review meeting (MTS: ½ point)
+MEASURED_LEVEL = 2          # MLflow shows the production run logs it (documented by hand)
 CHUNK_ROWS = 10_000         # chunk size when the data have no timestamp
+FEATURE_ROLES = ("numeric", "categorical", "boolean")
 
 
 @dataclass(frozen=True)
 class Measured:
-    """What one measurement says about one question."""
+    """What one measurement says about one question: `found` lists the debt items it found
+    (drifted features, weak slices, ...: the question's rule lowers the level for them),
+    `level` is the level a "logged" measurement read from MLflow (unused by "debt" rules),
+    `unavailable` says why the measurement could not be made (then nothing is proposed)."""
 
-    level: int
+    level: int | None
     evidence: str
     findings: tuple[Finding, ...] = ()
+    found: tuple[str, ...] = ()
+    unavailable: str = ""
 
 
 @dataclass(frozen=True)
@@ -106,23 +113,31 @@ def drift_items(context: EvidenceContext) -> dict[str, Measured]:
     """Per-feature drift (D3) and input invariants: missing shares, new categories (D2)."""
     from aidebt_core.drift import drift_summary
 
-    result = analyses.get("drift").run_on(_data(context))   # as `aidebt drift`, the page
+    data = _data(context)
+    result = analyses.get("drift").run_on(data)   # as `aidebt drift`, the page
     s = drift_summary(result)
-    drifted = s["drifted_columns"]
+    counted = _countable(data, s["drifted_columns"])
+    drifted = [c for c in s["drifted_columns"] if c in counted]
+    left_out = {c: counted_reason for c in s["drifted_columns"] if c not in counted
+                for counted_reason in [_left_out_reason(data, c)]}
     text = (f"aidebt drift on {result.reference_rows:,} reference vs {result.current_rows:,} "
             f"current rows: {len(drifted)} of {s['columns_analysed']} features drifted "
             f"({s['drifted_share']:.0%})")
     if drifted:
         text += f": {_listed(drifted)}"
-        if s["worst_column"]:
+        if s["worst_column"] in drifted:
             text += (f"; worst {s['worst_column']} ({s['worst_method']} "
                      f"{s['worst_statistic']:.3g})")
+    if left_out:
+        text += "; not counted: " + ", ".join(f"{c} ({r})" for c, r in left_out.items())
     findings = []
     if drifted:
         findings.append(_finding("high" if s["dataset_drift"] else "medium",
                                  f"Data drift in {len(drifted)} feature(s): {_listed(drifted)}",
                                  text))
-    missing, new = s["missing_changed"], s["new_categories"]
+    missing = [c for c in s["missing_changed"] if c in _countable(data, s["missing_changed"])]
+    new = {c: v for c, v in s["new_categories"].items()
+           if c in _countable(data, s["new_categories"])}
     inv = (f"aidebt checked {s['columns_analysed']} inputs for missing-share changes and "
            f"unseen categories: {len(missing)} missing-share change(s)"
            + (f" ({_listed(missing)})" if missing else "")
@@ -132,8 +147,28 @@ def drift_items(context: EvidenceContext) -> dict[str, Measured]:
     inv_findings = [_finding("high", f"Missing-value share changed in {c}") for c in missing]
     inv_findings += [_finding("medium", f"New categories in {c}: {_listed(v, 3)}")
                      for c, v in new.items()]
-    return {"drift": Measured(MEASURED_LEVEL, text, tuple(findings)),
-            "drift_invariants": Measured(MEASURED_LEVEL, inv, tuple(inv_findings))}
+    return {"drift": Measured(None, text, tuple(findings), found=tuple(drifted)),
+            "drift_invariants": Measured(None, inv, tuple(inv_findings),
+                                         found=tuple(dict.fromkeys([*missing, *new])))}
+
+
+def _left_out_reason(data, column: str) -> str:
+    """Why a drifted column is not a drift finding: the time axis, a non-feature role
+    (id, target, model output, ...) or a time-like name such as an integer `year`, which moves
+    with the time split by construction."""
+    if column == getattr(data, "timestamp", None):
+        return "time axis"
+    names = data.schema.names
+    if column in names and data.schema[column].role not in FEATURE_ROLES:
+        return f"role {data.schema[column].role}"
+    if is_time_like(column):
+        return "time-like"
+    return ""
+
+
+def _countable(data, columns) -> set[str]:
+    """The columns among `columns` that count as features for a finding."""
+    return {c for c in columns if not _left_out_reason(data, c)}
 
 
 # ------------------------------------------------------------------------------ performance
@@ -171,18 +206,27 @@ def performance_items(context: EvidenceContext) -> dict[str, Measured]:
                                          f"{_listed(alerts['concept_drift'])}"))
     if not alerts["performance"] and not alerts["concept_drift"]:
         text += "; no alerts"
-    out = {"performance": Measured(MEASURED_LEVEL if labelled else 1, text, tuple(findings))}
+    found = (tuple(f"{c} (quality)" for c in alerts["performance"])
+             + tuple(f"{c} (concept drift)" for c in alerts["concept_drift"]))
+    if not labelled:
+        no_labels = "no labels in the current data: realized quality cannot be measured"
+        return {key: Measured(None, text, unavailable=no_labels)
+                for key in ("performance", "staleness", "fresh_evaluation")}
+    out = {"performance": Measured(None, text, tuple(findings), found=found)}
     values = {c.label: v.realized for c, v in zip(result.chunks, series.values, strict=True)}
     if len(labelled) >= 2:
         first, last = labelled[0], labelled[-1]
+        decayed = tuple(alerts["performance"])
         out["staleness"] = Measured(
-            MEASURED_LEVEL,
+            None,
             f"quality decay measured over {len(labelled)} labelled periods since the reference: "
             f"{name} {values[first.label]:.3f} in {first.label} → {values[last.label]:.3f} in "
-            f"{last.label}")
-    elif current:
-        out["staleness"] = Measured(1, f"only {len(labelled)} labelled current period(s): "
-                                       "decay cannot be measured yet")
+            f"{last.label}" + (f"; below the reference band in {_listed(decayed)}"
+                               if decayed else "; within the reference band"),
+            found=decayed)
+    else:
+        out["staleness"] = Measured(None, "", unavailable=f"only {len(labelled)} labelled "
+                                    "current period(s): decay cannot be measured yet")
     if labelled:
         unlabelled = alerts["unlabelled"]
         fresh = (f"evaluated on fresh labelled data up to {labelled[-1].label} "
@@ -192,7 +236,7 @@ def performance_items(context: EvidenceContext) -> dict[str, Measured]:
             fresh += f"; no labels yet for {_listed(unlabelled)}"
             extra = (_finding("low", f"No labels yet for {_listed(unlabelled)}",
                               "quality there is only estimated"),)
-        out["fresh_evaluation"] = Measured(MEASURED_LEVEL, fresh, extra)
+        out["fresh_evaluation"] = Measured(None, fresh, extra)
     return out
 
 
@@ -206,8 +250,10 @@ def entanglement_items(context: EvidenceContext) -> dict[str, Measured]:
     text = (f"aidebt entanglement of {summary['features']} features: {len(groups)} redundant "
             f"group(s) ({group_text})")
     findings = []
+    changed: tuple[str, ...] = ()
     flagged = result.change.flagged if result.change is not None else None
     if flagged is not None:
+        changed = tuple(f"{row.a}–{row.b}" for row in flagged.itertuples(index=False))
         text += f"; {len(flagged)} pair(s) changed association by more than " \
                 f"{result.change.threshold:g}"
         for row in flagged.head(5).itertuples(index=False):
@@ -215,10 +261,11 @@ def entanglement_items(context: EvidenceContext) -> dict[str, Measured]:
                 "high", f"Association {row.a}–{row.b} changed {row.reference:.2f} → "
                         f"{row.current:.2f}", "an upstream change may have broken a feature"))
     redundancy = [_finding("medium", "Redundant features: " + ", ".join(g)) for g in groups]
-    return {"entanglement": Measured(MEASURED_LEVEL, text, tuple(findings)),
-            "redundancy": Measured(MEASURED_LEVEL, f"{len(groups)} redundant group(s) of "
-                                                   f"features: {group_text}",
-                                   tuple(redundancy))}
+    return {"entanglement": Measured(None, text, tuple(findings), found=changed),
+            "redundancy": Measured(None, f"{len(groups)} redundant group(s) of "
+                                         f"features: {group_text}",
+                                   tuple(redundancy),
+                                   found=tuple("{" + ", ".join(g) + "}" for g in groups))}
 
 
 # ----------------------------------------------------------------------------------- slices
@@ -247,7 +294,9 @@ def slices_items(context: EvidenceContext) -> dict[str, Measured]:
                           f"Slice worsened since the reference: {c.slice.describe()} "
                           f"({result.metric_label} {c.change:+.3f})")
                  for c in result.changes if c.worsened][:3]
-    return {"slices": Measured(MEASURED_LEVEL, text, tuple(findings))}
+    worsened = [c.slice.describe() for c in result.changes if c.worsened]
+    found = tuple(dict.fromkeys([*(w.slice.describe() for w in weak), *worsened]))
+    return {"slices": Measured(None, text, tuple(findings), found=found)}
 
 
 # ------------------------------------------------------------------------------------- runs

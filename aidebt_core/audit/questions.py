@@ -44,6 +44,37 @@ class Question:
     measurement: str | None = None
     debt_types: tuple[str, ...] = ()
     cadence_days: int = 365
+    rule: Rule | None = None
+
+
+RULE_KINDS = ("debt", "logged")
+
+
+@dataclass(frozen=True)
+class Rule:
+    """How a measured question's measurement proposes a level (applied by `audit/rules.py`).
+
+    `text` is what the question's help shows. `kind` "debt": the measurement lists debt found
+    (drifted features, weak slices, ...): found and nothing attested → `debt_level`; found and
+    a level asserted without a link → at most `debt_cap`; found and a level attested with an
+    evidence link → at most `attested_debt_cap`; nothing found → `clean_level` (one run of
+    aidebt is not a documented schedule), or the attested level when attested with a link.
+    `kind` "logged": the level read from what MLflow logged (0–3); an attested 4 with a link
+    counts only on top of the highest level the measurement can show (`measured_max`).
+    """
+
+    kind: str
+    text: str
+    debt_level: int = 0
+    debt_cap: int = 1
+    attested_debt_cap: int = 3
+    clean_level: int = 1
+    measured_max: int = 3
+
+    def to_dict(self) -> dict:
+        return {"kind": self.kind, "text": self.text, "debt_level": self.debt_level,
+                "debt_cap": self.debt_cap, "attested_debt_cap": self.attested_debt_cap,
+                "clean_level": self.clean_level, "measured_max": self.measured_max}
 
 
 @dataclass(frozen=True)
@@ -90,7 +121,9 @@ class Questionnaire:
                  "why": q.why, "weight": q.weight, "weight_value": self.weight_of(q),
                  "levels": list(q.levels), "evidence_hint": q.evidence_hint, "mts": list(q.mts),
                  "measurement": q.measurement, "debt_types": list(q.debt_types),
-                 "cadence_days": q.cadence_days, "questionnaire_version": self.version}
+                 "cadence_days": q.cadence_days,
+                 "rule": q.rule.to_dict() if q.rule else None,
+                 "questionnaire_version": self.version}
                 for q in self.questions]
 
 
@@ -180,13 +213,37 @@ def _parse_question(item: object, where: str) -> Question:
     bad = [m for m in mts if not _MTS_RE.match(str(m))]
     if bad:
         raise AuditError(f"{where}: unknown ML Test Score test(s) {bad}; use e.g. 'Monitor 2'.")
+    rule = _parse_rule(item.get("rule"), where)
+    if item.get("measurement") and rule is None:
+        raise AuditError(f"{where}: a measured question needs a 'rule' (how its measurement "
+                         "proposes a level).")
     return Question(id=qid, dimension=item["dimension"], title=str(item["title"]),
                     text=str(item["text"]), why=str(item["why"]), weight=item["weight"],
                     levels=tuple(str(x) for x in levels),
                     evidence_hint=str(item["evidence_hint"]), mts=mts,
                     measurement=item.get("measurement"),
                     debt_types=tuple(item.get("debt_types") or ()),
-                    cadence_days=int(item.get("cadence_days", 365)))
+                    cadence_days=int(item.get("cadence_days", 365)), rule=rule)
+
+
+def _parse_rule(raw: object, where: str) -> Rule | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, dict) or not raw.get("text") or raw.get("kind") not in RULE_KINDS:
+        raise AuditError(f"{where}: 'rule' needs 'text' and a 'kind' of "
+                         f"{', '.join(RULE_KINDS)}.")
+    unknown = sorted(set(raw) - {"kind", "text", "debt_level", "debt_cap",
+                                 "attested_debt_cap", "clean_level", "measured_max"})
+    if unknown:
+        raise AuditError(f"{where}: unknown rule field(s) {', '.join(unknown)}.")
+    levels = {}
+    for key in ("debt_level", "debt_cap", "attested_debt_cap", "clean_level", "measured_max"):
+        if key in raw:
+            value = raw[key]
+            if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 4:
+                raise AuditError(f"{where}: rule '{key}' must be a level 0-4, got {value!r}.")
+            levels[key] = value
+    return Rule(kind=raw["kind"], text=" ".join(str(raw["text"]).split()), **levels)
 
 
 @dataclass(frozen=True)

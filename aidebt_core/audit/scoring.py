@@ -8,6 +8,10 @@ Rules (see ../shared/research/audit_rubric.md §7):
   the headline is the *minimum* dimension, shown next to the weighted mean of all items,
   so a failing dimension cannot hide behind good ones.
 - red flag: a critical item at effective level ≤ 1.
+- scores are on a 0–10 scale and always shown with it ("4.5 / 10"). An unanswered item counts
+  as level 0 ("not done / unknown") in the numbers but is counted apart from answered ones;
+  until `MIN_ANSWERED_SHARE` of the questions are answered (N/A counts as an answer) the
+  headline reads "incomplete: 13 of 37 answered" instead of a number.
 - ML Test Score view: level 0–1 → 0, 2 → ½, 3–4 → 1 per mapped test, summed per section,
   final = min of the four sections, banded as in Table V of Breck et al. (2017).
 """
@@ -31,6 +35,8 @@ from aidebt_core.audit.questions import (
 from aidebt_core.jsonsafe import jsonable
 
 LEVEL_POINTS = 2.5
+SCALE = 10                   # every score is 0–SCALE
+MIN_ANSWERED_SHARE = 0.8     # below this share of questions answered, the headline is "incomplete"
 CAP_WITHOUT_EVIDENCE = 2
 TARGET_LEVEL = {"critical": 4, "high": 3, "medium": 3, "low": 2}
 HEALTH_BANDS = ((2.0, "research-grade"), (4.0, "basic productionization"),
@@ -130,7 +136,25 @@ class AuditScore:
 
     @property
     def answered(self) -> int:
+        """Questions with a level or N/A."""
         return sum(not i.unanswered for i in self.items)
+
+    @property
+    def unanswered(self) -> int:
+        """Questions nobody answered (scored as level 0, counted apart)."""
+        return sum(i.unanswered for i in self.items)
+
+    @property
+    def complete(self) -> bool:
+        """At least `MIN_ANSWERED_SHARE` of the questions answered."""
+        return bool(self.items) and self.answered >= MIN_ANSWERED_SHARE * len(self.items)
+
+    @property
+    def headline_text(self) -> str:
+        """"4.5 / 10", or "incomplete: 13 of 37 answered" below the minimum answered share."""
+        if not self.complete:
+            return f"incomplete: {self.answered} of {len(self.items)} answered"
+        return format_score(self.headline)
 
     def to_dict(self) -> dict:
         """JSON-safe dict; `overall` is the headline (minimum dimension) as in CLI_CONTRACT."""
@@ -140,7 +164,9 @@ class AuditScore:
             "weakest_dimension": self.weakest_dimension, "band": self.band,
             "debt_index": self.debt_index, "dimensions": dict(self.dimensions),
             "verified_share": dict(self.verified_share),
-            "answered": self.answered, "total": len(self.items),
+            "answered": self.answered, "unanswered": self.unanswered,
+            "total": len(self.items), "scale": SCALE, "complete": self.complete,
+            "min_answered_share": MIN_ANSWERED_SHARE, "headline_text": self.headline_text,
             "red_flags": list(self.red_flags),
             "actions": [{"question": a.question_id, "title": a.title, "dimension": a.dimension,
                          "weight": a.weight_tier, "current_level": a.current_level,
@@ -174,6 +200,11 @@ def evidence_confidence(answer: Answer) -> str:
     if _LINK_RE.match(answer.evidence.strip()) or _LINK_RE.match(answer.link.strip()):
         return "linked"
     return "asserted"
+
+
+def format_score(value: float | None) -> str:
+    """A 0–10 score with its scale: "4.5 / 10" ("n/a" when there is none)."""
+    return "n/a" if value is None else f"{value:.1f} / {SCALE}"
 
 
 def health_band(value: float | None) -> str:

@@ -3,11 +3,12 @@ record to save and the draft to autosave. Pure functions, testable without Strea
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from aidebt_core.audit.evidence import Evidence
 from aidebt_core.audit.questions import WEIGHT_TIERS, Answer, Question, Questionnaire
-from aidebt_core.audit.records import AuditRecord
+from aidebt_core.audit.records import AuditRecord, CarriedOver, Participant, TrackedAction
+from aidebt_core.audit.rules import action_effect
 from aidebt_core.audit.scoring import AuditScore, score_audit
 
 NA = "N/A"
@@ -71,16 +72,65 @@ def build_answers(questionnaire: Questionnaire, raw: dict[str, RawInput],
     return merged, problems + more
 
 
-def initial_choice(question_id: str, draft: dict | None, evidence: Evidence | None) -> dict:
-    """Starting values for one question: the autosaved draft, else the measured level."""
+def initial_choice(question_id: str, draft: dict | None, evidence: Evidence | None,
+                   carried: CarriedOver | None = None) -> dict:
+    """Starting values for one question: the autosaved draft, else the answer carried over
+    from the last saved audit, else the level proposed from the measurement."""
     start = {"choice": None, "note": "", "evidence": "", "tier": "", "evidence_date": ""}
     if draft and question_id in draft.get("inputs", {}):
         saved = draft["inputs"][question_id]
         return {k: saved.get(k, v) or v for k, v in start.items()}
+    answer = carried.answers.get(question_id) if carried else None
+    if answer is not None:
+        return {**start, "choice": NA if answer.na else str(answer.level), "note": answer.note,
+                "evidence": answer.evidence if answer.source != "measured" else "",
+                "evidence_date": answer.evidence_date or ""}
     prefill = evidence.prefills.get(question_id) if evidence else None
-    if prefill is not None and prefill.available:
+    if prefill is not None and prefill.available and prefill.level is not None:
         start["choice"] = str(prefill.level)
     return start
+
+
+def start_label(question_id: str, draft: dict | None, evidence: Evidence | None,
+                carried: CarriedOver | None = None) -> str:
+    """Where `initial_choice` took the starting value from: "from the autosaved draft",
+    "carried over from DATE", "proposed from measurement on DATE", or ""."""
+    if draft and question_id in draft.get("inputs", {}):
+        return "from the autosaved draft"
+    if carried is not None and question_id in carried.answers:
+        return carried.label(question_id)
+    prefill = evidence.prefills.get(question_id) if evidence else None
+    if prefill is not None and prefill.available and prefill.level is not None:
+        return prefill.label
+    return ""
+
+
+def save_problems(meta: dict, score: AuditScore, partial: bool = False) -> list[str]:
+    """Why the audit cannot be saved as it is: a model version and an auditor are needed, and
+    a form below the minimum answered share only saves as an explicit partial audit."""
+    problems = []
+    if not str(meta.get("model", "")).strip():
+        problems.append("Name the model.")
+    if not str(meta.get("model_version", "")).strip():
+        problems.append("Give the model version.")
+    if not str(meta.get("auditor", "")).strip():
+        problems.append("Give the auditor.")
+    if not score.complete and not partial:
+        problems.append(f"{score.headline_text}: answer more questions or save as partial "
+                        "(a partial audit stays off the scorecard).")
+    return problems
+
+
+def carry_actions(carried: CarriedOver | None, evidence: Evidence | None
+                  ) -> tuple[TrackedAction, ...]:
+    """Last time's open actions for the new audit, each with the measured effect where its
+    question was measured again (e.g. "drift on income: still present")."""
+    if carried is None:
+        return ()
+    rows = {r.question_id: r for r in evidence.finding_rows()} if evidence else {}
+    return tuple(replace(a, effect=action_effect(a.question_id, a.found,
+                                                 rows.get(a.question_id)))
+                 for a in carried.open_actions)
 
 
 def edited(raw: dict[str, RawInput], evidence: Evidence | None, notes: dict[str, str]) -> bool:
@@ -107,9 +157,15 @@ def draft_payload(meta: dict, raw: dict[str, RawInput], notes: dict[str, str]) -
 
 def make_record(questionnaire: Questionnaire, meta: dict, answers: dict[str, Answer],
                 evidence: Evidence | None, notes: dict[str, str],
-                tiers: dict[str, str] | None = None) -> tuple[AuditRecord, AuditScore]:
+                tiers: dict[str, str] | None = None, *, partial: bool = False,
+                participants: tuple[Participant, ...] | list = (),
+                discussion: dict[str, str] | None = None,
+                actions: tuple[TrackedAction, ...] | list = (),
+                supersedes: str = "") -> tuple[AuditRecord, AuditScore]:
     """The record to save (scores computed now and kept with it) and its score; raised tiers
-    are applied to the questionnaire and kept in the record's notes."""
+    are applied to the questionnaire and kept in the record's notes. The meeting record
+    (participants as (name, role), discussion notes by question id), the tracked actions and
+    the `partial` flag go into the record as given."""
     tiers = tiers or {}
     questionnaire = questionnaire.with_tiers(tiers)
     findings = evidence.findings if evidence else ()
@@ -122,5 +178,9 @@ def make_record(questionnaire: Questionnaire, meta: dict, answers: dict[str, Ans
                          questionnaire_version=questionnaire.version,
                          auditor=meta.get("auditor", ""), answers=answers,
                          findings=[f.to_dict() for f in findings], scores=score.to_dict(),
-                         notes=kept)
+                         notes=kept, partial=partial,
+                         participants=tuple(Participant(*p) for p in participants),
+                         discussion={k: v.strip() for k, v in (discussion or {}).items()
+                                     if v.strip()},
+                         actions=tuple(actions), supersedes=supersedes)
     return record, score

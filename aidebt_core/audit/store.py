@@ -4,7 +4,10 @@ SQLite file.
 SQLite in WAL mode with a busy timeout; every write is one `BEGIN IMMEDIATE` transaction, so
 two browser tabs or processes saving at once both land and a crash loses at most the write
 in flight. Saved audits cannot be changed or deleted (triggers refuse it); a wrong one is
-withdrawn: kept, marked with who/when/why, and left out of the scorecard. The file is
+withdrawn: kept, marked with who/when/why, and left out of the scorecard. A named reviewer's
+sign-off (its own final table) makes an audit final: it can no longer be withdrawn, only
+superseded by a new audit. Actions agreed in an audit are followed through the later audits of
+the same model (each audit keeps the actions with the status agreed then). The file is
 created by the first write (a saved audit or draft, an import, a withdrawal), never by
 reading: a folder without a store reads as "no audits yet". A file that is not an aidebt
 audit store is never written to.
@@ -19,15 +22,20 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from aidebt_core.audit.questions import AuditError
 from aidebt_core.audit.records import (
     EXPORT_FORMAT,
+    ActionCount,
     AuditRecord,
+    CarriedOver,
     StoredAudits,
+    TrackedAction,
     Withdrawal,
+    action_counts,
+    carried_over,
     export_document,
     record_from_dict,
 )
@@ -38,7 +46,8 @@ STORE_DIRNAME = ".aidebt"
 STORE_FILENAME = "audits.sqlite"
 STORE_ENV = "AIDEBT_AUDIT_STORE"
 FORMAT_NAME = "aidebt-audit-store"
-FORMAT_VERSION = 2            # 2 added withdrawals; a version-1 store is upgraded on its next write
+FORMAT_VERSION = 3            # 2 added withdrawals, 3 sign-offs; older stores are upgraded in
+                              # place on their next write and stay readable before that
 _WITHDRAWALS = (
     "CREATE TABLE IF NOT EXISTS withdrawals (audit_id TEXT PRIMARY KEY REFERENCES audits (id),"
     " withdrawn_by TEXT NOT NULL, withdrawn_at TEXT NOT NULL, reason TEXT NOT NULL)",
@@ -46,6 +55,14 @@ _WITHDRAWALS = (
     " BEGIN SELECT RAISE(ABORT, 'withdrawals are final'); END",
     "CREATE TRIGGER IF NOT EXISTS withdrawals_final_delete BEFORE DELETE ON withdrawals"
     " BEGIN SELECT RAISE(ABORT, 'withdrawals are final'); END",
+)
+_SIGNOFFS = (
+    "CREATE TABLE IF NOT EXISTS signoffs (audit_id TEXT PRIMARY KEY REFERENCES audits (id),"
+    " signed_by TEXT NOT NULL, signed_at TEXT NOT NULL)",
+    "CREATE TRIGGER IF NOT EXISTS signoffs_final_update BEFORE UPDATE ON signoffs"
+    " BEGIN SELECT RAISE(ABORT, 'sign-offs are final'); END",
+    "CREATE TRIGGER IF NOT EXISTS signoffs_final_delete BEFORE DELETE ON signoffs"
+    " BEGIN SELECT RAISE(ABORT, 'sign-offs are final'); END",
 )
 _SCHEMA = (
     "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
@@ -59,6 +76,7 @@ _SCHEMA = (
     " BEGIN SELECT RAISE(ABORT, 'saved audits are immutable'); END",
     "CREATE TABLE drafts (model TEXT PRIMARY KEY, updated_at TEXT NOT NULL, payload TEXT NOT NULL)",
     *_WITHDRAWALS,
+    *_SIGNOFFS,
 )
 _MIN_ID_PREFIX = 6
 
@@ -180,10 +198,11 @@ class AuditStore:
 
     @staticmethod
     def _upgrade(con: sqlite3.Connection) -> None:
-        """Bring a version-1 store up to this format inside the write transaction."""
+        """Bring an older store up to this format inside the write transaction (the audits
+        themselves are untouched: new record fields live in the payload with defaults)."""
         version = con.execute("SELECT value FROM meta WHERE key = 'version'").fetchone()
         if version is not None and int(version[0]) < FORMAT_VERSION:
-            for statement in _WITHDRAWALS:
+            for statement in (*_WITHDRAWALS, *_SIGNOFFS):
                 con.execute(statement)
             con.execute("UPDATE meta SET value = ? WHERE key = 'version'", (str(FORMAT_VERSION),))
 
@@ -250,6 +269,20 @@ class AuditStore:
         """Save a new immutable snapshot; returns it with its id and save time filled in."""
         if not record.model.strip():
             raise AuditStoreError("An audit needs a model name.")
+        if record.signed_by:
+            raise AuditStoreError("A new audit cannot arrive signed; save it, then sign it "
+                                  "off with sign_off().")
+        if record.id and self.exists and any(r.id == record.id for r in self.list_audits()):
+            old = self.get(record.id)
+            what = (f"it was signed off by {old.signed_by} on {old.signed_at[:10]} and can "
+                    "only be superseded by a new audit" if old.signed
+                    else "saved audits cannot be overwritten")
+            raise AuditStoreError(f"An audit with id '{record.id}' is already saved; {what}.")
+        if record.supersedes:
+            old = self.get(record.supersedes)
+            if old.model != record.model:
+                raise AuditStoreError(f"Audit {old.id} is about '{old.model}', not "
+                                      f"'{record.model}'; it cannot be superseded by this one.")
         saved = replace(record, id=record.id or uuid.uuid4().hex, saved_at=record.saved_at
                         or _now(), withdrawn=None)
         check_audit(saved.to_dict(), f"audit of {saved.model}")
@@ -274,14 +307,19 @@ class AuditStore:
         with self._transaction(write=False) as con:
             has_withdrawals = con.execute("SELECT count(*) FROM sqlite_master WHERE type = "
                                           "'table' AND name = 'withdrawals'").fetchone()[0]
+            has_signoffs = con.execute("SELECT count(*) FROM sqlite_master WHERE type = "
+                                       "'table' AND name = 'signoffs'").fetchone()[0]
             joined = ("LEFT JOIN withdrawals w ON w.audit_id = a.id" if has_withdrawals
                       else "LEFT JOIN (SELECT NULL AS audit_id, NULL AS withdrawn_by, NULL AS "
                            "withdrawn_at, NULL AS reason) w ON 0")
+            joined += (" LEFT JOIN signoffs s ON s.audit_id = a.id" if has_signoffs
+                       else " LEFT JOIN (SELECT NULL AS audit_id, NULL AS signed_by, NULL AS "
+                            "signed_at) s ON 0")
             rows = con.execute(
                 "SELECT a.id, a.model, a.model_version, a.audited_at, a.questionnaire_version,"
-                " a.auditor, a.saved_at, a.payload, w.withdrawn_by, w.withdrawn_at, w.reason"
-                f" FROM audits a {joined} {where} ORDER BY a.audited_at, a.saved_at, a.id",
-                params).fetchall()
+                " a.auditor, a.saved_at, a.payload, w.withdrawn_by, w.withdrawn_at, w.reason,"
+                f" s.signed_by, s.signed_at FROM audits a {joined} {where}"
+                " ORDER BY a.audited_at, a.saved_at, a.id", params).fetchall()
         records, skipped = [], []
         for row in rows:
             name = f"audit {row[0]} ({row[1]}, {str(row[3])[:40]})"
@@ -294,6 +332,8 @@ class AuditStore:
                        "auditor": row[5], "saved_at": row[6]}
                 if row[8] is not None:
                     raw["withdrawn"] = {"by": row[8], "at": row[9], "reason": row[10]}
+                if row[11] is not None:
+                    raw["signed"] = {"by": row[11], "at": row[12]}
                 records.append(record_from_dict(raw, where=name))
             except (ValueError, AuditError) as exc:
                 detail = str(exc).removeprefix(f"{name}: ")
@@ -325,14 +365,14 @@ class AuditStore:
             return [r[0] for r in rows.fetchall()]
 
     def latest(self, model: str) -> AuditRecord | None:
-        """The model's latest audit that counts (withdrawn ones do not)."""
-        audits = self.read(model).counted()
+        """The model's latest audit that counts (withdrawn and partial ones do not)."""
+        audits = self.read(model).scored()
         return audits[-1] if audits else None
 
     def previous(self, record: AuditRecord) -> AuditRecord | None:
-        """The counted audit of the same model saved just before `record` (None for the
-        first)."""
-        audits = self.read(record.model).counted()
+        """The counted (not withdrawn, not partial) audit of the same model saved just before
+        `record` (None for the first)."""
+        audits = self.read(record.model).scored()
         ids = [a.id for a in audits]
         if record.id in ids:
             index = ids.index(record.id)
@@ -353,6 +393,10 @@ class AuditStore:
         if record.withdrawn is not None:
             raise AuditStoreError(f"Audit {record.id} was already withdrawn on "
                                   f"{record.withdrawn.at} by {record.withdrawn.by}.")
+        if record.signed:
+            raise AuditStoreError(f"Audit {record.id} was signed off by {record.signed_by} on "
+                                  f"{record.signed_at[:10]}; a signed audit cannot be "
+                                  "withdrawn, only superseded by a new audit.")
         withdrawal = Withdrawal(by=by, at=_now(), reason=reason)
         with self._transaction(write=True) as con:
             cur = con.execute("INSERT OR IGNORE INTO withdrawals VALUES (?, ?, ?, ?)",
@@ -360,6 +404,51 @@ class AuditStore:
             if cur.rowcount == 0:
                 raise AuditStoreError(f"Audit {record.id} was withdrawn meanwhile.")
         return replace(record, withdrawn=withdrawal)
+
+    def sign_off(self, audit_id: str, by: str) -> AuditRecord:
+        """A named reviewer signs the audit off (now, UTC): from then on it is final. It
+        cannot be withdrawn or saved over, only superseded by a new audit; a sign-off is
+        final too."""
+        by = (by or "").strip()
+        if not by:
+            raise AuditStoreError("Signing off an audit needs the reviewer's name.")
+        if not self.exists:
+            raise AuditStoreError(f"No audit store at '{self.path}' (nothing saved yet).")
+        record = self.get(audit_id)
+        if record.withdrawn is not None:
+            raise AuditStoreError(f"Audit {record.id} was withdrawn; it cannot be signed off.")
+        if record.signed:
+            raise AuditStoreError(f"Audit {record.id} was already signed off by "
+                                  f"{record.signed_by} on {record.signed_at[:10]}.")
+        at = _now()
+        with self._transaction(write=True) as con:
+            cur = con.execute("INSERT OR IGNORE INTO signoffs VALUES (?, ?, ?)",
+                              (record.id, by, at))
+            if cur.rowcount == 0:
+                raise AuditStoreError(f"Audit {record.id} was signed off meanwhile.")
+        return replace(record, signed_by=by, signed_at=at)
+
+    def same_day(self, model: str, day: str | date) -> AuditRecord | None:
+        """The model's latest audit (not withdrawn) dated `day`, if any: a second audit the
+        same day should ask first."""
+        day = day.isoformat() if isinstance(day, date) else str(day)
+        same = [r for r in self.read(model).counted() if r.audited_at[:10] == day[:10]]
+        return same[-1] if same else None
+
+    def carried_over(self, model: str) -> CarriedOver | None:
+        """Where a new audit of `model` starts: the last saved answers (per question, from the
+        latest audit that answered it, partial ones included), last time's actions with their
+        status, and the dates they come from. None before the first audit."""
+        return carried_over(self.read(model).counted())
+
+    def open_actions(self, model: str) -> tuple[TrackedAction, ...]:
+        """The model's actions still open at its latest audit (withdrawn audits left out)."""
+        carried = self.carried_over(model)
+        return carried.open_actions if carried else ()
+
+    def action_summary(self, today: date | None = None) -> dict[str, ActionCount]:
+        """Model → (open, overdue) actions at its latest audit, for the scorecard."""
+        return action_counts(self.read().counted(), today)
 
     # -- drafts ----------------------------------------------------------------------------
     def save_draft(self, model: str, payload: dict) -> None:
@@ -431,6 +520,9 @@ class AuditStore:
                     w = rec.withdrawn
                     con.execute("INSERT OR IGNORE INTO withdrawals VALUES (?, ?, ?, ?)",
                                 (rec.id, w.by, w.at, w.reason))
+                if rec.signed_by:
+                    con.execute("INSERT OR IGNORE INTO signoffs VALUES (?, ?, ?)",
+                                (rec.id, rec.signed_by, rec.signed_at))
         return added, len(records) - added
 
     def write_export(self, target: str | Path, force: bool = False,

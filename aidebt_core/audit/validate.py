@@ -151,6 +151,43 @@ class WithdrawalSchema(_Strict):
     _check_at = field_validator("at", mode="before")(_iso_datetime)
 
 
+class ParticipantSchema(_Strict):
+    name: str = Field(min_length=1)
+    role: str = ""
+
+
+class TrackedActionSchema(_Strict):
+    id: str = Field(min_length=1)
+    question: str
+    text: str = Field(min_length=1)
+    owner: str = ""
+    due: str | None = None
+    status: str = "open"
+    note: str = ""
+    opened_on: str = ""
+    found: list[str] = Field(default_factory=list)
+    effect: str = ""
+
+    @field_validator("due")
+    @classmethod
+    def _due(cls, value: str | None) -> str | None:
+        return None if value is None else _iso_date(value)
+
+    @field_validator("status")
+    @classmethod
+    def _status(cls, value: str) -> str:
+        if value not in ("open", "done", "wont_do"):
+            raise ValueError(f"status must be open, done or wont_do, got {value[:40]!r}")
+        return value
+
+
+class SignOffSchema(_Strict):
+    by: str = Field(min_length=1)
+    at: str
+
+    _check_at = field_validator("at", mode="before")(_iso_datetime)
+
+
 class AuditSchema(_Strict):
     id: str = ""
     model: str = Field(min_length=1)
@@ -164,6 +201,12 @@ class AuditSchema(_Strict):
     scores: ScoresSchema = Field(default_factory=ScoresSchema)
     notes: dict[str, str] = Field(default_factory=dict)
     withdrawn: WithdrawalSchema | None = None
+    partial: bool = False
+    participants: list[ParticipantSchema] = Field(default_factory=list)
+    discussion: dict[str, str] = Field(default_factory=dict)
+    actions: list[TrackedActionSchema] = Field(default_factory=list)
+    supersedes: str = ""
+    signed: SignOffSchema | None = None
 
     _check_audited_at = field_validator("audited_at", mode="before")(_iso_date)
 
@@ -196,6 +239,9 @@ def check_audit(raw: Any, where: str, question_ids: frozenset[str] | None = None
         message = "missing" if first["type"] == "missing" else \
             first["msg"].removeprefix("Value error, ")
         raise AuditValidationError(f"{label}: field '{field}': {message}.") from None
+    ids = [a.id for a in checked.actions]
+    if len(ids) != len(set(ids)):
+        raise AuditValidationError(f"{label}: field 'actions': an action id appears twice.")
     if question_ids is not None:
         unknown = sorted(set(checked.answers) - question_ids)
         if unknown:

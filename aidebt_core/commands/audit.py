@@ -16,8 +16,6 @@ import sys
 from datetime import date
 from pathlib import Path
 
-import pandas as pd
-
 from aidebt_core.commands import _types as types
 from aidebt_core.commands._common import (
     add_data_arguments,
@@ -98,6 +96,8 @@ def run(args) -> int:
         raise AidebtError("give --answers FILE and/or --prefill (or --questions, --scorecard, "
                           "--export, --import, --withdraw).")
     if args.questions:
+        import pandas as pd
+
         rows = questionnaire.to_list()
         emit(args, rows, pd.DataFrame(rows)[["id", "dimension", "weight", "title"]])
         return 0
@@ -139,7 +139,8 @@ def _score(args, questionnaire) -> int:
     evidence, problems, scored, data = None, [], answers.answers, None
     if args.prefill:
         data = _CliData(args) if args.sources else None
-        evidence = _prefill(args, model, questionnaire, data)
+        # The person's answers may attest a level (with an evidence link) the rules weigh.
+        evidence = _prefill(args, model, questionnaire, data).attested(answers.answers)
         scored, problems = evidence.merge(answers.answers)
     day = args.date or date.today().isoformat()
     meta = {"model": model, "model_version": answers.model_version, "auditor": args.auditor,
@@ -147,7 +148,11 @@ def _score(args, questionnaire) -> int:
     record, score = make_record(questionnaire, meta, scored, evidence, {}, answers.tiers)
     payload = score.to_dict()
     if evidence is not None:
-        payload = {**payload, "model": model, "prefilled": evidence.prefilled(scored),
+        # `findings`: one row per measured question (what was measured, the proposed level,
+        # the link); the open problems found stay listed as `open_findings`.
+        payload = {**payload, "model": model, "open_findings": payload["findings"],
+                   "findings": [f.to_dict() for f in evidence.finding_rows()],
+                   "prefilled": evidence.prefilled(scored),
                    "not_measured": evidence.unmeasured(), "problems": problems}
     if data is not None and data.roles is not None:
         payload = {**payload, **data.roles}
@@ -202,16 +207,31 @@ class _CliData:
 
 
 def _lines(score, payload: dict) -> list[str]:
-    table = pd.DataFrame([{"dimension": d, "health": v} for d, v in score.dimensions.items()])
-    lines = [table.to_string(index=False, float_format="{:.2f}".format), "",
-             f"overall (minimum dimension): {_num(score.headline)}  ({score.band})",
-             f"weighted mean: {_num(score.weighted_mean)}",
+    from aidebt_core.audit.scoring import MIN_ANSWERED_SHARE, format_score
+
+    width = max(len(d) for d in score.dimensions)
+    lines = [f"{'dimension':<{width}}  health",
+             *[f"{d:<{width}}  {format_score(v)}" for d, v in score.dimensions.items()], "",
+             f"headline (minimum dimension): {score.headline_text}"
+             + ("" if not score.complete else f"  ({score.band})"),
+             f"answered: {score.answered} of {len(score.items)} ({score.unanswered} unanswered, "
+             f"scored as level 0; the headline needs {MIN_ANSWERED_SHARE:.0%} answered)",
+             f"overall (minimum dimension): {format_score(score.headline)}",
+             f"weighted mean: {format_score(score.weighted_mean)}",
              f"ML Test Score view: {score.mts.final:g} ({score.mts.band})",
              f"red flags: {len(score.red_flags)}", *[f"  - {f}" for f in score.red_flags],
              "top actions:", *[f"  - {a.question_id} {a.title} (level {a.current_level} → "
                                f"{a.target_level}, +{a.gain:.2f})" for a in score.actions[:5]]]
     if "prefilled" in payload:
-        lines += ["pre-filled from measurements:",
+        lines += ["findings (proposed level from each measured question's rule):",
+                  *[f"  - {f['question']} {f['title']}: "
+                    + (f"proposed level {f['proposed_level']}"
+                       + (f" (at most {f['cap']})" if f["cap"] is not None else "")
+                       + f", {f['label']}; {f['reason']}. Measured: {f['measured']}"
+                       if f["proposed_level"] is not None else f"{f['measured']}")
+                    + (f" [{f['link']}]" if f["link"] else "")
+                    for f in payload["findings"]],
+                  "pre-filled from measurements:",
                   *[f"  - {p['question']} level {p['level']} ({p['source']}"
                     + (f" → {p['answer_level']}" if p["source"] == "override" else "")
                     + f"): {p['figure']}" for p in payload["prefilled"]],
@@ -223,7 +243,9 @@ def _lines(score, payload: dict) -> list[str]:
 
 
 def _num(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.2f}"
+    from aidebt_core.audit.scoring import format_score
+
+    return format_score(value)
 
 
 def _scorecard(args) -> int:
