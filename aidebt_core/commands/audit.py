@@ -17,15 +17,11 @@ from datetime import date
 from pathlib import Path
 
 from aidebt_core.commands import _types as types
-from aidebt_core.commands._common import (
-    add_data_arguments,
-    add_format_option,
-    emit,
-    open_inputs,
-    write_report,
-)
+from aidebt_core.commands._args import add_data_arguments, add_format_option
 from aidebt_core.errors import AidebtError
-from aidebt_core.roles import excluded_line
+
+# Light at import time (`aidebt audit -h`): _common (duckdb, pandas), the audit modules and
+# the reports are imported inside the handlers.
 
 
 def register(sub) -> None:
@@ -78,6 +74,8 @@ def _store(args):
 
 
 def _write_report(report, out: str) -> None:
+    from aidebt_core.commands._common import write_report
+
     path = Path(out).expanduser()
     if path.suffix.lower() not in (".html", ".htm", ".md", ".markdown"):
         raise AidebtError(f"--report '{out}': use a .html or .md file name.")
@@ -86,6 +84,7 @@ def _write_report(report, out: str) -> None:
 
 def run(args) -> int:
     from aidebt_core.audit.questions import load_questionnaire
+    from aidebt_core.commands._common import emit
 
     questionnaire = load_questionnaire()
     modes = [args.questions, args.scorecard, args.export, args.import_file, args.withdraw]
@@ -128,6 +127,7 @@ def run(args) -> int:
 def _score(args, questionnaire) -> int:
     from aidebt_core.audit.questions import AnswerFile, read_answer_file
     from aidebt_core.audit.session import make_record
+    from aidebt_core.commands._common import emit
     from aidebt_core.reports.audit import audit_report
 
     answers = read_answer_file(args.answers, questionnaire) if args.answers \
@@ -195,6 +195,7 @@ class _CliData:
         self.roles: dict | None = None
 
     def open(self):
+        from aidebt_core.commands._common import open_inputs
         from aidebt_core.selection import OpenedData
 
         inputs = open_inputs(self.args)
@@ -208,6 +209,7 @@ class _CliData:
 
 def _lines(score, payload: dict) -> list[str]:
     from aidebt_core.audit.scoring import MIN_ANSWERED_SHARE, format_score
+    from aidebt_core.roles import excluded_line
 
     width = max(len(d) for d in score.dimensions)
     lines = [f"{'dimension':<{width}}  health",
@@ -250,6 +252,7 @@ def _num(value: float | None) -> str:
 
 def _scorecard(args) -> int:
     from aidebt_core.audit.history import build_scorecard
+    from aidebt_core.commands._common import emit
     from aidebt_core.reports.audit import scorecard_report
 
     stored = _store(args).read()
@@ -266,6 +269,8 @@ def _scorecard(args) -> int:
 
 def _withdraw(args) -> int:
     import getpass
+
+    from aidebt_core.commands._common import emit
 
     by = args.auditor or getpass.getuser()
     record = _store(args).withdraw(args.withdraw, by=by, reason=args.reason)
