@@ -8,7 +8,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
@@ -119,39 +119,54 @@ def widget_keys(key: str) -> dict[str, str]:
             "tier": f"{key}_tier", "evidence_date": f"{key}_evdate"}
 
 
-def seed(key: str, start: dict, question: Question) -> None:
-    """Put a question's starting values into its widgets' session state (once: a person's
-    later edits are never overwritten)."""
+def seed(key: str, fields: dict, question: Question) -> None:
+    """Put a question's values into its widgets' session state when its widgets are not there
+    (first show, or shown again after another dimension was on screen: Streamlit forgets the
+    state of widgets it did not draw). A person's later edits are never overwritten."""
     keys = widget_keys(key)
     state = st.session_state
     if keys["choice"] not in state:
-        state[keys["choice"]] = start["choice"] if start["choice"] in CHOICES else None
-    state.setdefault(keys["note"], start["note"] or "")
-    state.setdefault(keys["evidence"], start["evidence"] or "")
+        state[keys["choice"]] = fields["choice"] if fields["choice"] in CHOICES else None
+    state.setdefault(keys["note"], fields["note"] or "")
+    state.setdefault(keys["evidence"], fields["evidence"] or "")
     tiers = tier_options(question)
-    state.setdefault(keys["tier"], start["tier"] if start["tier"] in tiers else tiers[0])
-    state.setdefault(keys["evidence_date"], _as_date(start["evidence_date"]))
+    state.setdefault(keys["tier"], fields["tier"] if fields["tier"] in tiers else tiers[0])
+    state.setdefault(keys["evidence_date"], _as_date(fields["evidence_date"]))
+
+
+def as_raw(fields: dict, question: Question) -> RawInput:
+    """A question's kept values as the page's input (the tier only when raised)."""
+    tier = fields.get("tier") or ""
+    return RawInput(fields.get("choice"), fields.get("note") or "", fields.get("evidence") or "",
+                    "" if tier == question.weight else tier, fields.get("evidence_date") or "")
+
+
+def set_choice(key: str, values: dict[str, dict], qid: str, choice: str | None) -> None:
+    """Change one question's level in the kept values and, if drawn, in its widget."""
+    values[qid] = {**values[qid], "choice": choice}
+    level_key = widget_keys(f"{key}_{qid}")["choice"]
+    if level_key in st.session_state:
+        st.session_state[level_key] = choice
 
 
 def apply_measurement_switch(key: str, origins: dict[str, str], starts: dict[str, dict],
-                             use_measurement: bool) -> int:
+                             values: dict[str, dict], use_measurement: bool) -> int:
     """Pre-fill switched off: clear every level that came from a measurement and that nobody
     changed (it must not stay as an unverified manual answer); switched on: put them back.
     Returns how many levels were cleared or restored."""
     changed = 0
     for qid, origin in list(origins.items()):
-        level_key = widget_keys(f"{key}_{qid}")["choice"]
         start = starts.get(qid, {}).get("choice")
+        now = values.get(qid, {}).get("choice")
         if not use_measurement and origin in (MEASURED, CARRIED_MEASURED):
-            if st.session_state.get(level_key) == start:
-                st.session_state[level_key] = None
+            if now == start and start is not None:
+                set_choice(key, values, qid, None)
                 origins[qid] = CLEARED
                 changed += 1
-        elif use_measurement and origin == CLEARED:
-            if st.session_state.get(level_key) is None and start is not None:
-                st.session_state[level_key] = start
-                origins[qid] = MEASURED
-                changed += 1
+        elif use_measurement and origin == CLEARED and now is None and start is not None:
+            set_choice(key, values, qid, start)
+            origins[qid] = MEASURED
+            changed += 1
     return changed
 
 
@@ -168,13 +183,16 @@ class CardContext:
     carried_choice: str | None = None
     proposal_label: str = ""        # e.g. "proposed from measurement on 2026-01-20"
     query: str = ""
+    values: dict = field(default_factory=dict)  # the kept values, seeding missing widgets
 
 
-def question_card(q: Question, key: str, ctx: CardContext) -> RawInput:
+def question_card(q: Question, key: str, ctx: CardContext) -> dict:
     """One question in a bordered box; widget keys are `{key}_level`, `_note`, `_evidence`,
-    `_tier`, `_evdate` and `_discussion`. Values come from session state (see `seed`)."""
+    `_tier` and `_evdate`, seeded from `ctx.values` (see `seed`). Returns the fields as
+    entered (the tier always named)."""
     keys = widget_keys(key)
     tiers = tier_options(q)
+    seed(key, ctx.values, q)
     tier_now = st.session_state.get(keys["tier"]) or q.weight
     with st.container(border=True, key=f"{key}_box"):
         head, more = st.columns([4, 2], vertical_alignment="center")
@@ -200,8 +218,8 @@ def question_card(q: Question, key: str, ctx: CardContext) -> RawInput:
         note = a.text_input("Note", key=keys["note"])
         ev = b.text_input("Evidence link or text", key=keys["evidence"],
                           placeholder=q.evidence_hint)
-    return RawInput(choice, note, ev, "" if tier == q.weight else tier,
-                    day.isoformat() if day else "")
+    return {"choice": choice, "note": note, "evidence": ev, "tier": tier,
+            "evidence_date": day.isoformat() if day else ""}
 
 
 def _measurement_note(q: Question, ctx: CardContext) -> None:

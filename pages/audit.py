@@ -16,15 +16,15 @@ from aidebt_app.audit_widgets import (
     PANEL_CSS,
     CardContext,
     apply_measurement_switch,
+    as_raw,
     audit_store,
     background_evidence,
     carried_inputs,
     evidence_if_ready,
     question_card,
-    seed,
+    set_choice,
     show_skipped,
     starting_values,
-    widget_keys,
     withdraw_control,
 )
 from aidebt_app.auth import signed_in_user
@@ -93,26 +93,26 @@ if draft and not st.session_state.get(f"{key}_restored"):
     st.toast(f"Restored the autosaved draft of {md(model)}.")
 st.session_state[f"{key}_restored"] = True
 
-# Where each question starts (draft, last audit, measurement) is decided once per question and
-# kept: later runs never overwrite what a person entered.
+# Where each question starts (draft, last audit, measurement) is decided once and kept with
+# every later edit in `values` (the truth for all questions: only one dimension is drawn at a
+# time, and Streamlit forgets the widgets it does not draw).
 origins: dict = st.session_state.setdefault(f"{key}_origins", {})
 starts: dict = st.session_state.setdefault(f"{key}_starts", {})
+values: dict = st.session_state.setdefault(f"{key}_values", {})
 for q in questions:
     found = evidence.prefills.get(q.id) if evidence else None
-    qkey = f"{key}_{q.id}"
-    if widget_keys(qkey)["choice"] not in st.session_state:
+    if q.id not in values:
         start, origin = starting_values(q.id, draft, carried, found, prefill)
-        origins[q.id], starts[q.id] = origin, start
-        seed(qkey, start, q)
+        origins[q.id], starts[q.id], values[q.id] = origin, start, dict(start)
     elif (prefill and found is not None and found.available and origins.get(q.id) in
-          (NONE, CLEARED) and st.session_state[widget_keys(qkey)["choice"]] is None):
+          (NONE, CLEARED) and values[q.id].get("choice") is None):
         # the measurement arrived (or pre-fill was switched back on): propose its level
-        st.session_state[widget_keys(qkey)["choice"]] = str(found.level)
-        origins[q.id], starts[q.id] = MEASURED, {**starts.get(q.id, {}),
-                                                 "choice": str(found.level)}
+        starts[q.id] = {**starts[q.id], "choice": str(found.level)}
+        set_choice(key, values, q.id, str(found.level))
+        origins[q.id] = MEASURED
 was = st.session_state.get(f"{key}_prefill_was", prefill)
 if was != prefill:
-    cleared = apply_measurement_switch(key, origins, starts, prefill)
+    cleared = apply_measurement_switch(key, origins, starts, values, prefill)
     if not prefill and cleared:
         st.session_state[f"{key}_cleared_note"] = cleared
 st.session_state[f"{key}_prefill_was"] = prefill
@@ -143,6 +143,11 @@ if evidence is not None and evidence.findings:
                      hide_index=True, width="stretch", key="aud_findings")
 
 query = urlencode(selection.to_query_params())
+CLOSING = "closing"
+SECTIONS = [*DIMENSIONS, CLOSING]
+closing: dict = st.session_state.setdefault(f"{key}_closing", {
+    name: (draft or {}).get("notes", {}).get(name, last.notes.get(name, "") if last else "")
+    for name, _ in CLOSING_QUESTIONS})
 meta = {"model": model, "model_version": version.strip(), "auditor": (auditor or "").strip(),
         "audited_at": day.isoformat()}
 
@@ -153,27 +158,29 @@ def _card_context(q) -> CardContext:
     carried_choice = carried.get(q.id, {}).get("choice") if q.id in carried else None
     return CardContext(found=found, origin=origin,
                        carried_from=last.audited_at if last is not None else "",
-                       carried_choice=carried_choice, query=query)
+                       carried_choice=carried_choice, query=query, values=values[q.id])
 
 
 @st.fragment
 def audit_form() -> None:
     """The questions and the live score: a level click reruns only this part (the measurement
     is not repeated; it is kept above)."""
-    raw: dict[str, RawInput] = {}
     main, panel = st.columns([3, 2], gap="large")
     with main:
-        tabs = st.tabs([DIMENSION_LABELS[d] for d in DIMENSIONS] + ["Closing questions"])
-        for tab, dim in zip(tabs, DIMENSIONS, strict=False):
-            with tab:
-                for q in questionnaire.in_dimension(dim):
-                    raw[q.id] = question_card(q, f"{key}_{q.id}", _card_context(q))
-        with tabs[-1]:
+        shown = st.segmented_control("Dimension", SECTIONS, key="aud_section",
+                                     default=SECTIONS[0], format_func=_section_label,
+                                     label_visibility="collapsed") or SECTIONS[0]
+        if shown == CLOSING:
             st.caption("Sculley et al.'s closing questions, as free-text notes for the "
                        "meeting.")
-            notes = {name: st.text_area(text, value=(draft or {}).get("notes", {}).get(
-                name, (last.notes.get(name, "") if last is not None else "")),
-                key=f"{key}_close_{name}") for name, text in CLOSING_QUESTIONS}
+            for name, text in CLOSING_QUESTIONS:
+                closing[name] = st.text_area(text, value=closing[name],
+                                             key=f"{key}_close_{name}")
+        else:
+            for q in questionnaire.in_dimension(shown):
+                values[q.id] = question_card(q, f"{key}_{q.id}", _card_context(q))
+    raw = {q.id: as_raw(values[q.id], q) for q in questions}
+    notes = dict(closing)
     answers, problems = build_answers(questionnaire, raw, evidence)
     tiers = chosen_tiers(questionnaire, raw)
     with guard():
@@ -199,19 +206,22 @@ def audit_form() -> None:
                        "text/markdown", key="aud_dl_md", on_click="ignore")
 
 
+def _section_label(section: str) -> str:
+    if section == CLOSING:
+        return "Closing questions"
+    ids = [q.id for q in questionnaire.in_dimension(section)]
+    done = sum(values[qid].get("choice") is not None for qid in ids)
+    return f"{DIMENSION_LABELS[section]} ({done}/{len(ids)})"
+
+
 def _edited(raw: dict[str, RawInput], notes: dict[str, str]) -> bool:
     """Whether a person changed anything the page started with: only then is a draft worth
     autosaving (opening the page writes nothing)."""
-    for qid, item in raw.items():
-        start = starts.get(qid)
-        now = {"choice": item.choice, "note": item.note, "evidence": item.evidence,
-               "tier": item.tier, "evidence_date": item.evidence_date}
-        if start is None:
-            continue
-        if origins.get(qid) == CLEARED and item.choice is None:
-            now["choice"] = start.get("choice") if prefill else None
-            start = {**start, "choice": now["choice"]}
-        if any((now[k] or "") != (start.get(k) or "") for k in now):
+    for q in questions:
+        start, now = as_raw(starts[q.id], q), raw[q.id]
+        if origins.get(q.id) == CLEARED and now.choice is None:
+            start = RawInput(None, start.note, start.evidence, start.tier, start.evidence_date)
+        if now != start:
             return True
     saved_notes = last.notes if last is not None else {}
     return any(text.strip() != (saved_notes.get(name) or "").strip()
