@@ -281,7 +281,7 @@ def test_version_1_store_is_read_and_upgraded_by_its_next_write(tmp_path):
     assert store.list_audits() == [old] and path.read_bytes() == before    # read-only
     store.withdraw("old1", by="ann", reason="superseded")
     con = sqlite3.connect(path)
-    assert con.execute("SELECT value FROM meta WHERE key = 'version'").fetchone() == ("2",)
+    assert con.execute("SELECT value FROM meta WHERE key = 'version'").fetchone() == ("3",)
     con.close()
     assert store.get("old1").withdrawn.by == "ann"
 
