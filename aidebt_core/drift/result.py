@@ -81,6 +81,10 @@ class ColumnDrift:
     measures: Mapping[str, float | None] = field(default_factory=Measures)
     new_categories_count: int | None = None
     vanished_categories_count: int | None = None
+    # False when computed from a binned profile (aidebt_core.profiles): `bound` then says how
+    # far the true statistic may lie from `statistic` (docs/profiles.md).
+    exact: bool = True
+    bound: float | None = None
 
     def __post_init__(self) -> None:
         # Hashable and immutable: tuples, a frozen mapping, the long lists cut (with counts).
@@ -119,7 +123,7 @@ class ColumnDrift:
             "missing_changed": self.missing_changed, "status": self.status, "note": self.note,
             "reference_count": self.reference_count, "current_count": self.current_count,
             "dtype_reference": self.dtype_reference, "dtype_current": self.dtype_current,
-            "measures": dict(self.measures),
+            "measures": dict(self.measures), "exact": self.exact, "bound": self.bound,
         })
 
     @classmethod

@@ -85,8 +85,9 @@ def plan_profile(table: Table, kinds: Sequence[tuple[str, str]], *,
                  target: str | None = None, prediction: str | None = None,
                  score: str | None = None, top_k: int = DEFAULT_TOP_K,
                  max_exact: int = DEFAULT_MAX_EXACT) -> ProfilePlan:
-    """The plan from the reference `table` (three aggregate queries over its numeric
-    columns: summary, exact value counts of the few-valued ones, plan histograms)."""
+    """The plan from the reference `table` (four aggregate queries over its numeric
+    columns: summary, exact value counts of the few-valued ones, plan histograms, counts of
+    the values in heavy plan bins)."""
     numeric = [n for n, k in kinds if k == NUMERIC]
     summaries = _summaries(table, numeric)
     wanted = [n for n in numeric if planning.wants_value_counts(summaries[n], max_exact)]
@@ -95,11 +96,18 @@ def plan_profile(table: Table, kinds: Sequence[tuple[str, str]], *,
     binned = [n for n in numeric if n not in wanted]
     plan_hist = _histograms(table, {n: planning.plan_bin_sql(_guarded(n), summaries[n])
                                     for n in binned}, {n: _finite(n) for n in binned})
+    heavy_bins = {n: planning.heavy_plan_bins(summaries[n], plan_hist[n]) for n in binned}
+    heavy_bins = {n: b for n, b in heavy_bins.items() if b}
+    heavy_counts = _histograms(
+        table, {n: _num(n) for n in heavy_bins},
+        {n: f"{_finite(n)} AND {planning.plan_bin_sql(_guarded(n), summaries[n])} IN "
+            f"({', '.join(map(str, b))})" for n, b in heavy_bins.items()})
     plans: list[ColumnPlan | tuple[str, str]] = []
     for name, kind in kinds:
         if kind == NUMERIC:
             plans.append(planning.numeric_plan(summaries[name], counted.get(name),
-                                               plan_hist.get(name), max_exact))
+                                               plan_hist.get(name), heavy_counts.get(name),
+                                               max_exact))
         else:
             plans.append((name, CATEGORICAL))
     return planning.make_plan(plans, timestamp=timestamp, chunk=chunk, target=target,

@@ -37,7 +37,8 @@ OTHER = "(other)"
 COARSE_CELLS = 32               # quantile cells of a numeric grid ...
 FINE_BINS = 64                  # ... each cut into this many equal-width bins: 2,048 bins
 PLAN_BINS = 65_536              # equal-width bins on [min, max] the coarse cells are read from
-DEFAULT_TOP_K = 1_000           # categorical values kept per chunk, the rest counted as OTHER
+POINT_SHARE = 64                # a value holding ≥ 1/64 of the reference is a point of its own
+DEFAULT_TOP_K = 10_000          # categorical values kept per chunk (as drift's max_categories)
 DEFAULT_MAX_EXACT = 2_000       # a numeric column with at most this many distinct values is
 #                                 counted value by value (exact statistics)
 PERIODS = ("day", "week", "month", "quarter", "year")
@@ -48,22 +49,29 @@ PERIODS = ("day", "week", "month", "quarter", "year")
 @dataclass(frozen=True)
 class Grid:
     """A fixed numeric grid: `edges` e_0 < ... < e_m (quantile cells of the reference), each
-    cell c cut into `fine` bins of width `widths[c]` (stored, never recomputed).
+    cell c cut into `fine` bins of width `widths[c]` (stored, never recomputed), and `points`:
+    heavy single values of the reference (each ≥ 1/64 of it, e.g. the zeros of a zero-inflated
+    column), counted in bins of their own; every point is also an edge.
 
-    Bin index of a finite value v (len(bins) == m * fine + 2):
+    Bin index of a finite value v (len(bins) == m * fine + 2 + len(points)):
+      m * fine + 2 + i                     if v == points[i]        (a point bin)
       0                                    if v < e_0               (underflow)
       m * fine + 1                         if v > e_m               (overflow)
       1 + c * fine + min(fine - 1, floor((v - e_c) / widths[c]))   otherwise, where
         c = the number of inner edges e_1..e_{m-1} that are <= v   (v == e_m is in cell m-1)
+    `order()` lists the bins by value (a point bin right before the cell it starts).
     """
 
     edges: tuple[float, ...]
     widths: tuple[float, ...]
     fine: int = FINE_BINS
+    points: tuple[float, ...] = ()
 
     def __post_init__(self) -> None:
         if len(self.edges) < 2 or len(self.widths) != len(self.edges) - 1 or self.fine < 1:
             raise SchemaError("A profile grid needs ≥ 2 edges and one width per cell.")
+        if not set(self.points) <= set(self.edges):
+            raise SchemaError("A profile grid's points must be among its edges.")
 
     @property
     def cells(self) -> int:
@@ -71,8 +79,8 @@ class Grid:
 
     @property
     def bins(self) -> int:
-        """Number of counts a column profile holds on this grid (with under/overflow)."""
-        return self.cells * self.fine + 2
+        """Number of counts a column profile holds on this grid."""
+        return self.cells * self.fine + 2 + len(self.points)
 
     def bin_of(self, values: np.ndarray) -> np.ndarray:
         """The bin index of each finite value (the rule above, in float64 like SQL)."""
@@ -82,10 +90,28 @@ class Grid:
         offset = np.floor((v - edges[cell]) / np.asarray(self.widths)[cell])
         index = 1 + cell * self.fine + np.minimum(self.fine - 1, offset).astype(np.int64)
         index = np.where(v < edges[0], 0, index)
-        return np.where(v > edges[-1], self.bins - 1, index).astype(np.int64)
+        index = np.where(v > edges[-1], self.cells * self.fine + 1, index)
+        for i, p in enumerate(self.points):
+            index = np.where(v == p, self.cells * self.fine + 2 + i, index)
+        return index.astype(np.int64)
+
+    def order(self) -> np.ndarray:
+        """Bin indices in increasing value order."""
+        point_at = {self.edges.index(p): self.cells * self.fine + 2 + i
+                    for i, p in enumerate(self.points)}
+        out = [0]
+        for c in range(self.cells):
+            if c in point_at:
+                out.append(point_at[c])
+            out += range(1 + c * self.fine, 1 + (c + 1) * self.fine)
+        if self.cells in point_at:       # a point at the last edge (the maximum)
+            out.append(point_at[self.cells])
+        out.append(self.cells * self.fine + 1)
+        return np.array(out, dtype=np.int64)
 
     def bin_bounds(self) -> tuple[np.ndarray, np.ndarray]:
-        """(low, high) of every bin; under/overflow go to -inf/+inf."""
+        """(low, high) of every bin, by bin index; under/overflow go to -inf/+inf, a point
+        bin is (p, p)."""
         lows, highs = [-math.inf], [self.edges[0]]
         for c in range(self.cells):
             starts = self.edges[c] + np.arange(self.fine) * self.widths[c]
@@ -94,15 +120,19 @@ class Grid:
             highs += list(ends)
         lows.append(self.edges[-1])
         highs.append(math.inf)
+        lows += list(self.points)
+        highs += list(self.points)
         return np.array(lows), np.array(highs)
 
     def to_dict(self) -> dict:
-        return {"edges": list(self.edges), "widths": list(self.widths), "fine": self.fine}
+        return {"edges": list(self.edges), "widths": list(self.widths), "fine": self.fine,
+                "points": list(self.points)}
 
     @classmethod
     def from_dict(cls, data: Mapping) -> Grid:
         return cls(tuple(float(e) for e in data["edges"]),
-                   tuple(float(w) for w in data["widths"]), int(data["fine"]))
+                   tuple(float(w) for w in data["widths"]), int(data["fine"]),
+                   tuple(float(p) for p in data.get("points", ())))
 
 
 def double_literal(x: float) -> str:
@@ -125,20 +155,32 @@ def grid_sql(value: str, grid: Grid) -> str:
         return (f"CASE WHEN {value} < {double_literal(edges[mid])} THEN {cell(lo, mid - 1)} "
                 f"ELSE {cell(mid, hi)} END")
 
-    return (f"CASE WHEN {value} < {double_literal(edges[0])} THEN 0 "
-            f"WHEN {value} > {double_literal(edges[-1])} THEN {grid.bins - 1} "
+    first = grid.cells * fine + 2
+    points = "".join(f"WHEN {value} = {double_literal(p)} THEN {first + i} "
+                     for i, p in enumerate(grid.points))
+    return (f"CASE {points}WHEN {value} < {double_literal(edges[0])} THEN 0 "
+            f"WHEN {value} > {double_literal(edges[-1])} THEN {grid.cells * fine + 1} "
             f"ELSE {cell(0, grid.cells - 1)} END")
 
 
-def grid_from_edges(edges: Iterable[float], fine: int = FINE_BINS) -> Grid:
-    """A grid on these (sorted, de-duplicated here) cell edges; widths = (e_c+1 - e_c) / fine."""
-    unique = sorted({float(e) for e in edges if math.isfinite(e)})
+TARGET_BINS = COARSE_CELLS * FINE_BINS   # fine bins a grid aims at, whatever its cells
+
+
+def grid_from_edges(edges: Iterable[float], fine: int | None = None,
+                    points: Iterable[float] = ()) -> Grid:
+    """A grid on these cell edges (the points added; sorted, de-duplicated here); widths =
+    (e_c+1 - e_c) / fine. Without `fine`, cells are cut so the grid has ≥ TARGET_BINS bins
+    (tied quantiles leave fewer, wider cells)."""
+    points = sorted({float(p) for p in points if math.isfinite(p)})
+    unique = sorted({float(e) for e in edges if math.isfinite(e)} | set(points))
     if len(unique) == 1:
         unique.append(unique[0] + 1.0)  # a constant column: one cell of width 1
+    cells = len(unique) - 1
+    fine = fine or -(-TARGET_BINS // cells)
     widths = [(b - a) / fine for a, b in zip(unique[:-1], unique[1:], strict=True)]
     if not all(math.isfinite(w) and w > 0 for w in widths):
         raise SchemaError("A profile grid's cells must have a finite, positive width.")
-    return Grid(tuple(unique), tuple(widths), fine)
+    return Grid(tuple(unique), tuple(widths), fine, tuple(points))
 
 
 def plan_bin_width(low: float, high: float) -> float:
@@ -146,13 +188,19 @@ def plan_bin_width(low: float, high: float) -> float:
     return (high - low) / PLAN_BINS if high > low else 1.0
 
 
+def heavy(count: int, n: int) -> bool:
+    """A value (or plan bin) holding at least 1/POINT_SHARE of the n finite values."""
+    return count > 0 and count * POINT_SHARE >= n
+
+
 def grid_from_plan_histogram(low: float, high: float, counts: Mapping[int, int],
-                             cells: int = COARSE_CELLS, fine: int = FINE_BINS) -> Grid:
+                             points: Iterable[float] = (), cells: int = COARSE_CELLS) -> Grid:
     """The reference grid from its equal-width plan histogram (exact counts, computed by the
     engine as u = min(PLAN_BINS - 1, floor((v - low) / plan_bin_width(low, high))) over
     finite v): the coarse edge i (0 < i < cells) is the left edge low + u * width of the first
-    plan bin u at which the cumulative count reaches ceil(i * n / cells). Identical on every
-    engine because the counts are exact and this function is shared."""
+    plan bin u at which the cumulative count reaches ceil(i * n / cells); `points` (heavy
+    values) become edges too. Identical on every engine because the counts are exact and this
+    function is shared."""
     width = plan_bin_width(low, high)
     keys = sorted(int(k) for k in counts)
     cum = np.cumsum([int(counts[k]) for k in keys])
@@ -163,7 +211,7 @@ def grid_from_plan_histogram(low: float, high: float, counts: Mapping[int, int],
         u = keys[int(np.searchsorted(cum, target, side="left"))]
         edges.append(low + u * width)
     edges.append(high)
-    return grid_from_edges(edges, fine)
+    return grid_from_edges(edges, points=points)
 
 
 # ---------------------------------------------------------------------------- the plan
@@ -561,6 +609,7 @@ def is_profile_path(spec: str) -> bool:
 __all__ = ["ALL_ROWS", "CATEGORICAL", "ChunkProfile", "ColumnPlan", "ColumnProfile",
            "DatasetProfile", "FORMAT", "Grid", "NO_TIMESTAMP", "NUMERIC", "OTHER", "PLAN_BINS",
            "PerformanceCounts", "ProfilePlan", "SUFFIX", "VERSION", "double_literal",
-           "grid_from_edges", "grid_from_plan_histogram", "grid_sql", "is_profile_path", "load",
+           "grid_from_edges", "grid_from_plan_histogram", "grid_sql", "heavy", "is_profile_path",
+           "load",
            "merge", "merge_chunks", "merge_columns", "performance_counts", "plan_bin_width",
            "save", "to_bins"]

@@ -5,7 +5,8 @@ made").
 An engine runs three aggregates over the reference and hands the results here:
 1. `NumericSummary` per numeric column (finite count, min, max, approximate distinct count);
 2. exact value counts for the columns `wants_value_counts` names;
-3. the equal-width plan histogram (`plan_bin_sql` / `plan_bins`) for the others.
+3. the equal-width plan histogram (`plan_bin_sql` / `plan_bins`) for the others, then the
+   exact counts of the values in their heavy plan bins (`heavy_plan_bins`).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from aidebt_core.profiles.model import (
     double_literal,
     grid_from_edges,
     grid_from_plan_histogram,
+    heavy,
     plan_bin_width,
 )
 
@@ -67,11 +69,20 @@ def plan_bins(values: np.ndarray, low: float, high: float) -> np.ndarray:
                       ).astype(np.int64)
 
 
+def heavy_plan_bins(summary: NumericSummary, plan_histogram: Mapping[int, int]) -> list[int]:
+    """Plan bins holding ≥ 1/64 of the finite values: the engine then reads the exact
+    counts of the values in them (`SELECT v, count(*) ... WHERE plan bin IN (...)`), and the
+    values among them that are heavy themselves become the grid's points."""
+    return sorted(int(u) for u, n in plan_histogram.items() if heavy(int(n), summary.count))
+
+
 def numeric_plan(summary: NumericSummary, value_counts: Mapping[float, int] | None = None,
                  plan_histogram: Mapping[int, int] | None = None,
+                 heavy_counts: Mapping[float, int] | None = None,
                  max_exact: int = DEFAULT_MAX_EXACT) -> ColumnPlan:
     """One numeric column's plan: exact when its value counts have ≤ max_exact values; its
-    grid from the plan histogram (computed here from the value counts when given)."""
+    grid from the plan histogram (computed here from the value counts when given) with the
+    heavy values (from the value counts, or `heavy_counts` of the heavy plan bins) as points."""
     if summary.count == 0 or summary.minimum is None:
         # No finite value in the reference: count values; a placeholder grid for a
         # current side with too many values (all of them fall outside it).
@@ -84,9 +95,12 @@ def numeric_plan(summary: NumericSummary, value_counts: Mapping[float, int] | No
         plan_histogram = {}
         for b, n in zip(u.tolist(), counts.tolist(), strict=True):
             plan_histogram[b] = plan_histogram.get(b, 0) + n
+        heavy_counts = value_counts
     if plan_histogram is None:
         raise ValueError(f"column {summary.name!r}: need value counts or a plan histogram")
-    grid = grid_from_plan_histogram(summary.minimum, summary.maximum, plan_histogram)
+    points = sorted(float(v) for v, n in (heavy_counts or {}).items()
+                    if heavy(int(n), summary.count))
+    grid = grid_from_plan_histogram(summary.minimum, summary.maximum, plan_histogram, points)
     return ColumnPlan(summary.name, NUMERIC, exact, grid)
 
 
