@@ -18,6 +18,7 @@ from aidebt_core.errors import AidebtError
 MEASURED_LEVEL = 2          # MLflow shows the production run logs it (documented by hand)
 CHUNK_ROWS = 10_000         # chunk size when the data have no timestamp
 FEATURE_ROLES = ("numeric", "categorical", "boolean")
+SLICE_MIN_GAP = 0.02        # a weak/worsened slice counts as debt from 2 points of the metric
 
 
 @dataclass(frozen=True)
@@ -116,13 +117,13 @@ def drift_items(context: EvidenceContext) -> dict[str, Measured]:
     data = _data(context)
     result = analyses.get("drift").run_on(data)   # as `aidebt drift`, the page
     s = drift_summary(result)
-    counted = _countable(data, s["drifted_columns"])
+    names = [c.name for c in result.columns]
+    counted = _countable(data, names)
     drifted = [c for c in s["drifted_columns"] if c in counted]
-    left_out = {c: counted_reason for c in s["drifted_columns"] if c not in counted
-                for counted_reason in [_left_out_reason(data, c)]}
+    left_out = {c: _left_out_reason(data, c) for c in s["drifted_columns"] if c not in counted}
     text = (f"aidebt drift on {result.reference_rows:,} reference vs {result.current_rows:,} "
-            f"current rows: {len(drifted)} of {s['columns_analysed']} features drifted "
-            f"({s['drifted_share']:.0%})")
+            f"current rows: {len(drifted)} of {len(counted)} features drifted "
+            f"({len(drifted) / max(len(counted), 1):.0%})")
     if drifted:
         text += f": {_listed(drifted)}"
         if s["worst_column"] in drifted:
@@ -294,8 +295,16 @@ def slices_items(context: EvidenceContext) -> dict[str, Measured]:
                           f"Slice worsened since the reference: {c.slice.describe()} "
                           f"({result.metric_label} {c.change:+.3f})")
                  for c in result.changes if c.worsened][:3]
-    worsened = [c.slice.describe() for c in result.changes if c.worsened]
-    found = tuple(dict.fromkeys([*(w.slice.describe() for w in weak), *worsened]))
+    # Debt for the rule: significant AND material (a gap a review would act on); a slice a
+    # thousandth below overall is not a weak slice even when a large sample makes it significant.
+    material = [w.slice.describe() for w in weak
+                if abs(w.metric - result.overall.metric) >= SLICE_MIN_GAP]
+    worsened = [c.slice.describe() for c in result.changes
+                if c.worsened and abs(c.change) >= SLICE_MIN_GAP]
+    found = tuple(dict.fromkeys([*material, *worsened]))
+    if len(found) < len(weak) + summary["worsened_slices"]:
+        text += (f"; counted as debt: {len(found)} slice(s) at least {SLICE_MIN_GAP:g} below "
+                 "overall or the reference")
     return {"slices": Measured(None, text, tuple(findings), found=found)}
 
 

@@ -25,18 +25,22 @@ from datetime import date
 from aidebt_core.audit.questions import Answer, Question
 from aidebt_core.audit.scoring import CAP_WITHOUT_EVIDENCE, Finding, evidence_confidence
 
-# Column-name words that mark a time component (an integer `year`, `month`, ...): such a column
-# moves with the time split by construction, so its "drift" is not a finding.
-TIME_WORDS = frozenset({"year", "years", "yr", "yyyy", "month", "months", "mm", "quarter",
-                        "qtr", "week", "weeks", "weekday", "dow", "day", "doy", "hour",
-                        "date", "time", "timestamp", "ts", "period", "epoch"})
+# A column whose name ends in a calendar unit (`year`, `signup_month`, `reportQuarter`) is a
+# time component: it moves with the time split by construction, so its "drift" is not a
+# finding. Durations, rates, cycles (`term_months`, `hours_per_week`, `day_of_week`) and
+# birth dates are features.
+TIME_UNITS = frozenset({"year", "yr", "yyyy", "yyyymm", "month", "quarter", "qtr", "week",
+                        "weekday", "dow", "doy", "day", "hour", "date", "timestamp", "ts",
+                        "epoch"})
+NOT_TIME = frozenset({"per", "of", "birth", "age"})
 _TOKEN_RE = re.compile(r"[a-z]+")
 
 
 def is_time_like(name: str) -> bool:
-    """True for a column named as a time component (`year`, `signup_month`, `reportQuarter`)."""
+    """True for a column named as a calendar component (see TIME_UNITS)."""
     spaced = re.sub(r"([a-z])([A-Z])", r"\1 \2", str(name)).lower()
-    return any(token in TIME_WORDS for token in _TOKEN_RE.findall(spaced))
+    tokens = _TOKEN_RE.findall(spaced)
+    return bool(tokens) and tokens[-1] in TIME_UNITS and not NOT_TIME & set(tokens)
 
 
 @dataclass(frozen=True)
