@@ -17,8 +17,17 @@ import streamlit as st
 from aidebt_core.audit.evidence import Evidence, Prefill, evidence_for_selection
 from aidebt_core.audit.history import withdrawn_text
 from aidebt_core.audit.questions import LEVEL_NAMES, Answer, Question
-from aidebt_core.audit.records import AuditRecord, StoredAudits
-from aidebt_core.audit.session import CHOICES, NA, TIERS_NOTE, RawInput, tier_options
+from aidebt_core.audit.records import (
+    ACTION_STATUSES,
+    STATUS_TEXT,
+    AuditRecord,
+    CarriedOver,
+    StoredAudits,
+    TrackedAction,
+    new_action,
+)
+from aidebt_core.audit.rules import QuestionFinding
+from aidebt_core.audit.session import CHOICES, NA, RawInput, tier_options
 from aidebt_core.audit.store import AuditStore, default_store_path
 from aidebt_core.textsafe import md
 from aidebt_core.workspace import Workspace
@@ -74,22 +83,27 @@ def _own_evidence(answer: Answer) -> str:
     return "" if answer.source == "measured" else text
 
 
-def carried_inputs(record: AuditRecord) -> dict[str, dict]:
-    """A saved audit's answers as the page's starting values (question id -> widget fields)."""
-    tiers = parse_tiers(record.notes.get(TIERS_NOTE, ""))
+def carried_inputs(carried: CarriedOver | None, tiers_note: str = "") -> dict[str, dict]:
+    """The last saved answers (`AuditStore.carried_over`) as the page's starting values
+    (question id -> widget fields, plus `measured` and the date it was `answered_on`)."""
+    if carried is None:
+        return {}
+    tiers = parse_tiers(tiers_note)
     out = {}
-    for qid, answer in record.answers.items():
+    for qid, answer in carried.answers.items():
         out[qid] = {"choice": NA if answer.na else str(answer.level), "note": answer.note,
                     "evidence": _own_evidence(answer), "tier": tiers.get(qid, ""),
                     # a measurement is redone now: its old date would only make it look stale
                     "evidence_date": "" if answer.source == "measured"
                     else answer.evidence_date or "",
-                    "measured": answer.source == "measured"}
+                    "measured": answer.source == "measured",
+                    "answered_on": carried.answered_on.get(qid, carried.audited_at)}
     return out
 
 
 def blank() -> dict:
-    return {"choice": None, "note": "", "evidence": "", "tier": "", "evidence_date": ""}
+    return {"choice": None, "note": "", "evidence": "", "tier": "", "evidence_date": "",
+            "discussion": ""}
 
 
 def starting_values(qid: str, draft: dict | None, carried: dict[str, dict],
@@ -98,10 +112,11 @@ def starting_values(qid: str, draft: dict | None, carried: dict[str, dict],
     last saved audit's answer, else the fresh measurement (when pre-fill is on), else empty.
     A carried answer that was a measurement last time stays only while pre-fill is on."""
     if draft and qid in draft.get("inputs", {}):
-        saved = draft["inputs"][qid]
+        saved = {**draft["inputs"][qid],
+                 "discussion": (draft.get("discussion") or {}).get(qid, "")}
         return {k: saved.get(k) or v for k, v in blank().items()}, DRAFT
     if qid in carried:
-        start = {k: carried[qid][k] for k in FIELDS}
+        start = {**blank(), **{k: carried[qid][k] for k in FIELDS}}
         if carried[qid]["measured"]:
             if use_measurement:
                 return start, CARRIED_MEASURED
@@ -129,6 +144,7 @@ def seed(key: str, fields: dict, question: Question) -> None:
         state[keys["choice"]] = fields["choice"] if fields["choice"] in CHOICES else None
     state.setdefault(keys["note"], fields["note"] or "")
     state.setdefault(keys["evidence"], fields["evidence"] or "")
+    state.setdefault(f"{key}_discussion", fields.get("discussion") or "")
     tiers = tier_options(question)
     state.setdefault(keys["tier"], fields["tier"] if fields["tier"] in tiers else tiers[0])
     state.setdefault(keys["evidence_date"], _as_date(fields["evidence_date"]))
@@ -184,6 +200,7 @@ class CardContext:
     proposal_label: str = ""        # e.g. "proposed from measurement on 2026-01-20"
     query: str = ""
     values: dict = field(default_factory=dict)  # the kept values, seeding missing widgets
+    finding: QuestionFinding | None = None      # what was measured, the rule's proposal
 
 
 def question_card(q: Question, key: str, ctx: CardContext) -> dict:
@@ -211,35 +228,43 @@ def question_card(q: Question, key: str, ctx: CardContext) -> dict:
         choice = st.radio("Level", CHOICES, horizontal=True, key=keys["choice"],
                           format_func=level_label)
         if ctx.carried_from and ctx.origin in (CARRIED, CARRIED_MEASURED):
-            st.caption(f":violet[carried over from {ctx.carried_from}]")
+            st.caption(f":violet[carried over from {md(ctx.carried_from)}]")
         if choice is not None and choice != NA:
             st.caption(f"Level {choice}: {q.levels[int(choice)]}")
         a, b = st.columns(2)
-        note = a.text_input("Note", key=keys["note"])
+        note = a.text_input("Note", key=keys["note"],
+                            help="Why this level; required for N/A and for a level other "
+                                 "than the measured proposal.")
         ev = b.text_input("Evidence link or text", key=keys["evidence"],
                           placeholder=q.evidence_hint)
+        talk = st.text_input("Discussion (meeting notes)", key=f"{key}_discussion",
+                             placeholder="what the meeting said about this question")
     return {"choice": choice, "note": note, "evidence": ev, "tier": tier,
-            "evidence_date": day.isoformat() if day else ""}
+            "evidence_date": day.isoformat() if day else "", "discussion": talk}
 
 
 def _measurement_note(q: Question, ctx: CardContext) -> None:
-    found = ctx.found
+    """What was measured for this question, the level its rule proposes (or caps), when, the
+    open problems found, and the carried-over answer where the measurement now differs."""
+    found, row = ctx.found, ctx.finding
     if found is None:
         return
-    if not found.available:
-        st.caption(f":grey[{md(found.note)}]")
+    if not found.available or (row is not None and row.proposed_level is None):
+        st.caption(f":grey[{md(row.label if row is not None else found.note)}]")
         return
     link = f" ([open]({found.link}?{ctx.query}))" if found.link else ""
-    label = ctx.proposal_label or "measured"
-    differs = (ctx.carried_choice is not None and found.level is not None
-               and ctx.carried_choice != str(found.level))
-    lead = (f"Measured now: level {found.level} (the carried-over answer is "
-            f"{ctx.carried_choice})" if differs else f"Measured: level {found.level}")
-    st.info(f"{lead} — {md(found.evidence)}{link}  \n:grey[{md(label)}]",
+    level = row.proposed_level if row is not None else found.level
+    differs = ctx.carried_choice is not None and ctx.carried_choice != str(level)
+    lead = (f"Measured now: proposes level {level} (the carried-over answer is "
+            f"{ctx.carried_choice})" if differs else f"Measured: proposes level {level}")
+    cap = f" · caps any answer at {row.cap}" if row is not None and row.cap is not None else ""
+    reason = f"  \n{md(row.reason)}" if row is not None and row.reason else ""
+    label = row.label if row is not None else found.label
+    st.info(f"{lead}{cap} — {md(found.evidence)}{link}{reason}  \n:grey[{md(label)}]",
             icon=":material/analytics:")
-    for finding in found.findings:
-        st.markdown(f":orange-badge[{md(finding.severity)} finding] {md(finding.title)}"
-                    + (f" — {md(finding.detail)}" if finding.detail else ""))
+    for issue in found.findings:
+        st.markdown(f":orange-badge[{md(issue.severity)} finding] {md(issue.title)}"
+                    + (f" — {md(issue.detail)}" if issue.detail else ""))
 
 
 # --------------------------------------------------------------------------- measurement
@@ -300,7 +325,7 @@ def show_skipped(stored: StoredAudits) -> None:
 
 def withdraw_control(store: AuditStore, history: list[AuditRecord], who: str, key: str) -> None:
     """Withdraw a saved audit: pick it, say why, confirm. It stays in the history, marked."""
-    counted = [r for r in history if r.withdrawn is None]
+    counted = [r for r in history if r.withdrawn is None and not r.signed]  # signed: final
     if not counted:
         return
     with st.popover("Withdraw an audit…", icon=":material/undo:", key=f"{key}_withdraw"):
@@ -318,4 +343,86 @@ def withdraw_control(store: AuditStore, history: list[AuditRecord], who: str, ke
                      disabled=not (sure and reason.strip() and by.strip())):
             record = store.withdraw(labels[picked].id, by=by, reason=reason)
             st.session_state[f"{key}_wd_done"] = withdrawn_text(record)
+            st.rerun()
+
+
+# --------------------------------------------------------------------------- actions
+
+def action_rows(actions, today: date | None = None) -> list[dict]:
+    """Tracked actions as table rows with human headers (overdue marked)."""
+    return [{"Action": a.text, "Question": a.question_id, "Owner": a.owner or "—",
+             "Due": a.due.isoformat() if a.due else "—",
+             "Status": STATUS_TEXT.get(a.status, a.status)
+             + (" · overdue" if a.overdue(today) else ""),
+             "Note": a.note, "Measured effect": a.effect} for a in actions]
+
+
+def actions_editor(key: str, actions: list[TrackedAction], question_ids: list[str],
+                   suggested: tuple[str, str] | None, found: dict[str, tuple[str, ...]],
+                   audit_day: str) -> list[TrackedAction]:
+    """The audit's tracked actions: last time's open ones (status and note to update) and new
+    ones (action, question, owner, due date). Returns them with the statuses as set now."""
+    out = []
+    for action in actions:
+        with st.container(border=True, key=f"{key}_act_{action.id}"):
+            head, status_col, note_col = st.columns([3, 1, 2], vertical_alignment="bottom")
+            due = action.due.isoformat() if action.due else "no due date"
+            late = " · :red[overdue]" if action.overdue(date.fromisoformat(audit_day)) else ""
+            head.markdown(f"**{md(action.text)}** ({action.question_id})  \n"
+                          f":grey[owner {md(action.owner or '—')} · due {due}{late}"
+                          + (f" · opened {md(action.opened_on)}" if action.opened_on else "")
+                          + "]" + (f"  \n:violet[{md(action.effect)}]" if action.effect else ""))
+            status = status_col.selectbox("Status", ACTION_STATUSES, key=f"{key}_act_{action.id}"
+                                          "_status", index=ACTION_STATUSES.index(action.status),
+                                          format_func=STATUS_TEXT.get)
+            note = note_col.text_input("Status note", value=action.note,
+                                       key=f"{key}_act_{action.id}_note",
+                                       placeholder="what was done, or why not")
+            out.append(action.with_status(status, note.strip()))
+    with st.popover("Add an action…", icon=":material/add_task:", key=f"{key}_act_add"):
+        default_q, default_text = suggested or (question_ids[0], "")
+        with st.form(f"{key}_act_form", clear_on_submit=True, border=False):
+            text = st.text_input("Action", value=default_text, key=f"{key}_act_new_text")
+            qid = st.selectbox("Question", question_ids, key=f"{key}_act_new_q",
+                               index=question_ids.index(default_q))
+            owner = st.text_input("Owner", key=f"{key}_act_new_owner")
+            due = st.date_input("Due date", value=None, key=f"{key}_act_new_due",
+                                format="YYYY-MM-DD")
+            if st.form_submit_button("Add action", type="primary"):
+                if not (text.strip() and owner.strip() and due):
+                    st.session_state[f"{key}_act_error"] = ("An action needs its text, an "
+                                                            "owner and a due date.")
+                else:
+                    new = new_action(qid, text, owner, due, found.get(qid, ()), audit_day)
+                    st.session_state.setdefault(f"{key}_actions_new", []).append(new)
+                    st.session_state.pop(f"{key}_act_error", None)
+                    st.rerun(scope="fragment")
+    error = st.session_state.get(f"{key}_act_error")
+    if error:
+        st.warning(error)
+    return out
+
+
+def action_problems(actions: list[TrackedAction]) -> list[str]:
+    """Why the actions block saving: a won't-do needs a note saying why."""
+    return [f"Action '{a.text}': won't do needs a note saying why." for a in actions
+            if a.status == "wont_do" and not a.note.strip()]
+
+
+# --------------------------------------------------------------------------- sign-off
+
+def sign_off_control(store: AuditStore, record: AuditRecord, who: str, key: str) -> None:
+    """Sign the latest saved audit off: a named reviewer and a confirmation; then it is final."""
+    with st.popover(f"Sign off the audit of {record.audited_at}…", icon=":material/verified:",
+                    key=f"{key}_signoff"):
+        st.caption("A signed audit is final: it cannot be edited or withdrawn, only "
+                   "superseded by a new audit. The sign-off records who signed and when.")
+        by = st.text_input("Reviewer", value=who, key=f"{key}_sign_by")
+        sure = st.checkbox("I reviewed this audit and sign it off", key=f"{key}_sign_sure")
+        if st.button("Sign off", type="primary", key=f"{key}_sign_go",
+                     disabled=not (sure and by.strip())):
+            signed = store.sign_off(record.id, by)
+            st.session_state[f"{key}_signed_msg"] = (
+                f"Signed off the audit of {signed.audited_at} by {signed.signed_by} at "
+                f"{signed.signed_at[:16].replace('T', ' ')} UTC.")
             st.rerun()

@@ -1,7 +1,9 @@
-"""Audit: walk the questionnaire for one model, starting from its last saved audit and the
-fresh measurements; live score in view, comparison with the previous audit, save (complete or
-explicitly partial), sign-off, history and report download."""
+"""Audit: walk the questionnaire for one model, starting from its last saved audit and the fresh
+measurements (each measured question's rule proposes a level); live score in view, findings,
+tracked actions, meeting record, save (complete or explicitly partial), sign-off, history and
+report download."""
 
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from urllib.parse import urlencode
@@ -15,6 +17,9 @@ from aidebt_app.audit_widgets import (
     NONE,
     PANEL_CSS,
     CardContext,
+    action_problems,
+    action_rows,
+    actions_editor,
     apply_measurement_switch,
     as_raw,
     audit_store,
@@ -24,6 +29,7 @@ from aidebt_app.audit_widgets import (
     question_card,
     set_choice,
     show_skipped,
+    sign_off_control,
     starting_values,
     withdraw_control,
 )
@@ -31,25 +37,31 @@ from aidebt_app.auth import signed_in_user
 from aidebt_app.context import current_selection, guard, page_header
 from aidebt_core.audit.history import compare, history_frame
 from aidebt_core.audit.questions import DIMENSIONS, load_questionnaire
+from aidebt_core.audit.records import TrackedAction, action_from_dict
 from aidebt_core.audit.session import (
     CLOSING_QUESTIONS,
+    TIERS_NOTE,
     RawInput,
     build_answers,
+    carry_actions,
     chosen_tiers,
     draft_payload,
     make_record,
+    save_problems,
 )
-from aidebt_core.plots.audit import DIMENSION_LABELS, comparison_bars, dimension_bars
+from aidebt_core.plots.audit import DIMENSION_LABELS, dimension_bars
 from aidebt_core.reports.audit import audit_report, headline_label, headline_text
 from aidebt_core.textsafe import md
 
 NEW = "➕ New model…"
 MEASURE_WAIT = 1.0   # seconds the first open waits for the measurement before drawing the form
+CLOSING = "closing"
+SECTIONS = [*DIMENSIONS, CLOSING]
 
 page_header("Audit", "Walk the questions by dimension. The form starts from the model's last "
-                     "saved audit; measured answers are proposed from the selected data and "
-                     "can be overridden with a note. Levels 3–4 need measured or linked "
-                     "evidence.")
+                     "saved audit; measured questions get the level their rule proposes from "
+                     "the selected data, which you can override with a note. Levels 3–4 need "
+                     "measured or linked evidence.")
 st.html(PANEL_CSS)
 selection = current_selection()
 questionnaire = load_questionnaire()
@@ -67,7 +79,7 @@ if signer:
     top[2].text_input("Auditor (signed in)", value=signer, disabled=True)
 auditor = signer or top[2].text_input("Auditor(s)", key="aud_auditor")
 day = top[3].date_input("Audit date", value=date.today(), key="aud_date", format="YYYY-MM-DD")
-if not model:
+if not model or not model.strip():
     st.info("Name the model to audit.")
     st.stop()
 model = model.strip()
@@ -85,10 +97,14 @@ if prefill:
 with guard():
     stored = store.read(model)
     draft = store.load_draft(model)
+    carried_over = store.carried_over(model)
 history = list(stored.records)
-counted = stored.counted()
+counted = stored.counted()          # not withdrawn (partial ones included)
+scored = stored.scored()            # on the scorecard: the comparison's baseline
 last = counted[-1] if counted else None
-carried = carried_inputs(last) if last is not None else {}
+previous = scored[-1] if scored else None
+carried = carried_inputs(carried_over, last.notes.get(TIERS_NOTE, "") if last else "")
+rows = {r.question_id: r for r in evidence.finding_rows()} if evidence else {}
 if draft and not st.session_state.get(f"{key}_restored"):
     st.toast(f"Restored the autosaved draft of {md(model)}.")
 st.session_state[f"{key}_restored"] = True
@@ -104,8 +120,8 @@ for q in questions:
     if q.id not in values:
         start, origin = starting_values(q.id, draft, carried, found, prefill)
         origins[q.id], starts[q.id], values[q.id] = origin, start, dict(start)
-    elif (prefill and found is not None and found.available and origins.get(q.id) in
-          (NONE, CLEARED) and values[q.id].get("choice") is None):
+    elif (prefill and found is not None and found.available and found.level is not None
+          and origins.get(q.id) in (NONE, CLEARED) and values[q.id].get("choice") is None):
         # the measurement arrived (or pre-fill was switched back on): propose its level
         starts[q.id] = {**starts[q.id], "choice": str(found.level)}
         set_choice(key, values, q.id, str(found.level))
@@ -113,58 +129,88 @@ for q in questions:
 was = st.session_state.get(f"{key}_prefill_was", prefill)
 if was != prefill:
     cleared = apply_measurement_switch(key, origins, starts, values, prefill)
-    if not prefill and cleared:
-        st.session_state[f"{key}_cleared_note"] = cleared
+    st.session_state[f"{key}_cleared_note"] = cleared if not prefill else 0
 st.session_state[f"{key}_prefill_was"] = prefill
 if not prefill and st.session_state.get(f"{key}_cleared_note"):
     st.info(f"Pre-fill is off: {st.session_state[f'{key}_cleared_note']} measured level(s) "
-            "were cleared. Answer them by hand, or switch pre-fill back on.",
-            icon=":material/info:")
+            "were cleared, not kept as unverified manual answers. Answer them by hand, or "
+            "switch pre-fill back on.", icon=":material/info:")
 if measuring:
     st.info("Measuring drift, performance, entanglement, slices and the MLflow runs on the "
-            "selected data… the measured proposals appear here when ready; you can start "
-            "answering.", icon=":material/hourglass_top:")
+            "selected data… the proposed levels appear when ready; you can start answering.",
+            icon=":material/hourglass_top:")
 
-    @st.fragment(run_every=1.0)
+    @st.fragment(run_every=1.5)
     def _wait_for_measurement() -> None:
         if job.done():
             st.rerun(scope="app")
 
     _wait_for_measurement()
-if last is not None:
-    st.caption(f"Started from the audit of {md(last.audited_at)} by {md(last.auditor or '—')}"
-               f" (answers marked *carried over*).")
-if evidence is not None and evidence.findings:
-    with st.expander(f"Findings from the measurement ({len(evidence.findings)})",
-                     expanded=True, icon=":material/troubleshoot:"):
-        st.dataframe(pd.DataFrame([{"Severity": f.severity, "Question": f.question_id,
-                                    "Finding": f.title, "Detail": f.detail}
-                                   for f in evidence.findings]),
-                     hide_index=True, width="stretch", key="aud_findings")
+if carried_over is not None:
+    st.caption(f"Started from the saved answers of {md(model)} (latest audit "
+               f"{md(carried_over.audited_at)}, version {md(carried_over.model_version or '—')})"
+               "; each carried answer is marked *carried over from DATE*.")
+if rows:
+    problems_found = sum(len(r.issues) for r in rows.values())
+    with st.expander(f"Findings: {len(rows)} measured question(s), {problems_found} open "
+                     "problem(s)", expanded=True, icon=":material/troubleshoot:"):
+        st.dataframe(pd.DataFrame([{
+            "Question": f"{r.question_id} {r.title}", "Measured": r.measured,
+            "Proposed level": "—" if r.proposed_level is None else str(r.proposed_level),
+            "Why": r.reason, "Problems": "; ".join(i.title for i in r.issues),
+            "Page": r.link} for r in rows.values()]), hide_index=True, width="stretch",
+            key="aud_findings", column_config={"Page": st.column_config.LinkColumn(
+                "Page", display_text="open"), "Measured": st.column_config.TextColumn(
+                width="large")})
 
 query = urlencode(selection.to_query_params())
-CLOSING = "closing"
-SECTIONS = [*DIMENSIONS, CLOSING]
+meta = {"model": model, "model_version": version.strip(), "auditor": (auditor or "").strip(),
+        "audited_at": day.isoformat()}
 closing: dict = st.session_state.setdefault(f"{key}_closing", {
     name: (draft or {}).get("notes", {}).get(name, last.notes.get(name, "") if last else "")
     for name, _ in CLOSING_QUESTIONS})
-meta = {"model": model, "model_version": version.strip(), "auditor": (auditor or "").strip(),
-        "audited_at": day.isoformat()}
+participants_start = "\n".join(
+    f"{p.name}, {p.role}" if p.role else p.name
+    for p in (carried_over.participants if carried_over else ()))
+if f"{key}_participants" not in st.session_state:
+    st.session_state[f"{key}_participants"] = (draft or {}).get("participants_text",
+                                                                participants_start)
+if f"{key}_actions" not in st.session_state:      # last time's open actions, then new ones
+    drafted = (draft or {}).get("actions")
+    st.session_state[f"{key}_actions"] = (
+        [action_from_dict(a) for a in drafted] if drafted is not None
+        else list(carry_actions(carried_over, evidence)))
+
+
+def _participants(text: str) -> list[tuple[str, str]]:
+    out = []
+    for line in text.splitlines():
+        name, _, role = line.partition(",")
+        if name.strip():
+            out.append((name.strip(), role.strip()))
+    return out
 
 
 def _card_context(q) -> CardContext:
     found = evidence.prefills.get(q.id) if evidence else None
-    origin = origins.get(q.id, NONE)
-    carried_choice = carried.get(q.id, {}).get("choice") if q.id in carried else None
-    return CardContext(found=found, origin=origin,
-                       carried_from=last.audited_at if last is not None else "",
-                       carried_choice=carried_choice, query=query, values=values[q.id])
+    return CardContext(found=found, origin=origins.get(q.id, NONE),
+                       carried_from=carried.get(q.id, {}).get("answered_on", ""),
+                       carried_choice=carried.get(q.id, {}).get("choice"), query=query,
+                       values=values[q.id], finding=rows.get(q.id))
+
+
+def _section_label(section: str) -> str:
+    if section == CLOSING:
+        return "Closing questions"
+    ids = [q.id for q in questionnaire.in_dimension(section)]
+    done = sum(values[qid].get("choice") is not None for qid in ids)
+    return f"{DIMENSION_LABELS[section]} ({done}/{len(ids)})"
 
 
 @st.fragment
 def audit_form() -> None:
-    """The questions and the live score: a level click reruns only this part (the measurement
-    is not repeated; it is kept above)."""
+    """The questions, actions and the live score: a level click reruns only this part (the
+    measurement is not repeated: it is kept above)."""
     main, panel = st.columns([3, 2], gap="large")
     with main:
         shown = st.segmented_control("Dimension", SECTIONS, key="aud_section",
@@ -180,24 +226,50 @@ def audit_form() -> None:
             for q in questionnaire.in_dimension(shown):
                 values[q.id] = question_card(q, f"{key}_{q.id}", _card_context(q))
     raw = {q.id: as_raw(values[q.id], q) for q in questions}
+    discussion = {qid: v.get("discussion") or "" for qid, v in values.items()}
     notes = dict(closing)
     answers, problems = build_answers(questionnaire, raw, evidence)
     tiers = chosen_tiers(questionnaire, raw)
+
+    st.subheader("Actions")
+    _last_actions()
+    suggested = None
+    kept = st.session_state[f"{key}_actions"] + st.session_state.get(f"{key}_actions_new", [])
     with guard():
-        record, score = make_record(questionnaire, meta, answers, evidence, notes, tiers)
+        _, preview = make_record(questionnaire, meta, answers, evidence, notes, tiers)
+    if preview.actions:
+        top_action = preview.actions[0]
+        suggested = (top_action.question_id, top_action.title)
+    actions = actions_editor(key, kept, [q.id for q in questions], suggested,
+                             {qid: r.found for qid, r in rows.items()}, meta["audited_at"])
+    if not actions:
+        st.caption("No tracked actions yet: add the ones the meeting agrees on (owner and due "
+                   "date); the next audit of this model opens with them and their status.")
+    with st.expander("Meeting record", icon=":material/groups:",
+                     expanded=not st.session_state[f"{key}_participants"]):
+        participants_text = st.text_area(
+            "Participants (one per line: name, role)", key=f"{key}_participants",
+            placeholder="Ada Lovelace, model owner\nGrace Hopper, reviewer")
+    participants = _participants(participants_text)
+    problems += action_problems(actions)
+    with guard():
+        record, score = make_record(questionnaire, meta, answers, evidence, notes, tiers,
+                                    participants=participants, discussion=discussion,
+                                    actions=tuple(actions))
     scores = score.to_dict()
-    answered = sum(r.choice is not None for r in raw.values())
-    payload = draft_payload(meta, raw, notes)
-    if _edited(raw, notes) and payload != st.session_state.get(f"{key}_draft"):
+    payload = {**draft_payload(meta, raw, notes), "participants_text": participants_text,
+               "discussion": {k: v for k, v in discussion.items() if v.strip()},
+               "actions": [a.to_dict() for a in actions]}
+    if _edited(raw, notes, participants_text, discussion, actions) and \
+            payload != st.session_state.get(f"{key}_draft"):
         with guard():
             store.save_draft(model, payload)
         st.session_state[f"{key}_draft"] = payload
     with panel, st.container(key="aud_panel"):
-        _live_score(score, scores, answered)
-    _comparison(answers, scores)
-    _save_area(record, score, scores, problems, answered, payload)
-    report = audit_report(record, questionnaire.with_tiers(tiers),
-                          *_compared(answers, scores))
+        _live_score(score, scores)
+    comparison = _comparison(answers, scores)
+    _save_area(record, score, problems, payload)
+    report = audit_report(record, questionnaire.with_tiers(tiers), comparison, previous)
     stem = f"audit-{Path(model).name}-{meta['audited_at']}"
     d1, d2 = st.columns(2)
     d1.download_button("Download report (HTML)", report.to_html, f"{stem}.html", "text/html",
@@ -206,37 +278,45 @@ def audit_form() -> None:
                        "text/markdown", key="aud_dl_md", on_click="ignore")
 
 
-def _section_label(section: str) -> str:
-    if section == CLOSING:
-        return "Closing questions"
-    ids = [q.id for q in questionnaire.in_dimension(section)]
-    done = sum(values[qid].get("choice") is not None for qid in ids)
-    return f"{DIMENSION_LABELS[section]} ({done}/{len(ids)})"
+def _last_actions() -> None:
+    if carried_over is None or not carried_over.actions:
+        return
+    st.markdown(f"**Actions of the audit of {md(carried_over.audited_at)}** (status then; the "
+                "open ones are carried into this audit below)")
+    st.dataframe(pd.DataFrame(action_rows(carried_over.actions, day)), hide_index=True,
+                 width="stretch", key="aud_last_actions")
 
 
-def _edited(raw: dict[str, RawInput], notes: dict[str, str]) -> bool:
+def _edited(raw: dict[str, RawInput], notes: dict[str, str], participants_text: str,
+            discussion: dict[str, str], actions: list[TrackedAction]) -> bool:
     """Whether a person changed anything the page started with: only then is a draft worth
     autosaving (opening the page writes nothing)."""
     for q in questions:
         start, now = as_raw(starts[q.id], q), raw[q.id]
         if origins.get(q.id) == CLEARED and now.choice is None:
-            start = RawInput(None, start.note, start.evidence, start.tier, start.evidence_date)
-        if now != start:
+            start = replace(start, choice=None)
+        if now != start or discussion.get(q.id, "") != (starts[q.id].get("discussion") or ""):
             return True
     saved_notes = last.notes if last is not None else {}
+    if participants_text.strip() != participants_start.strip():
+        return True
+    initial = {a.id: (a.status, a.note) for a in st.session_state[f"{key}_actions"]}
+    if any(initial.get(a.id) != (a.status, a.note) for a in actions):
+        return True
     return any(text.strip() != (saved_notes.get(name) or "").strip()
                for name, text in notes.items())
 
 
-def _live_score(score, scores: dict, answered: int) -> None:
+def _live_score(score, scores: dict) -> None:
     total = len(questions)
     st.subheader("Live score")
-    st.progress(answered / total, text=f"{answered} of {total} questions answered")
+    st.progress(score.answered / total, text=f"{score.answered} of {total} questions "
+                f"answered · {score.unanswered} unanswered")
     m1, m2, m3 = st.columns(3)
     m1.metric("Headline", headline_label(scores),
               help="The weakest dimension on a 0–10 scale: it cannot hide a failing "
                    "dimension. Until enough questions are answered it says how many are.")
-    m2.metric("Weighted mean", "N/A" if score.weighted_mean is None
+    m2.metric("Weighted mean", "n/a" if score.weighted_mean is None
               else f"{score.weighted_mean:.1f} / 10")
     m3.metric("Red flags", len(score.red_flags))
     st.caption(headline_text(scores))
@@ -255,93 +335,74 @@ def _live_score(score, scores: dict, answered: int) -> None:
     st.caption(f"ML Test Score view: {score.mts.final:g} — {score.mts.band}")
 
 
-def _compared(answers, scores):
-    if last is None:
-        return None, None
+def _comparison(answers, scores: dict):
+    if previous is None:
+        return None
     titles = {q.id: q.title for q in questions}
-    return compare(last, answers, scores, questionnaire.version, titles), last
-
-
-def _comparison(answers, scores: dict) -> None:
-    comparison, previous = _compared(answers, scores)
-    if comparison is None:
-        return
+    comparison = compare(previous, answers, scores, questionnaire.version, titles)
     st.subheader(f"Compared with the audit of {md(previous.audited_at)}")
     if not comparison.same_questionnaire:
         st.warning("The previous audit used another questionnaire version; compare with care.")
     cols = st.columns(5)
     now = scores.get("overall")
-    cols[0].metric("Headline", "N/A" if now is None else f"{now:.1f}",
+    cols[0].metric("Headline", "n/a" if now is None else f"{now:.1f}",
                    delta=None if comparison.headline_delta is None
                    else f"{comparison.headline_delta:+.1f}")
     for col, dim in zip(cols[1:], DIMENSIONS, strict=True):
         value, delta = scores["dimensions"][dim], comparison.dimension_deltas[dim]
-        col.metric(DIMENSION_LABELS[dim], "N/A" if value is None else f"{value:.1f}",
+        col.metric(DIMENSION_LABELS[dim], "n/a" if value is None else f"{value:.1f}",
                    delta=None if delta is None else f"{delta:+.1f}")
-    left, right = st.columns(2)
-    left.plotly_chart(comparison_bars(previous.scores, scores, previous.audited_at,
-                                      meta["audited_at"]), width="stretch", key="aud_cmp")
-    right.markdown(f"**Changed answers** ({len(comparison.changed)})")
-    right.dataframe(comparison.to_frame().rename(columns=str.capitalize), hide_index=True,
-                    width="stretch")
+    with st.expander(f"Changed answers ({len(comparison.changed)})"):
+        st.dataframe(comparison.to_frame().rename(columns=str.capitalize), hide_index=True,
+                     width="stretch")
+    return comparison
 
 
-def _save_area(record, score, scores: dict, problems: list[str], answered: int,
-               payload: dict) -> None:
+def _save_area(record, score, problems: list[str], payload: dict) -> None:
     st.divider()
     for problem in problems:
         st.warning(md(problem))
-    total = len(questions)
-    complete = answered == total
-    same_day = [r for r in counted if r.audited_at == meta["audited_at"]]
+    same_day = store.same_day(model, meta["audited_at"])
     c1, c2 = st.columns(2)
-    partial = c1.checkbox("Save as partial", key=f"{key}_partial",
-                          disabled=complete, help="A partial audit keeps the answers so far; "
-                          "it stays off the scorecard until a complete audit is saved.")
+    partial = c1.checkbox("Save as partial", key=f"{key}_partial", disabled=score.complete,
+                          help="A partial audit keeps the answers so far; it stays off the "
+                               "scorecard and the trends.")
     again = False
-    if same_day:
+    if same_day is not None:
+        what = (f"signed off by {same_day.signed_by}: it stays unchanged and the new one "
+                "supersedes it" if same_day.signed else "it stays in the history")
         again = c2.checkbox(f"Save another audit for {meta['audited_at']} (the one saved "
-                            f"earlier that day stays in the history)", key=f"{key}_again")
-    missing = [name for name, value in (("model version", meta["model_version"]),
-                                        ("auditor", meta["auditor"])) if not value]
+                            f"earlier that day is {what})", key=f"{key}_again")
     if st.button("Save audit", type="primary", key="aud_save"):
-        refusal = _refusal(problems, missing, complete, partial, bool(same_day), again,
-                           answered, total)
+        refusal = problems + save_problems(meta, score, partial)
+        if same_day is not None and not again:
+            refusal.append(f"An audit of {model} for {meta['audited_at']} is already saved: "
+                           "tick the box to save another one for the same day.")
         if refusal:
-            st.error(refusal, icon=":material/block:")
+            st.error("**Not saved.**\n\n" + "\n".join(f"- {md(r)}" for r in refusal),
+                     icon=":material/block:")
             return
+        to_save = replace(record, partial=partial and not score.complete,
+                          supersedes=same_day.id if same_day is not None else "")
         with guard():
-            saved = store.save_audit(record)
+            saved = store.save_audit(to_save)
         st.session_state[f"{key}_draft"] = payload      # saved: no draft until the next edit
+        st.session_state[f"{key}_actions"] = list(saved.actions)
+        st.session_state.pop(f"{key}_actions_new", None)
         st.session_state[f"{key}_saved_msg"] = (
-            f"Saved the audit of {md(saved.model)} ({md(saved.audited_at)}, headline "
-            f"{headline_label(scores)}).")
+            f"Saved the {'partial ' if saved.partial else ''}audit of {md(saved.model)} "
+            f"({md(saved.audited_at)}, headline {headline_label(saved.scores)}).")
         st.rerun(scope="app")
-    st.caption("Saving needs the model version, the auditor and either every question "
-               "answered (N/A with a note counts) or *Save as partial*.")
-
-
-def _refusal(problems, missing, complete, partial, same_day, again, answered, total) -> str:
-    if problems:
-        return "Not saved: fix the notes asked for above first."
-    if missing:
-        return f"Not saved: fill in the {' and '.join(missing)}."
-    if not answered:
-        return "Not saved: no question is answered yet."
-    if not complete and not partial:
-        return (f"Not saved: {answered} of {total} questions are answered. Answer the rest, "
-                "or tick *Save as partial* (a partial audit stays off the scorecard).")
-    if same_day and not again:
-        return (f"Not saved: an audit of {model} for {meta['audited_at']} is already saved. "
-                "Tick the box to save a second one for the same day.")
-    return ""
+    st.caption("Saving needs the model version, the auditor and either enough questions "
+               "answered for a headline (N/A with a note counts) or *Save as partial*.")
 
 
 audit_form()
 
-saved_msg = st.session_state.pop(f"{key}_saved_msg", None)
-if saved_msg:
-    st.success(saved_msg, icon=":material/check_circle:")
+for flash in (f"{key}_saved_msg", f"{key}_signed_msg"):
+    text = st.session_state.pop(flash, None)
+    if text:
+        st.success(text, icon=":material/check_circle:")
 st.subheader(f"History of {md(model)}")
 show_skipped(stored)
 done = st.session_state.pop(f"{key}_wd_done", None)
@@ -350,15 +411,24 @@ if done:
                icon=":material/undo:")
 if history:
     withdrawn = len(history) - len(counted)
-    latest_text = (f"latest counted {counted[-1].audited_at} by {md(counted[-1].auditor or '—')}"
-                   f", headline {headline_label(counted[-1].scores)}" if counted
-                   else "none counts")
+    latest_text = (f"latest counted {scored[-1].audited_at} by {md(scored[-1].auditor or '—')}"
+                   f", headline {headline_label(scored[-1].scores)}" if scored
+                   else "none on the scorecard")
     st.caption(f"{len(history)} saved audit(s)"
                + (f", {withdrawn} withdrawn" if withdrawn else "") + f"; {latest_text}.")
     st.dataframe(history_frame(history), hide_index=True, width="stretch", column_config={
         c: st.column_config.NumberColumn(format="%.1f") for c in ("headline", "weighted mean")},
         key="aud_history")
-    with guard():
+    if last is not None and last.signed:
+        st.success(f"The audit of {md(last.audited_at)} was signed off by "
+                   f"{md(last.signed_by)} at {last.signed_at[:16].replace('T', ' ')} UTC. "
+                   "It is final: it cannot be edited or withdrawn, only superseded by a new "
+                   "audit.", icon=":material/verified:")
+    c1, c2 = st.columns(2)
+    with c1, guard():
+        if last is not None and not last.signed:
+            sign_off_control(store, last, signer or "", key)
+    with c2, guard():
         withdraw_control(store, history, auditor, key)
 else:
     st.caption("No saved audit of this model yet.")
