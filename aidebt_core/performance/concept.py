@@ -9,8 +9,8 @@ Concept drift: realized − estimated per chunk. On reference chunks the estimat
 calibrator fitted without that chunk (leave-one-chunk-out), so their gaps show honest
 variation; the band is built from them the same way, and the alert is two-sided: whichever
 way realized quality leaves the estimate, P(y | score) is no longer what it was on the
-reference, which is what concept drift means (under the sample's planted drift the AUC rises
-while accuracy falls).
+reference, which is what concept drift means (a change can make the model better as well as
+worse; the sample's planted drift makes it worse: realized AUC falls below the estimate).
 """
 
 from __future__ import annotations

@@ -126,8 +126,13 @@ class PerformanceResult:
         s = self.series[metric or self.metric]
         pairs = [(c, v) for c, v in zip(self.chunks, s.values, strict=True)
                  if c.period == "current"]
+        # A realized-metric alert needs labels the chunk can be judged on; a chunk without
+        # them alerts on its estimate alone, listed apart so no unlabelled month is ever
+        # called "worse than the band" as if it had been measured.
         return {
-            "performance": [c.label for c, v in pairs if v.alert],
+            "performance": [c.label for c, v in pairs if v.alert and realized_judged(c, v)],
+            "estimate_only": [c.label for c, v in pairs
+                              if v.estimated_alert and not realized_judged(c, v)],
             "estimated": [c.label for c, v in pairs if v.estimated_alert],
             "concept_drift": [c.label for c, v in pairs if v.concept_alert],
             "unlabelled": [c.label for c, _ in pairs if c.labelled_rows == 0],
@@ -139,7 +144,7 @@ class PerformanceResult:
     @property
     def any_alert(self) -> bool:
         found = self.alerts()
-        return bool(found["performance"] or found["concept_drift"])
+        return bool(found["performance"] or found["concept_drift"] or found["estimate_only"])
 
     def to_dict(self) -> dict:
         """The CLI contract's JSON (`metric`, `chunks`), plus every metric and an alert summary."""
@@ -202,6 +207,12 @@ class PerformanceResult:
                    data["decision_threshold"], chunks, series,
                    int(data["min_chunk_rows"]), int(data["min_chunk_labels"]),
                    identity_from(data.get("inputs")))
+
+
+def realized_judged(chunk: ChunkInfo, value: ChunkValue) -> bool:
+    """The chunk has enough rows and labels for a claim about its realized value."""
+    return (not chunk.too_small and not chunk.too_few_labels and chunk.labelled_rows > 0
+            and bool(np.isfinite(value.realized)))
 
 
 def _band_parts(band: Band | None) -> list[float] | None:

@@ -17,7 +17,10 @@ from aidebt_core.plots.theme import (
     style,
 )
 
-ESTIMATE_COLOR = "#7b4fd6"   # violet: the label-free estimate, distinct from both periods
+# Teal: the label-free estimate, apart from the reference (blue), current (purple) and the
+# alert (red) and warning (amber) roles.
+ESTIMATE_COLOR = "#13897f"
+NO_LABELS_FILL = "rgba(138, 148, 166, 0.10)"  # grey: a chunk without labels is context
 BAND_FILL = "rgba(138, 148, 166, 0.12)"
 
 
@@ -72,20 +75,32 @@ def performance_figure(result: PerformanceResult, metric: str | None = None) -> 
                      "array": (frame["estimated_high"] - frame["estimated"]).where(speaks),
                      "arrayminus": (frame["estimated"] - frame["estimated_low"]).where(speaks)},
             hovertemplate="%{x}<br>estimated %{y:.4f}<extra></extra>"))
-    alerts = frame[frame["alert"]]
-    if len(alerts):
-        shown = alerts["realized"].where(alerts["realized"].notna(), alerts["estimated"])
-        fig.add_trace(go.Scatter(x=alerts["chunk"], y=shown, mode="markers",
-                                 name="performance alert",
+    # A measured alert (realized, judged) and an estimate-only one (no or too few labels)
+    # are told apart: an unlabelled month is never drawn as a measured drop.
+    measured = frame["alert"] & judged & frame["realized"].notna() & (frame["labelled_rows"] > 0)
+    if measured.any():
+        alerts = frame[measured]
+        fig.add_trace(go.Scatter(x=alerts["chunk"], y=alerts["realized"], mode="markers",
+                                 name="outside the band (realized)",
                                  marker={"symbol": "x", "size": 14, "color": ALERT_COLOR,
+                                         "line": {"width": 2}}))
+    estimate_only = frame["estimated_alert"] & ~measured & ~frame["too_small"] & \
+        (~judged | frame["realized"].isna())
+    if estimate_only.any():
+        alerts = frame[estimate_only]
+        fig.add_trace(go.Scatter(x=alerts["chunk"], y=alerts["estimated"], mode="markers",
+                                 name="estimate outside the band (no labels)",
+                                 marker={"symbol": "x-open", "size": 14, "color": ALERT_COLOR,
                                          "line": {"width": 2}}))
     unlabelled = frame[(frame["labelled_rows"] == 0) & ~frame["too_small"]]
     for chunk in unlabelled["chunk"]:
         i = x.index(chunk)
-        fig.add_vrect(x0=i - 0.45, x1=i + 0.45, fillcolor="rgba(240, 140, 56, 0.10)",
+        fig.add_vrect(x0=i - 0.45, x1=i + 0.45, fillcolor=NO_LABELS_FILL,
                       line_width=0, layer="below")
-        fig.add_annotation(x=chunk, y=0.02, yref="paper", text="no labels:<br>estimate only",
-                           showarrow=False, font={"size": 11, "color": CURRENT_COLOR})
+        fig.add_annotation(x=chunk, y=0.02, yref="paper",
+                           text="no labels:<br>estimate only" if frame["estimated"].notna().any()
+                           else "no labels", showarrow=False,
+                           font={"size": 11, "color": NEUTRAL_COLOR})
     for chunk in frame.loc[frame["too_few_labels"] & (frame["labelled_rows"] > 0)
                            & ~frame["too_small"], "chunk"]:
         fig.add_annotation(x=chunk, y=0.02, yref="paper", text="too few<br>labels",
@@ -96,7 +111,9 @@ def performance_figure(result: PerformanceResult, metric: str | None = None) -> 
     chunk_ticks(fig, result.chunks)
     fig.update_xaxes(title=f"chunk ({result.chunking})")
     fig.update_yaxes(title=series.name)
-    return style(fig, f"{series.name} per chunk: realized vs estimated", height=430)
+    title = f"{series.name} per chunk: realized" + (
+        " vs estimated" if frame["estimated"].notna().any() else "")
+    return style(fig, title, height=430)
 
 
 def gap_figure(result: PerformanceResult, metric: str | None = None) -> go.Figure:
@@ -123,7 +140,7 @@ def gap_figure(result: PerformanceResult, metric: str | None = None) -> go.Figur
     fig.add_hline(y=0, line={"color": "#3b4a63", "width": 1})
     for chunk in frame.loc[frame["labelled_rows"] == 0, "chunk"]:
         fig.add_annotation(x=chunk, y=0, text="no labels", showarrow=False, yanchor="bottom",
-                           font={"size": 11, "color": CURRENT_COLOR})
+                           font={"size": 11, "color": NEUTRAL_COLOR})
     for chunk in frame.loc[frame["too_few_labels"] & (frame["labelled_rows"] > 0), "chunk"]:
         fig.add_annotation(x=chunk, y=0, text="too few<br>labels", showarrow=False,
                            yanchor="bottom", font={"size": 10, "color": NEUTRAL_COLOR})
@@ -153,17 +170,26 @@ def _scale_to_judged(fig: go.Figure, frame, judged, band) -> None:
 
 
 def relationship_figure(rel: Relationship, current_label: str = "current") -> go.Figure:
-    """Target rate by feature bin, reference vs current, with row counts on hover."""
+    """Target rate by feature bin, reference vs current, with row counts on hover. Ordered
+    numeric bins are joined by lines; categories have no order, so they get grouped bars (a
+    line between "mobile" and "web" would suggest a trend that does not exist)."""
     fig = go.Figure()
+    ordered = rel.kind == "numeric"
     for name, rate, rows, color in (("reference", rel.reference_rate, rel.reference_rows,
                                      REFERENCE_COLOR),
                                     (current_label, rel.current_rate, rel.current_rows,
                                      CURRENT_COLOR)):
-        fig.add_trace(go.Scatter(
-            x=list(rel.bins), y=rate, mode="lines+markers", name=name,
-            line={"color": color, "width": 2}, marker={"size": 8}, customdata=rows,
-            hovertemplate="%{x}<br>target rate %{y:.3f}<br>rows %{customdata:,}"
-                          f"<extra>{name}</extra>"))
+        hover = "%{x}<br>target rate %{y:.1%}<br>rows %{customdata:,}" + f"<extra>{name}</extra>"
+        if ordered:
+            fig.add_trace(go.Scatter(
+                x=list(rel.bins), y=rate, mode="lines+markers", name=name,
+                line={"color": color, "width": 2}, marker={"size": 8}, customdata=rows,
+                hovertemplate=hover))
+        else:
+            fig.add_trace(go.Bar(x=list(rel.bins), y=rate, name=name, marker_color=color,
+                                 customdata=rows, hovertemplate=hover))
+    if not ordered:
+        fig.update_layout(barmode="group")
     fig.update_xaxes(type="category", title=f"{rel.feature} ({rel.kind} bins)")
     fig.update_yaxes(title="target rate", tickformat=".0%")
     return style(fig, f"Target rate by {rel.feature}: shape change {rel.shift:.3f}", height=380)

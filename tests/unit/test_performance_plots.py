@@ -59,6 +59,27 @@ def test_relationship_figure_and_report(result_and_relation):
     assert [t.name for t in fig.data] == ["reference", "current (2025-10 – 2025-11)"]
     np.testing.assert_allclose(np.asarray(fig.data[1].y, dtype=float), relation.current_rate)
     html = performance_report(result).to_html()
-    assert "Concept-drift alerts: 2025-10, 2025-11" in html
+    assert "Concept drift in 2025-10, 2025-11: realized ROC AUC up to" in html
+    assert "2025-10: ROC AUC " in html and "below the label-free estimate" in html
     assert "Chunks without labels (estimate only): 2025-12" in html
     assert html.count("plotly-graph-div") >= 2
+
+
+def test_relationship_of_a_category_has_bars_not_lines(sample_dir):
+    with sample_selection(sample_dir).open() as data:
+        relation = feature_relationship(data.reference, data.current, "channel", "defaulted")
+    fig = relationship_figure(relation)
+    assert relation.kind == "categorical"
+    assert [t.type for t in fig.data] == ["bar", "bar"]
+    np.testing.assert_allclose(np.asarray(fig.data[0].y, dtype=float), relation.reference_rate)
+
+
+def test_report_without_a_score_has_no_estimate_parts(sample_dir):
+    with sample_selection(sample_dir).open() as data:
+        result = analyse_performance(data.reference, data.current, "defaulted",
+                                     prediction="predicted_default", timestamp="applied_at")
+    report = performance_report(result)
+    html = report.to_html()
+    assert "label-free" not in html and "estimated" not in html.lower().replace(
+        "estimate only", "")
+    assert html.count("plotly-graph-div") == 1
