@@ -29,7 +29,7 @@ from aidebt_core.profiles.model import (
     ProfilePlan,
     grid_sql,
     performance_counts,
-    to_bins,
+    side_rule,
 )
 
 
@@ -212,38 +212,20 @@ def compute_profile(table: Table, plan: ProfilePlan) -> DatasetProfile:
         widths.append(len(cols))
     rows = table.execute(f"SELECT {key} AS k, count(*), {', '.join(parts)} FROM {ROWS} "
                          "GROUP BY 1 ORDER BY 1").fetchall()
-    # A side counted value by value must stay within max_exact distinct values in total.
-    too_many = _over_exact_limit(plan, counted, rows, widths)
     performance = _performance(table, plan, key)
     chunks = []
     for row in rows:
         k, n = str(row[0]), int(row[1])
         cols, at = [], 2
         for c, width in zip(plan.columns, widths, strict=True):
-            prof = _column_profile(c, row[at: at + width], n, c.name in counted, plan.top_k)
-            if c.name in too_many:
-                prof = to_bins(prof, c.grid)
-            cols.append(prof)
+            cols.append(_column_profile(c, row[at: at + width], n, c.name in counted,
+                                        plan.top_k))
             at += width
         chunks.append(ChunkProfile(k, n, tuple(cols), performance.get(k)))
     types = table.column_types
-    return DatasetProfile(plan, tuple(chunks), table.label,
-                          tuple((n, types[n]) for n in plan.names), "duckdb")
-
-
-def _over_exact_limit(plan: ProfilePlan, counted: set[str], rows: list, widths: list[int]
-                      ) -> set[str]:
-    out = set()
-    at = 2
-    for c, width in zip(plan.columns, widths, strict=True):
-        if c.name in counted:
-            distinct = set()
-            for row in rows:
-                distinct.update((row[at + 2] or {}).keys())
-            if len(distinct) > plan.max_exact:
-                out.add(c.name)
-        at += width
-    return out
+    # A side counted value by value must stay within max_exact distinct values in total.
+    return side_rule(DatasetProfile(plan, tuple(chunks), table.label,
+                                    tuple((n, types[n]) for n in plan.names), "duckdb"))
 
 
 def _performance(table: Table, plan: ProfilePlan, key: str) -> dict[str, PerformanceCounts]:

@@ -553,7 +553,36 @@ def merge(a: DatasetProfile, b: DatasetProfile) -> DatasetProfile:
                              if chunk.key in by_key else chunk)
     chunks = tuple(by_key[k] for k in sorted(by_key))
     source = a.source if a.source == b.source else f"{a.source} + {b.source}"
-    return replace(a, chunks=chunks, source=source)
+    return side_rule(replace(a, chunks=chunks, source=source))
+
+
+def side_rule(profile: DatasetProfile) -> DatasetProfile:
+    """Apply the per-side rule for exact numeric columns (docs/profiles.md): counted value by
+    value only if the whole side has at most `max_exact` distinct finite values and no chunk
+    is binned; otherwise binned on the grid in every chunk. A merge of two sides within the
+    limit can pass it, so merge applies the rule again."""
+    plan = profile.plan
+    binned = set()
+    for c in plan.columns:
+        if c.kind != NUMERIC or not c.exact:
+            continue
+        distinct: set = set()
+        for chunk in profile.chunks:
+            col = chunk.column(c.name)
+            if col.bins is not None:
+                binned.add(c.name)
+                break
+            distinct.update(v for v, _ in col.values or ())
+        if len(distinct) > plan.max_exact:
+            binned.add(c.name)
+    if not binned:
+        return profile
+    grids = {c.name: c.grid for c in plan.columns}
+    chunks = tuple(replace(chunk, columns=tuple(to_bins(col, grids[col.name])
+                                                if col.name in binned else col
+                                                for col in chunk.columns))
+                   for chunk in profile.chunks)
+    return replace(profile, chunks=chunks)
 
 
 # ---------------------------------------------------------------------------- save / load
@@ -612,4 +641,4 @@ __all__ = ["ALL_ROWS", "CATEGORICAL", "ChunkProfile", "ColumnPlan", "ColumnProfi
            "grid_from_edges", "grid_from_plan_histogram", "grid_sql", "heavy", "is_profile_path",
            "load",
            "merge", "merge_chunks", "merge_columns", "performance_counts", "plan_bin_width",
-           "save", "to_bins"]
+           "save", "side_rule", "to_bins"]
