@@ -38,8 +38,12 @@ def register(sub) -> None:
                         help="minimum rows per slice (default 1%% of rows, at least 30)")
     parser.add_argument("--top-k", type=types.positive_int, default=10,
                         help="slices to report (default 10)")
-    parser.add_argument("--objective", choices=("calibration", "error"),
-                        help="rank slices by calibration gap (default with --score) or error")
+    parser.add_argument("--objective", choices=("error", "calibration"), default="error",
+                        help="rank slices by the metric's error (default) or by calibration "
+                             "gap (observed rate vs mean score; needs --score)")
+    parser.add_argument("--alpha-fdr", type=types.open_unit, default=0.05, metavar="Q",
+                        help="significant = Benjamini–Hochberg q below Q and worse than "
+                             "overall; significant slices are listed first (default 0.05)")
     parser.add_argument("--alpha", type=types.positive_share, default=0.95,
                         help="SliceLine weight of error against size (default 0.95)")
     parser.add_argument("--bins", type=types.integer(2), default=10,
@@ -53,11 +57,24 @@ def register(sub) -> None:
     parser.set_defaults(handler=run)
 
 
+def options_from(args, schema):
+    """The command's flags as the analysis's options (the page maps its widgets onto the
+    same `SlicesOptions`, so one set of defaults serves both)."""
+    from aidebt_core.slices.entry import SlicesOptions, edges_option
+
+    features = parse_columns(args.columns)
+    return SlicesOptions(
+        metric=args.metric, positive=args.positive, max_order=args.max_order,
+        min_size=args.min_size, top_k=args.top_k, objective=args.objective,
+        alpha=args.alpha, bins=args.bins, by=tuple(parse_columns(args.by) or ()),
+        features=None if features is None else tuple(features),
+        alpha_fdr=args.alpha_fdr, edges=edges_option(parse_edges(args.edges)))
+
+
 def run(args) -> int:
-    from aidebt_core.analyses import inputs_identity
+    from aidebt_core.analyses import get
     from aidebt_core.commands._common import emit, open_inputs, print_excluded, write_report
-    from aidebt_core.slices import analyse
-    from aidebt_core.slices.define import check_edges
+    from aidebt_core.slices.entry import default_metric
     from aidebt_core.slices.metrics import METRICS
 
     with open_inputs(args, need_current=False) as inputs:
@@ -66,38 +83,30 @@ def run(args) -> int:
         prediction, score = schema.first("prediction"), schema.first("score")
         if not target:
             raise AidebtError("No column is the target (the labels): give --target COLUMN.")
-        metric = args.metric or ("roc_auc" if score and not prediction else "accuracy")
+        options = options_from(args, schema)
+        metric = options.metric or default_metric(schema)
         if args.fail_on_slice is not None and METRICS[metric].higher_is_better is None:
             raise AidebtError(f"--fail-on-slice needs a metric with a better direction; "
                               f"'{metric}' has none.")
-        reference, current = inputs.reference, inputs.current
-        if current is None:  # one unsplit source: find slices in all of it
-            reference, current = None, inputs.reference
-        features = parse_columns(args.columns) or schema.features
-        inputs.require_flat([*features, *(parse_columns(args.by) or ())])
-        edges = parse_edges(args.edges)
-        check_edges(current, edges, [*features, *(parse_columns(args.by) or ())])
-        result = analyse(current, target, prediction, score, metric,
-                         reference=reference, by=parse_columns(args.by) or (),
-                         features=features, max_order=args.max_order, min_size=args.min_size,
-                         top_k=args.top_k, bins=args.bins, alpha=args.alpha,
-                         positive=args.positive, objective=args.objective,
-                         edges=edges).with_inputs(inputs_identity(inputs))
-        used = [*features, *(parse_columns(args.by) or ()), target, prediction, score]
+        features = list(options.features or schema.features)
+        inputs.require_flat([*features, *options.by])
+        result = get("slices").run_on(inputs, options)
+        used = [*features, *options.by, target, prediction, score]
         roles = inputs.payload(used, {c: "not in --columns" for c in schema.features
                                       if c not in used})
     if args.report:
         from aidebt_core.reports.slices import slices_report
 
         write_report(slices_report(result), args.report)
-    frame = result.to_frame()[["slice", "size", "metric", "ci_low", "ci_high", "q_value",
-                               "score"]]
-    emit(args, {**result.to_dict(), **roles}, frame)
+    shown = ["slice", "size", *(["observed_rate", "mean_score", "gap"] if result.calibration
+                                 else ["metric"]),
+             "ci_low", "ci_high", "q_value", "significant", "score"]
+    emit(args, {**result.to_dict(), **roles}, result.to_frame()[shown])
     print_excluded(args, roles["excluded"])
     if args.format != "json":
         print(f"\noverall {result.metric_label}: {result.overall.metric:.4g} on "
-              f"{result.overall.rows:,} rows; {len(result.weak())} slice(s) significantly "
-              f"worse; {sum(c.worsened for c in result.changes)} worsened since reference.")
+              f"{result.overall.rows:,} rows; {result.verdict()} "
+              f"{sum(c.worsened for c in result.changes)} worsened since reference.")
         for note in result.notes:
             print(f"note: {note}")
     return 1 if args.fail_on_slice is not None and failing(result, args.fail_on_slice) else 0

@@ -12,22 +12,25 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
-import pandas as pd
+import numpy as np
 
-from aidebt_core.data import Table
-from aidebt_core.errors import SchemaError
-from aidebt_core.jsonsafe import jsonable
-from aidebt_core.schema import infer_schema
+from aidebt_core.errors import OptionError, SchemaError
 from aidebt_core.slices import breakdown as bd
+from aidebt_core.slices import intervals as iv
 from aidebt_core.slices.define import Predicate, SliceDef
 from aidebt_core.slices.discovery import search
 from aidebt_core.slices.encode import fit_encodings
-from aidebt_core.slices.metrics import load, metric_spec
+from aidebt_core.slices.metrics import SliceData, load, metric_spec
 
-if TYPE_CHECKING:  # `aidebt slices` imports this module to build the CLI: keep drift out
+if TYPE_CHECKING:  # keep drift (and pandas) out of the computation's imports
+    import pandas as pd
+
+    from aidebt_core.data import Table
     from aidebt_core.drift.identity import Identity
 
-SIGNIFICANCE = 0.05
+SIGNIFICANCE = 0.05   # default FDR level: "significant" means q below it (--alpha-fdr)
+CANDIDATES = 2        # the search proposes this many times top_k; significance-first cut
+GAP_LABEL = "calibration gap (observed rate − mean score)"
 
 
 @dataclass(frozen=True)
@@ -48,6 +51,23 @@ class SliceResult:
     search: dict = field(default_factory=dict)
     notes: tuple[str, ...] = ()
     inputs: Identity = ()   # set by the caller (with_inputs): what the data was read from
+    alpha_fdr: float = SIGNIFICANCE
+    # What the discovered slices show: the metric, or with the calibration objective the gap
+    # between observed rate and mean score (and its overall value).
+    found_label: str | None = None
+    found_overall: float | None = None
+
+    @property
+    def calibration(self) -> bool:
+        return self.search.get("objective") == "calibration"
+
+    @property
+    def shown_label(self) -> str:
+        return self.found_label or self.metric_label
+
+    @property
+    def shown_overall(self) -> float:
+        return self.overall.metric if self.found_overall is None else self.found_overall
 
     @property
     def fingerprint(self) -> str:
@@ -60,24 +80,38 @@ class SliceResult:
     def with_inputs(self, inputs: Identity) -> SliceResult:
         return replace(self, inputs=tuple(inputs))
 
-    def weak(self, level: float = SIGNIFICANCE) -> list[bd.SliceStat]:
-        """Discovered slices significantly worse than the rest (q < level) on the metric."""
-        better = self.higher_is_better
-        return [s for s in self.found if s.q_value < level and better is not None
-                and ((s.metric < self.overall.metric) if better
-                     else (s.metric > self.overall.metric))]
+    def weak(self) -> list[bd.SliceStat]:
+        """Discovered slices significantly worse than overall: q below the FDR level and the
+        shown measure worse (for the calibration gap: further from zero)."""
+        return [s for s in self.found if s.significant]
 
     def sentence(self, stat: bd.SliceStat) -> str:
         """'channel = mobile and account_age_days < 90: accuracy 0.71 vs 0.88 overall, 3.1% of
-        rows'."""
+        rows' (calibration: observed rate, mean score and their gap)."""
+        if stat.observed is not None:
+            return (f"{stat.slice.describe()}: observed rate {stat.observed:.3g} vs mean score "
+                    f"{stat.mean_score:.3g} (gap {stat.metric:+.3g}, {self.shown_overall:+.3g} "
+                    f"overall), {stat.share:.1%} of rows")
         return (f"{stat.slice.describe()}: {self.metric_label} {stat.metric:.3g} vs "
                 f"{self.overall.metric:.3g} overall, {stat.share:.1%} of rows")
 
+    def verdict(self) -> str:
+        """One sentence: how many discovered slices are significantly worse, or that none is."""
+        weak = self.weak()
+        what = "calibration gap" if self.calibration else self.metric_label
+        if not weak:
+            return (f"No slice is significantly worse than overall on {what} "
+                    f"(BH q < {self.alpha_fdr:g}); the slices listed are not findings.")
+        return (f"{len(weak)} slice(s) significantly worse than overall on {what} "
+                f"(BH q < {self.alpha_fdr:g}).")
+
     def to_frame(self) -> pd.DataFrame:
-        """The discovered slices, worst (highest score) first."""
-        return bd.frame(self.found)
+        """The discovered slices: significant ones first, then by score."""
+        return bd.frame(self.found, calibration=self.calibration)
 
     def to_dict(self) -> dict:
+        from aidebt_core.jsonsafe import jsonable
+
         weak = self.weak()
         worsened = [c for c in self.changes if c.worsened]
         return jsonable({
@@ -95,11 +129,14 @@ class SliceResult:
                 "weak_slices": len(weak),
                 "worsened_slices": len(worsened),
                 "worst_slice": weak[0].slice.describe() if weak else None,
-                "worst_gap": abs(weak[0].metric - self.overall.metric) if weak else 0.0,
+                "worst_gap": abs(weak[0].metric - self.shown_overall) if weak else 0.0,
                 "sentences": [self.sentence(s) for s in weak],
+                "verdict": self.verdict(),
             },
             "search": self.search, "notes": list(self.notes),
-            "metric_label": self.metric_label,
+            "metric_label": self.metric_label, "alpha_fdr": self.alpha_fdr,
+            "objective": self.search.get("objective"),
+            "slices_show": self.shown_label, "slices_overall": self.shown_overall,
             "reference_overall_ci": (None if self.reference_overall is None else
                                      [self.reference_overall.ci_low,
                                       self.reference_overall.ci_high,
@@ -125,7 +162,11 @@ class SliceResult:
                    tuple(_change(c) for c in data["changes"]),
                    tuple(_change(c) for c in data["breakdown_changes"]),
                    dict(data.get("search") or {}), tuple(data.get("notes", ())),
-                   identity_from(data.get("inputs")))
+                   identity_from(data.get("inputs")),
+                   float(data.get("alpha_fdr", SIGNIFICANCE)),
+                   data.get("slices_show") if data.get("objective") == "calibration" else None,
+                   _num(data["slices_overall"]) if data.get("objective") == "calibration"
+                   else None)
 
 
 def _num(value) -> float:
@@ -137,11 +178,15 @@ def _slice(conditions: Mapping[str, str]) -> SliceDef:
 
 
 def _stat(data: Mapping) -> bd.SliceStat:
-    score = data.get("score")
+    score, significant = data.get("score"), data.get("significant")
+    observed, mean_score = data.get("observed_rate"), data.get("mean_score")
     return bd.SliceStat(_slice(data["slice"]), int(data["size"]), _num(data["share"]),
                         _num(data["metric"]), _num(data["ci_low"]), _num(data["ci_high"]),
                         _num(data["p_value"]), _num(data["q_value"]),
-                        None if score is None else float(score))
+                        None if score is None else float(score),
+                        None if significant is None else bool(significant),
+                        None if observed is None else _num(observed),
+                        None if mean_score is None else _num(mean_score))
 
 
 def _change(data: Mapping) -> bd.Change:
@@ -152,6 +197,8 @@ def _change(data: Mapping) -> bd.Change:
 
 def default_features(table: Table, exclude: Sequence[str]) -> list[str]:
     """Feature columns by role (numeric, categorical, boolean), minus target/prediction/score."""
+    from aidebt_core.schema import infer_schema
+
     return [c for c in infer_schema(table).features if c not in set(exclude)]
 
 
@@ -162,14 +209,20 @@ def analyse(current: Table, target: str, prediction: str | None = None,
             max_values: int = 20, alpha: float = 0.95, positive: str | None = None,
             confidence: float = 0.95, n_boot: int = 200, seed: int = 0,
             edges: Mapping[str, Sequence[float]] | None = None,
-            discover: bool = True, objective: str | None = None,
-            min_share: float | None = None) -> SliceResult:
+            discover: bool = True, objective: str | None = "error",
+            min_share: float | None = None, alpha_fdr: float = SIGNIFICANCE) -> SliceResult:
     """Slices of `current` (encoded with bins fitted on `reference` when given).
 
-    `objective` ranks discovered slices: "calibration" (default when a score is given) or
-    "error" (the metric's row-wise error); see `discovery.search`. `min_share` (a fraction of
-    the labelled current rows, at least 30 rows) overrides `min_size`.
+    `objective` ranks discovered slices: "error" (default: the metric's row-wise error, as
+    SliceLine, Slice Finder and Deepchecks rank) or "calibration" (observed rate far from the
+    mean score; the slices then show that gap); see `discovery.search`. Discovered slices come
+    significant first (q < `alpha_fdr` and worse than overall), then by score; q-values are
+    Benjamini–Hochberg over every slice the search examined, on the measure shown.
+    `min_share` (a fraction of the labelled current rows, at least 30 rows) overrides
+    `min_size`.
     """
+    if not 0 < alpha_fdr < 1:
+        raise OptionError(f"The FDR level must be between 0 and 1 (got {alpha_fdr}).")
     spec = metric_spec(metric)
     fit_on = reference if reference is not None else current
     outputs = [c for c in (target, prediction, score) if c]
@@ -196,26 +249,40 @@ def analyse(current: Table, target: str, prediction: str | None = None,
     stat_kw = {"confidence": confidence, "n_boot": n_boot, "seed": seed}
     overall = bd.overall(cur, metric, **stat_kw)
     ref_overall = bd.overall(ref, metric, **stat_kw) if ref is not None else None
-    by_stats = tuple(bd.breakdown(cur, list(by), metric, **stat_kw)) if by else ()
-    found, search_info = (), {}
+    by_stats = ()
+    if by:
+        by_stats = tuple(bd.breakdown(cur, list(by), metric, keep_largest=True, **stat_kw))
+        if len(by_stats) == bd.MAX_GROUPS:
+            notes.append(f"Breaking down by {', '.join(by)} gives more than {bd.MAX_GROUPS} "
+                         f"slices; the {bd.MAX_GROUPS} largest are shown.")
+        q = iv.bh_qvalues([s.p_value for s in by_stats])
+        by_stats = tuple(replace(s, q_value=float(qv), significant=bool(
+            qv < alpha_fdr and _worse(s.metric, overall.metric, spec.higher_is_better)))
+            for s, qv in zip(by_stats, q, strict=True))
+    found, search_info, found_label, found_overall = (), {}, None, None
     if discover:
         if min_share is not None:
             min_size = max(30, math.ceil(min_share * cur.n))
-        if objective is None:
-            objective = "calibration" if score and cur.binary else "error"
+        objective = objective or "error"
         result = search(cur, metric, features, max_order=max_order, min_size=min_size,
-                        top_k=top_k, alpha=alpha, objective=objective)
-        metrics = bd.slice_stats(cur, [f.slice for f in result.found], metric, **stat_kw)
-        found = tuple(
-            bd.SliceStat(f.slice, f.size, f.size / cur.n, float(st.metric[0]),
-                         float(st.ci_low[0]), float(st.ci_high[0]), f.p_value, f.q_value,
-                         f.score)
-            for f, st in zip(result.found, metrics, strict=True))
+                        top_k=CANDIDATES * top_k, alpha=alpha, objective=objective)
+        if objective == "calibration":
+            found_label, found_overall = GAP_LABEL, float(np.mean(cur.y - cur.score))
+            found = _calibration_stats(cur, result, confidence)
+        else:
+            metrics = bd.slice_stats(cur, [f.slice for f in result.found], metric, **stat_kw)
+            found = [bd.SliceStat(f.slice, f.size, f.size / cur.n, float(st.metric[0]),
+                                  float(st.ci_low[0]), float(st.ci_high[0]),
+                                  float(st.p_value[0]), math.nan, f.score)
+                     for f, st in zip(result.found, metrics, strict=True)]
+        found = _rank(found, result.tests, alpha_fdr, overall.metric if found_overall is None
+                      else found_overall, spec.higher_is_better if found_overall is None
+                      else "gap")[:top_k]
         search_info = {"objective": objective, "loss": result.loss, "mean_error": result.mean_error,
                        "min_size": result.min_size, "alpha": result.alpha,
                        "max_order": max_order, "tests": result.tests,
                        "evaluated": result.evaluated, "pruned_blocks": result.pruned_blocks,
-                       "columns": list(features)}
+                       "columns": list(features), "alpha_fdr": alpha_fdr}
         if not found:
             notes.append("No slice of at least "
                          f"{result.min_size:,} rows is worse than average.")
@@ -225,5 +292,45 @@ def analyse(current: Table, target: str, prediction: str | None = None,
         breakdown_changes = tuple(bd.compare(ref, cur, [s.slice for s in by_stats], metric,
                                              **stat_kw))
     return SliceResult(metric, spec.label, spec.higher_is_better, spec.loss, overall,
-                       ref_overall, tuple(by), by_stats, found, changes, breakdown_changes,
-                       search_info, tuple(notes))
+                       ref_overall, tuple(by), by_stats, tuple(found), changes,
+                       breakdown_changes, search_info, tuple(notes), (), alpha_fdr,
+                       found_label, found_overall)
+
+
+def _worse(value: float, overall: float, direction) -> bool:
+    """Worse than overall: lower (higher is better), higher (lower is better), or for a
+    calibration gap further from zero; never for a metric without a better direction."""
+    if direction is None or math.isnan(value):
+        return False
+    if direction == "gap":
+        return abs(value) > abs(overall)
+    return value < overall if direction else value > overall
+
+
+def _rank(stats: list[bd.SliceStat], tests: int, alpha_fdr: float, overall: float,
+          direction) -> list[bd.SliceStat]:
+    """q-values (BH over the `tests` slices examined; those not shown count as p = 1, which is
+    conservative), the significance flag, and the order: significant first, then by score."""
+    q = iv.bh_qvalues([s.p_value for s in stats], max(tests, len(stats)))
+    out = [replace(s, q_value=float(qv),
+                   significant=bool(qv < alpha_fdr and _worse(s.metric, overall, direction)))
+           for s, qv in zip(stats, q, strict=True)]
+    return sorted(out, key=lambda s: (not s.significant, -(s.score or 0.0)))
+
+
+def _calibration_stats(data: SliceData, result, confidence: float) -> list[bd.SliceStat]:
+    """Observed rate, mean score and their gap per found slice, with a normal interval of the
+    gap (mean residual) and the search's Welch test of residuals (slice vs rest)."""
+    n_codes = {e.column: e.n_codes for e in data.encodings}
+    z = iv.z_value(confidence)
+    residual = data.y - data.score
+    out = []
+    for f in result.found:
+        mask = f.slice.mask(data.codes, n_codes)
+        r = residual[mask]
+        gap = float(r.mean())
+        half = z * float(r.std(ddof=1)) / math.sqrt(r.size) if r.size > 1 else math.nan
+        out.append(bd.SliceStat(f.slice, f.size, f.size / data.n, gap, gap - half, gap + half,
+                                f.p_value, math.nan, f.score, None,
+                                float(data.y[mask].mean()), float(data.score[mask].mean())))
+    return out

@@ -5,14 +5,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from aidebt_core.errors import SchemaError
 from aidebt_core.slices import intervals as iv
 from aidebt_core.slices.define import Predicate, SliceDef
 from aidebt_core.slices.metrics import GroupStats, SliceData, evaluate, metric_spec
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 MAX_GROUPS = 200
 
@@ -30,17 +33,30 @@ class SliceStat:
     p_value: float
     q_value: float
     score: float | None = None
+    # q below the FDR level and worse than overall (None: not judged, e.g. a reference side)
+    significant: bool | None = None
+    # calibration objective: the slice's observed positive rate and mean score (metric = gap)
+    observed: float | None = None
+    mean_score: float | None = None
 
     def row(self) -> dict:
-        return {"slice": self.slice.describe(), "size": self.size, "share": self.share,
-                "metric": self.metric, "ci_low": self.ci_low, "ci_high": self.ci_high,
-                "p_value": self.p_value, "q_value": self.q_value, "score": self.score}
+        out = {"slice": self.slice.describe(), "size": self.size, "share": self.share,
+               "metric": self.metric, "ci_low": self.ci_low, "ci_high": self.ci_high,
+               "p_value": self.p_value, "q_value": self.q_value,
+               "significant": self.significant, "score": self.score}
+        if self.observed is not None:
+            out |= {"observed_rate": self.observed, "mean_score": self.mean_score}
+        return out
 
     def to_dict(self) -> dict:
-        return {"slice": self.slice.as_dict(), "description": self.slice.describe(),
-                "size": self.size, "share": self.share, "metric": self.metric,
-                "ci_low": self.ci_low, "ci_high": self.ci_high, "p_value": self.p_value,
-                "q_value": self.q_value, "score": self.score}
+        out = {"slice": self.slice.as_dict(), "description": self.slice.describe(),
+               "size": self.size, "share": self.share, "metric": self.metric,
+               "ci_low": self.ci_low, "ci_high": self.ci_high, "p_value": self.p_value,
+               "q_value": self.q_value, "significant": self.significant, "score": self.score}
+        if self.observed is not None:
+            out |= {"observed_rate": self.observed, "mean_score": self.mean_score,
+                    "gap": self.metric}
+        return out
 
 
 @dataclass(frozen=True)
@@ -58,8 +74,9 @@ def overall(data: SliceData, metric: str, confidence: float = 0.95, n_boot: int 
 
 
 def breakdown(data: SliceData, columns: Sequence[str], metric: str, confidence: float = 0.95,
-              n_boot: int = 200, seed: int = 0) -> list[SliceStat]:
-    """One slice per combination of the columns' codes present in the data."""
+              n_boot: int = 200, seed: int = 0, keep_largest: bool = False) -> list[SliceStat]:
+    """One slice per combination of the columns' codes present in the data (more than
+    MAX_GROUPS: an error, or with `keep_largest` the MAX_GROUPS largest)."""
     if not columns:
         raise SchemaError("Pick at least one column to break the metric down by.")
     encs = [data.encoding(c) for c in columns]
@@ -68,9 +85,16 @@ def breakdown(data: SliceData, columns: Sequence[str], metric: str, confidence: 
         combined = combined * enc.n_codes + data.codes[enc.column]
     present, group = np.unique(combined, return_inverse=True)
     if present.size > MAX_GROUPS:
-        raise SchemaError(f"Breaking down by {', '.join(columns)} gives {present.size:,} slices "
-                          f"(limit {MAX_GROUPS}); use fewer columns, fewer bins or fewer kept "
-                          "values.")
+        if not keep_largest:
+            raise SchemaError(f"Breaking down by {', '.join(columns)} gives {present.size:,} "
+                              f"slices (limit {MAX_GROUPS}); use fewer columns, fewer bins or "
+                              "fewer kept values.")
+        # The largest groups (ties: first code); the rows of the others count as "the rest".
+        sizes = np.bincount(group, minlength=present.size)
+        keep = np.sort(np.argsort(-sizes, kind="stable")[:MAX_GROUPS])
+        recode = np.full(present.size, -1, np.int64)
+        recode[keep] = np.arange(keep.size)
+        present, group = present[keep], recode[group]
     st = evaluate(data, group, present.size, metric, confidence, n_boot, seed)
     q = iv.bh_qvalues(st.p_value)
     out = []
@@ -100,10 +124,17 @@ def _stat(sdef: SliceDef, st, g: int, n: int, q: float, score=None) -> SliceStat
                      float(st.p_value[g]), float(q), score)
 
 
-def frame(stats: Sequence[SliceStat]) -> pd.DataFrame:
+def frame(stats: Sequence[SliceStat], calibration: bool = False) -> pd.DataFrame:
+    """One row per slice; with `calibration` the observed rate and mean score, and the metric
+    column (the gap between them) named `gap`."""
+    import pandas as pd
+
     cols = ["slice", "size", "share", "metric", "ci_low", "ci_high", "p_value", "q_value",
-            "score"]
-    return pd.DataFrame([s.row() for s in stats], columns=cols)
+            "significant", "score"]
+    if calibration:
+        cols = [*cols[:3], "observed_rate", "mean_score", *cols[3:]]
+    out = pd.DataFrame([s.row() for s in stats], columns=cols)
+    return out.rename(columns={"metric": "gap"}) if calibration else out
 
 
 # ---------------------------------------------------------------- reference vs current

@@ -1,19 +1,29 @@
-"""Weak-slice discovery: SliceLine-style search over conjunctions of up to three predicates.
+"""Weak-slice discovery: SliceLine-style level-wise search over conjunctions of up to three
+predicates, on whole arrays (no Python loop per candidate slice).
 
 Score of a slice S (Sagadeeva & Boehm 2021), with n rows, mean row error ē, |S| rows and error
-sum e_S:  sc = α·((e_S/|S|)/ē − 1) − (1 − α)·(n/|S| − 1).  Everything is computed from
-aggregated counts: integer codes are combined and counted with `np.bincount`, then predicate
-statistics come from small matrix products (a numeric "< 90" predicate is a sum of bins), so no
-one-hot matrix is ever built. A level is searched only where an upper bound on the score of its
-slices (from the sizes and error sums of their parents) can beat the current top scores.
+sum e_S:  sc = α·((e_S/|S|)/ē − 1) − (1 − α)·(n/|S| − 1).
+
+How it is computed:
+- Every predicate is an interval of one column's integer codes (a category, a bin, or a run of
+  bins: "< 90" is bins 0..3), so the rows of a conjunction are a box in the joint code space of
+  its columns. `group_counts` counts rows and error sums per joint code cell for many column
+  combinations at once (one `np.bincount` over stacked, offset codes); `box_sums` turns those
+  cells into every predicate combination of each block at once (cumulate along each axis,
+  difference at the intervals' ends).
+- Level 3 is counted only in column triples where some cell's three parent pairs can all still
+  beat the current top scores (the SliceLine bound), judged on whole arrays of pair cells.
+- Above SCREEN_ROWS rows the lattice is searched on a fixed sample of rows; the column
+  combinations holding the sample's best slices are then counted again on all rows, so reported
+  sizes, scores and p-values are exact.
 """
 
 from __future__ import annotations
 
 import itertools
 import math
-from collections import OrderedDict
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -22,14 +32,108 @@ from aidebt_core.slices import intervals as iv
 from aidebt_core.slices.metrics import SliceData, metric_spec, row_loss
 from aidebt_core.slices.pick import SUPPORT_LEVEL, Found, Picker, Search
 
-__all__ = ["OBJECTIVES", "Found", "Search", "default_min_size", "search"]
+__all__ = ["OBJECTIVES", "Found", "GroupCounts", "Search", "box_sums", "default_min_size",
+           "group_counts", "search"]
 
-_LETTERS = "abc"
-SAMPLE_ROWS = 200_000
-PREFIX_CACHE = 24  # combined pair codes kept for reuse by triples (4 bytes per row each)
+SCREEN_ROWS = 100_000      # above this many rows the lattice is screened on a row sample
+SCREEN_MARGIN = 0.9        # the screen keeps slices down to 90% of the (scaled) minimum size
+SCREEN_POOL = 4            # the screen keeps this many times the pool, to be re-counted exactly
+BATCH_ENTRIES = 4_000_000  # codes counted per bincount (32 MB of int64)
+BATCH_CELLS = 1_500_000    # predicate cells scored per batch of column combinations
+PER_BLOCK = 2              # pool cells kept per column combination and batch
+
+
+@dataclass(frozen=True)
+class GroupCounts:
+    """Rows and summed weights per joint code cell, for each column combination.
+
+    `size[b]` and each `sums[i][b]` are arrays of shape (pad,) * order indexed by the codes of
+    the columns `combos[b]` (codes beyond a column's own count are empty)."""
+
+    combos: np.ndarray           # (blocks, order) column indices
+    pad: int
+    size: np.ndarray             # (blocks, pad, ..., pad) int64
+    sums: tuple[np.ndarray, ...]
+
+
+def group_counts(codes: Sequence[np.ndarray], combos, pad: int,
+                 weights: Sequence[np.ndarray] = (), binary: np.ndarray | None = None
+                 ) -> GroupCounts:
+    """Counts per joint code cell of each combination of columns (`codes[i]`: column i's codes,
+    0 <= code < pad, one per row). `weights` are summed per cell (float); `binary`, a 0/1 int
+    array, is counted in the same pass as the sizes (exact integer sums).
+
+    Kept apart from the search so counts computed elsewhere (e.g. from profiles) can feed it.
+    """
+    combos = np.asarray(combos, dtype=np.int64)
+    combos = combos.reshape(len(combos), -1)
+    blocks, order = combos.shape
+    cells = pad ** order
+    n = int(codes[0].size) if len(codes) else 0
+    width = 2 if binary is not None else 1
+    size = np.zeros((blocks, cells), np.int64)
+    sums = [np.zeros((blocks, cells), np.int64 if binary is not None else np.float64)
+            for _ in range(1 if binary is not None else len(weights))]
+    per = max(1, BATCH_ENTRIES // max(n, 1))
+    prefixes: dict[tuple[int, ...], np.ndarray] = {}
+    for start in range(0, blocks, per):
+        chunk = combos[start:start + per]
+        stacked = np.empty((len(chunk), n), np.int64)
+        for i, combo in enumerate(chunk):
+            row = stacked[i]
+            head = tuple(int(c) for c in combo[:-1])
+            if head:
+                if head not in prefixes:
+                    prefixes.clear()  # combinations come sorted: one prefix at a time
+                    joint = np.zeros(n, np.int64)
+                    for c in head:
+                        joint *= pad
+                        joint += codes[c]
+                    prefixes[head] = joint
+                np.multiply(prefixes[head], pad, out=row)
+                row += codes[int(combo[-1])]
+            else:
+                row[:] = codes[int(combo[-1])]
+            if binary is not None:
+                row *= 2
+                row += binary
+            row += i * cells * width
+        flat = stacked.ravel()
+        stop = start + len(chunk)
+        if binary is not None:
+            both = np.bincount(flat, minlength=len(chunk) * cells * 2).reshape(-1, cells, 2)
+            size[start:stop] = both.sum(axis=2)
+            sums[0][start:stop] = both[:, :, 1]
+        else:
+            size[start:stop] = np.bincount(flat, minlength=len(chunk) * cells).reshape(-1, cells)
+            for out, w in zip(sums, weights, strict=True):
+                out[start:stop] = np.bincount(flat, weights=np.tile(w, len(chunk)),
+                                              minlength=len(chunk) * cells).reshape(-1, cells)
+    shape = (blocks,) + (pad,) * order
+    return GroupCounts(combos, pad, size.reshape(shape), tuple(s.reshape(shape) for s in sums))
+
+
+def box_sums(cells: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """Sums over every predicate combination of each block: `cells` (blocks, pad, ..., pad),
+    `lo`/`hi` (blocks, order, width) the predicates' code intervals [lo, hi) per axis ->
+    (blocks, width, ..., width). Separable: cumulate along one axis, take the difference at
+    the intervals' ends, move that axis last, repeat (after `order` steps the axes are back in
+    their order)."""
+    blocks, order = lo.shape[0], lo.shape[1]
+    rows = np.arange(blocks)[:, None]
+    out = cells
+    for axis in range(order):
+        shape = list(out.shape)
+        shape[1] += 1
+        cum = np.zeros(shape, dtype=out.dtype)
+        np.cumsum(out, axis=1, out=cum[:, 1:])
+        out = np.moveaxis(cum[rows, hi[:, axis]] - cum[rows, lo[:, axis]], 1, -1)
+    return np.ascontiguousarray(out)
 
 
 class _Feature:
+    """A column's codes and its predicates as code intervals [lo, hi)."""
+
     def __init__(self, data: SliceData, column: str, ranges: bool):
         enc = data.encoding(column)
         self.column, self.k = column, enc.n_codes
@@ -37,8 +141,13 @@ class _Feature:
         preds = enc.predicates(ranges=ranges)
         self.labels = [label for label, _ in preds]
         self.masks = [m for _, m in preds]
-        # Predicate-by-code 0/1 matrix: predicate statistics = P @ per-code statistics.
-        self.P = np.array(self.masks, dtype=np.float64).reshape(-1, self.k)
+        self.lo, self.hi = [], []
+        for _, mask in preds:
+            idx = np.flatnonzero(mask)
+            if idx.size == 0 or idx[-1] - idx[0] + 1 != idx.size:
+                raise SchemaError(f"A predicate on '{column}' is not a run of codes.")
+            self.lo.append(int(idx[0]))
+            self.hi.append(int(idx[-1]) + 1)
 
 
 def default_min_size(n: int) -> int:
@@ -95,8 +204,8 @@ def search(data: SliceData, metric: str, features: Sequence[str] | None = None,
 
 
 class _Lattice(Picker):
-    """Level-wise search. Per predicate combination it keeps sizes `s`, signed error sums `e`,
-    and the bound statistics `u` (error sums; for a signed gap, positive and negative parts)."""
+    """Level-wise search. Per predicate combination: size `s` and the error statistics `u`
+    (the error sum; for a signed gap its positive and negative parts), whose signed sum is `e`."""
 
     def __init__(self, data, names, err, signed, min_size, alpha, ranges, pool_size):
         self.data, self.n, self.signed = data, data.n, signed
@@ -104,32 +213,34 @@ class _Lattice(Picker):
         # (a score of exactly 0 everywhere) still needs its positive and negative parts.
         self.binary = not signed and bool(np.all((err == 0) | (err == 1)))
         self.err = err
-        self.err01 = err.astype(np.int32) if self.binary else None
-        # Redundancy checks and simplification look at a fixed sample of rows (exact counts
-        # for the slices finally chosen are taken on all rows).
+        self.err01 = err.astype(np.int64) if self.binary else None
+        # A fixed sample of rows: the screen of large data sets, redundancy checks and
+        # simplification (exact counts for the slices finally chosen are taken on all rows).
         rng = np.random.default_rng(0)
-        self.rows = (np.sort(rng.choice(self.n, SAMPLE_ROWS, replace=False))
-                     if self.n > SAMPLE_ROWS else None)
+        self.rows = (np.sort(rng.choice(self.n, SCREEN_ROWS, replace=False))
+                     if self.n > SCREEN_ROWS else None)
         self.weights = [np.maximum(err, 0), np.maximum(-err, 0)] if signed else [err]
         self.sq = None if self.binary else err * err
-        self.ebar = float(np.abs(err).mean())
+        self.ebar = float(np.abs(err).mean()) if err.size else 0.0
         self.emax = float(np.abs(err).max()) if err.size else 0.0
         self.offset = 0.0 if signed else 1.0
         self.etot, self.qtot = float(err.sum()), float((err * err).sum())
         self.min_size, self.alpha, self.pool_size = min_size, alpha, pool_size
         self.f = [_Feature(data, c, ranges) for c in names]
-        self.support = SUPPORT_LEVEL / max(1, sum(f.P.shape[0] for f in self.f))
-        self.pool: list[tuple] = []     # (scores, sizes, errors, p, feature-tuple, pred-index)
-        self.p_all: list[np.ndarray] = []
-        self.pruned_tests = 0
-        self.evaluated = 0
-        self.pruned_blocks = 0
-        self.threshold = 0.0
-        self.stats: dict[tuple[int, ...], tuple[np.ndarray, list[np.ndarray]]] = {}
-        self.paths: dict[tuple, list] = {}  # einsum contraction order per shape
-        self.prefixes: OrderedDict[tuple[int, ...], np.ndarray] = OrderedDict()
-        self.code_errs: dict[int, np.ndarray] = {}
+        self.support = SUPPORT_LEVEL / max(1, sum(len(f.labels) for f in self.f))
+        self.pad = max(f.k for f in self.f)
+        self.width = max(len(f.labels) for f in self.f)
+        self.lo = np.zeros((len(self.f), self.width), np.int64)  # padding: empty [0, 0)
+        self.hi = np.zeros((len(self.f), self.width), np.int64)
+        for i, f in enumerate(self.f):
+            self.lo[i, :len(f.lo)], self.hi[i, :len(f.hi)] = f.lo, f.hi
         self.mask_cache: dict[tuple[int, int], np.ndarray] = {}
+        self.tests = 0          # slices with at least min_size rows (the BH family)
+        self.evaluated = 0      # predicate combinations whose counts were computed
+        self.pruned_blocks = 0  # column triples skipped by the bound
+        self.pruned_tests = 0
+        self.threshold = 0.0
+        self._reset_pool()
 
     # ---- scoring
     def _raw(self, s, e):
@@ -143,6 +254,7 @@ class _Lattice(Picker):
     def bound(self, s_ub, e_ub):
         """Best score any slice with size <= s_ub and |error sum| <= e_ub could reach."""
         m = max(self.emax, 1e-300)
+        s_ub = np.asarray(s_ub, dtype=np.float64)
         best = np.full(np.shape(s_ub), -np.inf)
         with np.errstate(invalid="ignore", divide="ignore"):
             for s in (np.full(np.shape(s_ub), float(self.min_size)),
@@ -151,135 +263,233 @@ class _Lattice(Picker):
         return np.where(s_ub >= self.min_size, best, -np.inf)
 
     # ---- counting
-    def counts(self, feats: tuple[int, ...]):
-        """Exact sizes, bound sums, signed error sums and squared sums per predicate combination."""
-        fs = [self.f[i] for i in feats]
-        prefix = self._prefix(feats[:-1])  # combined code of all but the last feature
-        last = fs[-1]
-        shape = tuple(f.k for f in fs)
-        total = int(np.prod(shape))
-        x, y = "xyz"[:len(fs)], _LETTERS[:len(fs)]
-        expr = ",".join(f"{x[i]}{y[i]}" for i in range(len(fs))) + f",{y}->{x}"
-        mats = [f.P for f in fs]
+    def _codes(self, rows):
+        return [f.codes if rows is None else f.codes[rows] for f in self.f]
 
-        key = (expr, *(m.shape for m in mats))
-        if key not in self.paths:
-            self.paths[key] = np.einsum_path(expr, *mats, np.empty(shape), optimize="greedy")[0]
-        path = self.paths[key]
-
-        def project(t):
-            return np.einsum(expr, *mats, t.reshape(shape).astype(np.float64), optimize=path)
-
+    def stats(self, combos: np.ndarray, rows=None, codes=None):
+        """Sizes and error statistics of every predicate combination of each block:
+        s (blocks, width, ..., width) and a list u of the same shape."""
+        codes = self._codes(rows) if codes is None else codes
+        pick = (lambda x: x) if rows is None else (lambda x: x[rows])
         if self.binary:
-            # One unweighted count of (cell, error 0/1) pairs gives both sizes and error sums:
-            # pair code = prefix * 2k + (2 * last code + error).
-            code_err = self._code_err(feats[-1])
-            pair = code_err if prefix is None else prefix * (2 * last.k) + code_err
-            both = np.bincount(pair, minlength=2 * total).reshape(total, 2)
-            s, u = project(both.sum(axis=1)), [project(both[:, 1])]
+            gc = group_counts(codes, combos, self.pad, binary=pick(self.err01))
         else:
-            code = last.codes if prefix is None else prefix * last.k + last.codes
-            s = project(np.bincount(code, minlength=total))
-            u = [project(np.bincount(code, weights=w, minlength=total)) for w in self.weights]
-        e = u[0] - u[1] if self.signed else u[0]
-        q = None if self.binary else project(np.bincount(code, weights=self.sq,
-                                                         minlength=total))
+            gc = group_counts(codes, combos, self.pad, weights=[pick(w) for w in self.weights])
+        lo, hi = self.lo[combos], self.hi[combos]
+        s = box_sums(gc.size, lo, hi)
+        u = [box_sums(x, lo, hi) for x in gc.sums]
         self.evaluated += s.size
-        return s, u, e, q
+        return s, u
 
-    def _prefix(self, feats: tuple[int, ...]) -> np.ndarray | None:
-        """Combined int32 code of `feats` (cached for pairs, which many triples share)."""
-        if not feats:
-            return None
-        if feats in self.prefixes:
-            self.prefixes.move_to_end(feats)
-            return self.prefixes[feats]
-        code = self.f[feats[0]].codes.astype(np.int32)
-        for i in feats[1:]:
-            code = code * self.f[i].k + self.f[i].codes
-        self.prefixes[feats] = code
-        if len(self.prefixes) > PREFIX_CACHE:
-            self.prefixes.popitem(last=False)
-        return code
+    def _signed(self, u):
+        return u[0] - u[1] if self.signed else u[0]
 
-    def _code_err(self, i: int) -> np.ndarray:
-        if i not in self.code_errs:
-            self.code_errs[i] = self.f[i].codes.astype(np.int32) * 2 + self.err01
-        return self.code_errs[i]
+    # ---- the pool of best cells
+    def _reset_pool(self):
+        self.pool_score = np.empty(0)
+        self.pool_level = np.empty(0, np.int64)
+        self.pool_block = np.empty(0, np.int64)
+        self.pool_cell = np.empty(0, np.int64)
+
+    def _linear_hits(self, s, e):
+        """Cells whose score beats the threshold, as a linear test on (s, |e|) (no division):
+        α|e|/ē > (T + α·offset − (1 − α))·s + (1 − α)·n, and s >= min_size."""
+        a = self.alpha / self.ebar
+        b = self.threshold + self.alpha * self.offset - (1 - self.alpha)
+        return (s >= self.min_size) & (a * np.abs(e) > b * s + (1 - self.alpha) * self.n)
+
+    def record(self, level: int, blocks: np.ndarray, s, e, allowed=None) -> None:
+        """Count the tests of these blocks and add their cells that beat the threshold."""
+        valid = s >= self.min_size
+        self.tests += int(np.count_nonzero(valid))
+        hit = self._linear_hits(s, e)
+        if allowed is not None:
+            hit &= allowed
+        flat = np.flatnonzero(hit.reshape(len(blocks), -1).ravel())
+        if not flat.size:
+            return
+        per = hit[0].size
+        sc = self.score(s.reshape(-1)[flat].astype(np.float64),
+                        e.reshape(-1)[flat].astype(np.float64))
+        self._add(sc, np.full(flat.size, level), blocks[flat // per], flat % per)
+
+    def _add(self, sc, level, block, cell):
+        # At most PER_BLOCK cells per column combination, so the pool is not all neighbouring
+        # bins of one slice and the report can hold different slices.
+        key = block * 4 + level
+        order = np.lexsort((-sc, key))
+        key = key[order]
+        first = np.r_[True, key[1:] != key[:-1]]
+        start = np.maximum.accumulate(np.where(first, np.arange(key.size), 0))
+        keep = order[np.arange(key.size) - start < PER_BLOCK]
+        sc, level, block, cell = sc[keep], level[keep], block[keep], cell[keep]
+        self.pool_score = np.concatenate([self.pool_score, sc])
+        self.pool_level = np.concatenate([self.pool_level, level])
+        self.pool_block = np.concatenate([self.pool_block, block])
+        self.pool_cell = np.concatenate([self.pool_cell, cell])
+        if self.pool_score.size >= self.pool_size:
+            cut = self.pool_score.size - self.pool_size
+            self.threshold = max(self.threshold,
+                                 float(np.partition(self.pool_score, cut)[cut]))
+            if self.pool_score.size > 2 * self.pool_size:
+                keep = self.pool_score >= self.threshold
+                self.pool_score, self.pool_level = self.pool_score[keep], self.pool_level[keep]
+                self.pool_block, self.pool_cell = self.pool_block[keep], self.pool_cell[keep]
+
+    # ---- levels
+    def run(self, max_order: int) -> None:
+        if self.rows is None:
+            self._search(max_order, None)
+            return
+        # Screen on the row sample (a slightly lower minimum size, a larger pool), then count
+        # the combinations holding its best slices on all rows.
+        min_size, pool = self.min_size, self.pool_size
+        n = self.n
+        self.n = self.rows.size
+        self.min_size = max(1, math.floor(SCREEN_MARGIN * min_size * self.rows.size / n))
+        self.pool_size = SCREEN_POOL * pool
+        self._search(max_order, self.rows)
+        levels, blocks = self.pool_level, self.pool_block
+        self.n, self.min_size, self.pool_size = n, min_size, pool
+        self._reset_pool()
+        self.threshold = 0.0
+        for level in sorted(set(levels.tolist())):
+            ids = np.unique(blocks[levels == level])
+            combos = self.combos[level][ids]
+            for part in self._batches(combos):
+                s, u = self.stats(combos[part])
+                self._record_exact(level, ids[part], s, self._signed(u))
+
+    def _record_exact(self, level, ids, s, e):
+        tests = self.tests
+        self.record(level, ids, s, e)
+        self.tests = tests  # the family was counted by the screen
+
+    def _batches(self, combos: np.ndarray):
+        per = max(1, BATCH_CELLS // self.width ** combos.shape[1])
+        return [slice(i, i + per) for i in range(0, len(combos), per)]
+
+    def _search(self, max_order: int, rows) -> None:
+        codes = self._codes(rows)
+        k = len(self.f)
+        self.combos = {1: np.arange(k).reshape(-1, 1)}
+        s1, u1 = self.stats(self.combos[1], rows, codes)
+        self.record(1, np.arange(k), s1, self._signed(u1))
+        if max_order < 2 or k < 2:
+            return
+        pairs = np.array(list(itertools.combinations(range(k), 2)), np.int64)
+        self.combos[2] = pairs
+        s2, u2 = [], []
+        for part in self._batches(pairs):
+            s, u = self.stats(pairs[part], rows, codes)
+            self.record(2, np.arange(len(pairs))[part], s, self._signed(u))
+            s2.append(s)
+            u2.append(u)
+        s2 = np.concatenate(s2)
+        u2 = [np.concatenate([u[i] for u in u2]) for i in range(len(u2[0]))]
+        if max_order < 3 or k < 3:
+            return
+        self._level3(k, pairs, s2, u2, rows, codes)
+
+    def _level3(self, k, pairs, s2, u2, rows, codes) -> None:
+        triples = np.array(list(itertools.combinations(range(k), 3)), np.int64)
+        self.combos[3] = triples
+        index = np.full((k, k), -1, np.int64)
+        index[pairs[:, 0], pairs[:, 1]] = np.arange(len(pairs))
+        ab, ac, bc = (index[triples[:, i], triples[:, j]] for i, j in ((0, 1), (0, 2), (1, 2)))
+        valid2 = s2 >= self.min_size
+        e_ub = u2[0] if len(u2) == 1 else np.maximum(u2[0], u2[1])
+        bound2 = np.where(valid2, self.bound(s2, e_ub), -np.inf)
+
+        def grid(cells, ids):
+            """Triple cells whose three parent pair cells all hold (blocks, w, w, w)."""
+            return (cells[ab[ids]][:, :, :, None] & cells[ac[ids]][:, :, None, :]
+                    & cells[bc[ids]][:, None, :, :])
+
+        # Blocks whose parents promise the most first, and a small first batch, so the
+        # threshold rises before most blocks are judged.
+        promise = bound2.reshape(len(pairs), -1).max(axis=1)
+        order = np.argsort(-np.minimum(np.minimum(promise[ab], promise[ac]), promise[bc]),
+                           kind="stable")
+        parts = self._batches(triples)
+        first = min(8, len(triples))
+        parts = [slice(0, first)] + [slice(p.start + first, p.stop + first) for p in parts]
+        for part in parts:
+            ids = order[part]
+            if not ids.size:
+                continue
+            allowed = grid(bound2 > self.threshold, ids)
+            # Cells not counted are tests when all their parents are large enough (an upper
+            # bound on the family: conservative q-values).
+            self.tests += int(np.count_nonzero(grid(valid2, ids) & ~allowed))
+            live = allowed.reshape(len(ids), -1).any(axis=1)
+            self.pruned_blocks += int(np.count_nonzero(~live))
+            ids, allowed = ids[live], allowed[live]
+            if not ids.size:
+                continue
+            # Sorted combinations let group_counts reuse each pair prefix.
+            sort = np.lexsort(triples[ids].T[::-1])
+            ids, allowed = ids[sort], allowed[sort]
+            block, cell, s, u = self.cell_stats(triples[ids], allowed, rows, codes)
+            e = self._signed(u)
+            self.tests += int(np.count_nonzero(s >= self.min_size))
+            hit = np.flatnonzero(self._linear_hits(s, e))
+            if hit.size:
+                sc = self.score(s[hit].astype(np.float64), e[hit].astype(np.float64))
+                self._add(sc, np.full(hit.size, 3), ids[block[hit]], cell[hit])
+
+    def cell_stats(self, combos: np.ndarray, allowed: np.ndarray, rows=None, codes=None):
+        """Sizes and error statistics of the `allowed` predicate combinations only (a sparse
+        box sum: 2**order look-ups in each block's cumulative table per combination).
+        Returns (block, cell, s, u) with one entry per allowed combination."""
+        codes = self._codes(rows) if codes is None else codes
+        pick = (lambda x: x) if rows is None else (lambda x: x[rows])
+        if self.binary:
+            gc = group_counts(codes, combos, self.pad, binary=pick(self.err01))
+        else:
+            gc = group_counts(codes, combos, self.pad, weights=[pick(w) for w in self.weights])
+        order = combos.shape[1]
+        block, *axes = np.nonzero(allowed)
+        cell = np.ravel_multi_index(tuple(axes), allowed.shape[1:])
+        side = self.pad + 1
+        ends = []
+        for j, pred in enumerate(axes):
+            column = combos[block, j]
+            ends.append((self.lo[column, pred], self.hi[column, pred]))
+        tables = []
+        for cells in (gc.size, *gc.sums):
+            cum = np.zeros((len(combos),) + (side,) * order, dtype=cells.dtype)
+            inner = cells
+            for axis in range(1, order + 1):
+                inner = np.cumsum(inner, axis=axis)
+            cum[(slice(None),) + (slice(1, None),) * order] = inner
+            tables.append(cum.reshape(-1))
+        base = block * side ** order
+        totals = [np.zeros(block.size, dtype=tab.dtype) for tab in tables]
+        for corner in itertools.product((0, 1), repeat=order):
+            flat = base.copy()
+            for j, high in enumerate(corner):
+                flat += ends[j][high] * side ** (order - 1 - j)
+            sign = 1 if (order - sum(corner)) % 2 == 0 else -1
+            for total, tab in zip(totals, tables, strict=True):
+                if sign > 0:
+                    total += tab[flat]
+                else:
+                    total -= tab[flat]
+        self.evaluated += block.size
+        return block, cell, totals[0], totals[1:]
+
+    def pool_slices(self):
+        """The pool's cells, best first, as (score, column indices, predicate indices)."""
+        order = np.argsort(-self.pool_score, kind="stable")
+        for pos in order:
+            level = int(self.pool_level[pos])
+            feats = tuple(int(c) for c in self.combos[level][self.pool_block[pos]])
+            preds = tuple(int(p) for p in np.unravel_index(int(self.pool_cell[pos]),
+                                                            (self.width,) * level))
+            yield float(self.pool_score[pos]), feats, preds
 
     def p_values(self, s, e, q):
         if self.binary:
             return iv.two_proportion_p(e, s, self.etot - e, self.n - s)
         return iv.welch_p(s, e, q, self.n - s, self.etot - e, self.qtot - q)
-
-    def record(self, feats, s, e, q):
-        valid = s >= self.min_size
-        sc = self.score(s, e)
-        p = self.p_values(s[valid], e[valid], None if q is None else q[valid])
-        self.p_all.append(p.astype(np.float32))
-        keep = np.flatnonzero((sc > self.threshold).ravel())
-        if keep.size > self.pool_size:
-            keep = keep[np.argpartition(-sc.ravel()[keep], self.pool_size)[:self.pool_size]]
-        if keep.size:
-            idx = np.unravel_index(keep, s.shape)
-            pv = self.p_values(s.ravel()[keep], e.ravel()[keep],
-                               None if q is None else q.ravel()[keep])
-            self.pool.append((sc.ravel()[keep], s.ravel()[keep], e.ravel()[keep], pv, feats,
-                              np.stack(idx, axis=1)))
-        self._trim()
-
-    def _trim(self):
-        scores = np.concatenate([b[0] for b in self.pool]) if self.pool else np.empty(0)
-        if scores.size >= self.pool_size:
-            cut = np.partition(scores, scores.size - self.pool_size)[scores.size - self.pool_size]
-            self.threshold = max(self.threshold, float(cut))
-            if len(self.pool) > 64:
-                self.pool = [tuple(x[b[0] >= cut] if isinstance(x, np.ndarray) else x
-                                   for x in b) for b in self.pool]
-                self.pool = [b for b in self.pool if b[0].size]
-
-    # ---- levels
-    def run(self, max_order: int) -> None:
-        for i in range(len(self.f)):
-            s, u, e, q = self.counts((i,))
-            self.stats[(i,)] = (s, u)
-            self.record((i,), s, e, q)
-        if max_order >= 2:
-            self._level(2)
-        if max_order >= 3:
-            self._level(3)
-
-    def _parent_bounds(self, combo):
-        """Upper bounds for a combination from its parents: a child has at most the smallest
-        parent's rows and (per part) error sum; |signed sum| <= the larger part."""
-        s_ub, u_ub = None, None
-        for drop in range(len(combo)):
-            parent = combo[:drop] + combo[drop + 1:]
-            ps, pu = self.stats[parent]
-            shape = [self.f[i].P.shape[0] if j != drop else 1 for j, i in enumerate(combo)]
-            ps, pu = ps.reshape(shape), [u.reshape(shape) for u in pu]
-            s_ub = ps if s_ub is None else np.minimum(s_ub, ps)
-            u_ub = pu if u_ub is None else [np.minimum(a, b) for a, b in zip(u_ub, pu,
-                                                                             strict=True)]
-        e_ub = u_ub[0] if len(u_ub) == 1 else np.maximum(u_ub[0], u_ub[1])
-        return s_ub, u_ub, e_ub
-
-    def _level(self, order: int) -> None:
-        combos = list(itertools.combinations(range(len(self.f)), order))
-        best = []
-        for combo in combos:
-            s_ub, _, e_ub = self._parent_bounds(combo)
-            best.append(float(self.bound(s_ub, e_ub).max()) if s_ub.size else -np.inf)
-        for j in np.argsort(best, kind="stable")[::-1]:
-            combo = combos[j]
-            if best[j] <= self.threshold:
-                s_ub, u_ub, _ = self._parent_bounds(combo)
-                self.pruned_blocks += 1
-                self.pruned_tests += int((s_ub >= self.min_size).sum())
-                if order < 3:
-                    self.stats[combo] = (s_ub, u_ub)
-                continue
-            s, u, e, q = self.counts(combo)
-            if order < 3:
-                self.stats[combo] = (s, u)
-            self.record(combo, s, e, q)

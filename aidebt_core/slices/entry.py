@@ -1,15 +1,23 @@
 """Slices as a registered analysis (aidebt_core/analyses.py): options and `run`.
 
+`SlicesOptions` is the one set of options (and defaults) of `aidebt slices` and the Slices page:
+the command maps its flags onto it and the page its widgets, and both call `run`, so the same
+data and options give the same slices in both.
+
 With a reference and a current side, slices are found in the current data and compared
 with the reference; one unsplit source is searched whole (as `aidebt slices` does).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from aidebt_core.errors import SchemaError
-from aidebt_core.slices.analysis import SliceResult
+
+if TYPE_CHECKING:  # the result module imports numpy
+    from aidebt_core.slices.analysis import SliceResult
 
 
 @dataclass(frozen=True)
@@ -19,30 +27,49 @@ class SlicesOptions:
     max_order: int = 3             # conditions per slice
     min_size: int | None = None    # rows per slice (default 1% of rows, at least 30)
     top_k: int = 10
-    objective: str | None = None   # calibration (default with a score) or error
+    objective: str = "error"       # error (the metric's loss) or calibration
     alpha: float = 0.95            # SliceLine weight of error against size
     bins: int = 10                 # quantile bins per numeric column
     by: tuple[str, ...] = ()       # columns to break the metric down by (the page's picker)
     features: tuple[str, ...] | None = None  # columns searched (default the schema's features)
     min_share: float | None = None  # min slice size as a fraction of rows (instead of min_size)
+    alpha_fdr: float = 0.05        # "significant": BH q below this (and worse than overall)
+    # Your own bin edges per numeric column, as ((column, (edge, ...)), ...) (hashable).
+    edges: tuple[tuple[str, tuple[float, ...]], ...] = ()
+
+    def edges_map(self) -> dict[str, list[float]] | None:
+        return {c: list(e) for c, e in self.edges} or None
+
+
+def edges_option(edges: Mapping[str, Sequence[float]] | None) -> tuple:
+    """{'age': [30, 50]} -> (('age', (30.0, 50.0)),) for `SlicesOptions.edges`."""
+    return tuple((str(c), tuple(float(x) for x in e)) for c, e in (edges or {}).items())
+
+
+def default_metric(schema) -> str:
+    """ROC AUC when the model gives only a score, else accuracy."""
+    return "roc_auc" if schema.first("score") and not schema.first("prediction") else "accuracy"
 
 
 def run(data, options: SlicesOptions) -> SliceResult:
     from aidebt_core.slices.analysis import analyse
+    from aidebt_core.slices.define import check_edges
 
     schema = data.schema
     target = schema.first("target")
     prediction, score = schema.first("prediction"), schema.first("score")
     if not target:
         raise SchemaError("No column is the target (the labels): give --target COLUMN.")
-    metric = options.metric or ("roc_auc" if score and not prediction else "accuracy")
+    metric = options.metric or default_metric(schema)
     reference, current = data.reference, data.current
     if current is None:
         reference, current = None, data.reference
+    features = schema.features if options.features is None else list(options.features)
+    edges = options.edges_map()
+    check_edges(current, edges, [*features, *options.by])
     return analyse(current, target, prediction, score, metric, reference=reference,
-                   by=options.by,
-                   features=schema.features if options.features is None
-                   else list(options.features), max_order=options.max_order,
+                   by=options.by, features=features, max_order=options.max_order,
                    min_size=options.min_size, top_k=options.top_k, bins=options.bins,
-                   alpha=options.alpha, positive=options.positive,
-                   objective=options.objective, min_share=options.min_share)
+                   alpha=options.alpha, positive=options.positive, edges=edges,
+                   objective=options.objective, min_share=options.min_share,
+                   alpha_fdr=options.alpha_fdr)

@@ -5,17 +5,33 @@ All functions are vectorised over slices so discovery can test thousands of them
 
 from __future__ import annotations
 
+import math
+from statistics import NormalDist
+
 import numpy as np
-from scipy import special
 
 from aidebt_core.errors import OptionError
+
+_ERFC = np.frompyfunc(math.erfc, 1, 1)
+
+
+def normal_two_sided(z) -> np.ndarray:
+    """2·P(Z > |z|) for a standard normal Z (erfc keeps the far tail: 1e-300, not 0).
+
+    The standard library's erfc, not scipy: `aidebt slices` on 10k rows should not spend a
+    fifth of a second importing scipy.special."""
+    z = np.abs(np.asarray(z, dtype=np.float64))
+    out = np.full(z.shape, np.nan)
+    ok = ~np.isnan(z)
+    out[ok] = _ERFC(z[ok] / math.sqrt(2)).astype(np.float64)
+    return out
 
 
 def z_value(confidence: float) -> float:
     """Two-sided normal quantile for a confidence level (0.95 -> 1.959964)."""
     if not 0 < confidence < 1:
         raise OptionError(f"confidence must be between 0 and 1, got {confidence}")
-    return float(special.ndtri(0.5 + confidence / 2))
+    return float(NormalDist().inv_cdf(0.5 + confidence / 2))
 
 
 def wilson_interval(successes, trials, confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
@@ -40,7 +56,7 @@ def two_proportion_p(k1, n1, k2, n2) -> np.ndarray:
         pooled = (k1 + k2) / (n1 + n2)
         se = np.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2))
         z = (k1 / n1 - k2 / n2) / se
-    p = 2 * special.ndtr(-np.abs(z))  # two-sided normal tail
+    p = normal_two_sided(z)
     # Identical proportions with zero pooled variance (all 0 or all 1): no evidence of a difference.
     p = np.where((se == 0) & (n1 > 0) & (n2 > 0), 1.0, p)
     return np.where((n1 > 0) & (n2 > 0), p, np.nan)
@@ -56,6 +72,8 @@ def welch_p(n1, s1, ss1, n2, s2, ss2) -> np.ndarray:
         a, b = v1 / n1, v2 / n2
         t = (m1 - m2) / np.sqrt(a + b)
         df = (a + b) ** 2 / (a * a / (n1 - 1) + b * b / (n2 - 1))
+    from scipy import special  # Student t: only regression and score losses need it
+
     p = 2 * special.stdtr(df, -np.abs(t))  # two-sided Student t tail
     p = np.where((a + b == 0) & (m1 == m2), 1.0, p)
     return np.where((n1 > 1) & (n2 > 1), p, np.nan)
@@ -67,7 +85,7 @@ def normal_diff_p(est1, se1, est2, se2) -> np.ndarray:
     with np.errstate(invalid="ignore", divide="ignore"):
         se = np.sqrt(se1 ** 2 + se2 ** 2)
         z = (est1 - est2) / se
-    p = 2 * special.ndtr(-np.abs(z))  # two-sided normal tail
+    p = normal_two_sided(z)
     return np.where((se == 0) & (est1 == est2), 1.0, p)
 
 

@@ -4,7 +4,7 @@ Benjamini–Hochberg q-values over every slice the search examined."""
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -95,25 +95,18 @@ class Picker:
         return 1.0 if np.isnan(p) else p
 
     def select(self, top_k: int, max_overlap: float, loss: str) -> Search:
-        p_all = np.concatenate(self.p_all) if self.p_all else np.empty(0)
-        tests = int(p_all.size) + self.pruned_tests
-        if not self.pool:
-            return Search((), loss, self.ebar, self.min_size, self.alpha, tests,
-                          self.evaluated, self.pruned_blocks)
-        sc = np.concatenate([b[0] for b in self.pool])
-        order = np.argsort(-sc, kind="mergesort")
-        flat = [(b, r) for b in self.pool for r in range(b[0].size)]
-        q_of = _q_lookup(p_all.astype(np.float64), tests)
+        """The best non-redundant slices of the pool, simplified, with exact counts on all rows;
+        q-values are Benjamini–Hochberg over every slice the search examined (`tests`), the
+        ones not reported counting as p = 1 (conservative)."""
+        tests = self.tests
         chosen, masks, seen = [], [], set()
-        for pos in order:
-            block, r = flat[pos]
-            if block[0][r] <= 0:
+        for best, raw_feats, raw in self.pool_slices():
+            if best <= 0:
                 break
-            raw = tuple(int(i) for i in block[5][r])
-            raw_mask = np.logical_and.reduce(self._masks(block[4], raw))
+            raw_mask = np.logical_and.reduce(self._masks(raw_feats, raw))
             if any(_inside(raw_mask, m) >= max_overlap for m in masks):
                 continue  # mostly a refinement of a slice already chosen
-            feats, preds = self._simplify(block[4], raw)
+            feats, preds = self._simplify(raw_feats, raw)
             if (feats, preds) in seen:
                 continue
             seen.add((feats, preds))
@@ -134,10 +127,12 @@ class Picker:
                 Predicate(self.f[fi].column, self.f[fi].labels[pi],
                           tuple(np.flatnonzero(self.f[fi].masks[pi]).tolist()))
                 for fi, pi in zip(feats, preds, strict=True)))
-            chosen.append(Found(sdef, score, size, e, p, q_of(p)))
+            chosen.append(Found(sdef, score, size, e, p, math.nan))
             if len(chosen) == top_k:
                 break
         chosen.sort(key=lambda f: -f.score)
+        qs = iv.bh_qvalues([f.p_value for f in chosen], max(tests, len(chosen)))
+        chosen = [replace(f, q_value=float(q)) for f, q in zip(chosen, qs, strict=True)]
         return Search(tuple(chosen), loss, self.ebar, self.min_size, self.alpha, tests,
                       self.evaluated, self.pruned_blocks)
 
@@ -152,20 +147,3 @@ def _overlap(a: np.ndarray, b: np.ndarray) -> float:
     """Share of the smaller slice's rows that lie in the other (1 = one contains the other)."""
     small = min(np.count_nonzero(a), np.count_nonzero(b))
     return np.count_nonzero(a & b) / small if small else 0.0
-
-
-def _q_lookup(p_all: np.ndarray, tests: int):
-    """BH q-value of a p-value within the whole family (pruned slices counted as p = 1)."""
-    p_sorted = np.sort(p_all[~np.isnan(p_all)])
-    if p_sorted.size == 0:
-        return lambda p: float("nan")
-    q_sorted = iv.bh_qvalues(p_sorted, tests)  # sorted input -> q aligned with p_sorted
-
-    def q_of(p: float) -> float:
-        if math.isnan(p):
-            return float("nan")
-        # The family holds float32 p-values: find where this one ranks among them.
-        pos = np.searchsorted(p_sorted, np.float32(p), side="left")
-        return float(q_sorted[min(pos, q_sorted.size - 1)])
-
-    return q_of

@@ -27,20 +27,31 @@ def test_json_follows_the_contract_and_finds_the_weak_slice(capsys, sample_dir):
     df = pd.read_parquet(sample_dir / "applications.parquet")
     cur = df[(df.applied_at >= "2025-07-01") & df.defaulted.notna()]
     assert doc["overall"] == pytest.approx((cur.defaulted == cur.predicted_default).mean())
-    keys = {"slice", "size", "metric", "ci_low", "ci_high", "p_value", "q_value", "score"}
+    keys = {"slice", "size", "metric", "ci_low", "ci_high", "p_value", "q_value", "score",
+            "significant"}
     assert all(keys <= set(s) for s in doc["slices"])
-    scores = [s["score"] for s in doc["slices"]]
-    assert scores == sorted(scores, reverse=True)  # worst first
-    top = doc["slices"][0]
-    assert top["slice"]["channel"] == "mobile"
-    assert top["slice"]["account_age_days"].startswith("< ")
+    # Issue 16: significant slices first, each group by score (worst first).
+    flags = [s["significant"] for s in doc["slices"]]
+    assert flags == sorted(flags, reverse=True)
+    for flag in (True, False):
+        scores = [s["score"] for s in doc["slices"] if s["significant"] is flag]
+        assert scores == sorted(scores, reverse=True)
+    assert all(s["q_value"] < 0.05 and s["metric"] < doc["overall"]
+               for s in doc["slices"] if s["significant"])
+    # With error as the default objective, the sample's concept drift on debt_to_income
+    # comes first; the planted mobile/new-account slice is among the significant ones.
+    mobile = [s for s in doc["slices"] if s["slice"].get("channel") == "mobile"
+              and s["slice"].get("account_age_days", "").startswith("< ")]
+    assert mobile and mobile[0]["significant"]
+    top = mobile[0]
     inside = cur[(cur.channel == "mobile")
                  & (cur.account_age_days < float(top["slice"]["account_age_days"][2:]))]
     assert top["size"] == len(inside)
     assert top["metric"] == pytest.approx((inside.defaulted == inside.predicted_default).mean())
     mobile = [s for s in doc["breakdown"]["slices"] if s["slice"] == {"channel": "mobile"}]
     assert mobile[0]["size"] == (cur.channel == "mobile").sum()
-    assert doc["changes"][0]["worsened"] is True
+    change = next(c for c in doc["changes"] if c["slice"] == top["slice"])
+    assert change["worsened"] is True
 
 
 def test_fail_on_slice_exit_codes(capsys, sample_dir):

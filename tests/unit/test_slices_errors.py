@@ -7,8 +7,10 @@ import pytest
 from aidebt_core.data import connect, open_table
 from aidebt_core.errors import OptionError, SchemaError
 from aidebt_core.slices import analyse, apply_slice, parse_slice
+from aidebt_core.slices import breakdown as bd
 from aidebt_core.slices.define import slice_from_dict
 from aidebt_core.slices.encode import fit_encodings
+from aidebt_core.slices.metrics import load
 from aidebt_core.workspace import Workspace
 
 
@@ -98,9 +100,18 @@ def test_too_many_breakdown_slices_and_slicing_on_the_target(open_df):
     df["h"] = np.arange(len(df)) % 30
     df["k"] = np.arange(len(df)) % 17
     table = open_df(df)
+    # Issue 17: a breakdown with too many slices keeps the 200 largest and says so (the page
+    # and the rest of the result still render); the core function alone still refuses.
+    result = analyse(table, "y", "pred", by=["h", "k", "g"], bins=30, max_values=30,
+                     discover=False)
+    assert len(result.breakdown) == 200
+    assert any("the 200 largest are shown" in note for note in result.notes)
+    sizes = df.groupby(["h", "k", "g"]).size().sort_values(ascending=False)
+    assert sorted((s.size for s in result.breakdown), reverse=True) == list(sizes.iloc[:200])
     with pytest.raises(SchemaError, match="limit 200"):
-        analyse(table, "y", "pred", by=["h", "k", "g"], bins=30, max_values=30,
-                discover=False)
+        bd.breakdown(load(table, fit_encodings(table, ["h", "k", "g"], bins=30,
+                                               max_values=30)[0], "y", "accuracy", "pred"),
+                     ["h", "k", "g"], "accuracy")
     with pytest.raises(SchemaError, match="target/prediction/score"):
         analyse(table, "y", "pred", by=["pred"], discover=False)
 
