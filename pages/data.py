@@ -12,6 +12,8 @@ from aidebt_app.context import (
     role_overrides,
     set_role_overrides,
 )
+from aidebt_app.glossary import help_text
+from aidebt_app.tables import show_table
 from aidebt_core.data import preview, row_count
 from aidebt_core.profile import profile_table
 from aidebt_core.roles import ROLES_FILE, write_dataset_roles
@@ -53,9 +55,7 @@ with st.expander("Data sources in this workspace"):
         sources.insert(1, "in use", sources["source"].isin(selection.sources))
         if not sources["problem"].astype(bool).any():
             sources = sources.drop(columns=["problem"])
-        st.dataframe(sources, hide_index=True, width="stretch",
-                     column_config={"size_mb": st.column_config.NumberColumn("size (MB)",
-                                                                            format="%.2f")})
+        show_table(sources, key_columns=["source", "in use"], formats={"size_mb": 2})
 
 left, right, third = st.columns(3)
 left.metric("Reference rows", f"{facts['reference_rows']:,}",
@@ -76,12 +76,17 @@ roles_frame = schema.to_frame()
 exact_distinct = {c.name: c.distinct for c in facts["reference_profile"].columns}
 roles_frame["distinct"] = roles_frame["column"].map(exact_distinct).astype("Int64")
 edited = st.data_editor(
-    roles_frame, key="roles_editor", hide_index=True, width="stretch",
+    roles_frame, key="roles_editor", hide_index=True, width="stretch", placeholder="—",
     disabled=[c for c in roles_frame.columns if c != "role"],
     column_config={
-        "role": st.column_config.SelectboxColumn("role", options=list(ROLES), required=True),
-        "missing_share": st.column_config.ProgressColumn("missing", format="percent",
-                                                          min_value=0.0, max_value=1.0),
+        "column": st.column_config.TextColumn("Column"),
+        "type": st.column_config.TextColumn("Type"),
+        "role": st.column_config.SelectboxColumn("Role", options=list(ROLES), required=True,
+                                                 help=help_text("role")),
+        "distinct": st.column_config.NumberColumn("Distinct values", format="localized"),
+        "missing_share": st.column_config.ProgressColumn("Missing", format="percent",
+                                                          min_value=0.0, max_value=1.0,
+                                                          help=help_text("missing share")),
     })
 inferred = {c.name: c.inferred_role for c in schema.columns}
 wanted = {name: role for name, role in zip(edited["column"], edited["role"], strict=True)
@@ -116,13 +121,15 @@ table = profile.to_frame().drop(columns=["rows"])
 numeric = table[table["mean"].notna()].drop(columns=["top_value", "top_count"])
 other = table[table["mean"].isna()][["column", "type", "role", "missing", "missing_share",
                                      "distinct", "top_value", "top_count"]]
+# Rows are columns of very different scales (income, shares): 3 significant digits per cell.
+stat = {c: "statistic" for c in ("mean", "std", "min", "p25", "median", "p75", "max")}
 st.markdown("**Numeric columns**")
-st.dataframe(numeric, hide_index=True, width="stretch",
-             column_config={"missing_share": st.column_config.NumberColumn(format="percent")})
+show_table(numeric, key_columns=["column", "type", "role"], formats=stat,
+           raw_columns=["non_finite"], labels={"p25": "25th pct.", "p75": "75th pct."},
+           raw_label="Non-finite values")
 st.markdown("**Categorical, boolean, text and time columns**")
-st.dataframe(other, hide_index=True, width="stretch",
-             column_config={"missing_share": st.column_config.NumberColumn(format="percent")})
+show_table(other, key_columns=["column", "type", "role"], formats={"top_count": "count"})
 
 st.subheader("Preview")
 st.caption("The first 100 reference rows.")
-st.dataframe(pd.DataFrame(facts["preview"]), hide_index=True, width="stretch")
+show_table(pd.DataFrame(facts["preview"]))

@@ -131,7 +131,7 @@ def _sig3(x: float) -> str:
     digits = max(0, 2 - math.floor(math.log10(abs(x))))
     if abs(x) >= 1e6 or abs(x) < 1e-4:
         return f"{x:.3g}"
-    text = f"{x:.{digits}f}"
+    text = f"{x:,.{digits}f}"
     return text.rstrip("0").rstrip(".") if "." in text else text  # like d3's "~g"
 
 

@@ -36,19 +36,19 @@ def test_data_page_shows_sizes_and_roles(run_page, ground_truth):
 def test_summary_statistics_match_pandas(run_page, sample_dir):
     at = run_page("pages/data.py")
     frame = pd.read_parquet(sample_dir / "reference.parquet")
-    numeric = next(f for f in _frames(at) if "mean" in f.columns).set_index("column")
-    assert numeric.loc["credit_score", "mean"] == pytest.approx(frame["credit_score"].mean())
-    assert numeric.loc["income", "median"] == pytest.approx(frame["income"].median())
-    other = next(f for f in _frames(at) if "top_value" in f.columns).set_index("column")
-    assert other.loc["employment_type", "missing"] == frame["employment_type"].isna().sum()
+    numeric = next(f for f in _frames(at) if "Mean" in f.columns).set_index("Column")
+    assert numeric.loc["credit_score", "Mean"] == pytest.approx(frame["credit_score"].mean())
+    assert numeric.loc["income", "Median"] == pytest.approx(frame["income"].median())
+    other = next(f for f in _frames(at) if "Most frequent" in f.columns).set_index("Column")
+    assert other.loc["employment_type", "Missing"] == frame["employment_type"].isna().sum()
 
 
 def test_current_period_statistics(run_page, sample_dir):
     at = run_page("pages/data.py")
     at.button_group(key="profile_side").set_value("Current").run()
     frame = pd.read_parquet(sample_dir / "current.parquet")
-    numeric = next(f for f in _frames(at) if "mean" in f.columns).set_index("column")
-    assert numeric.loc["income", "mean"] == pytest.approx(frame["income"].mean())
+    numeric = next(f for f in _frames(at) if "Mean" in f.columns).set_index("Column")
+    assert numeric.loc["income", "Mean"] == pytest.approx(frame["income"].mean())
 
 
 def test_role_override_is_kept_for_every_page(run_page):
@@ -99,12 +99,12 @@ def test_bad_workspace_in_a_link_is_a_clear_error(run_app, sample_dir):
 
 def test_sources_of_the_workspace_are_listed_with_the_one_in_use(run_page, sample_dir):
     at = run_page("pages/data.py")
-    sources = next(f for f in _frames(at) if "in use" in f.columns).set_index("source")
+    sources = next(f for f in _frames(at) if "in use" in f.columns).set_index("Source")
     assert set(sources.index) >= {"applications.parquet", "reference.parquet", "current.parquet"}
     assert sources.loc["applications.parquet", "in use"]
     assert not sources.loc["reference.parquet", "in use"]
     size = (sample_dir / "current.parquet").stat().st_size / 1e6
-    assert sources.loc["current.parquet", "size_mb"] == pytest.approx(size)
+    assert sources.loc["current.parquet", "Size (MB)"] == pytest.approx(size)
 
 
 # ---------------------------------------------------------------- the served boundary (issue 13)
@@ -322,6 +322,6 @@ def test_data_page_lists_an_unreadable_file_with_its_problem(run_page, tmp_path)
     _loans(tmp_path)
     (tmp_path / "broken.duckdb").write_bytes(b"\x00garbage" * 64)
     at = run_page("pages/data.py", selection=_loans_selection(tmp_path))
-    sources = next(f for f in _frames(at) if "in use" in f.columns).set_index("source")
-    assert sources.loc["broken.duckdb", "problem"]
-    assert sources.loc["loans.parquet", "problem"] == "" and sources.loc["loans.parquet", "in use"]
+    sources = next(f for f in _frames(at) if "in use" in f.columns).set_index("Source")
+    assert sources.loc["broken.duckdb", "Problem"]
+    assert sources.loc["loans.parquet", "Problem"] == "" and sources.loc["loans.parquet", "in use"]

@@ -44,6 +44,7 @@ def test_model_colours_distinct_up_to_palette_size() -> None:
     (0.859, "missing_share", "85.9%"),
     (0.77712, "roc_auc", "0.777"),
     (123.456, "statistic", "123"),
+    (57602.5157, "statistic", "57,603"),
     (0.0012345, "psi", "0.00123"),
     (-0.0001, "statistic", "-0.0001"),
     (-0.00001, "rate", "0.0%"),
