@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import pandas as pd
 
+from aidebt_core import __version__
 from aidebt_core.report import Report
 
 SMALL_TABLE_ROWS = 18   # a table this short is kept on one page when printed
@@ -99,13 +101,11 @@ class PrintableReport(Report):
         if open_section:
             parts.append("</section>")
         lead = f'<div class="summary">{html.escape(self.summary)}</div>' if self.summary else ""
-        from aidebt_core.report import _stamp
-
         return (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
                 f"<meta name='viewport' content='width=device-width'>"
                 f"<title>{html.escape(self.title)}</title><style>{PRINT_CSS}</style></head>"
                 f"<body><h1>{html.escape(self.title)}</h1><p class='meta'>"
-                f"{html.escape(self.subtitle)}{' · ' if self.subtitle else ''}{_stamp()}</p>"
+                f"{html.escape(self.subtitle)}{' · ' if self.subtitle else ''}{stamp()}</p>"
                 f"{lead}{''.join(parts)}</body></html>")
 
     def to_markdown(self) -> str:
@@ -120,6 +120,11 @@ class PrintableReport(Report):
             else:
                 blocks.append((kind, value))
         return Report(self.title, self.subtitle, blocks).to_markdown()
+
+
+def stamp() -> str:
+    """Which aidebt made the report, and when (UTC)."""
+    return f"aidebt {__version__}, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC"
 
 
 def _cell(value, fmt: str) -> tuple[str, bool]:
