@@ -1,42 +1,46 @@
-"""Scorecard: the manager's view — one row per model (its latest audit) with the headline score,
-dimension scores in colour bands, red flags, trend since the last audit, findings and actions."""
+"""Scorecard: the manager's view — one row per model (its latest complete audit) with the
+headline score, dimension scores in colour bands, red flags, signed trend since the last audit,
+open and overdue actions; then one model's red flags, tracked actions and top actions."""
 
 import json
+from datetime import date
 
 import pandas as pd
 import streamlit as st
 
-from aidebt_app.audit_widgets import audit_store, show_skipped
+from aidebt_app.audit_widgets import action_rows, audit_store, show_skipped
 from aidebt_app.context import current_selection, guard, page_header
+from aidebt_app.glossary import help_text
+from aidebt_app.tables import show_table
 from aidebt_core.audit.history import DIMENSION_COLUMNS, build_scorecard, headline_history
 from aidebt_core.audit.records import export_document
-from aidebt_core.audit.scoring import HEALTH_BANDS, health_band
 from aidebt_core.plots.audit import (
-    BAND_COLORS,
-    DIMENSION_LABELS,
+    BAND_NAMES,
+    band_legend,
     dimension_bars,
     headline_trend,
     portfolio_heatmap,
     portfolio_radar,
 )
-from aidebt_core.reports.audit import headline_text, scorecard_report
+from aidebt_core.reports.audit import (
+    SCORECARD_HEADERS,
+    headline_label,
+    headline_text,
+    scorecard_report,
+    signed,
+)
 from aidebt_core.textsafe import html_text, md
 
-SCORE_COLUMNS = ["headline", "weighted_mean", *DIMENSION_COLUMNS]
 SORTS = {"Headline (lowest first)": ("headline", True), "Red flags (most first)":
-         ("red_flags", False), "Trend (worst first)": ("trend", True), "Model": ("model", True),
+         ("red_flags", False), "Overdue actions (most first)": ("overdue_actions", False),
+         "Trend (worst first)": ("trend", True), "Model": ("model", True),
          "Last audited (oldest first)": ("audited_at", True)}
+SHOWN = ["model", "model_version", "audited_at", "headline", *DIMENSION_COLUMNS, "band",
+         "trend", "red_flags", "open_actions", "overdue_actions"]
+MORE = ["auditor", "weighted_mean", "open_findings", "audits", "top_actions"]
 
-
-def tint(value) -> str:
-    """A light background in the health band's colour."""
-    if value is None or pd.isna(value):
-        return ""
-    return f"background-color: {BAND_COLORS[health_band(value)]}33"
-
-
-page_header("Scorecard", "AI technical debt across models: the latest audit of each. The "
-                         "headline is the weakest dimension, so one failing area shows.")
+page_header("Scorecard", "AI technical debt across models: the latest complete audit of each. "
+                         "The headline is the weakest dimension, so one failing area shows.")
 selection = current_selection()
 with guard():
     store = audit_store(selection.workspace)        # reading creates nothing
@@ -55,16 +59,16 @@ with st.expander("Export or import audits (JSON)"):
         st.success(f"Imported {added} audit(s); {present} were already here.")
         stored = store.read()
 show_skipped(stored)
-audits = stored.counted()          # withdrawn audits stay in the history, off the scorecard
-scorecard = build_scorecard(audits)
+audits = stored.counted()     # withdrawn audits stay in the history, off the scorecard;
+today = date.today()          # partial ones only carry action progress (build_scorecard)
+scorecard = build_scorecard(audits, today)
 frame = scorecard.to_frame()
 if frame.empty:
     st.info("No audits saved yet. [Start one on the Audit page](/audit).")
     st.stop()
 
-bands = [name for _, name in HEALTH_BANDS]
 f1, f2, f3 = st.columns([2, 2, 1])
-chosen = f1.multiselect("Headline band", bands, default=[], key="sc_bands",
+chosen = f1.multiselect("Headline band", list(BAND_NAMES), default=[], key="sc_bands",
                         placeholder="all bands")
 sort = f2.selectbox("Sort by", list(SORTS), key="sc_sort")
 flagged_only = f3.toggle("Only red-flagged", key="sc_flagged")
@@ -76,31 +80,34 @@ if flagged_only:
 column, ascending = SORTS[sort]
 shown = shown.sort_values(column, ascending=ascending, na_position="last", kind="stable")
 
-m = st.columns(4)
+m = st.columns(5)
 m[0].metric("Models", f"{len(shown)} of {len(frame)}")
 heads = shown["headline"].dropna()
-m[1].metric("Median headline", "—" if heads.empty else f"{heads.median():.1f}",
-            help=None if len(heads) < 2 else f"Portfolio mean {heads.mean():.1f} ± "
-                                             f"{heads.std():.1f} (std)")
-m[2].metric("Models with red flags", int((shown["red_flags"] > 0).sum()))
-m[3].metric("Open findings", int(shown["open_findings"].sum()))
+m[1].metric("Median headline", "—" if heads.empty else f"{heads.median():.1f} / 10",
+            help=help_text("headline") + ("" if len(heads) < 2 else
+                                          f" Portfolio mean {heads.mean():.1f} ± "
+                                          f"{heads.std():.1f} (std)."))
+m[2].metric("Models with red flags", int((shown["red_flags"] > 0).sum()),
+            help=help_text("red flag"))
+m[3].metric("Open actions", int(shown["open_actions"].sum()))
+m[4].metric("Overdue actions", int(shown["overdue_actions"].sum()),
+            help="Tracked actions still open after their due date, at each model's latest "
+                 "audit.")
 if shown.empty:
     st.info("No model matches the filters.")
     st.stop()
 
-table = shown[["model", "model_version", "audited_at", *SCORE_COLUMNS, "band", "red_flags",
-               "trend", "open_findings", "top_actions"]].rename(
-    columns={c: DIMENSION_LABELS[c.removesuffix("_score")] for c in DIMENSION_COLUMNS}
-    | {"weighted_mean": "weighted mean", "model_version": "version",
-       "audited_at": "last audit", "red_flags": "red flags", "open_findings": "open findings",
-       "top_actions": "top actions"})
-table["trend"] = table["trend"].map(lambda v: "—" if pd.isna(v) else f"{v:+.1f}")
-score_names = ["headline", "weighted mean", *DIMENSION_LABELS.values()]
-styled = (table.style.map(tint, subset=score_names)
-          .format("{:.1f}", subset=score_names, na_rep="N/A"))
-st.dataframe(styled, hide_index=True, width="stretch", key="sc_table")
-st.caption("Colours: " + " · ".join(f"{name}" for name in bands) + " (0–2, 2–4, 4–6, 6–8, "
-           "≥8). Trend: headline change since the model's previous audit.")
+table = shown[SHOWN + MORE].copy()
+table["trend"] = table["trend"].map(signed)
+show_table(table, key_columns=["model"], raw_columns=MORE, labels=SCORECARD_HEADERS,
+           formats={c: 1 for c in ("headline", "weighted_mean", *DIMENSION_COLUMNS)}
+           | {c: "count" for c in ("red_flags", "open_actions", "overdue_actions",
+                                   "open_findings", "audits")},
+           help={"headline": help_text("headline"), "band": help_text("band")},
+           raw_label="More columns (auditor, weighted mean, findings, top actions)",
+           key="sc_table")
+st.caption(f"Bands: {band_legend()}. Trend: headline change since the model's previous "
+           "complete audit.")
 
 left, right = st.columns([3, 2])
 left.plotly_chart(portfolio_heatmap(shown), width="stretch", key="sc_heatmap")
@@ -110,30 +117,40 @@ st.plotly_chart(headline_trend(headline_history(
 
 st.subheader("One model")
 model = st.selectbox("Model", list(shown["model"]), key="sc_model")
-latest = next(r for r in reversed(audits) if r.model == model)
+scored = [r for r in audits if r.model == model and r.counts]
+latest = scored[-1]
+with_actions = [r for r in audits if r.model == model][-1]   # a partial one may be newer
 st.caption(headline_text(latest.scores))
 a, b = st.columns(2)
-a.plotly_chart(dimension_bars(latest.scores, f"{html_text(model)}: health by dimension"),
-               width="stretch",
-               key="sc_bars")
+a.plotly_chart(dimension_bars(latest.scores, f"{html_text(model)}: health by dimension, "
+                                             f"headline {headline_label(latest.scores)}"),
+               width="stretch", key="sc_bars")
 with b:
     flags = latest.scores.get("red_flags") or []
     if flags:
         st.error("**Red flags**\n\n" + "\n".join(f"- {md(f)}" for f in flags))
     else:
         st.success("No red flags: every critical item is above level 1.")
-    actions = latest.scores.get("actions") or []
-    st.markdown("**Top actions**")
-    st.dataframe(pd.DataFrame(actions[:5], columns=["question", "title", "current_level",
-                                                    "target_level", "gain"]),
-                 hide_index=True, width="stretch",
-                 column_config={"gain": st.column_config.NumberColumn(format="%.2f")})
-    if latest.findings:
-        st.markdown("**Open findings**")
-        st.dataframe(pd.DataFrame(latest.findings)[["severity", "question", "title"]],
-                     hide_index=True, width="stretch")
+    if latest.signed:
+        st.caption(f":material/verified: Signed off by {md(latest.signed_by)} on "
+                   f"{latest.signed_at[:10]}.")
+    st.markdown(f"**Tracked actions** (audit of {md(with_actions.audited_at)})")
+    if with_actions.actions:
+        show_table(pd.DataFrame(action_rows(with_actions.actions, today)), key="sc_actions",
+                   key_columns=["Action", "Status"], raw_columns=["Measured effect"])
+    else:
+        st.caption("No tracked actions recorded for this model.")
+    st.markdown("**Top actions** (weight × level gap)")
+    ranked = pd.DataFrame(latest.scores.get("actions") or [],
+                          columns=["question", "title", "current_level", "target_level",
+                                   "gain"])[:5]
+    show_table(ranked, key="sc_top", labels={"question": "Question", "title": "Action",
+                                             "current_level": "Level now",
+                                             "target_level": "Target", "gain": "Gain"},
+               formats={"gain": 2, "current_level": "count", "target_level": "count"})
 
-report = scorecard_report(build_scorecard([r for r in audits if r.model in set(shown["model"])]))
+report = scorecard_report(build_scorecard([r for r in audits if r.model in set(shown["model"])],
+                                          today), audits, today)
 d1, d2 = st.columns(2)
 d1.download_button("Download scorecard (HTML)", report.to_html, "aidebt-scorecard.html",
                    "text/html", key="sc_dl_html", on_click="ignore")

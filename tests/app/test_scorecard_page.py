@@ -26,31 +26,40 @@ def test_one_row_per_model_with_scores(run_page, store_path, ground_truth):
     at = run_page(PAGE)
     table = _table(at)
     expected = build_scorecard(sample_audit_records(ground_truth)).to_frame()
-    assert sorted(table["model"]) == sorted(expected["model"])
+    # human headers, the main columns only (the rest in "More columns")
+    assert list(table.columns) == ["Model", "Version", "Last audit", "Headline (0–10)",
+                                   "Data health", "Model health", "Configuration health",
+                                   "Evaluation health", "Band", "Trend", "Red flags",
+                                   "Open actions", "Overdue actions"]
+    assert sorted(table["Model"]) == sorted(expected["model"])
     # default sort: headline, lowest first
-    assert list(table["headline"]) == sorted(expected["headline"])
-    by_model = table.set_index("model")
+    assert list(table["Headline (0–10)"]) == sorted(expected["headline"])
+    by_model = table.set_index("Model")
     for row in expected.itertuples(index=False):
-        assert by_model.loc[row.model, "headline"] == pytest.approx(row.headline)
-        assert by_model.loc[row.model, "Data"] == pytest.approx(row.data_score)
+        assert by_model.loc[row.model, "Headline (0–10)"] == pytest.approx(row.headline)
+        assert by_model.loc[row.model, "Data health"] == pytest.approx(row.data_score)
+        assert by_model.loc[row.model, "Band"] == row.band
     trend = expected.set_index("model")["trend"]
-    assert by_model.loc["credit-default", "trend"] == f"{trend['credit-default']:+.1f}"
-    assert by_model.loc["churn", "trend"] == "—"
+    # a signed trend with a true minus sign
+    assert by_model.loc["credit-default", "Trend"] == \
+        f"{trend['credit-default']:+.1f}".replace("-", "\u2212")
+    assert by_model.loc["churn", "Trend"] == "—"
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Models"] == "3 of 3"
     assert metrics["Models with red flags"] == str(int((expected["red_flags"] > 0).sum()))
+    assert metrics["Median headline"] == f"{expected['headline'].median():.1f} / 10"
     assert len(at.get("plotly_chart")) == 4
 
 
 def test_filters_and_sorting(run_page, store_path):
     at = run_page(PAGE)
     at.toggle(key="sc_flagged").set_value(True).run()
-    assert list(_table(at)["model"]) == ["fraud"]
+    assert list(_table(at)["Model"]) == ["fraud"]
     at.toggle(key="sc_flagged").set_value(False)
     at.selectbox(key="sc_sort").set_value("Model").run()
-    assert list(_table(at)["model"]) == ["churn", "credit-default", "fraud"]
+    assert list(_table(at)["Model"]) == ["churn", "credit-default", "fraud"]
     at.multiselect(key="sc_bands").set_value(["strong"]).run()
-    assert list(_table(at)["model"]) == ["churn"]
+    assert list(_table(at)["Model"]) == ["churn"]
 
 
 def test_model_details(run_page, store_path):
@@ -85,10 +94,11 @@ def test_withdrawn_audits_are_off_the_scorecard(run_page, store_path, ground_tru
     records = sample_audit_records(ground_truth)
     credit = [r for r in records if r.model == "credit-default"]
     AuditStore(store_path).withdraw(credit[1].id, by="ann", reason="wrong data")
-    table = _table(run_page(PAGE)).set_index("model")
-    assert table.loc["credit-default", "last audit"] == credit[0].audited_at
-    assert table.loc["credit-default", "headline"] == pytest.approx(credit[0].scores["overall"])
-    assert table.loc["credit-default", "trend"] == "—"
+    table = _table(run_page(PAGE)).set_index("Model")
+    assert table.loc["credit-default", "Last audit"] == credit[0].audited_at
+    assert table.loc["credit-default", "Headline (0–10)"] == pytest.approx(
+        credit[0].scores["overall"])
+    assert table.loc["credit-default", "Trend"] == "—"
 
 
 def test_a_bad_stored_record_is_skipped_with_a_warning(run_page, store_path):
@@ -102,5 +112,33 @@ def test_a_bad_stored_record_is_skipped_with_a_warning(run_page, store_path):
     con.commit()
     con.close()
     at = run_page(PAGE)
-    assert sorted(_table(at)["model"]) == ["churn", "credit-default", "fraud"]
+    assert sorted(_table(at)["Model"]) == ["churn", "credit-default", "fraud"]
     assert any("bad-one" in w.value and "imported" in w.value for w in at.warning)
+
+
+def test_open_and_overdue_actions_and_partial_audits(run_page, store_path, ground_truth):
+    """Actions agreed in a model's latest audit are counted open/overdue against today; a
+    partial audit stays off the scorecard's scores but its action progress counts."""
+    from dataclasses import replace
+    from datetime import date, timedelta
+
+    from aidebt_core.audit.records import new_action
+    from aidebt_core.audit.store import AuditStore
+
+    store = AuditStore(store_path)
+    churn = store.latest("churn")
+    today = date.today()
+    late = new_action("E1", "Define the key slices", "ann", today - timedelta(days=3))
+    later = new_action("P6", "Add a quality gate", "bob", today + timedelta(days=30))
+    store.save_audit(replace(churn, id="", saved_at="", audited_at=today.isoformat(),
+                             actions=(late, later), partial=True,
+                             scores={**churn.scores, "overall": 0.5}))
+    at = run_page(PAGE)
+    row = _table(at).set_index("Model").loc["churn"]
+    assert row["Open actions"] == 2 and row["Overdue actions"] == 1
+    assert row["Headline (0–10)"] == pytest.approx(churn.scores["overall"])  # partial: off
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Overdue actions"] == "1"
+    at.selectbox(key="sc_model").set_value("churn").run()
+    actions = next(d.value for d in at.dataframe if "Status" in d.value.columns)
+    assert sorted(actions["Status"]) == ["open", "open · overdue"]
