@@ -14,9 +14,16 @@ from aidebt_core.drift.entry import DriftColumnsOptions
 from aidebt_core.drift.multivariate import multivariate_drift
 from aidebt_core.drift.options import parse_column_thresholds
 from aidebt_core.drift.over_time import drift_over_time, over_time_method
+from aidebt_core.drift.summary import (
+    current_since,
+    dataset_verdict,
+    drift_headline,
+    recent_sentence,
+)
 from aidebt_core.drift.univariate import column_kind
 from aidebt_core.errors import SchemaError
 from aidebt_core.plots.drift import (
+    chunk_unit,
     distribution_figure,
     drift_heatmap,
     drift_overview,
@@ -62,23 +69,6 @@ def recent_words(chunking: str, k: int) -> str:
     """'the last month', 'the last 3 weeks', 'the last 2 chunks'."""
     unit = chunking if chunking in PERIODS else "chunk"
     return f"the last {unit}" if k == 1 else f"the last {k} {unit}s"
-
-
-def headline(result, trend, recent: int, chunking: str) -> tuple[list[str], list[str], str]:
-    """Columns drifted over the whole period, columns that only the recent chunks flag, and
-    the sentence that says so: a column counts as drifted when either test says so."""
-    overall = [c for c in result.drifted_columns if c in trend.columns]
-    overall += [c for c in result.drifted_columns if c not in overall]
-    recent_only = [c for c in trend.recent_alerts(recent) if c not in overall]
-    total = len(overall) + len(recent_only)
-    sentence = f"{total} of {len(result.columns)} columns drifted"
-    if total:
-        parts = [f"{len(overall)} overall"] if overall else []
-        if recent_only:
-            parts.append(f"{len(recent_only)} {'more ' if overall else ''}in "
-                         f"{recent_words(chunking, recent)}")
-        sentence += ": " + ", ".join(parts)
-    return overall, recent_only, sentence
 
 
 def report_builder(result, trend, mv):
@@ -149,42 +139,74 @@ with guard():
                         over_time_method(method), sigmas, chunks.min_rows,
                         slice_spec, spinner="Drift per chunk…")
 
-overall, recent_only, sentence = headline(result, trend, recent, chunking)
-drifted_share = (len(overall) + len(recent_only)) / max(len(result.columns), 1)
+noun = "columns" if outputs else "inputs"
+since = current_since(trend) if cols["timestamp"] else None
+drifted = result.drifted_columns
+recent_alerts = trend.recent_alerts(recent)
+recent_span = recent_words(chunking, recent)
 worst = result.worst
+# One headline, the CLI's definition (whole current period vs the reference); the dataset
+# verdict and the recent alerts follow as consequences and extras, never as rival verdicts.
+st.subheader(drift_headline(result, since, noun), anchor=False)
 m1, m2, m3, m4 = st.columns(4)
-m1.metric("Drifted columns", f"{len(overall) + len(recent_only)} / {len(result.columns)}",
-          help=f"Whole period: {', '.join(map(md, overall)) or 'none'}. Only in "
-               f"{recent_words(chunking, recent)}: {', '.join(map(md, recent_only)) or 'none'}.")
-m2.metric("Dataset drift", "yes" if drifted_share >= result.options.drift_share else "no",
-          help=f"{drifted_share:.0%} of the columns drifted, over the whole period or "
-               f"recently (threshold {result.options.drift_share:.0%})")
-m3.metric("Worst column", md(worst.name) if worst else "—",
-          help=f"{worst.method} = {worst.statistic:.3g}" if worst and worst.statistic else None)
-m4.metric("Missing share changed", len(result.missing_changed),
+m1.metric(f"Drifted {noun}", f"{len(drifted)} / {len(result.testable)}",
+          help=f"Whole current period vs the reference: {', '.join(map(md, drifted)) or 'none'}.")
+m2.metric(f"Worst {noun[:-1]}", md(worst.name) if worst else "—",
+          help=f"{worst.method} = {worst.statistic:.3g}, threshold {worst.threshold:.3g}"
+          if worst and worst.statistic is not None else None)
+m3.metric("Missing share changed", len(result.missing_changed),
           help=", ".join(map(md, result.missing_changed)) or "none")
-st.markdown(f"**{sentence}**")
+m4.metric(f"Alerting in {recent_span}", len(recent_alerts),
+          help="Columns past their chunk threshold (drift over time) in "
+               f"{recent_span}: {', '.join(map(md, recent_alerts)) or 'none'}.")
+extra = recent_sentence(trend, recent, drifted, recent_span)
+st.caption(dataset_verdict(result) + (" " + md(extra) if extra else ""))
 st.caption(f"Reference {result.reference_rows:,} rows · current {result.current_rows:,} rows")
 
 table = result.to_frame().drop(columns=["missing_reference", "missing_current"])
+# A p-value only where the method decides by it (KS, chi-square); a distance method's
+# column would show a tiny p beside "not drifted" and read as a contradiction.
+by_p = {c.name: c.method_info.by_p_value for c in result.columns}
+table["p_value"] = [p if by_p[c] else np.nan for c, p in zip(table["column"], table["p_value"],
+                                                                strict=True)]
+if not any(by_p.values()):
+    table = table.drop(columns=["p_value"])
+table["missing_change"] = (table["missing_change"] * 100).round(1) + 0.0  # no "-0.0"
 # The sparkline leaves chunks too small to judge empty: a spike there is not an alert.
 judged_ratios = np.where(trend.judged, trend.ratios, np.nan)
-table.insert(3, "trend", [[None if np.isnan(v) else float(v)
-                           for v in judged_ratios[trend.columns.index(c)]]
-                          for c in table["column"]])
-recent_alerts = trend.recent_alerts(recent)
 table.insert(table.columns.get_loc("drifted") + 1, "recent_alert",
              [c in recent_alerts for c in table["column"]])
-st.dataframe(table, hide_index=True, width="stretch", key="drift_table", column_config={
-    "trend": st.column_config.LineChartColumn(
-        "over time", width="small", y_min=0, y_max=3,
-        help="drift per chunk ÷ the column's chunk threshold (above 1 = alert; axis 0–3)"),
-    "statistic": st.column_config.NumberColumn(format="%.4g"),
-    "p_value": st.column_config.NumberColumn("p-value", format="%.3g"),
-    "missing_change": st.column_config.NumberColumn("missing Δ", format="percent"),
-    "drifted": st.column_config.CheckboxColumn("drifted", help="whole-period test"),
+table.insert(table.columns.get_loc("recent_alert") + 1, "trend",
+             [[None if np.isnan(v) else float(v)
+               for v in judged_ratios[trend.columns.index(c)]] for c in table["column"]])
+if (table["status"] == "ok").all():
+    table = table.drop(columns=["status"])
+st.dataframe(table, hide_index=True, width="stretch", key="drift_table", placeholder="—",
+             column_config={
+    "column": st.column_config.TextColumn("Column", pinned=True),
+    "kind": "Kind", "method": "Method",
+    "statistic": st.column_config.NumberColumn("Statistic", format="%.3f",
+                                               help="the method's measure, whole period"),
+    "p_value": st.column_config.NumberColumn(
+        "p-value", format="%.3g", help="only for tests that decide by it (drifted when "
+                                       "p < threshold); distance methods have none"),
+    "threshold": st.column_config.NumberColumn(
+        "Threshold", format="%.3g",
+        help="whole-period threshold: the method's default or yours. The drift-over-time "
+             "view judges single chunks by their own, noise-based thresholds."),
+    "drifted": st.column_config.CheckboxColumn("Drifted", help="whole current period vs "
+                                                               "the reference"),
     "recent_alert": st.column_config.CheckboxColumn(
-        "recent alert", help=f"alerts in {recent_words(chunking, recent)} (judged chunks)")})
+        f"Alert in {recent_span}", help="past its chunk threshold in "
+                                        f"{recent_span} (drift over time, judged chunks)"),
+    "trend": st.column_config.LineChartColumn(
+        "Over time", width="small", y_min=0, y_max=3,
+        help="drift per chunk ÷ the column's chunk threshold (above 1 = alert; axis 0–3)"),
+    "missing_change": st.column_config.NumberColumn(
+        "Missing Δ (pp)", format="%+.1f",
+        help="change of the missing share, current − reference, in percentage points"),
+    "new_categories": "New values", "vanished_categories": "Vanished values",
+    "status": "Status", "note": "Note"})
 st.plotly_chart(drift_overview(result), width="stretch", key="drift_overview")
 
 st.subheader("One column in detail")
@@ -200,6 +222,16 @@ else:
     st.caption(f"{md(detail)}: {measures}"
                + (f" · new values: {', '.join(map(md, col.new_categories[:10]))}"
                   if col.new_categories else ""))
+    row = trend.columns.index(detail)
+    unit = chunk_unit(trend.chunking)
+    st.caption(
+        f"Two thresholds, two questions: the table's **{col.threshold:.3g}** ({col.method}) "
+        f"judges the whole current period at once; the chart's **{unit} alert threshold "
+        f"{trend.thresholds[row]:.3g}** ({trend.methods[row]}) judges one chunk, from how much "
+        "the reference chunks vary and a chunk's own sampling noise."
+        if trend.threshold_source != "default" else
+        f"The table's threshold {col.threshold:.3g} judges the whole current period; with "
+        "fewer than two reference chunks the chart uses the method's default per chunk.")
     dist = result.distribution(detail)  # carried by the result: no query
     left, right = st.columns(2)
     ecdf = col.kind == "numeric" and left.toggle("Cumulative (ECDF)", key="drift_ecdf")

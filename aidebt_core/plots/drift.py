@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import plotly.graph_objects as go
 
@@ -30,7 +32,8 @@ def drift_overview(result: DriftResult) -> go.Figure:
 
     Each method's own rule (`Method.excess`): statistic / threshold for a distance,
     threshold / p for a test (capped), so 1 is the line in both cases and longer bars mean
-    more drift.
+    more drift. The axis is that ratio (log scale, ticks written as "10×"); each bar's label
+    gives the real value and the threshold it is compared with.
     """
     rows = [c for c in result.columns if c.statistic is not None or c.status == "type changed"]
     ratios, texts = [], []
@@ -40,24 +43,36 @@ def drift_overview(result: DriftResult) -> go.Figure:
             texts.append("type changed")
         else:
             ratios.append(min(c.excess, RATIO_CAP))
-            texts.append(c.method_info.shown(c.statistic, c.p_value))
-    order = np.argsort(np.nan_to_num(np.array(ratios, dtype=float), nan=1e3))
+            texts.append(f"{c.method} {c.method_info.shown(c.statistic, c.p_value)} · "
+                         f"threshold {c.threshold:.3g}")
+    order = np.argsort(np.nan_to_num(np.array(ratios, dtype=float), nan=RATIO_CAP))
     names = [rows[i].name for i in order]
-    values = [ratios[i] for i in order]
+    values = np.nan_to_num(np.array([ratios[i] for i in order], dtype=float), nan=RATIO_CAP)
     colors = [ALERT_COLOR if rows[i].drifted else REFERENCE_COLOR for i in order]
     fig = go.Figure(go.Bar(
-        x=np.nan_to_num(np.array(values, dtype=float), nan=1e3), y=names, orientation="h",
+        x=values, y=names, orientation="h",
         marker_color=colors, text=[texts[i] for i in order], textposition="outside",
-        customdata=[[rows[i].method, rows[i].threshold] for i in order],
-        hovertemplate="%{y}<br>%{text} (%{customdata[0]}, threshold %{customdata[1]:.3g})"
-                      "<br>%{x:.2f}× the threshold<extra></extra>"))
+        hovertemplate="%{y}<br>%{text}<br>%{x:.3g}× the threshold<extra></extra>"))
     fig.add_vline(x=1, line={"color": NEUTRAL_COLOR, "dash": "dash", "width": 1})
     # Annotations on a log axis take log10 positions: 0 is the threshold line at 1.
     fig.add_annotation(x=0, y=1, yref="paper", text="threshold", showarrow=False,
                        yanchor="bottom", font={"color": NEUTRAL_COLOR, "size": 11})
-    fig.update_xaxes(type="log", title="drift relative to the column's threshold (log scale)")
+    low = min(0.1, float(np.min(values)) if len(values) else 0.1)
+    ticks = [10.0 ** e for e in range(int(np.floor(np.log10(max(low, 1e-6)))), 4)]
+    fig.update_xaxes(type="log", tickvals=ticks,
+                     ticktext=[_times(v) for v in ticks],
+                     range=[np.log10(ticks[0]), np.log10(RATIO_CAP) + 0.9],
+                     title="value relative to the column's threshold (1× = the line; log "
+                           "scale)")
     fig.update_yaxes(automargin=True)
-    return style(fig, "Drift by column (red: drifted)", height=max(320, 26 * len(rows) + 120))
+    return style(fig, "Drift by column (red: drifted over the whole period)",
+                 height=max(320, 26 * len(rows) + 120))
+
+
+def _times(v: float) -> str:
+    """Tick text of a ratio: "0.1×", "1×", "1000×"."""
+    text = f"{v:g}×"
+    return f"≥{text}" if v >= RATIO_CAP else text
 
 
 def distribution_figure(dist: Distribution, ecdf: bool = False) -> go.Figure:
@@ -103,15 +118,25 @@ def distribution_figure(dist: Distribution, ecdf: bool = False) -> go.Figure:
                  height=max(320, 34 * len(labels) + 120))
 
 
-def chunk_ticks(fig: go.Figure, chunks) -> None:
+MAX_CHUNK_LABELS = 14   # at 1440 px, date labels of 10 characters do not overlap
+
+
+def chunk_ticks(fig: go.Figure, chunks, max_labels: int = MAX_CHUNK_LABELS) -> None:
     """Chunk names on a category x axis, with 'partial' / 'too small' under the ones that
-    are (chunks: anything with label, partial and too_small)."""
+    are (chunks: anything with label, partial and too_small). Daily or weekly chunks would
+    crowd the axis: then every k-th chunk is labelled, horizontally, so no label overlaps
+    (hover still names every chunk)."""
     labels = [c.label for c in chunks]
     text = [c.label + ("<br><i>too small</i>" if c.too_small else "")
             + ("<br><i>partial</i>" if c.partial else "") for c in chunks]
+    step = max(1, math.ceil(len(labels) / max_labels))
+    shown = list(range(0, len(labels), step))
+    if shown and shown[-1] != len(labels) - 1 and text[-1] != labels[-1]:
+        shown[-1] = len(labels) - 1   # a partial / too-small last chunk keeps its mark
     # The order is the chunks' own: traces that skip chunks must not reorder the axis.
-    fig.update_xaxes(type="category", tickmode="array", tickvals=labels, ticktext=text,
-                     categoryorder="array", categoryarray=labels)
+    fig.update_xaxes(type="category", tickmode="array", tickvals=[labels[i] for i in shown],
+                     ticktext=[text[i] for i in shown],
+                     categoryorder="array", categoryarray=labels, tickangle=0)
 
 
 def small_chunk_shading(fig: go.Figure, chunks, labels: list[str]) -> None:
@@ -173,7 +198,6 @@ def drift_heatmap(result: OverTimeResult, missing: bool = False) -> go.Figure:
     period_boundary(fig, [c.period for c in result.chunks])
     fig.update_yaxes(autorange="reversed", automargin=True, type="category")
     chunk_ticks(fig, result.chunks)
-    fig.update_xaxes(tickangle=-45 if len(labels) > 14 else 0)
     title = "Missing share per chunk" if missing else "Drift per chunk (● alert)"
     if small.any():
         title += " · grey: too small to judge"
@@ -181,7 +205,11 @@ def drift_heatmap(result: OverTimeResult, missing: bool = False) -> go.Figure:
 
 
 def feature_over_time(result: OverTimeResult, column: str) -> go.Figure:
-    """One column's drift value per chunk, its threshold, and its missing share."""
+    """One column's drift value per chunk, its chunk alert threshold, and its missing share.
+
+    The threshold here is the one a single chunk is judged by (from the reference chunks'
+    variation and a chunk's sampling noise), not the whole-period threshold of the table:
+    the line says which."""
     i = result.columns.index(column)
     labels = [c.label for c in result.chunks]
     alerts = result.alerts[i]
@@ -197,20 +225,37 @@ def feature_over_time(result: OverTimeResult, column: str) -> go.Figure:
                 result.values[i][small])
     fig.add_hline(y=result.thresholds[i], line={"color": ALERT_COLOR, "dash": "dash",
                                                 "width": 1},
-                  annotation_text=f"threshold {result.thresholds[i]:.3g}",
+                  annotation_text=f"{chunk_unit(result.chunking)} alert threshold "
+                                  f"{result.thresholds[i]:.3g}",
                   annotation_position="top left", annotation_font={"color": ALERT_COLOR})
     fig.add_trace(go.Scatter(x=labels, y=result.missing[i], mode="lines", yaxis="y2",
                              name="missing share", line={"color": NEUTRAL_COLOR, "dash": "dot"}))
     top = np.nanmax(result.missing[i]) if np.isfinite(result.missing[i]).any() else 0.0
+    upper = max(0.1, 1.15 * top)
     fig.update_layout(yaxis2={"overlaying": "y", "side": "right", "tickformat": ".0%",
-                              "title": "missing share", "range": [0, max(0.1, 1.15 * top)],
-                              "showgrid": False})
+                              "dtick": share_step(upper), "title": "missing share",
+                              "range": [0, upper], "showgrid": False})
     fig.update_layout(yaxis={"title": result.method_labels[i],
                              "rangemode": "tozero"})
     chunk_ticks(fig, result.chunks)
     small_chunk_shading(fig, result.chunks, labels)
     period_boundary(fig, [c.period for c in result.chunks])
     return style(fig, f"{column} over time", height=360)
+
+
+def chunk_unit(chunking: str) -> str:
+    """"monthly", "daily", ... for a chunking; "chunk" for row chunks."""
+    return {"day": "daily", "week": "weekly", "month": "monthly", "quarter": "quarterly",
+            "year": "yearly"}.get(chunking, "chunk")
+
+
+def share_step(upper: float) -> float:
+    """A tick step for a 0..upper share axis that gives at most 6 ticks, each a whole
+    percent (no "2% 5% 7%" from a 2.5 % step rounded for display)."""
+    for step in (0.01, 0.02, 0.05, 0.1, 0.2, 0.25):
+        if upper / step <= 6:
+            return step
+    return 0.25
 
 
 def multivariate_figure(result: MultivariateResult) -> go.Figure:

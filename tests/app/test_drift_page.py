@@ -15,29 +15,74 @@ def test_page_shows_the_planted_drift(run_page, sample_dir, ground_truth):
     shown = _metrics(at)
     planted = ground_truth["data_drift"]["drifted_features"]
     knock_on = sorted(ground_truth["knock_on_shifts"])  # device_os: under the whole-period
-    # threshold, above each recent month's noise: the headline counts it, and says why.
-    assert shown["Drifted columns"] == f"{len(planted) + len(knock_on)} / 15"
-    assert [m.value for m in at.markdown if "columns drifted" in m.value] == [
-        f"**{len(planted) + len(knock_on)} of 15 columns drifted: {len(planted)} overall, "
-        f"{len(knock_on)} more in the last month**"]
-    assert shown["Dataset drift"] == "no"
-    assert shown["Worst column"] == "credit_score"
+    # threshold, above each recent month's noise: a recent alert, not a drifted input.
+    assert [s.value for s in at.subheader][0] == f"{len(planted)} of 15 inputs drifted " \
+                                                 "(since 2025-07)"
+    assert shown["Drifted inputs"] == f"{len(planted)} / 15"
+    assert "Dataset drift" not in shown   # the verdict is a consequence, in words
+    verdict = next(c.value for c in at.caption if c.value.startswith("Dataset level"))
+    assert verdict.startswith(f"Dataset level: no dataset drift — {len(planted) / 15:.0%} of "
+                              "the compared columns drifted, which is under the 50% share")
+    assert "device_os alert in the last month" in verdict
+    assert shown["Alerting in the last month"] == str(len(planted) + len(knock_on))
+    assert shown["Worst input"] == "credit_score"
     assert shown["Missing share changed"] == "1"
     table = at.dataframe[0].value.set_index("column")
     assert sorted(table.index[table["drifted"]]) == sorted(planted)
     assert sorted(table.index[table["recent_alert"]]) == sorted(planted + knock_on)
     assert table.loc["channel", "new_categories"] == "partner"
+    # Distance methods decide (auto on 60,000 rows): no p-value column at all.
+    assert set(table["method"]) == {"wasserstein", "jensenshannon"}
+    assert "p_value" not in table.columns
     ref = pd.read_parquet(sample_dir / "reference.parquet")
     cur = pd.read_parquet(sample_dir / "current.parquet")
-    assert table.loc["age", "p_value"] == stats.ks_2samp(ref["age"], cur["age"]).pvalue
     assert table.loc["income", "statistic"] == pytest.approx(
         stats.wasserstein_distance(ref["income"], cur["income"]) / ref["income"].std(ddof=0),
         rel=1e-12)
+    missing = (cur["employment_type"].isna().mean() - ref["employment_type"].isna().mean())
+    assert table.loc["employment_type", "missing_change"] == round(100 * missing, 1)
     assert len(table.loc["income", "trend"]) == 12  # one value per month
     assert at.selectbox(key="drift_detail").value == "credit_score"
+    # The detail says which threshold is which.
+    assert any(c.value.startswith("Two thresholds, two questions: the table's **0.1** "
+                                  "(wasserstein) judges the whole current period")
+               and "monthly alert threshold" in c.value for c in at.caption)
     assert any("First alert: 2025-08" in c.value for c in at.caption)  # the new channel
     at.toggle(key="drift_ecdf").set_value(True).run()
     assert not at.exception and at.toggle(key="drift_ecdf").value
+
+
+def test_headline_agrees_with_the_cli(run_page, sample_dir, capsys):
+    """The page's count and dataset verdict are the CLI's (whole period, same columns)."""
+    import json
+
+    from aidebt_core.cli import main
+
+    at = run_page("pages/drift.py")
+    table = at.dataframe[0].value.set_index("column")
+    main(["drift", str(sample_dir / "reference.parquet"), str(sample_dir / "current.parquet"),
+          "--columns", ",".join(table.index), "--format", "json"])
+    doc = json.loads(capsys.readouterr().out)
+    drifted = sorted(c["name"] for c in doc["columns"] if c["drifted"])
+    assert sorted(table.index[table["drifted"]]) == drifted
+    assert at.subheader[0].value.startswith(f"{len(drifted)} of {len(doc['columns'])} inputs")
+    verdict = next(c.value for c in at.caption if c.value.startswith("Dataset level"))
+    assert verdict.startswith("Dataset level: dataset drift" if doc["dataset_drift"]
+                              else "Dataset level: no dataset drift")
+
+
+def test_p_values_only_for_tests(run_page, sample_dir):
+    at = run_page("pages/drift.py", state={"drift_method": "ks"})
+    table = at.dataframe[0].value.set_index("column")
+    ref = pd.read_parquet(sample_dir / "reference.parquet")
+    cur = pd.read_parquet(sample_dir / "current.parquet")
+    assert table.loc["age", "p_value"] == stats.ks_2samp(ref["age"], cur["age"]).pvalue
+    # Categorical columns take KS's counterpart test, chi-square: a p-value there too.
+    assert table.loc["device_os", "method"] == "chi2"
+    assert 0 <= table.loc["device_os", "p_value"] < 0.05 and table.loc["device_os", "drifted"]
+    for method in ("psi", "wasserstein"):   # distances (and their counterparts): no p-value
+        at.selectbox(key="drift_method").set_value(method).run()
+        assert "p_value" not in at.dataframe[0].value.columns, method
 
 
 def test_method_threshold_and_outputs(run_page):
@@ -67,7 +112,7 @@ def test_slice_link_filters_rows(run_page, sample_dir):
     assert any("channel = mobile" in i.value for i in at.info)
     frame = pd.read_parquet(sample_dir / "applications.parquet")
     mobile = frame[(frame["channel"] == "mobile") & (frame["applied_at"] < "2025-07-01")]
-    assert f"Reference {len(mobile):,} rows" in at.caption[1].value
+    assert any(f"Reference {len(mobile):,} rows" in c.value for c in at.caption)
     table = at.dataframe[0].value.set_index("column")
     assert not table.loc["channel", "drifted"]  # one value on both sides
 
@@ -96,7 +141,7 @@ def test_two_small_files_without_timestamp(run_page, tmp_path):
     selection = Selection(workspace=str(tmp_path), mode=FILES, reference="ref.csv",
                           current="cur.csv")
     at = run_page("pages/drift.py", selection=selection, state={"drift_rows": 100})
-    assert _metrics(at)["Drifted columns"] == f"{len(expected)} / 3"
+    assert _metrics(at)["Drifted inputs"] == f"{len(expected)} / 3"
     table = at.dataframe[0].value.set_index("column")
     assert set(table.index[table["drifted"]]) == expected and "x" in expected
     assert set(table["method"]) == {"ks", "chi2"}  # 400 rows < 1,000: the tests decide
@@ -130,9 +175,10 @@ def _plotly_specs(at) -> list[dict]:
     return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
 
 
-def test_headline_counts_drift_that_only_the_recent_chunks_show(run_page, tmp_path):
+def test_recent_only_drift_is_a_recent_alert_not_a_drifted_input(run_page, tmp_path):
     """Generated loans whose drift starts in the last two 5,000-row chunks: the whole-period
-    test sees nothing, the headline still counts both columns and says where they drifted."""
+    test sees nothing, so the headline (the CLI's definition) counts none; the recent alerts
+    name both columns and say where."""
     from aidebt_core.selection import FILES, Selection
 
     gen = _generated_module()
@@ -143,15 +189,19 @@ def test_headline_counts_drift_that_only_the_recent_chunks_show(run_page, tmp_pa
                           current="cur.parquet")
     at = run_page("pages/drift.py", selection=selection,
                   state={"drift_chunk": "rows", "drift_rows": gen.CHUNK, "drift_recent": 2})
-    assert _metrics(at)["Drifted columns"] == "2 / 7"
-    assert [m.value for m in at.markdown if "columns drifted" in m.value] == [
-        "**2 of 7 columns drifted: 2 in the last 2 chunks**"]
+    shown = _metrics(at)
+    assert shown["Drifted inputs"] == "0 / 7"
+    since = pd.read_parquet(tmp_path / "cur.parquet")["timestamp"].min()
+    assert at.subheader[0].value == f"0 of 7 inputs drifted (since {since:%Y-%m-%d})"
+    assert shown["Alerting in the last 2 chunks"] == "2"
+    verdict = next(c.value for c in at.caption if c.value.startswith("Dataset level"))
+    assert f"{', '.join(c for c in frame.columns if c in gen.SHIFTED)} alert in the last 2 " \
+           "chunks" in verdict.replace("\\", "")
     table = at.dataframe[0].value.set_index("column")
     assert not table["drifted"].any()
     assert sorted(table.index[table["recent_alert"]]) == sorted(gen.SHIFTED)
     at.number_input(key="drift_recent").set_value(1).run()
-    assert [m.value for m in at.markdown if "columns drifted" in m.value] == [
-        "**2 of 7 columns drifted: 2 in the last chunk**"]
+    assert _metrics(at)["Alerting in the last chunk"] == "2"
 
 
 def test_a_200_row_month_is_greyed_and_marked_partial(run_page, tmp_path):
