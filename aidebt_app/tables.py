@@ -46,16 +46,17 @@ def human_header(name: str) -> str:
     return " ".join(out)
 
 
-def fixed(decimals: int) -> Formatter:
-    """A formatter with exactly `decimals` decimals and thousands separators; no "-0.00"."""
+def fixed(decimals: int, signed: bool = False) -> Formatter:
+    """A formatter with exactly `decimals` decimals and thousands separators (a leading "+"
+    when `signed`); a value that rounds to zero has no sign ("0.000", never "-0.000")."""
     def _format(value) -> str:
         x = _number(value)
         if x is None:
             return MISSING if _missing(value) else str(value)
         if math.isinf(x):
             return "∞" if x > 0 else "−∞"
-        text = f"{x:,.{decimals}f}"
-        return text[1:] if text.startswith("-") and not any(c in "123456789" for c in text) \
+        text = f"{x:+,.{decimals}f}" if signed else f"{x:,.{decimals}f}"
+        return text[1:] if text[0] in "+-" and not any(c in "123456789" for c in text) \
             else text
     return _format
 

@@ -6,11 +6,18 @@ import streamlit as st
 
 from aidebt_app.cache import run_analysis, run_on_data
 from aidebt_app.context import current_selection, guard, page_header
+from aidebt_app.glossary import help_text
+from aidebt_app.tables import fixed, show_table
 from aidebt_core.analyses import get as analysis
 from aidebt_core.entanglement import MEASURE_NAMES, feature_kinds
 from aidebt_core.entanglement.drilldown import pair_view
 from aidebt_core.entanglement.entry import EntanglementOptions
-from aidebt_core.plots.entanglement import association_heatmap, difference_heatmap, pair_figure
+from aidebt_core.plots.entanglement import (
+    TEXT_MIN,
+    association_heatmap,
+    difference_heatmap,
+    pair_figure,
+)
 from aidebt_core.textsafe import md
 
 METHOD_LABELS = {"auto": "auto (Pearson · Cramér's V · η)", "spearman": "Spearman for numeric",
@@ -57,7 +64,8 @@ m2.metric("Redundant groups", summary["redundant_groups"],
           help=f"{summary['features_in_groups']} features in groups")
 m3.metric("Changed pairs", summary["changed_pairs"],
           help=f"|current − reference| > {change_threshold:g}")
-m4.metric("Highest ripple risk", md(summary["top_ripple_feature"] or "—"))
+m4.metric("Highest ripple risk", md(summary["top_ripple_feature"] or "—"),
+          help=help_text("ripple risk"))
 ref = result.reference
 st.caption(f"Reference: {ref.rows_used:,} of {ref.rows_total:,} rows"
            + (f" · current: {result.current.rows_used:,} of {result.current.rows_total:,}"
@@ -74,8 +82,9 @@ elif view == "Current":
 else:
     fig = association_heatmap(ref, title="Association on reference data (clustered)")
 st.plotly_chart(fig, width="stretch", key="ent_heatmap")
-st.caption("Blocks along the diagonal are entangled features. Blank cells are undefined "
-           "(hover for the reason). Measures: "
+st.caption("Blocks along the diagonal are entangled features. Values are printed where "
+           f"|association| ≥ {TEXT_MIN:g}; hover any cell for its value, measure and rows "
+           "(undefined cells are grey, hover for the reason). Measures: "
            + ", ".join(MEASURE_NAMES[m] for m in sorted(set(ref.methods.ravel()) - {"self"})))
 
 left, right = st.columns([1, 2])
@@ -87,12 +96,17 @@ with left:
         st.write(f"No group of features associated at ≥ {group_threshold:g}.")
 with right:
     st.subheader("Top changed pairs")
-    changes = result.change.pairs.head(10)
-    st.dataframe(changes.drop(columns=["reference_rows", "current_rows"]), hide_index=True,
-                 width="stretch", key="ent_changes",
-                 column_config={c: st.column_config.NumberColumn(format="%.3f")
-                                for c in ("reference", "current", "delta")}
-                 | {"p_value": st.column_config.NumberColumn("p (Fisher z)", format="%.2g")})
+    changes = result.change.pairs.head(10).assign(
+        method=lambda f: f["method"].map(lambda m: MEASURE_NAMES.get(m, m)))
+    show_table(changes, key_columns=["a", "b"], key="ent_changes",
+               formats={"reference": 3, "current": 3, "delta": fixed(3, signed=True),
+                        "p_value": "pvalue"},
+               labels={"a": "Feature", "b": "Paired with", "method": "Measure",
+                       "delta": "Change", "p_value": "p (Fisher z)", "flagged": "Changed"},
+               help={"p_value": "Only for Pearson/Spearman pairs (—: no test for this "
+                                "measure). " + help_text("p-value"),
+                     "delta": "current − reference"},
+               raw_columns=["reference_rows", "current_rows"], raw_label="Rows used")
 
 st.subheader("Drill down into a pair")
 labels = [f"{r.a} × {r.b}" for r in result.change.pairs.head(25).itertuples(index=False)]
@@ -107,12 +121,18 @@ if choice:
 st.subheader("Ripple risk")
 st.caption(f"Risk = importance (scaled to the most important feature) × strongest association. "
            f"Importance: {result.ripple.source}.")
-st.dataframe(result.ripple.table, hide_index=True, width="stretch", key="ent_ripple",
-             column_config={c: st.column_config.ProgressColumn(c.replace("_", " "), min_value=0,
-                                                               max_value=1, format="%.3f")
-                            for c in ("importance", "strongest_association", "risk")})
+show_table(result.ripple.table, key_columns=["feature"], key="ent_ripple",
+           formats=dict.fromkeys(("importance", "strongest_association", "risk"), 3),
+           labels={"risk": "Ripple risk"},
+           help={"risk": help_text("ripple risk"),
+                 "strongest_association": help_text("association")})
 
 with st.expander("All pairs"):
-    st.dataframe(pd.DataFrame(ref.pairs()), hide_index=True, width="stretch", key="ent_pairs")
+    pairs = pd.DataFrame(ref.pairs()).assign(
+        method=lambda f: f["method"].map(lambda m: MEASURE_NAMES.get(m, m)),
+        note=lambda f: f["note"].replace("", None))
+    show_table(pairs, key_columns=["a", "b"], key="ent_pairs", formats={"value": 3},
+               labels={"a": "Feature", "b": "Paired with", "method": "Measure",
+                       "value": "Association"})
 st.download_button("Download HTML report", analysis("entanglement").make_report(result).to_html(),
                    file_name="entanglement.html", mime="text/html", key="ent_report")

@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from aidebt_core.entanglement.drilldown import PairView
-from aidebt_core.entanglement.result import MEASURE_NAMES, AssociationMatrix, CorrelationChange
+from aidebt_core.entanglement.result import (
+    MEASURE_NAMES,
+    SIGNED,
+    AssociationMatrix,
+    CorrelationChange,
+)
 from aidebt_core.plots.theme import (
     CURRENT_COLOR,
-    DIVERGING_SCALE,
     NEUTRAL_COLOR,
     REFERENCE_COLOR,
+    SEQUENTIAL_SCALE,
+    heat_scale,
     style,
 )
 
@@ -42,8 +49,28 @@ def _layout(fig: go.Figure, p: int, title: str) -> go.Figure:
     return fig
 
 
+TEXT_MIN = 0.1  # cells weaker than this carry no printed value (hover still shows it)
+
+
+def _cell_text(values: np.ndarray, show: bool, signed: bool) -> np.ndarray | None:
+    """Printed values only where they say something: |v| ≥ TEXT_MIN, off the diagonal."""
+    if not show:
+        return None
+    fmt = "{:+.2f}" if signed else "{:.2f}"
+    text = np.full(values.shape, "", dtype=object)
+    strong = np.abs(np.nan_to_num(values, nan=0.0)) >= TEXT_MIN
+    np.fill_diagonal(strong, False)
+    for i, j in zip(*np.nonzero(strong), strict=True):
+        text[i, j] = fmt.format(values[i, j])
+    return text
+
+
 def association_heatmap(matrix: AssociationMatrix, title: str | None = None) -> go.Figure:
-    """The clustered matrix; hover names both columns, the measure, the value and the rows."""
+    """The clustered matrix; hover names both columns, the measure, the value and the rows.
+
+    Colour is the strength of association on a sequential 0..1 scale, since most measures
+    (Cramér's V, η, Theil's U) are on 0..1; only a matrix of signed measures alone (Pearson /
+    Spearman for all-numeric features) is drawn on the diverging −1..1 scale."""
     cols = list(matrix.columns)
     p = len(cols)
     _, _, show_text = _size(p)
@@ -52,22 +79,26 @@ def association_heatmap(matrix: AssociationMatrix, title: str | None = None) -> 
     for (a, b), reason in matrix.undefined.items():
         note[matrix.index(a), matrix.index(b)] = "<br>" + reason
     asym = not matrix.symmetric
-    rows_label = "rows: %{customdata[1]:,}"
+    off_diagonal = {str(m) for m in matrix.methods.ravel()} - {"self", "None", ""}
+    signed = bool(off_diagonal) and off_diagonal <= set(SIGNED)
+    z = matrix.values if signed else np.abs(matrix.values)
     fig = go.Figure(go.Heatmap(
-        z=matrix.values, x=cols, y=cols, zmin=-1, zmax=1, colorscale=DIVERGING_SCALE,
-        customdata=np.dstack([measure, matrix.counts.astype(object), note]),
+        z=z, x=cols, y=cols, **heat_scale(signed),
+        customdata=np.dstack([measure, matrix.counts.astype(object), note,
+                              matrix.values.astype(object)]),
         hovertemplate=("<b>%{y}</b>" + (" given " if asym else " × ") + "<b>%{x}</b><br>"
-                       "%{customdata[0]}: %{z:.3f}<br>" + rows_label +
+                       "%{customdata[0]}: %{customdata[3]:.3f}<br>rows: %{customdata[1]:,}"
                        "%{customdata[2]}<extra></extra>"),
-        texttemplate="%{z:.2f}" if show_text else None, textfont={"size": 10},
-        colorbar={"title": {"text": "association"}, "thickness": 14}, xgap=1, ygap=1,
-        hoverongaps=False))
+        text=_cell_text(matrix.values, show_text, signed),
+        texttemplate="%{text}" if show_text else None, textfont={"size": 10},
+        colorbar={"title": {"text": "association" if signed else "strength"},
+                  "thickness": 14}, xgap=1, ygap=1, hoverongaps=False))
     default = "Association (clustered" + (", row given column" if asym else "") + ")"
     return _layout(fig, p, title or default)
 
 
 def difference_heatmap(change: CorrelationChange, title: str | None = None) -> go.Figure:
-    """current − reference per pair, in the reference's clustered order."""
+    """current − reference per pair, in the reference's clustered order (signed: diverging)."""
     cols = list(change.columns)
     p = len(cols)
     _, _, show_text = _size(p)
@@ -80,12 +111,13 @@ def difference_heatmap(change: CorrelationChange, title: str | None = None) -> g
             if row is not None:
                 ref[i, j], cur[i, j] = row.reference, row.current
     fig = go.Figure(go.Heatmap(
-        z=change.difference, x=cols, y=cols, zmin=-1, zmax=1, colorscale=DIVERGING_SCALE,
+        z=change.difference, x=cols, y=cols, **heat_scale(signed=True),
         customdata=np.dstack([ref, cur]),
         hovertemplate=("<b>%{y}</b> × <b>%{x}</b><br>change: %{z:+.3f}<br>"
                        "reference: %{customdata[0]:.3f}<br>current: %{customdata[1]:.3f}"
                        "<extra></extra>"),
-        texttemplate="%{z:+.2f}" if show_text else None, textfont={"size": 10},
+        text=_cell_text(np.asarray(change.difference, dtype=float), show_text, signed=True),
+        texttemplate="%{text}" if show_text else None, textfont={"size": 10},
         colorbar={"title": {"text": "current − reference"}, "thickness": 14}, xgap=1, ygap=1,
         hoverongaps=False))
     return _layout(fig, p, title or f"Change in association (flagged when |Δ| > "
@@ -108,7 +140,8 @@ def pair_figure(view: PairView) -> go.Figure:
                                  marker_color=color, boxpoints=False))
     if view.shape == "box":
         fig.update_layout(boxmode="group")
-        fig.update_xaxes(title=view.b)
+        order = category_order(view.frame[view.b])
+        fig.update_xaxes(title=view.b, categoryorder="array", categoryarray=order)
         fig.update_yaxes(title=view.a)
     else:
         fig.update_xaxes(title=view.a)
@@ -116,18 +149,32 @@ def pair_figure(view: PairView) -> go.Figure:
     return style(fig, title=f"{view.a} vs {view.b}", height=420)
 
 
+def category_order(values: pd.Series, weights: pd.Series | None = None) -> list[str]:
+    """One order of categories for every panel: most frequent first over all periods,
+    "(other)" and missing last, ties by name."""
+    frame = pd.DataFrame({"v": values.astype(str), "w": 1 if weights is None else weights})
+    totals = frame.groupby("v")["w"].sum()
+    tail = [v for v in ("(other)", "(missing)", "None") if v in totals.index]
+    head = totals.drop(tail).reset_index().sort_values(["w", "v"], ascending=[False, True])
+    return list(head["v"]) + tail
+
+
 def _crosstab(view: PairView) -> go.Figure:
     periods = list(dict.fromkeys(view.frame["period"]))
+    rows = category_order(view.frame[view.a], view.frame["count"])
+    columns = category_order(view.frame[view.b], view.frame["count"])
     fig = make_subplots(rows=1, cols=len(periods), subplot_titles=periods,
                         horizontal_spacing=0.12)
     for k, period in enumerate(periods, start=1):
         part = view.frame[view.frame["period"] == period]
-        table = part.pivot_table(index=view.a, columns=view.b, values="count", aggfunc="sum",
-                                 fill_value=0, sort=False)
+        table = part.assign(**{view.a: part[view.a].astype(str),
+                               view.b: part[view.b].astype(str)}).pivot_table(
+            index=view.a, columns=view.b, values="count", aggfunc="sum", fill_value=0,
+            sort=False).reindex(index=rows, columns=columns, fill_value=0)
         share = table.div(table.sum(axis=1).where(lambda s: s > 0), axis=0)
         fig.add_trace(go.Heatmap(
             z=share.values, x=[str(c) for c in share.columns], y=[str(i) for i in share.index],
-            zmin=0, zmax=1, colorscale="Blues", showscale=k == len(periods),
+            zmin=0, zmax=1, colorscale=SEQUENTIAL_SCALE, showscale=k == len(periods),
             customdata=table.values,
             hovertemplate=(f"{view.a}=%{{y}}<br>{view.b}=%{{x}}<br>share of row: %{{z:.1%}}"
                            "<br>count: %{customdata:,}<extra>" + str(period) + "</extra>")),

@@ -27,15 +27,15 @@ def test_page_shows_planted_groups_break_and_ripple(run_page, sample_dir, ground
     groups = next(m.value for m in at.markdown if m.value.startswith("- **"))
     for a, b in ground_truth["redundant_pairs"]:
         assert any(a in line and b in line for line in groups.splitlines()), groups
-    changes = _table(at, "delta")
-    assert {changes.a.iloc[0], changes.b.iloc[0]} == set(
+    changes = _table(at, "Change")  # human headers (issue 17)
+    assert {changes["Feature"].iloc[0], changes["Paired with"].iloc[0]} == set(
         ground_truth["correlation_break"]["columns"])
     reference = pd.read_parquet(sample_dir / "reference.parquet")
-    assert changes.reference.iloc[0] == pytest.approx(
+    assert changes["Reference"].iloc[0] == pytest.approx(
         reference.income.corr(reference.monthly_income), abs=1e-9)
-    assert bool(changes.flagged.iloc[0]) and not changes.flagged.iloc[1:].any()
-    ripple = _table(at, "risk")
-    assert ripple.feature.iloc[0] == "income" == metrics["Highest ripple risk"]
+    assert bool(changes["Changed"].iloc[0]) and not changes["Changed"].iloc[1:].any()
+    ripple = _table(at, "Ripple risk")
+    assert ripple["Feature"].iloc[0] == "income" == metrics["Highest ripple risk"]
     assert any("logreg-prod" in c.value for c in at.caption)
     assert not at.error
 
@@ -55,10 +55,11 @@ def test_theils_u_and_excluded_features(run_page):
     at.selectbox(key="ent_method").set_value("theils_u").run()
     assert not at.exception
     assert _metrics(at)["Changed pairs"] == "0"
-    pairs = _table(at, "note")
-    assert "monthly_income" not in set(pairs.a) | set(pairs.b)
-    both = pairs[(pairs.a == "region") & (pairs.b == "region_code")]
-    assert both.method.iloc[0] == "theils_u" and both.value.iloc[0] == pytest.approx(1.0)
+    pairs = _table(at, "Note")
+    assert "monthly_income" not in set(pairs["Feature"]) | set(pairs["Paired with"])
+    both = pairs[(pairs["Feature"] == "region") & (pairs["Paired with"] == "region_code")]
+    assert both["Measure"].iloc[0] == "Theil's U"
+    assert both["Association"].iloc[0] == pytest.approx(1.0)
 
 
 def test_bad_input_is_explained_not_crashed(run_page, tmp_path):

@@ -42,16 +42,34 @@ def test_heatmap_shows_matrix_values_measures_and_reasons(tables):
     m = association_matrix(ref, KINDS)
     fig = association_heatmap(m)
     trace = fig.data[0]
-    np.testing.assert_array_equal(np.asarray(trace.z, dtype=float), m.values)
+    # Mixed measures (Pearson, Cramér's V, η): colour is the strength |value| on 0..1, the
+    # signed value is in the hover data (issue 17: no −1..1 scale for measures on 0..1).
+    np.testing.assert_array_equal(np.asarray(trace.z, dtype=float), np.abs(m.values))
+    assert (trace.zmin, trace.zmax) == (0, 1) and trace.zmid is None
     assert list(trace.x) == list(m.columns) == list(trace.y)
     custom = np.asarray(trace.customdata)
+    values = np.asarray(custom[:, :, 3], dtype=float)
+    np.testing.assert_array_equal(values, m.values)
     i, j = m.index("a"), m.index("b")
     assert custom[i, j, 0] == "Pearson r" and int(custom[i, j, 1]) == 2000
     k, c = m.index("colour"), m.index("shade")
     assert custom[k, c, 0] == "Cramér's V (bias-corrected)"
     assert custom[m.index("a"), m.index("colour"), 0] == "correlation ratio η"
     assert "undefined: 'flat' is constant" in custom[m.index("flat"), i, 2]
-    assert trace.texttemplate == "%{z:.2f}"   # few features: values written in the cells
+    # Few features: values written in the cells, but only where |v| >= 0.1, never ±0.00.
+    text = np.asarray(trace.text, dtype=object)
+    assert text[i, j] == f"{m.values[i, j]:.2f}"
+    weak = np.abs(np.nan_to_num(m.values)) < 0.1
+    assert (text[weak] == "").all() and (np.diag(text) == "").all()
+    assert not any(t in ("0.00", "-0.00", "+0.00") for t in text.ravel())
+
+
+def test_heatmap_of_signed_measures_only_diverges(tables):
+    ref, _, _ = tables
+    m = association_matrix(ref, {"a": "numeric", "b": "numeric"})
+    trace = association_heatmap(m).data[0]
+    np.testing.assert_array_equal(np.asarray(trace.z, dtype=float), m.values)
+    assert (trace.zmin, trace.zmax, trace.zmid) == (-1, 1, 0)
 
 
 def test_heatmap_scales_with_many_features(tmp_path):
@@ -104,6 +122,14 @@ def test_pair_views_scatter_box_and_crosstab(tables):
         assert ref_counts.loc[(colour, shade), "count"] == count
     fig = pair_figure(cross)
     assert len(fig.data) == 2 and fig.data[0].zmax == 1
+    # Both panels list the categories in the same order (most rows first over both periods)
+    assert list(fig.data[0].y) == list(fig.data[1].y)
+    assert list(fig.data[0].x) == list(fig.data[1].x)
+    totals = cross.frame.groupby("colour")["count"].sum().sort_values(ascending=False)
+    assert list(fig.data[0].y) == list(totals.index)
+    box_fig = pair_figure(box)
+    assert box_fig.layout.xaxis.categoryorder == "array"
+    assert set(box_fig.layout.xaxis.categoryarray) == {"red", "green", "blue"}
     with pytest.raises(SchemaError, match="two different columns"):
         pair_view(periods, "a", "a", KINDS)
     with pytest.raises(SchemaError, match="not one of the analysed"):

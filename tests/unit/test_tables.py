@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from aidebt_app.glossary import GLOSSARY, has_term, help_text
-from aidebt_app.tables import auto_decimals, human_header, prepare_table
+from aidebt_app.tables import auto_decimals, fixed, human_header, prepare_table
 
 BAD = ("None", "nan", "NaN", "-0.000", "-0.00", "-0.0", "<NA>", "NaT")
 
@@ -57,6 +57,12 @@ def test_formats_per_column() -> None:
     # fixed decimals within a column: every cell of CI low has the same number of decimals
     decimals = {len(c.split(".")[1]) for c in d["CI low"] if c != "—"}
     assert len(decimals) == 1
+
+
+def test_signed_fixed_decimals() -> None:
+    shown = fixed(3, signed=True)
+    assert [shown(v) for v in (0.02654, -0.7004, -0.0001, 0.0, None)] == [
+        "+0.027", "-0.700", "0.000", "0.000", "—"]
 
 
 def test_values_stay_numbers_for_sorting() -> None:
