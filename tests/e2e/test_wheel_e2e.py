@@ -94,7 +94,13 @@ def test_the_wheel_carries_the_dashboard_and_imports_from_the_venv(installed):
     expected = ["app.py", ".streamlit/config.toml", *(p.file for p in PAGES)]
     for name in expected:  # each a byte-for-byte copy of the source of truth
         assert (packaged / name).read_bytes() == (ROOT / name).read_bytes(), name
-    assert (purelib / "aidebt_core" / "audit" / "questions.yaml").is_file()
+    # Every data file of the packages (questionnaire, any YAML/JSON/CSS/images) is in the wheel.
+    data = [f.relative_to(ROOT) for package in ("aidebt_core", "aidebt_app")
+            for f in (ROOT / package).rglob("*")
+            if f.is_file() and f.suffix not in (".py", ".pyc") and "__pycache__" not in f.parts]
+    assert Path("aidebt_core/audit/questions.yaml") in data
+    missing = [str(f) for f in data if not (purelib / f).is_file()]
+    assert not missing, f"add their patterns to [tool.setuptools.package-data]: {missing}"
 
 
 def test_sample_drift_and_serve_from_any_folder(installed, browser):
