@@ -10,9 +10,9 @@ export MLFLOW_DISABLE_TELEMETRY := true
 export DO_NOT_TRACK := true
 export STREAMLIT_BROWSER_GATHER_USAGE_STATS := false
 
-.PHONY: run test bench sample lint install install-test chromium java clean
+.PHONY: run test bench sample lint install install-test chromium java wheel clean
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml setup.py
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e .
@@ -56,9 +56,13 @@ test: install-test chromium java sample
 bench: $(VENV)/.installed-bench java sample
 	@for script in tests/benchmarks/bench_*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
 
+# The installable package (dashboard included, see CONTRIBUTING.md "Packaging") in dist/.
+wheel: install
+	$(PY) -m pip wheel --no-deps --quiet -w dist .
+
 lint: install-test
 	$(VENV)/bin/ruff check .
 
 clean:
-	rm -rf $(VENV) $(SAMPLE)/*.parquet $(SAMPLE)/*.json $(SAMPLE)/mlflow.db $(SAMPLE)/mlartifacts \
+	rm -rf $(VENV) build dist $(SAMPLE)/*.parquet $(SAMPLE)/*.json $(SAMPLE)/mlflow.db $(SAMPLE)/mlartifacts \
 	  $(SAMPLE)/audits.sqlite $(SAMPLE)/.aidebt tests/e2e/screenshots
