@@ -154,7 +154,7 @@ def inputs_identity(data) -> tuple[tuple[str, ...], ...]:
 _P = "aidebt_core.audit.providers"
 register(Analysis(
     "drift", "Data drift", "aidebt_core.drift.options:DriftOptions",
-    "aidebt_core.drift.entry:run", "aidebt_core.reports.drift:drift_report",
+    "aidebt_core.profiles.route:drift_run", "aidebt_core.reports.drift:drift_report",
     evidence=f"{_P}:drift_items", measurements=("drift", "drift_invariants"),
     command="aidebt_core.commands.drift", core="aidebt_core.drift", hashable=True,
     frame_columns=("column", "kind", "method", "statistic", "p_value", "threshold", "drifted",

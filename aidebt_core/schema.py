@@ -190,6 +190,9 @@ def _check_role_fits(col: ColumnInfo, role: str, where: str) -> None:
 
 def infer_schema(table: Table) -> Schema:
     """Infer every column's role in one aggregate pass over the table."""
+    prebuilt = getattr(table, "schema_override", None)
+    if prebuilt is not None:  # a saved profile (profiles/source.py): roles from its counts
+        return prebuilt
     types = table.column_types
     rows = int(table.execute(f"SELECT count(*) FROM {ROWS}").fetchone()[0])
     exact = rows <= EXACT_DISTINCT_MAX_ROWS
@@ -295,3 +298,7 @@ def _one_target(infos: tuple[ColumnInfo, ...]) -> tuple[ColumnInfo, ...]:
 
 def _is_float(dtype: str) -> bool:
     return dtype.upper().startswith(("FLOAT", "DOUBLE", "REAL", "DECIMAL"))
+
+
+# Role inference from a saved profile's counts (aidebt_core/profiles/source.py): the same rules.
+infer_role, pair_targets, one_target = _infer_role, _pair_targets, _one_target

@@ -23,6 +23,7 @@ from aidebt_core.data import (
     open_table,
 )
 from aidebt_core.errors import AidebtError
+from aidebt_core.profiles.source import open_source
 from aidebt_core.roles import ROLES_FILE, DatasetDefaults, read_roles_file, resolve_schema
 from aidebt_core.schema import FEATURE_ROLES, Schema, infer_schema
 from aidebt_core.sources import list_sources
@@ -149,8 +150,9 @@ class Selection:
             else:
                 if not self.reference or not self.current:
                     raise AidebtError("Pick both a reference and a current data source.")
-                reference = open_table(con, workspace, self.reference)
-                current = open_table(con, workspace, self.current)
+                # either may be a saved profile (.aidebt): see aidebt_core/profiles/source.py
+                reference = open_source(con, workspace, self.reference)
+                current = open_source(con, workspace, self.current)
                 combined = None
                 timestamp = None
             schema = self._schema(workspace, reference)

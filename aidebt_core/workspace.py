@@ -14,6 +14,7 @@ DATA_FORMATS = {
     ".tsv": "csv",
     ".txt": "csv",
     ".parquet": "parquet",
+    ".aidebt": "profile",   # a saved profile (aidebt_core/profiles), opened by open_source
     ".pq": "parquet",
     ".json": "json",
     ".jsonl": "json",

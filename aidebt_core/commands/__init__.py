@@ -34,6 +34,8 @@ COMMANDS: tuple[CommandSpec, ...] = (
                 "feature association, redundant groups and correlation change"),
     CommandSpec("performance", "aidebt_core.commands.performance",
                 "model performance over time, label-free estimate, concept drift"),
+    CommandSpec("profile", "aidebt_core.commands.profile",
+                "write a saved profile (counts and histograms, no rows) of a data source"),
     CommandSpec("runs", "aidebt_core.commands.runs",
                 "reproducibility manifests of MLflow runs (completeness, diff, registry)"),
     CommandSpec("sample", "aidebt_core.commands.sample", "write the sample scenario to OUTDIR"),

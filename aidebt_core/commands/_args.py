@@ -70,4 +70,10 @@ def add_data_arguments(parser, *, option: bool = False, current_alias: bool = Tr
                         "--timestamp are the reference, the rest the current data")
     parser.add_argument("--reference-rows", type=types.positive_int, metavar="N",
                         help="one source without time: its first N rows are the reference")
+    parser.add_argument("--profile-rows", type=types.positive_int, metavar="N",
+                        help="read through mergeable profiles (counts and fine histograms) "
+                        "when a side has more than N rows (default 20,000,000; env "
+                        "AIDEBT_PROFILE_ROWS); see docs/profiles.md")
+    parser.add_argument("--exact", action="store_true",
+                        help="exact reads whatever the size (reports what it cost)")
     add_role_arguments(parser)

@@ -26,7 +26,6 @@ from aidebt_core.commands._args import (  # noqa: F401
 from aidebt_core.data import (
     Table,
     connect,
-    open_table,
     quote_ident,
     row_count,
 )
@@ -83,9 +82,11 @@ def cli_workspace(*specs: str) -> Workspace:
 
 def _open(con, workspace: Workspace, spec: str) -> Table:
     """Open one data argument by its absolute path; messages keep the name the user typed."""
+    from aidebt_core.profiles.source import open_source
+
     path, table_part = _spec_parts(spec)
     try:
-        table = open_table(con, workspace, f"{path}{table_part}")
+        table = open_source(con, workspace, f"{path}{table_part}")
     except duckdb.Error as exc:  # e.g. a .duckdb view the sandbox refuses
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise DataSourceError(f"{spec}: {first}") from None
@@ -140,7 +141,10 @@ class Inputs:
         return {"roles": self.roles(), "excluded": self.excluded(used, reasons)}
 
     def close(self) -> None:
+        from aidebt_core.profiles.route import report_exact_cost
+
         self.con.close()
+        report_exact_cost()   # --exact above the profile threshold: say what it cost
 
     def __enter__(self) -> Inputs:
         return self
@@ -179,6 +183,7 @@ def open_inputs(args: argparse.Namespace, need_current: bool = True,
     if len(sources) == 1 and not reference_rows and not reference_end:
         reference_end = defaults.reference_end  # the roles file's split, when it has one
     workspace = cli_workspace(*sources)
+    _engine_settings(args)
     con = connect(workspace)
     try:
         tables = [_open(con, workspace, spec) for spec in sources]
@@ -217,6 +222,14 @@ def open_inputs(args: argparse.Namespace, need_current: bool = True,
     except BaseException:
         con.close()
         raise
+
+
+def _engine_settings(args: argparse.Namespace) -> None:
+    """--exact / --profile-rows for the analyses this command runs (profiles/route.py)."""
+    from aidebt_core.profiles.route import SETTINGS, EngineSettings
+
+    SETTINGS.set(EngineSettings(getattr(args, "profile_rows", None),
+                                bool(getattr(args, "exact", False))))
 
 
 def _check_columns(roles: Mapping[str, str], columns: set[str], where: str, spec: str,

@@ -55,10 +55,14 @@ def run(args) -> int:
     with open_inputs(args) as inputs:
         reference, current = inputs.reference, inputs.current
         inputs.require_flat(parse_columns(args.columns))
-        result = analyse_drift(reference, current, inputs.schema,
-                               columns=parse_columns(args.columns), exclude=exclude,
-                               categorical=parse_columns(args.categorical) or (),
-                               options=options, include_outputs=args.with_outputs)
+        from aidebt_core.profiles.route import drift_route  # saved profiles, large sides
+
+        result = drift_route(reference, current, inputs.schema, parse_columns(args.columns),
+                             exclude, parse_columns(args.categorical) or (), options,
+                             args.with_outputs) or analyse_drift(
+            reference, current, inputs.schema, columns=parse_columns(args.columns),
+            exclude=exclude, categorical=parse_columns(args.categorical) or (),
+            options=options, include_outputs=args.with_outputs)
         result = result.with_inputs(_identity(inputs.sources, args, input_identity))
         over = over_time_section(reference, current, result, inputs.timestamp, args)
         if args.report:  # from the results alone: the report reads no data

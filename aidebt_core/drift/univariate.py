@@ -240,3 +240,7 @@ def _decide(base: dict, ref: stats.Sample | None, cur: stats.Sample | None,
                        note="; ".join(notes), new_categories=new, vanished_categories=vanished,
                        new_categories_count=len(new), vanished_categories_count=len(vanished),
                        measures=measures), dist
+
+
+# The same base fields and verdict for counts read from profiles (aidebt_core/profiles/drift.py).
+column_base, decide_column = _base, _decide

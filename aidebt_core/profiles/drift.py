@@ -91,7 +91,8 @@ def drift_from_profiles(reference: DatasetProfile, current: DatasetProfile,
 def column_drift(ref: ColumnProfile, cur: ColumnProfile, plan: ColumnPlan,
                  options: DriftOptions, ref_type: str = "", cur_type: str = ""
                  ) -> tuple[ColumnDrift, Distribution | None]:
-    from aidebt_core.drift.univariate import _base, _decide
+    from aidebt_core.drift.univariate import column_base as _base
+    from aidebt_core.drift.univariate import decide_column as _decide
 
     rows = (ref.rows, cur.rows)
     base = _base(ref.name, ref.kind, ref_type, cur_type, rows, (ref.missing, cur.missing),

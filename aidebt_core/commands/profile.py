@@ -1,0 +1,87 @@
+"""`aidebt profile SOURCE --out NAME.aidebt`: write a saved profile (docs/profiles.md).
+
+A saved profile holds counts and fine histograms, no rows; every data command and the
+dashboard accept it as reference or current. `--like REF.aidebt` profiles SOURCE with the
+plan of an earlier profile (same columns, grids, chunking), so the two can be compared or
+merged; without it the plan is made from SOURCE itself.
+"""
+
+from __future__ import annotations
+
+from aidebt_core.commands._args import add_format_option, add_role_arguments, parse_columns
+
+# profiles.model.PERIODS (that module imports numpy: not at `aidebt profile -h`)
+PERIODS = ("day", "week", "month", "quarter", "year")
+
+HELP = "write a saved profile (counts and histograms, no rows) of a data source"
+
+
+def register(sub) -> None:
+    parser = sub.add_parser("profile", help=HELP, description=HELP + ".")
+    parser.add_argument("source", metavar="SOURCE",
+                        help="CSV/Parquet/JSON, glob or file.duckdb::table")
+    parser.add_argument("--out", required=True, metavar="NAME.aidebt",
+                        help="the profile file to write (.aidebt)")
+    parser.add_argument("--chunk", choices=PERIODS,
+                        help="one profile per calendar period of --timestamp")
+    parser.add_argument("--like", metavar="REF.aidebt",
+                        help="use this profile's plan (columns, grids, chunking)")
+    parser.add_argument("--columns", help="only these columns (a,b,c)")
+    parser.add_argument("--categorical", help="treat these columns as categorical (a,b)")
+    add_role_arguments(parser)
+    add_format_option(parser)
+    parser.set_defaults(handler=run)
+
+
+def run(args) -> int:
+    import argparse
+    import sys
+    import time
+    from pathlib import Path
+
+    from aidebt_core.commands._common import emit, open_inputs
+    from aidebt_core.errors import AidebtError
+    from aidebt_core.profiles import duckdb_engine as engine
+    from aidebt_core.profiles.model import SUFFIX, load, save
+    from aidebt_core.profiles.source import ProfileTable
+
+    out = Path(args.out).expanduser()
+    if out.suffix.lower() != SUFFIX:
+        raise AidebtError(f"--out {args.out}: a saved profile's name ends in {SUFFIX}.")
+    if not out.parent.is_dir():
+        raise AidebtError(f"--out {args.out}: no folder {out.parent}.")
+    if args.chunk and not args.timestamp:
+        raise AidebtError("--chunk needs --timestamp COLUMN.")
+    started = time.perf_counter()
+    spec = argparse.Namespace(**{**vars(args), "sources": [args.source], "current": None,
+                                 "reference_end": None, "reference_rows": None})
+    with open_inputs(spec, need_current=False) as inputs:
+        table = inputs.reference
+        if isinstance(table, ProfileTable):
+            raise AidebtError(f"{args.source} is already a saved profile.")
+        if args.like:
+            plan = load(Path(args.like).expanduser()).plan
+        else:
+            schema = inputs.schema
+            kinds = engine.profile_kinds(table, schema, parse_columns(args.columns),
+                                         parse_columns(args.categorical) or (),
+                                         inputs.timestamp)
+            plan = engine.plan_profile(
+                table, kinds, timestamp=inputs.timestamp if args.chunk else None,
+                chunk=args.chunk, target=schema.first("target"),
+                prediction=schema.first("prediction"), score=schema.first("score"))
+        profile = engine.compute_profile(table, plan)
+    save(profile, out)
+    seconds = time.perf_counter() - started
+    columns = [{"name": c.name, "kind": c.kind,
+                "counts": "values" if c.kind == "categorical" or c.exact else
+                f"{c.grid.bins} bins"} for c in plan.columns]
+    payload = {"out": str(out), "rows": profile.rows, "bytes": out.stat().st_size,
+               "chunks": [c.key for c in profile.chunks], "columns": columns,
+               "seconds": round(seconds, 3)}
+    emit(args, payload, "\n".join(f"{c['name']:<30} {c['kind']:<12} {c['counts']}"
+                                  for c in columns))
+    if args.format != "json":
+        print(f"\nprofile of {profile.rows:,} rows in {len(profile.chunks)} chunk(s) written "
+              f"to {out} ({out.stat().st_size:,} bytes, {seconds:.1f} s)", file=sys.stderr)
+    return 0
