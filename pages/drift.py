@@ -9,6 +9,7 @@ from aidebt_app.context import current_selection, guard, page_header
 from aidebt_app.widgets import chunking_controls
 from aidebt_core.analyses import get as analysis
 from aidebt_core.chunks import PERIODS
+from aidebt_core.data import ROWS
 from aidebt_core.drift import METHODS, default_columns, methods
 from aidebt_core.drift.entry import DriftColumnsOptions
 from aidebt_core.drift.multivariate import multivariate_drift
@@ -19,6 +20,7 @@ from aidebt_core.drift.summary import (
     dataset_verdict,
     drift_headline,
     recent_sentence,
+    since_text,
 )
 from aidebt_core.drift.univariate import column_kind
 from aidebt_core.errors import SchemaError
@@ -32,6 +34,7 @@ from aidebt_core.plots.drift import (
 )
 from aidebt_core.slices.define import apply_slice, parse_slice
 from aidebt_core.textsafe import md
+from aidebt_core.timeaxis import timestamp_sql
 
 Slice = tuple[tuple[str, str], ...]
 
@@ -45,8 +48,12 @@ def _tables(data, slice_spec: Slice):
 
 def columns_of(data) -> dict:
     s = data.schema
+    start = None
+    if data.timestamp:   # when the current period really starts (for the headline)
+        start = data.current.execute(
+            f"SELECT min({timestamp_sql(data.current, data.timestamp)}) FROM {ROWS}").fetchone()[0]
     return {"features": default_columns(s), "all": default_columns(s, True),
-            "timestamp": data.timestamp,
+            "timestamp": data.timestamp, "current_start": start,
             "kinds": {c: column_kind(s, c, data.reference.column_types[c], ())
                       for c in default_columns(s, True)}}
 
@@ -140,7 +147,8 @@ with guard():
                         slice_spec, spinner="Drift per chunk…")
 
 noun = "columns" if outputs else "inputs"
-since = current_since(trend) if cols["timestamp"] else None
+since = since_text(cols["current_start"], chunking) \
+    if cols["current_start"] is not None and chunking in PERIODS else current_since(trend)
 drifted = result.drifted_columns
 recent_alerts = trend.recent_alerts(recent)
 recent_span = recent_words(chunking, recent)

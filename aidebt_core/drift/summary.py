@@ -9,20 +9,29 @@ Alerts of recent chunks (drift over time) are reported apart, as recent alerts.
 
 from __future__ import annotations
 
+import pandas as pd
+
 from aidebt_core.drift.over_time import OverTimeResult
 from aidebt_core.drift.result import DriftResult
 
 
 def current_since(trend: OverTimeResult | None) -> str | None:
-    """When the current period starts, at the chunking's grain ("2025-07" by month,
-    "2025-07-01" by day or week); None for row chunks or without a time axis."""
+    """When the current period starts, from its first chunk, at the chunking's grain
+    ("2025-07" by month, a date by day, week or row chunks: see `since_text`); None without
+    a time axis. A first week that began before the split shows the week's start:
+    pass the data's own first timestamp to `since_text` when it is known."""
     if trend is None:
         return None
     first = next((c for c in trend.chunks if c.period == "current"), None)
     if first is None or first.start is None:
         return None
-    return first.start.strftime("%Y-%m" if trend.chunking in ("month", "quarter", "year")
-                                else "%Y-%m-%d")
+    return since_text(first.start, trend.chunking)
+
+
+def since_text(start, chunking: str) -> str:
+    """A start time at the grain people read it at: month for month-or-coarser chunks."""
+    stamp = pd.Timestamp(start)
+    return stamp.strftime("%Y-%m" if chunking in ("month", "quarter", "year") else "%Y-%m-%d")
 
 
 def drift_headline(result: DriftResult, since: str | None = None, noun: str = "inputs") -> str:

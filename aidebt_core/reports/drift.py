@@ -8,9 +8,14 @@ missing-share heatmaps over time and the multivariate (PCA) chart, when those we
 
 from __future__ import annotations
 
+import math
+
+import pandas as pd
+
 from aidebt_core.drift.multivariate import MultivariateResult
 from aidebt_core.drift.over_time import OverTimeResult
 from aidebt_core.drift.result import OK, DriftResult
+from aidebt_core.drift.summary import current_since, dataset_verdict, drift_headline
 from aidebt_core.plots.drift import (
     distribution_figure,
     drift_heatmap,
@@ -31,18 +36,19 @@ def drift_report(result: DriftResult, over_time: OverTimeResult | None = None,
     report = Report("Data drift", f"{reference} vs {current}")
     worst = result.worst
     report.callout(
-        f"{len(result.drifted_columns)} of {len(result.columns)} columns drifted "
-        f"({result.drifted_share:.0%}); dataset drift: "
-        f"{'yes' if result.dataset_drift else 'no'} (when ≥ {result.options.drift_share:.0%}"
-        f" of the columns drift). Method: {result.options.method}."
-        + (f" Worst: {worst.name} ({worst.method} {worst.statistic:.3g})."
-           if worst and worst.statistic is not None else ""))
+        drift_headline(result, current_since(over_time), "columns") + ". "
+        + dataset_verdict(result) + f" Method: {result.options.method}."
+        + (f" Worst: {worst.name} ({worst.method} {worst.statistic:.3g}, threshold "
+           f"{worst.threshold:.3g})." if worst and worst.statistic is not None else ""))
     if result.missing_changed:
         report.text("Missing share changed in: " + ", ".join(result.missing_changed) + ".")
     report.text(f"Reference: {result.reference_rows:,} rows; current: "
                 f"{result.current_rows:,} rows.")
     report.heading("Columns")
-    report.table(result.to_frame())
+    report.table(column_table(result))
+    notes = [f"{c.name}: {c.note}" for c in result.columns if c.note]
+    if notes:
+        report.text("Notes: " + "; ".join(notes) + ".")
     report.figure(drift_overview(result))
     _details(report, result, over_time)
     if over_time is not None:
@@ -57,6 +63,43 @@ def drift_report(result: DriftResult, over_time: OverTimeResult | None = None,
                     f"unchanged. First alert: {multivariate.first_alert() or 'none'}.")
         report.figure(multivariate_figure(multivariate))
     return report
+
+
+def column_table(result: DriftResult) -> pd.DataFrame:
+    """The per-column table as people read it: human headers, values as fixed text, a p-value
+    only for the tests that decide by it, long lists cut, so it wraps within the page."""
+    rows = []
+    for c in result.columns:
+        rows.append({
+            "Column": c.name, "Kind": c.kind, "Method": c.method,
+            "Statistic": "—" if c.statistic is None else f"{c.statistic:.3f}",
+            "p-value": f"{c.p_value:.3g}" if c.method_info.by_p_value and c.p_value is not None
+            else "—",
+            "Threshold": f"{c.threshold:.3g}",
+            "Drifted": "yes" if c.drifted else "no",
+            "Missing Δ (pp)": f"{_no_minus_zero(100 * c.missing_change):+.1f}"
+            if math.isfinite(c.missing_change) else "—",
+            "New values": _cut(c.new_categories, c.new_categories_count),
+            "Vanished values": _cut(c.vanished_categories, c.vanished_categories_count),
+        })
+    frame = pd.DataFrame(rows)
+    if not any(c.method_info.by_p_value for c in result.columns):
+        frame = frame.drop(columns=["p-value"])
+    return frame
+
+
+def _no_minus_zero(x: float) -> float:
+    return round(x, 1) + 0.0
+
+
+def _cut(values: tuple[str, ...], count: int | None, limit: int = 60) -> str:
+    """At most `limit` characters of a list, with how many there are in all."""
+    text = ", ".join(values)
+    if not text:
+        return "—"
+    if len(text) <= limit:
+        return text
+    return text[:limit].rsplit(", ", 1)[0] + f", … ({count or len(values)} in all)"
 
 
 def _details(report: Report, result: DriftResult, over_time: OverTimeResult | None) -> None:
