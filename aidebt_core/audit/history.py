@@ -8,7 +8,7 @@ from datetime import date
 import pandas as pd
 
 from aidebt_core.audit.questions import DIMENSIONS, Answer
-from aidebt_core.audit.records import AuditRecord, action_counts
+from aidebt_core.audit.records import AuditRecord, action_counts, scored
 from aidebt_core.jsonsafe import jsonable
 
 
@@ -72,8 +72,8 @@ def compare(previous: AuditRecord, answers: dict[str, Answer], scores: dict,
 
 def headline_history(audits: list[AuditRecord]) -> pd.DataFrame:
     """Every counted audit's headline and weighted mean, by model and date (for trend charts);
-    withdrawn and partial audits are left out."""
-    counted = [r for r in audits if r.counts]
+    withdrawn, partial and superseded audits are left out."""
+    counted = scored(audits)
     return pd.DataFrame([{"model": r.model, "audited_at": r.audited_at,
                           "headline": r.scores.get("overall"),
                           "weighted_mean": r.scores.get("weighted_mean")}
@@ -83,13 +83,17 @@ def headline_history(audits: list[AuditRecord]) -> pd.DataFrame:
 
 def history_frame(records: list[AuditRecord]) -> pd.DataFrame:
     """One row per saved audit of a model, oldest first: date, version, auditor, scores, and
-    whether (by whom, when, why) it was withdrawn."""
+    whether (by whom, when, why) it was withdrawn, is partial, signed off or superseded."""
+    by = {r.supersedes: r.id for r in records if r.supersedes and r.withdrawn is None}
     return pd.DataFrame([{"audited": r.audited_at, "version": r.model_version,
                           "auditor": r.auditor, "headline": r.scores.get("overall"),
                           "weighted mean": r.scores.get("weighted_mean"),
                           "red flags": len(r.scores.get("red_flags") or []),
                           "questionnaire": r.questionnaire_version,
-                          "status": withdrawn_text(r), "id": r.id} for r in records],
+                          "status": (f"superseded by {by[r.id][:8]}"
+                                     if r.id in by and r.withdrawn is None
+                                     else withdrawn_text(r)),
+                          "id": r.id} for r in records],
                         columns=["audited", "version", "auditor", "headline", "weighted mean",
                                  "red flags", "questionnaire", "status", "id"])
 
@@ -102,6 +106,10 @@ def withdrawn_text(record: AuditRecord) -> str:
         return f"withdrawn {w.at[:10]} by {w.by}: {w.reason}"
     if record.partial:
         return "partial (off the scorecard)"
+    if record.supersedes:
+        text = f"counts; supersedes {record.supersedes[:8]}"
+        return text + (f"; signed off {record.signed_at[:10]} by {record.signed_by}"
+                       if record.signed else "")
     if record.signed:
         return f"counts; signed off {record.signed_at[:10]} by {record.signed_by}"
     return "counts"
@@ -140,12 +148,13 @@ class Scorecard:
 def build_scorecard(audits: list[AuditRecord], today: date | None = None) -> Scorecard:
     """The latest audit of each model; `trend` is the headline change since the previous
     audit of that model (None when there is none or the questionnaire versions differ).
-    Withdrawn and partial audits do not count: not as the latest, not for the trend, not in
-    `audits`. `open_actions` / `overdue_actions` are the tracked actions still open (and past
-    due on `today`) at the model's latest audit (a partial one may record their progress)."""
+    Withdrawn, partial and superseded audits do not count: not as the latest, not for the
+    trend, not in `audits`. `open_actions` / `overdue_actions` are the tracked actions still
+    open (and past due on `today`) at the model's latest audit (a partial one may record their
+    progress)."""
     by_model: dict[str, list[AuditRecord]] = {}
     actions = action_counts(audits, today)
-    counted = [r for r in audits if r.counts]
+    counted = scored(audits)
     for record in sorted(counted, key=lambda r: (r.audited_at, r.saved_at, r.id)):
         by_model.setdefault(record.model, []).append(record)
     rows = []

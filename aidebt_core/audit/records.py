@@ -179,8 +179,21 @@ class StoredAudits:
         return [r for r in self.records if r.withdrawn is None]
 
     def scored(self) -> list[AuditRecord]:
-        """The audits that count on the scorecard: neither withdrawn nor partial."""
-        return [r for r in self.records if r.counts]
+        """The audits that count on the scorecard: neither withdrawn, partial nor superseded."""
+        return scored(self.records)
+
+
+def superseded_ids(records) -> set[str]:
+    """Ids of audits replaced by a later audit (not withdrawn) that names them in
+    `supersedes`."""
+    return {r.supersedes for r in records if r.supersedes and r.withdrawn is None}
+
+
+def scored(records) -> list[AuditRecord]:
+    """The records that count on the scorecard and in trends, in the given order: not
+    withdrawn, not partial, not superseded."""
+    replaced = superseded_ids(records)
+    return [r for r in records if r.counts and r.id not in replaced]
 
 
 def answers_from_dict(raw: dict, where: str = "audit") -> dict[str, Answer]:
@@ -269,10 +282,11 @@ class CarriedOver:
 
 
 def carried_over(records: list[AuditRecord] | tuple[AuditRecord, ...]) -> CarriedOver | None:
-    """`CarriedOver` from one model's audits (oldest first, withdrawn ones left out by the
-    caller): each question's answer from the latest audit answering it (a partial audit answers
+    """`CarriedOver` from one model's audits (withdrawn and superseded ones are left out):
+    each question's answer from the latest audit answering it (a partial audit answers
     only some), the actions of the latest audit."""
-    records = [r for r in records if r.withdrawn is None]
+    replaced = superseded_ids(records)
+    records = [r for r in records if r.withdrawn is None and r.id not in replaced]
     if not records:
         return None
     records = sorted(records, key=lambda r: (r.audited_at, r.saved_at, r.id))
@@ -291,10 +305,12 @@ def carried_over(records: list[AuditRecord] | tuple[AuditRecord, ...]) -> Carrie
 
 def action_counts(records: list[AuditRecord] | tuple[AuditRecord, ...],
                   today: date | None = None) -> dict[str, ActionCount]:
-    """Model → (open, overdue) actions at its latest audit that is not withdrawn (a partial
-    audit may record progress on actions too). Models without actions get (0, 0)."""
+    """Model → (open, overdue) actions at its latest audit that is neither withdrawn nor
+    superseded (a partial audit may record progress on actions too). Models without actions
+    get (0, 0)."""
     latest: dict[str, AuditRecord] = {}
-    for record in sorted((r for r in records if r.withdrawn is None),
+    replaced = superseded_ids(records)
+    for record in sorted((r for r in records if r.withdrawn is None and r.id not in replaced),
                          key=lambda r: (r.audited_at, r.saved_at, r.id)):
         latest[record.model] = record
     return {model: ActionCount(sum(a.status == "open" for a in r.actions),

@@ -80,9 +80,11 @@ def test_entanglement_questions(credit, ground_truth):
 def test_slice_question_finds_the_planted_weak_slice(credit, ground_truth):
     e1 = credit.prefills["E1"]
     assert e1.available and e1.level == 0          # weak slice found, nothing attested
-    worst = e1.evidence.split("worst: ")[1]
-    assert all(column in worst for column in ground_truth["weak_slice"]["predicates"])
-    assert "mobile" in worst
+    # the planted slice is among the weak slices counted as debt (the slice search, not the
+    # audit, decides which one is worst)
+    planted = ground_truth["weak_slice"]["predicates"]
+    assert any(all(column in s for column in planted) and "channel = mobile" in s
+               for s in e1.found), e1.found
 
 
 def test_reproducibility_questions_from_manifest_completeness(credit, ground_truth):

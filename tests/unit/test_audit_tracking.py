@@ -224,9 +224,16 @@ def test_sign_off_freezes_the_audit(tmp_path):
         with pytest.raises(sqlite3.DatabaseError, match="final|immutable"):
             con.execute(statement)
     con.close()
-    newer = store.save_audit(_record(day="2026-01-10", supersedes=saved.id))
+    newer = store.save_audit(_record(day="2026-01-10", supersedes=saved.id, levels={"D1": 4}))
     assert store.get(newer.id).supersedes == saved.id
+    # the superseded audit stays in the history, marked, and leaves the scorecard
     assert store.latest("credit").id == newer.id
+    assert store.carried_over("credit").audit_id == newer.id
+    row = build_scorecard(store.list_audits()).rows[0]
+    assert row["audits"] == 1 and row["headline"] == newer.scores["overall"]
+    frame = history_frame(store.list_audits()).set_index("id")
+    assert frame.loc[saved.id, "status"] == f"superseded by {newer.id[:8]}"
+    assert frame.loc[newer.id, "status"] == f"counts; supersedes {saved.id[:8]}"
     with pytest.raises(AuditStoreError, match="is about 'credit'"):
         store.save_audit(_record(model="other", supersedes=saved.id))
 
