@@ -8,8 +8,10 @@ same interpreter and packages (this .venv), the tree chosen by PYTHONPATH (check
 `aidebt_core` comes from its tree), as `python -c "<aidebt's entry point>" ARGS`, which is what
 the `aidebt` console script does. Runs alternate between the two trees, so a change in the
 machine's load hits both. Also measured: the interpreter floor (`python -c pass`, and with
-numpy or pandas imported). The drift case is `aidebt drift REF CUR` on `--rows` + `--rows` rows
-x 20 columns (bench_drift's generator: 10 numeric, 10 categorical), table output.
+numpy or pandas imported). CPU (user + system) is reported beside wall time: on a shared,
+loaded machine it moves much less than wall time. The drift case is `aidebt drift REF CUR`
+on `--rows` + `--rows` rows x 20 columns (bench_drift's generator: 10 numeric, 10
+categorical), table output.
 
 Targets (issue 19): `--version` and `drift -h` <= 0.6 s; the 100k drift <= 0.7 s end to end.
 Results: tests/benchmarks/results/cli.md.
@@ -117,7 +119,8 @@ def summary(label: str, tree: str, runs: list[dict]) -> dict:
     target = TARGETS.get(label)
     median = statistics.median(walls)
     return {"case": label, "tree": tree, "median s": median, "min s": walls[0],
-            "max s": walls[-1], "peak RSS MB": max(r["rss"] for r in runs),
+            "max s": walls[-1], "median CPU s": statistics.median(r["cpu"] for r in runs),
+            "peak RSS MB": max(r["rss"] for r in runs),
             "target s": target,
             "meets": "" if target is None or tree != "after" else
             ("yes" if median <= target else "no")}

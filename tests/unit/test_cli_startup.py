@@ -39,9 +39,10 @@ def imported_by(*argv: str) -> set[str]:
     return names
 
 
-@pytest.mark.parametrize("argv", [("--version",), ("-h",), ("drift", "-h"), ("slices", "-h"),
-                                  ("performance", "-h"), ("entanglement", "-h"),
-                                  ("runs", "-h"), ("serve", "-h"), ("sample", "-h")])
+# Every listed command's help (a new command joins by its COMMANDS line).
+@pytest.mark.parametrize("argv", [("--version",), ("-h",),
+                                  *((spec.name, "-h") for spec in COMMANDS)],
+                         ids=lambda argv: " ".join(argv))
 def test_start_up_imports_nothing_heavy(argv):
     names = imported_by(*argv)
     heavy = sorted(n for n in names if n.split(".")[0] in HEAVY)
