@@ -76,12 +76,15 @@ def test_reports_contain_the_scores(answers_file, tmp_path, capsys):
     html, md = tmp_path / "r.html", tmp_path / "r.md"
     assert main(["audit", "--answers", str(answers_file), "--report", str(html),
                  "--format", "json"]) == 0
-    overall = _json(capsys)["overall"]
+    payload = _json(capsys)
     assert main(["audit", "--answers", str(answers_file), "--report", str(md)]) == 0
     text, markdown = html.read_text(), md.read_text()
-    assert "AI technical debt audit: credit-default" in text and "plotly" in text
-    assert f"Headline health {overall:.1f} / 10" in text
-    assert f"Headline health {overall:.1f} / 10" in markdown
+    # the small printable report: static SVG figures, no plotly script (issue 15)
+    assert "AI technical debt audit: credit-default" in text and "<svg" in text
+    # 4 of 37 answered: the headline says incomplete instead of a number (with its scale)
+    assert payload["headline_text"] == "incomplete: 4 of 37 answered"
+    assert "incomplete: 4 of 37 answered" in text
+    assert "incomplete: 4 of 37 answered" in markdown
     assert "| D3 | Data |" in markdown
     assert main(["audit", "--answers", str(answers_file), "--report",
                  str(tmp_path / "r.pdf")]) == 2
