@@ -1,5 +1,8 @@
 """Slices: metric per slice with intervals, weak slices found automatically, and how they
-changed between reference and current."""
+changed between reference and current.
+
+The widgets map onto `SlicesOptions` (aidebt_core/slices/entry.py), the options and defaults
+of `aidebt slices`: the same data and options give the same slices here and on the CLI."""
 
 from dataclasses import replace
 from urllib.parse import urlencode
@@ -8,6 +11,8 @@ import streamlit as st
 
 from aidebt_app.cache import run_analysis, run_on_data
 from aidebt_app.context import current_selection, guard, page_header
+from aidebt_app.glossary import help_text
+from aidebt_app.tables import show_table
 from aidebt_core.analyses import get as analysis
 from aidebt_core.errors import AidebtError
 from aidebt_core.plots.slices import dumbbell_figure, forest_figure
@@ -17,15 +22,17 @@ from aidebt_core.slices.breakdown import frame
 from aidebt_core.slices.entry import SlicesOptions
 from aidebt_core.textsafe import md
 
-NUM = st.column_config.NumberColumn
-FORMATS = {"share": NUM(format="percent"), "metric": NUM(format="%.3f"),
-           "ci_low": NUM(format="%.3f"), "ci_high": NUM(format="%.3f"),
-           "p_value": NUM(format="%.2e"), "q_value": NUM(format="%.2e"),
-           "score": NUM(format="%.3f")}
-CHANGE_FORMATS = {c: NUM(format="%.3f") for c in (
+DEFAULTS = SlicesOptions()
+FDR_LEVELS = (0.01, 0.05, 0.1)
+MAX_CHART_ROWS = 40  # a breakdown with more slices: the chart shows the worst 40, the table all
+FORMATS = {"share": "rate", "metric": "statistic", "ci_low": "statistic", "ci_high": "statistic",
+           "observed_rate": "rate", "mean_score": "rate", "gap": "signed",
+           "p_value": "pvalue", "q_value": "pvalue", "score": "statistic", "size": "count"}
+CHANGE_FORMATS = {c: "statistic" for c in (
     "reference", "reference_low", "reference_high", "current", "current_low", "current_high")} | {
-    "change": NUM(format="%+.3f"), "p_value": NUM(format="%.2e"),
-    "q_value": NUM(format="%.2e")}
+    "change": "signed", "p_value": "pvalue", "q_value": "pvalue",
+    "reference_size": "count", "current_size": "count"}
+TIPS = {"q_value": help_text("q-value")}
 
 
 def roles(data) -> dict:
@@ -66,27 +73,32 @@ metric = left.selectbox("Metric", usable, key="slices_metric",
 default_by = [c for c in ("channel",) if c in r["categorical"]] or r["categorical"][:1]
 by = mid.multiselect("Break down by", r["features"], default=default_by, max_selections=3,
                      key="slices_by", help="Numeric columns are cut at reference quantiles.")
+objectives = ["error", "calibration"] if r["score"] else ["error"]
 objective = right.radio(
-    "Rank discovered slices by", ["calibration", "error"], key="slices_objective",
-    horizontal=True, disabled=not r["score"], index=0 if r["score"] else 1,
-    help="calibration: observed positive rate far from the mean score (the model is "
-         "confidently wrong). error: the metric's row-wise error (also finds slices that are "
-         "merely hard to predict).")
+    "Rank discovered slices by", objectives, key="slices_objective", horizontal=True,
+    index=objectives.index(DEFAULTS.objective),
+    help="error (default): the metric's row-wise error, as SliceLine and Slice Finder rank. "
+         "calibration: observed positive rate far from the mean score (the model is "
+         "confidently wrong); the slices then show observed rate, mean score and their gap.")
 with st.expander("Discovery settings"):
-    c1, c2, c3, c4 = st.columns(4)
-    max_order = c1.slider("Conditions per slice", 1, 3, 3, key="slices_order")
+    c1, c2, c3, c4, c5 = st.columns(5)
+    max_order = c1.slider("Conditions per slice", 1, 3, DEFAULTS.max_order, key="slices_order")
     min_share = c2.slider("Minimum slice size (% of rows)", 0.2, 10.0, 1.0, 0.2,
-                          key="slices_min")
-    top_k = c3.slider("Slices to show", 3, 20, 8, key="slices_k")
-    bins = c4.slider("Bins per numeric column", 3, 10, 10, key="slices_bins",
-                     help="Quantiles of the reference period, rounded to 3 digits.")
+                          key="slices_min", help="Default: 1% of the rows, at least 30 rows.")
+    top_k = c3.slider("Slices to show", 3, 20, DEFAULTS.top_k, key="slices_k")
+    bins = c4.slider("Bins per numeric column", 3, 10, DEFAULTS.bins, key="slices_bins",
+                     help="Quantiles of the reference period.")
+    alpha_fdr = c5.select_slider("Significance (FDR)", FDR_LEVELS, DEFAULTS.alpha_fdr,
+                                 key="slices_fdr", help=help_text("q-value"))
     features = st.multiselect("Columns to search", r["features"], default=r["features"],
                               key="slices_features")
 
 with guard():
-    options = SlicesOptions(metric=metric, by=tuple(by), features=tuple(features),
-                            max_order=max_order, min_share=min_share / 100, top_k=top_k,
-                            objective=objective, bins=bins)
+    # 1% is the default minimum size itself (1% of rows, at least 30): no option then.
+    options = replace(DEFAULTS, metric=metric, by=tuple(by), features=tuple(features),
+                      max_order=max_order, top_k=top_k, objective=objective, bins=bins,
+                      min_share=None if min_share == 1.0 else min_share / 100,
+                      alpha_fdr=alpha_fdr)
     res = run_analysis("slices", selection, options, spinner="Searching slices…")
 
 label = res.metric_label
@@ -96,24 +108,31 @@ a.metric(f"Overall {label} (current)", f"{res.overall.metric:.3f}",
          delta=None if ref_value is None else f"{res.overall.metric - ref_value:+.3f} vs ref",
          delta_color="normal" if res.higher_is_better else "inverse")
 b.metric("Labelled current rows", f"{res.overall.rows:,}")
-c.metric("Weak slices (q < 0.05)", len(res.weak()))
+c.metric(f"Weak slices (q < {res.alpha_fdr:g})", len(res.weak()), help=help_text("q-value"))
 d.metric("Slices worse than in reference", sum(ch.worsened for ch in res.changes))
 for note in res.notes:
     st.info(md(note), icon=":material/info:")
 
 st.subheader("Weak slices found")
-if res.weak():
-    st.markdown("\n".join(f"- **{md(res.sentence(s))}**" for s in res.weak()))
+weak = res.weak()
+if weak:
+    st.markdown("\n".join(f"- **{md(res.sentence(s))}**" for s in weak))
+elif res.found:
+    st.info(md(res.verdict()), icon=":material/info:")
 if res.found:
     s = res.search
+    shown = ("observed rate vs mean score (their gap)" if res.calibration
+             else res.metric_label)
     st.caption(f"Searched {len(s['columns'])} columns, up to {s['max_order']} conditions, "
                f"slices of at least {s['min_size']:,} rows, ranked by {s['objective']} "
-               f"(SliceLine score, α = {s['alpha']}). q-values: Benjamini–Hochberg over "
-               f"{s['tests']:,} slices examined.")
-    st.plotly_chart(forest_figure(res.found, res.overall.metric, label, res.higher_is_better),
+               f"(SliceLine score, α = {s['alpha']}), significant slices first. q-values of "
+               f"the {md(shown)}: Benjamini–Hochberg over {s['tests']:,} slices examined.")
+    st.plotly_chart(forest_figure(res.found, res.shown_overall, res.shown_label,
+                                  res.higher_is_better, level=res.alpha_fdr),
                     key="slices_found_chart")
-    st.dataframe(frame(res.found), hide_index=True, width="stretch", key="slices_found_table",
-                 column_config=FORMATS)
+    show_table(frame(res.found, calibration=res.calibration), key="slices_found_table",
+               key_columns=["slice", "significant"], formats=FORMATS, help=TIPS,
+               raw_columns=["p_value", "score"])
 else:
     st.success("No slice of the minimum size is worse than average.")
 
@@ -124,19 +143,30 @@ if res.changes or res.breakdown_changes:
                                  format_func={"found": "weak slices found",
                                               "breakdown": "breakdown"}.get) or "found"
     changes = res.changes if which == "found" else res.breakdown_changes
-    st.caption("The same slices in both periods; a red bar is a significant change for the "
-               "worse (BH q < 0.05 over the slices shown).")
+    st.caption(f"The same slices in both periods, on {label}; a red bar is a significant "
+               "change for the worse (BH q < 0.05 over the slices shown).")
     if changes:
-        st.plotly_chart(dumbbell_figure(changes, label), key="slices_change_chart")
-        st.dataframe(changes_frame(changes), hide_index=True, width="stretch",
-                     key="slices_change_table", column_config=CHANGE_FORMATS)
+        st.plotly_chart(dumbbell_figure(changes[:MAX_CHART_ROWS], label),
+                        key="slices_change_chart")
+        show_table(changes_frame(changes), key="slices_change_table",
+                   key_columns=["slice", "worsened"], formats=CHANGE_FORMATS, help=TIPS,
+                   raw_columns=["reference_low", "reference_high", "current_low",
+                                "current_high", "p_value"])
 
 if res.breakdown:
     st.subheader(f"{label} by {', '.join(map(md, res.by))}")
-    st.plotly_chart(forest_figure(res.breakdown, res.overall.metric, label,
-                                  res.higher_is_better), key="slices_by_chart")
-    st.dataframe(frame(res.breakdown).drop(columns=["score"]), hide_index=True, width="stretch",
-                 key="slices_by_table", column_config=FORMATS)
+    shown_by = res.breakdown
+    if len(shown_by) > MAX_CHART_ROWS:
+        worst = sorted(shown_by, key=lambda s: s.metric, reverse=not res.higher_is_better)
+        shown_by = worst[:MAX_CHART_ROWS]
+        st.caption(f"The chart shows the {MAX_CHART_ROWS} slices with the worst {label}; "
+                   f"the table lists all {len(res.breakdown):,}.")
+    st.plotly_chart(forest_figure(shown_by, res.overall.metric, label,
+                                  res.higher_is_better, level=res.alpha_fdr),
+                    key="slices_by_chart")
+    show_table(frame(res.breakdown).drop(columns=["score"]), key="slices_by_table",
+               key_columns=["slice", "significant"], formats=FORMATS, help=TIPS,
+               raw_columns=["p_value"])
 
 st.download_button("Download report (HTML)", analysis("slices").make_report(res).to_html(),
                    file_name="aidebt-slices.html", mime="text/html", key="slices_download")

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import pandas as pd
-
 from aidebt_core.plots.slices import dumbbell_figure, forest_figure
 from aidebt_core.report import Report
 from aidebt_core.slices.analysis import SliceResult
 from aidebt_core.slices.breakdown import frame
 
 
-def changes_frame(changes) -> pd.DataFrame:
+def changes_frame(changes):
+    import pandas as pd
+
     cols = ["slice", "reference_size", "reference", "reference_low", "reference_high",
             "current_size", "current", "current_low", "current_high", "change", "p_value",
             "q_value", "worsened"]
@@ -28,17 +28,19 @@ def slices_report(result: SliceResult, title: str = "Slice analysis") -> Report:
         report.callout(note)
     report.heading("Weak slices found")
     weak = result.weak()
-    report.text("; ".join(result.sentence(s) for s in weak) + "." if weak
-                else "No discovered slice is significantly worse than the rest.")
+    report.text(result.verdict())
+    if weak:
+        report.text("; ".join(result.sentence(s) for s in weak) + ".")
     if result.found:
         search = result.search
         report.text(f"Ranked by {search.get('objective')} (SliceLine score, α = "
                     f"{search.get('alpha')}, minimum {search.get('min_size'):,} rows, up to "
-                    f"{search.get('max_order')} conditions); q-values are Benjamini–Hochberg "
-                    f"over {search.get('tests'):,} slices examined.")
-        report.figure(forest_figure(result.found, result.overall.metric, label,
-                                    result.higher_is_better))
-        report.table(frame(result.found))
+                    f"{search.get('max_order')} conditions), significant slices first; "
+                    f"q-values of the {result.shown_label} are Benjamini–Hochberg over "
+                    f"{search.get('tests'):,} slices examined.")
+        report.figure(forest_figure(result.found, result.shown_overall, result.shown_label,
+                                    result.higher_is_better, level=result.alpha_fdr))
+        report.table(frame(result.found, calibration=result.calibration))
     if result.changes:
         report.heading("Reference vs current")
         report.figure(dumbbell_figure(result.changes, label))
@@ -46,6 +48,6 @@ def slices_report(result: SliceResult, title: str = "Slice analysis") -> Report:
     if result.breakdown:
         report.heading(f"Breakdown by {', '.join(result.by)}")
         report.figure(forest_figure(result.breakdown, result.overall.metric, label,
-                                    result.higher_is_better))
+                                    result.higher_is_better, level=result.alpha_fdr))
         report.table(frame(result.breakdown))
     return report
