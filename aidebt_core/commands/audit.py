@@ -225,12 +225,14 @@ def _lines(score, payload: dict) -> list[str]:
              "top actions:", *[f"  - {a.question_id} {a.title} (level {a.current_level} → "
                                f"{a.target_level}, +{a.gain:.2f})" for a in score.actions[:5]]]
     if "prefilled" in payload:
-        lines += ["findings (proposed level from each measured question's rule):",
+        days = sorted({f["measured_on"] for f in payload["findings"] if f["measured_on"]})
+        lines += [f"findings (levels proposed from measurement on {', '.join(days) or '—'} by "
+                  "each measured question's rule; what was measured is listed below):",
                   *[f"  - {f['question']} {f['title']}: "
                     + (f"proposed level {f['proposed_level']}"
                        + (f" (at most {f['cap']})" if f["cap"] is not None else "")
-                       + f", {f['label']}; {f['reason']}. Measured: {f['measured']}"
-                       if f["proposed_level"] is not None else f"{f['measured']}")
+                       + f": {f['reason']}" if f["proposed_level"] is not None
+                       else f["measured"])
                     + (f" [{f['link']}]" if f["link"] else "")
                     for f in payload["findings"]],
                   "pre-filled from measurements:",

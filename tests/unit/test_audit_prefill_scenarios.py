@@ -132,8 +132,9 @@ def test_table_lists_findings_and_scores_with_their_scale(scenarios):
     assert "headline (minimum dimension): incomplete: 8 of 37 answered" in text
     assert "answered: 8 of 37 (29 unanswered" in text
     assert "weighted mean: " in text and " / 10" in text
-    assert "  - D3 Data drift monitored per feature: proposed level 1, proposed from " \
-           "measurement on" in text
+    assert "findings (levels proposed from measurement on " in text
+    assert "  - D3 Data drift monitored per feature: proposed level 1: nothing found; one " \
+           "measurement is not a documented schedule: level 1 [/drift]" in text
     assert "  - M1 Model traceable to a reviewed commit: not measured: " in text
 
 
