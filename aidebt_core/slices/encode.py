@@ -14,9 +14,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 
-from aidebt_core.data import ROWS, Table, is_numeric_type, quote_ident, value_counts
+from aidebt_core.data import ROWS, Table, is_numeric_type, quote_ident
 from aidebt_core.errors import OptionError, SchemaError
 
 MISSING_LABEL = "(missing)"
@@ -27,18 +26,29 @@ _OP = re.compile(rf"^(<|>=|=)\s*({_NUM})$")
 
 
 def fmt_number(value: float) -> str:
-    """Short, exact-enough text for an edge: 88, 41200, 0.352."""
+    """The edge exactly as used: 88, 41200, 0.352, 21.6375 (the shortest text that reads back
+    as the same float, so a label filters the same rows as the code that made it)."""
     if float(value).is_integer() and abs(value) < 1e15:
         return str(int(value))
-    return f"{value:.4g}"
+    return repr(float(value))
 
 
-def nice_edge(value: float, digits: int = 3) -> float:
-    """Round to `digits` significant digits so labels read well (41234.57 -> 41200)."""
-    if value == 0 or not math.isfinite(value):
-        return float(value)
-    scale = 10 ** (digits - 1 - math.floor(math.log10(abs(value))))
-    return round(value * scale) / scale
+def shortest_between(low: float, high: float) -> float:
+    """The number with the fewest significant digits in (low, high]: an edge there splits the
+    data exactly as any cut between the values `low` and `high` would (88 rather than 87.6;
+    0.2113 when the neighbouring values are 0.21127 and 0.21134)."""
+    if not low < high:
+        return float(high)
+    if low < 0 <= high:
+        return 0.0
+    scale = max(abs(low), abs(high))
+    top = math.floor(math.log10(scale)) if scale > 0 else 0
+    for digits in range(1, 18):
+        step = 10.0 ** (top - digits + 1)
+        candidate = float(f"{math.floor(high / step) * step:.{digits + 2}g}")
+        if low < candidate <= high:
+            return candidate
+    return float(high)
 
 
 @dataclass(frozen=True)
@@ -175,12 +185,12 @@ def fit_encodings(table: Table, columns: Sequence[str], bins: int = 10,
                 enc = Encoding(name, "numeric")
             encodings.append(enc)
             continue
-        counts = value_counts(table, name)
+        counts = _value_counts(table, name)
         if also is not None:
-            counts = (pd.concat([counts, value_counts(also, name)]).groupby("value", sort=False)
-                      ["count"].sum().reset_index()
-                      .sort_values(["count", "value"], ascending=[False, True]))
-        kept = [str(v) for v in counts["value"].iloc[:max_values]]
+            for value, count in _value_counts(also, name).items():
+                counts[value] = counts.get(value, 0) + count
+        ranked = sorted(counts, key=lambda v: (-counts[v], v))  # most frequent, then by text
+        kept = ranked[:max_values]
         folded = max(len(counts) - max_values, 0)
         if folded:
             notes.append(f"'{name}' has {len(counts):,} distinct values; the {max_values} most "
@@ -188,6 +198,13 @@ def fit_encodings(table: Table, columns: Sequence[str], bins: int = 10,
                          f"'{OTHER_LABEL}'.")
         encodings.append(Encoding(name, "categorical", values=tuple(kept), folded=folded))
     return encodings, notes
+
+
+def _value_counts(table: Table, name: str) -> dict[str, int]:
+    col = quote_ident(name)
+    rows = table.execute(f"SELECT CAST({col} AS VARCHAR), count(*) FROM {ROWS} "
+                         f"WHERE {col} IS NOT NULL GROUP BY 1").fetchall()
+    return {str(v): int(c) for v, c in rows}
 
 
 def _numeric_stats(table: Table, columns: list[str], probs: list[float]) -> dict[str, tuple]:
@@ -225,6 +242,28 @@ def _numeric_encoding(table: Table, name: str, stat: tuple, bins: int,
         if len(values) <= bins:
             # Few values: one bin per value; the edges are the values (the first one dropped).
             return Encoding(name, "numeric", edges=tuple(values[1:]), integer=integer)
-    edges = sorted({nice_edge(float(e)) for e in q})
-    edges = [e for e in edges if lo < e <= hi]
-    return Encoding(name, "numeric", edges=tuple(edges), integer=integer)
+    cuts = sorted({float(e) for e in q if lo < e <= hi})
+    return Encoding(name, "numeric", edges=tuple(_real_edges(table, name, cuts)),
+                    integer=integer)
+
+
+def _real_edges(table: Table, name: str, cuts: list[float]) -> list[float]:
+    """Each quantile cut moved to the shortest number between the data values around it (the
+    largest value below it and the smallest at or above it), so the bins hold exactly the rows
+    the quantiles would, and their labels show the edge actually used: an integer column gets
+    integer edges, a float column as many digits as its neighbouring values need."""
+    if not cuts:
+        return []
+    v = f"TRY_CAST({quote_ident(name)} AS DOUBLE)"
+    parts = []
+    for i in range(len(cuts)):
+        parts += [f"max({v}) FILTER (WHERE isfinite({v}) AND {v} < $c{i})",
+                  f"min({v}) FILTER (WHERE isfinite({v}) AND {v} >= $c{i})"]
+    row = table.execute(f"SELECT {', '.join(parts)} FROM {ROWS}",
+                        {f"c{i}": c for i, c in enumerate(cuts)}).fetchone()
+    edges = set()
+    for i in range(len(cuts)):
+        below, above = row[2 * i], row[2 * i + 1]
+        if below is not None and above is not None:
+            edges.add(shortest_between(float(below), float(above)))
+    return sorted(edges)
