@@ -8,6 +8,7 @@
     aidebt audit --scorecard [--report scorecard.html]
     aidebt audit --export audits.json [--force] | --import audits.json
     aidebt audit --withdraw ID --reason TEXT [--auditor NAME]
+    aidebt audit --sign-off ID --reviewer NAME
 """
 
 from __future__ import annotations
@@ -38,6 +39,9 @@ def register(sub) -> None:
     mode.add_argument("--withdraw", metavar="ID",
                       help="withdraw a saved audit (needs --reason): it stays in the history, "
                            "marked, and leaves the scorecard")
+    mode.add_argument("--sign-off", dest="sign_off", metavar="ID",
+                      help="sign a saved audit off (needs --reviewer): it becomes final and can "
+                           "only be superseded by a new audit")
     prefill = parser.add_argument_group(
         "pre-fill from measurements", "answer the measurable questions from the data and the "
         "MLflow store, as the Audit page does; answers from --answers override them")
@@ -58,6 +62,9 @@ def register(sub) -> None:
                              "./.aidebt/audits.sqlite; created by the first save)")
     parser.add_argument("--force", action="store_true",
                         help="with --export: replace an existing file")
+    parser.add_argument("--partial", action="store_true",
+                        help="with --save: save as a partial audit (kept off the scorecard)")
+    parser.add_argument("--reviewer", default="", help="who signs the audit off (--sign-off)")
     parser.add_argument("--reason", default="", help="why the audit is withdrawn (--withdraw)")
     parser.add_argument("--auditor", default="",
                         help="who ran the audit (with --save) or withdraws it (--withdraw)")
@@ -87,13 +94,14 @@ def run(args) -> int:
     from aidebt_core.commands._common import emit
 
     questionnaire = load_questionnaire()
-    modes = [args.questions, args.scorecard, args.export, args.import_file, args.withdraw]
+    modes = [args.questions, args.scorecard, args.export, args.import_file, args.withdraw,
+             args.sign_off]
     if args.prefill and any(modes):
         raise AidebtError("--prefill goes with scoring an audit, not with --questions, "
-                          "--scorecard, --export, --import or --withdraw.")
+                          "--scorecard, --export, --import, --withdraw or --sign-off.")
     if not args.prefill and not args.answers and not any(modes):
         raise AidebtError("give --answers FILE and/or --prefill (or --questions, --scorecard, "
-                          "--export, --import, --withdraw).")
+                          "--export, --import, --withdraw, --sign-off).")
     if args.questions:
         import pandas as pd
 
@@ -119,8 +127,20 @@ def run(args) -> int:
         emit(args, {"added": added, "already_present": present},
              f"added {added} audit(s); {present} already present")
         return 0
+    if args.reviewer and not args.sign_off:
+        raise AidebtError("--reviewer goes with --sign-off ID.")
+    if args.partial and not args.save:
+        raise AidebtError("--partial goes with --save.")
     if args.withdraw:
         return _withdraw(args)
+    if args.sign_off:
+        record = _store(args).sign_off(args.sign_off, by=args.reviewer)
+        emit(args, {"signed": record.id, "model": record.model,
+                    "audited_at": record.audited_at, "by": record.signed_by,
+                    "at": record.signed_at},
+             f"signed off the audit {record.id} of {record.model} ({record.audited_at}) as "
+             f"{record.signed_by}; it is final and can only be superseded by a new audit")
+        return 0
     return _score(args, questionnaire)
 
 
@@ -145,7 +165,8 @@ def _score(args, questionnaire) -> int:
     day = args.date or date.today().isoformat()
     meta = {"model": model, "model_version": answers.model_version, "auditor": args.auditor,
             "audited_at": day}
-    record, score = make_record(questionnaire, meta, scored, evidence, {}, answers.tiers)
+    record, score = make_record(questionnaire, meta, scored, evidence, {}, answers.tiers,
+                                partial=args.partial)
     payload = score.to_dict()
     if evidence is not None:
         # `findings`: one row per measured question (what was measured, the proposed level,
@@ -161,8 +182,11 @@ def _score(args, questionnaire) -> int:
     if args.save:
         if problems:
             raise AidebtError("not saved: " + " ".join(problems))
+        if not score.complete and not args.partial:
+            print(f"warning: saving an {score.headline_text} audit as complete: it shows on "
+                  "the scorecard; --partial keeps it off", file=sys.stderr)
         record = _store(args).save_audit(record)
-        payload = {**payload, "saved_id": record.id}
+        payload = {**payload, "saved_id": record.id, "partial": record.partial}
     if args.report:
         _write_report(audit_report(record, questionnaire.with_tiers(answers.tiers)), args.report)
     emit(args, payload, "\n".join(_lines(score, payload)))

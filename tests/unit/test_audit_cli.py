@@ -259,3 +259,31 @@ def test_scorecard_skips_a_bad_stored_record_with_a_warning(answers_file, tmp_pa
     captured = capsys.readouterr()
     assert [r["model"] for r in json.loads(captured.out)["models"]] == ["credit-default"]
     assert "warning: Skipped audit bad-one (other, not-a-date)" in captured.err
+
+
+def test_partial_save_stays_off_the_scorecard_and_sign_off_is_final(answers_file, tmp_path,
+                                                                     capsys):
+    store = str(tmp_path / "s.sqlite")
+    base = ["audit", "--answers", str(answers_file), "--save", "--store", store,
+            "--format", "json"]
+    assert main([*base, "--partial", "--date", "2026-01-01"]) == 0
+    partial = _json(capsys)
+    assert partial["partial"] is True
+    assert main(["audit", "--scorecard", "--store", store, "--format", "json"]) == 0
+    assert _json(capsys)["models"] == []
+    assert main([*base, "--date", "2026-01-02"]) == 0             # incomplete, saved anyway
+    captured = capsys.readouterr()
+    saved = json.loads(captured.out)["saved_id"]
+    assert "warning: saving an incomplete: 4 of 37 answered audit as complete" in captured.err
+    assert main(["audit", "--scorecard", "--store", store, "--format", "json"]) == 0
+    assert [m["audited_at"] for m in _json(capsys)["models"]] == ["2026-01-02"]
+    assert main(["audit", "--sign-off", saved, "--store", store, "--format", "json"]) == 2
+    assert "needs the reviewer's name" in capsys.readouterr().err
+    assert main(["audit", "--sign-off", saved, "--reviewer", "Rita", "--store", store,
+                 "--format", "json"]) == 0
+    assert _json(capsys)["by"] == "Rita"
+    assert main(["audit", "--withdraw", saved, "--reason", "oops", "--auditor", "Bo",
+                 "--store", store]) == 2
+    assert "only superseded" in capsys.readouterr().err
+    assert main(["audit", "--answers", str(answers_file), "--partial"]) == 2
+    assert "--partial goes with --save" in capsys.readouterr().err
