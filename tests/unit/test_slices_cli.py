@@ -2,6 +2,7 @@
 
 import json
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -95,3 +96,63 @@ def test_bad_input_exits_2_with_one_error_line(capsys, sample_dir, args, message
     assert code == 2
     assert out.err.strip().startswith("error:") and message in out.err
     assert "Traceback" not in out.err
+
+
+def planted_table(path, n=10_000, seed=21):
+    """10k rows x 20 features (integer, float, text, boolean) with labels `y`, predictions `p`,
+    a miscalibrated `score` (too high everywhere) and a planted 2-condition weak slice:
+    region = north and tenure_days < 100 (~1.8% of rows, errors 45% against 8%)."""
+    rng = np.random.default_rng(seed)
+    df = pd.DataFrame({
+        "age": rng.integers(18, 80, n), "tenure_days": rng.integers(0, 1000, n),
+        "year": rng.integers(2015, 2025, n), "n_accounts": rng.integers(0, 12, n),
+        "income": rng.lognormal(10, 0.5, n), "balance": rng.normal(5000, 2000, n),
+        "utilization": rng.uniform(0, 1, n), "latency_ms": rng.exponential(80, n),
+        "rating": rng.normal(3.5, 0.8, n), "ratio": rng.beta(2, 5, n),
+        "region": rng.choice(["north", "south", "east", "west", "centre"], n),
+        "channel": rng.choice(["web", "app", "branch", "phone"], n),
+        "device": rng.choice(["ios", "android", "desktop"], n),
+        "plan": rng.choice(["free", "basic", "plus", "pro"], n),
+        "segment": rng.choice([f"s{i}" for i in range(6)], n),
+        "lang": rng.choice(["en", "de", "fr", "es", "it"], n),
+        "tier": rng.choice(["gold", "silver", "bronze"], n),
+        "source": rng.choice([f"src{i}" for i in range(7)], n),
+        "weekday": rng.choice(["mon", "tue", "wed", "thu", "fri", "sat", "sun"], n),
+        "verified": rng.random(n) < 0.6,
+    })
+    weak = ((df.region == "north") & (df.tenure_days < 100)).to_numpy()
+    y = (rng.random(n) < 0.3).astype(int)
+    wrong = rng.random(n) < np.where(weak, 0.45, 0.08)
+    p = np.where(wrong, 1 - y, y)
+    score = np.clip(np.where(p == 1, 0.75, 0.35) + rng.normal(0, 0.1, n), 0, 1)
+    df = df.assign(y=y, p=p, score=score)
+    df.to_parquet(path, index=False)
+    return df, weak
+
+
+def test_planted_slice_first_and_significant_slices_before_the_rest(capsys, tmp_path):
+    """Issue 16 done-when: defaults otherwise, the planted 2-condition slice comes first and
+    every slice listed above a non-significant one is significant."""
+    df, weak = planted_table(tmp_path / "planted.parquet")
+    code = main(["slices", str(tmp_path / "planted.parquet"), "--target", "y", "--prediction",
+                 "p", "--score", "score", "--max-order", "3", "--format", "json"])
+    out = capsys.readouterr()
+    assert code == 0, out.err
+    doc = json.loads(out.out)
+    assert doc["objective"] == "error" and doc["alpha_fdr"] == 0.05
+    slices = doc["slices"]
+    top = slices[0]
+    assert set(top["slice"]) == {"region", "tenure_days"} and top["slice"]["region"] == "north"
+    edge = top["slice"]["tenure_days"]
+    assert edge.startswith("< ") and edge[2:].isdigit() and 80 <= int(edge[2:]) <= 120
+    inside = (df.region == "north") & (df.tenure_days < int(edge[2:]))
+    assert top["size"] == inside.sum()
+    assert top["metric"] == pytest.approx((df.y == df.p)[inside].mean())
+    assert top["significant"] and top["q_value"] < 1e-10
+    flags = [s["significant"] for s in slices]
+    first_not = flags.index(False) if False in flags else len(flags)
+    assert all(flags[:first_not]) and not any(flags[first_not:])
+    overall = (df.y == df.p).mean()
+    for s in slices:   # significant = q below the level and worse than overall, nothing else
+        assert s["significant"] == (s["q_value"] < 0.05 and s["metric"] < overall)
+    assert doc["summary"]["weak_slices"] == sum(flags)
