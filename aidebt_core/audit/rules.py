@@ -34,6 +34,7 @@ TIME_UNITS = frozenset({"year", "yr", "yyyy", "yyyymm", "month", "quarter", "qtr
                         "epoch"})
 NOT_TIME = frozenset({"per", "of", "birth", "age"})
 _TOKEN_RE = re.compile(r"[a-z]+")
+_EXTERNAL_RE = re.compile(r"^[a-z][a-z0-9+.-]*://", re.IGNORECASE)
 
 
 def is_time_like(name: str) -> bool:
@@ -90,8 +91,14 @@ class Proposal:
 
 def attestation(answer: Answer | None) -> tuple[int | None, bool]:
     """(level a person gave, whether it links its evidence); (None, False) when nothing is
-    attested: no answer, N/A, or an answer that only repeats an earlier measurement."""
-    if answer is None or answer.na or answer.level is None or answer.source == "measured":
+    attested: no answer, N/A, or an answer that only repeats an earlier measurement. A kept
+    measured answer (e.g. carried over from the last audit) attests its level only when it
+    keeps a person's external link (the measurement's own link is an aidebt page)."""
+    if answer is None or answer.na or answer.level is None:
+        return None, False
+    if answer.source == "measured":
+        if _EXTERNAL_RE.match(answer.link.strip()):
+            return int(answer.level), True
         return None, False
     return int(answer.level), evidence_confidence(answer) == "linked"
 

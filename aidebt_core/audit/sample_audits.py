@@ -1,4 +1,5 @@
-"""Saved audits for the sample scenario: credit-default (twice), churn and fraud.
+"""Saved audits for the sample scenario: credit-default (twice, with the meeting record, the
+actions followed from the first to the second and the first signed off), churn and fraud.
 
 The credit-default audits take their measured answers and findings from the planted ground
 truth, so the scorecard tells the same story as the analysis pages. Fixed ids and dates make
@@ -8,10 +9,12 @@ the file deterministic; writing again adds nothing (and never touches other save
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
+from datetime import date
 from pathlib import Path
 
 from aidebt_core.audit.questions import Answer, Questionnaire, load_questionnaire
-from aidebt_core.audit.records import AuditRecord
+from aidebt_core.audit.records import AuditRecord, Participant, TrackedAction
 from aidebt_core.audit.scoring import Finding, score_audit
 from aidebt_core.audit.store import AuditStore, workspace_store_path
 
@@ -34,6 +37,38 @@ _PLANS = {
         version="2", auditor="Payments risk",
         levels="2 1 1 0 1 1 1 1 2 | 1 2 2 1 0 1 1 2 0 2 1 | 1 1 1 1 1 0 1 2 2 1 | "
                "1 1 2 0 0 1 1"),
+}
+# The meeting record of the two credit-default audits: who took part, what was discussed, the
+# actions agreed (followed into the second audit: one done, one still open and overdue) and
+# the sign-off of the first. Ids are fixed so the sample store is deterministic.
+_BOARD = (Participant("Maria Lopez", "head of credit risk"),
+          Participant("Priya Shah", "ML engineer, model owner"),
+          Participant("Tom Berg", "risk analyst"))
+_DRIFT_ACTION = TrackedAction(
+    id="cd-2025-07-a1", question_id="D3", owner="Priya Shah", due=date(2025, 10, 31),
+    text="Run a documented monthly drift check on the model inputs", opened_on="2025-07-15")
+_SLICE_ACTION = TrackedAction(
+    id="cd-2025-07-a2", question_id="E1", owner="Tom Berg", due=date(2025, 12, 15),
+    text="Define the important slices (channel, account age) with a quality floor",
+    opened_on="2025-07-15")
+_CONCEPT_ACTION = TrackedAction(
+    id="cd-2026-01-a3", question_id="D4", owner="Priya Shah", due=date(2026, 3, 31),
+    text="Investigate the concept-drift alert from October (hardship scheme) and retrain",
+    opened_on="2026-01-20")
+_MEETINGS = {
+    ("credit-default", "2025-07-15"): dict(
+        participants=_BOARD, signed=("Maria Lopez", "2025-07-16T09:00:00+00:00"),
+        discussion={"D3": "Nobody looks at input drift between retrainings.",
+                    "E1": "Only the overall AUC is reported; mobile applicants are a concern."},
+        actions=(_DRIFT_ACTION, _SLICE_ACTION)),
+    ("credit-default", "2026-01-20"): dict(
+        participants=_BOARD,
+        discussion={"D3": "Monthly drift report since November; income and credit score "
+                          "drifted as expected from the growth campaign.",
+                    "D4": "Realized AUC fell below the estimate from October."},
+        actions=(replace(_DRIFT_ACTION, status="done",
+                         note="monthly drift report running since 2025-11"),
+                 _SLICE_ACTION, _CONCEPT_ACTION)),
 }
 _NA_NOTES = {"M6": "No other model feeds or corrects the churn model (checked 2025-12).",
              "M8": "Churn offers are randomised in a 10 % holdout by the CRM team; the model "
@@ -105,9 +140,12 @@ def sample_audit_records(truth: dict, questionnaire: Questionnaire | None = None
                 continue
             level = int(token)
             if latest_credit and qid in measured:
+                # The board attested its documented manual review with a link; with debt
+                # found the rule proposes at most 3, so the attested level is kept (measured).
                 text, found = measured[qid]
                 answers[qid] = Answer(level=level, evidence=text, source="measured",
-                                      measured_level=level, evidence_date=day)
+                                      measured_level=level, evidence_date=day,
+                                      link=f"{_WIKI}/{model}/{qid.lower()}")
                 findings += found
             elif level >= 3:
                 answers[qid] = Answer(level=level, evidence=f"{_WIKI}/{model}/{qid.lower()}",
@@ -115,12 +153,17 @@ def sample_audit_records(truth: dict, questionnaire: Questionnaire | None = None
             else:
                 answers[qid] = Answer(level=level, note="agreed in the review meeting")
         score = score_audit(questionnaire, answers, findings, audit_date=day)
+        meeting = _MEETINGS.get((model, day), {})
+        signed_by, signed_at = meeting.get("signed", ("", ""))
         records.append(AuditRecord(
             model=model, model_version=plan["version"], audited_at=day,
             questionnaire_version=questionnaire.version, auditor=plan["auditor"],
             answers=answers, findings=[f.to_dict() for f in findings], scores=score.to_dict(),
             notes={"summary": f"Sample audit of {model} ({day})."},
-            id=str(uuid.uuid5(_NAMESPACE, f"{model}/{day}")), saved_at=f"{day}T17:00:00+00:00"))
+            id=str(uuid.uuid5(_NAMESPACE, f"{model}/{day}")), saved_at=f"{day}T17:00:00+00:00",
+            participants=meeting.get("participants", ()),
+            discussion=dict(meeting.get("discussion", {})),
+            actions=meeting.get("actions", ()), signed_by=signed_by, signed_at=signed_at))
     return records
 
 

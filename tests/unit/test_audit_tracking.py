@@ -316,3 +316,25 @@ def test_version_2_store_with_a_withdrawal_is_upgraded(tmp_path):
     assert [r.withdrawn is not None for r in store.list_audits()] == [True, False]
     assert store.sign_off("old1", by="Rita").signed_by == "Rita"
     assert store.get("old1").signed and store.get("old0").withdrawn.by == "Bo"
+
+
+def test_sample_audits_carry_a_meeting_record_and_followed_actions(ground_truth, tmp_path):
+    from aidebt_core.audit.sample_audits import write_sample_audits
+    from aidebt_core.audit.store import workspace_store_path
+
+    write_sample_audits(tmp_path, ground_truth)
+    store = AuditStore(workspace_store_path(tmp_path))
+    first, second = store.list_audits("credit-default")
+    assert first.signed_by == "Maria Lopez" and not second.signed
+    assert [p.role for p in second.participants][0] == "head of credit risk"
+    before = {a.id: a.status for a in first.actions}
+    after = {a.id: a.status for a in second.actions}
+    assert before == {"cd-2025-07-a1": "open", "cd-2025-07-a2": "open"}
+    assert after == {"cd-2025-07-a1": "done", "cd-2025-07-a2": "open", "cd-2026-01-a3": "open"}
+    # overdue follows the due dates: E1's (2025-12-15) and, from April 2026, D4's (2026-03-31)
+    assert store.action_summary(today=date(2026, 2, 1))["credit-default"] == (2, 1)
+    assert store.action_summary(today=date(2026, 4, 1))["credit-default"] == (2, 2)
+    assert store.action_summary(today=date(2026, 2, 1))["churn"] == (0, 0)
+    # the measured drift answers keep the board's linked level: the rule allows it (≤ 3)
+    d3 = second.answers["D3"]
+    assert d3.source == "measured" and d3.link.startswith("https://")
