@@ -137,3 +137,24 @@ def test_constants_copied_for_light_parsers_match_their_sources():
 
 def _subparsers(parser):
     return next(a for a in parser._actions if a.__class__.__name__ == "_SubParsersAction")
+
+
+def test_a_plugin_analysis_with_its_own_command_module(tmp_path, monkeypatch, capsys):
+    # An analysis registered at run time with a command module outside aidebt: listed with its
+    # help, and its module imported (and its handler run) only when it is the chosen command.
+    (tmp_path / "plugin_cmd_xyz.py").write_text(
+        "def register(sub):\n"
+        "    p = sub.add_parser('plugged', help='a plug-in command')\n"
+        "    p.add_argument('--times', type=int, default=1)\n"
+        "    p.set_defaults(handler=lambda args: print('plugged' * args.times) or 0)\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    analyses.register(analyses.Analysis("plugged", "Plugged", None, None, None,
+                                        command="plugin_cmd_xyz", help="a plug-in command"))
+    try:
+        assert "a plug-in command" in cli.build_parser(["drift"]).format_help()
+        assert "plugin_cmd_xyz" not in sys.modules
+        assert cli.main(["plugged", "--times", "2"]) == 0
+        assert capsys.readouterr().out == "pluggedplugged\n"
+    finally:
+        analyses.unregister("plugged")
+        sys.modules.pop("plugin_cmd_xyz", None)
