@@ -55,17 +55,15 @@ def listed_commands() -> list[_Listed]:
             names.add(info.name)
     modules = {c.module for c in listed}
     for entry in analyses.all_analyses():
-        if entry.command in modules:
-            continue
+        if entry.command in modules or (entry.command is None and entry.inputs != analyses.DATA):
+            continue  # listed already, or no command-line form (no module, reads no data)
         if entry.name in names:
             raise ValueError(f"the analysis {entry.name!r} has the name of an existing command; "
                              "register it under another name or give it a command module")
         if entry.command is not None:  # a plug-in's own command module
             listed.append(_Listed(entry.name, entry.help or entry.title, entry.command))
-        elif entry.inputs == analyses.DATA:
-            listed.append(_Listed(entry.name, entry.help or entry.title, entry=entry))
         else:
-            continue
+            listed.append(_Listed(entry.name, entry.help or entry.title, entry=entry))
         names.add(entry.name)
     return listed
 
