@@ -150,6 +150,22 @@ def seed(key: str, fields: dict, question: Question) -> None:
     state.setdefault(keys["evidence_date"], _as_date(fields["evidence_date"]))
 
 
+def sync_from_widgets(key: str, values: dict[str, dict], questions) -> None:
+    """Copy what the drawn widgets hold into the kept values before the form is drawn, so an
+    edit made just before switching to another dimension is not lost with its widget."""
+    state = st.session_state
+    for q in questions:
+        keys = widget_keys(f"{key}_{q.id}")
+        if keys["choice"] not in state:
+            continue
+        day = state.get(keys["evidence_date"])
+        values[q.id] = {"choice": state[keys["choice"]], "note": state.get(keys["note"], ""),
+                        "evidence": state.get(keys["evidence"], ""),
+                        "tier": state.get(keys["tier"], q.weight),
+                        "evidence_date": day.isoformat() if day else "",
+                        "discussion": state.get(f"{key}_{q.id}_discussion", "")}
+
+
 def as_raw(fields: dict, question: Question) -> RawInput:
     """A question's kept values as the page's input (the tier only when raised)."""
     tier = fields.get("tier") or ""
@@ -357,28 +373,13 @@ def action_rows(actions, today: date | None = None) -> list[dict]:
              "Note": a.note, "Measured effect": a.effect} for a in actions]
 
 
-def actions_editor(key: str, actions: list[TrackedAction], question_ids: list[str],
+def actions_editor(key: str, carried: list[TrackedAction], question_ids: list[str],
                    suggested: tuple[str, str] | None, found: dict[str, tuple[str, ...]],
                    audit_day: str) -> list[TrackedAction]:
-    """The audit's tracked actions: last time's open ones (status and note to update) and new
-    ones (action, question, owner, due date). Returns them with the statuses as set now."""
-    out = []
-    for action in actions:
-        with st.container(border=True, key=f"{key}_act_{action.id}"):
-            head, status_col, note_col = st.columns([3, 1, 2], vertical_alignment="bottom")
-            due = action.due.isoformat() if action.due else "no due date"
-            late = " · :red[overdue]" if action.overdue(date.fromisoformat(audit_day)) else ""
-            head.markdown(f"**{md(action.text)}** ({action.question_id})  \n"
-                          f":grey[owner {md(action.owner or '—')} · due {due}{late}"
-                          + (f" · opened {md(action.opened_on)}" if action.opened_on else "")
-                          + "]" + (f"  \n:violet[{md(action.effect)}]" if action.effect else ""))
-            status = status_col.selectbox("Status", ACTION_STATUSES, key=f"{key}_act_{action.id}"
-                                          "_status", index=ACTION_STATUSES.index(action.status),
-                                          format_func=STATUS_TEXT.get)
-            note = note_col.text_input("Status note", value=action.note,
-                                       key=f"{key}_act_{action.id}_note",
-                                       placeholder="what was done, or why not")
-            out.append(action.with_status(status, note.strip()))
+    """The audit's tracked actions: last time's open ones (`carried`: status and note to
+    update) and new ones added here (action, question, owner, due date; kept in session
+    state). Returns them all with the statuses as set now."""
+    added: list = st.session_state.setdefault(f"{key}_actions_new", [])
     with st.popover("Add an action…", icon=":material/add_task:", key=f"{key}_act_add"):
         default_q, default_text = suggested or (question_ids[0], "")
         with st.form(f"{key}_act_form", clear_on_submit=True, border=False):
@@ -388,18 +389,30 @@ def actions_editor(key: str, actions: list[TrackedAction], question_ids: list[st
             owner = st.text_input("Owner", key=f"{key}_act_new_owner")
             due = st.date_input("Due date", value=None, key=f"{key}_act_new_due",
                                 format="YYYY-MM-DD")
-            if st.form_submit_button("Add action", type="primary"):
-                if not (text.strip() and owner.strip() and due):
-                    st.session_state[f"{key}_act_error"] = ("An action needs its text, an "
-                                                            "owner and a due date.")
-                else:
-                    new = new_action(qid, text, owner, due, found.get(qid, ()), audit_day)
-                    st.session_state.setdefault(f"{key}_actions_new", []).append(new)
-                    st.session_state.pop(f"{key}_act_error", None)
-                    st.rerun(scope="fragment")
-    error = st.session_state.get(f"{key}_act_error")
-    if error:
-        st.warning(error)
+            submitted = st.form_submit_button("Add action", type="primary")
+    if submitted:
+        if text.strip() and owner.strip() and due:
+            added.append(new_action(qid, text, owner, due, found.get(qid, ()), audit_day))
+        else:
+            st.warning("An action needs its text, an owner and a due date.")
+    out = []
+    today = date.fromisoformat(audit_day)
+    for action in [*carried, *added]:
+        with st.container(border=True, key=f"{key}_act_{action.id}"):
+            head, status_col, note_col = st.columns([3, 1, 2], vertical_alignment="bottom")
+            due_text = action.due.isoformat() if action.due else "no due date"
+            late = " · :red[overdue]" if action.overdue(today) else ""
+            head.markdown(f"**{md(action.text)}** ({action.question_id})  \n"
+                          f":grey[owner {md(action.owner or '—')} · due {due_text}{late}"
+                          + (f" · opened {md(action.opened_on)}" if action.opened_on else "")
+                          + "]" + (f"  \n:violet[{md(action.effect)}]" if action.effect else ""))
+            status = status_col.selectbox("Status", ACTION_STATUSES, key=f"{key}_act_{action.id}"
+                                          "_status", index=ACTION_STATUSES.index(action.status),
+                                          format_func=STATUS_TEXT.get)
+            note = note_col.text_input("Status note", value=action.note,
+                                       key=f"{key}_act_{action.id}_note",
+                                       placeholder="what was done, or why not")
+            out.append(action.with_status(status, note.strip()))
     return out
 
 

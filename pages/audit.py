@@ -31,6 +31,7 @@ from aidebt_app.audit_widgets import (
     show_skipped,
     sign_off_control,
     starting_values,
+    sync_from_widgets,
     withdraw_control,
 )
 from aidebt_app.auth import signed_in_user
@@ -115,6 +116,7 @@ st.session_state[f"{key}_restored"] = True
 origins: dict = st.session_state.setdefault(f"{key}_origins", {})
 starts: dict = st.session_state.setdefault(f"{key}_starts", {})
 values: dict = st.session_state.setdefault(f"{key}_values", {})
+sync_from_widgets(key, values, questions)
 for q in questions:
     found = evidence.prefills.get(q.id) if evidence else None
     if q.id not in values:
@@ -211,6 +213,7 @@ def _section_label(section: str) -> str:
 def audit_form() -> None:
     """The questions, actions and the live score: a level click reruns only this part (the
     measurement is not repeated: it is kept above)."""
+    sync_from_widgets(key, values, questions)
     main, panel = st.columns([3, 2], gap="large")
     with main:
         shown = st.segmented_control("Dimension", SECTIONS, key="aud_section",
@@ -234,13 +237,13 @@ def audit_form() -> None:
     st.subheader("Actions")
     _last_actions()
     suggested = None
-    kept = st.session_state[f"{key}_actions"] + st.session_state.get(f"{key}_actions_new", [])
     with guard():
         _, preview = make_record(questionnaire, meta, answers, evidence, notes, tiers)
     if preview.actions:
         top_action = preview.actions[0]
         suggested = (top_action.question_id, top_action.title)
-    actions = actions_editor(key, kept, [q.id for q in questions], suggested,
+    actions = actions_editor(key, st.session_state[f"{key}_actions"], [q.id for q in questions],
+                             suggested,
                              {qid: r.found for qid, r in rows.items()}, meta["audited_at"])
     if not actions:
         st.caption("No tracked actions yet: add the ones the meeting agrees on (owner and due "
