@@ -16,7 +16,6 @@ import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date
-from types import MappingProxyType
 
 from aidebt_core import analyses
 from aidebt_core.audit.providers import EvidenceContext, Measured, check_context
@@ -93,11 +92,14 @@ class Prefill:
 @dataclass(frozen=True)
 class Evidence:
     """Pre-fills by question id, plus the de-duplicated open findings of all measurements.
-    `questions` (id → Question) lets `attested` apply the rules again."""
+    `questions` (the measured questions) lets `attested` apply their rules again; a plain
+    tuple, so the evidence pickles (caches, worker threads)."""
 
     prefills: dict[str, Prefill] = field(default_factory=dict)
-    questions: MappingProxyType = field(default_factory=lambda: MappingProxyType({}),
-                                        compare=False, repr=False)
+    questions: tuple[Question, ...] = field(default=(), compare=False, repr=False)
+
+    def question(self, question_id: str) -> Question | None:
+        return next((q for q in self.questions if q.id == question_id), None)
 
     def attested(self, answers: dict[str, Answer]) -> Evidence:
         """The proposals again, taking what the person's `answers` attest into account (a
@@ -105,7 +107,7 @@ class Evidence:
         only repeat a measurement attest nothing."""
         prefills = {}
         for qid, prefill in self.prefills.items():
-            question = self.questions.get(qid)
+            question = self.question(qid)
             prefills[qid] = (prefill.proposed(question, answers.get(qid))
                              if question is not None and prefill.available else prefill)
         return replace(self, prefills=prefills)
@@ -115,7 +117,7 @@ class Evidence:
         proposed level (None: not measured, with the reason), the link, the open problems."""
         rows = []
         for qid, p in self.prefills.items():
-            question = self.questions.get(qid)
+            question = self.question(qid)
             proposal = p.proposal
             rows.append(QuestionFinding(
                 question_id=qid, title=question.title if question else "",
@@ -276,7 +278,7 @@ def collect_evidence(questionnaire: Questionnaire, context: EvidenceContext,
     known = questionnaire.by_id()
     prefills = {qid: replace(p, measured_on=today).proposed(known[qid])
                 for qid, p in prefills.items()}
-    return Evidence(prefills, MappingProxyType(known))
+    return Evidence(prefills, tuple(known[qid] for qid in prefills))
 
 
 def evidence_for_selection(selection, model: str,

@@ -184,7 +184,9 @@ def test_withdrawn_audits_leave_the_scorecard_and_the_trend(records):
     assert credit[1].audited_at not in set(trend["audited_at"])
     assert len(trend) == len(records) - 1
     shown = history_frame(credit[:1] + [replace(credit[1], withdrawn=pulled)])
-    assert list(shown["status"]) == ["counts", "withdrawn 2026-02-01 by ann: wrong data set"]
+    # the first sample audit of credit-default was signed off (the status says by whom)
+    assert list(shown["status"]) == ["counts; signed off 2025-07-16 by Maria Lopez",
+                                     "withdrawn 2026-02-01 by ann: wrong data set"]
     # a model whose only audit is withdrawn has no scorecard row at all
     only = [replace(r, withdrawn=pulled) if r.model == "churn" else r for r in records]
     assert "churn" not in set(build_scorecard(only).to_frame()["model"])

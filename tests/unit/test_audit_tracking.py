@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import sqlite3
 from datetime import date
-from types import MappingProxyType
 
 import pytest
 
@@ -145,7 +144,7 @@ def _evidence(found: tuple[str, ...]) -> Evidence:
     d3 = Q.by_id()["D3"]
     prefill = Prefill("D3", "drift", True, evidence="aidebt drift: ...", link="/drift",
                       found=found, measured_on=date(2026, 3, 1)).proposed(d3)
-    return Evidence({"D3": prefill}, MappingProxyType(Q.by_id()))
+    return Evidence({"D3": prefill}, (d3,))
 
 
 def test_actions_are_followed_from_one_audit_to_the_next(tmp_path):
