@@ -1,12 +1,15 @@
 """Reproducibility: which MLflow runs could be re-made (code, data, seed, params, environment),
 what each is missing and how to fix it, two runs side by side, and the registry's lineage."""
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time
 
 import streamlit as st
 
-from aidebt_app.cache import run_recent
+from aidebt_app.cache import run_on_data, run_recent
 from aidebt_app.context import current_selection, guard, page_header
+from aidebt_app.glossary import help_text
+from aidebt_app.tables import fixed, show_table
+from aidebt_core.errors import AidebtError
 from aidebt_core.plots.runs import (
     completeness_figure,
     fields_figure,
@@ -21,6 +24,7 @@ from aidebt_core.runs import (
     FIELD_NAMES,
     compare_runs,
     feature_importances,
+    latest_activity,
     lineage,
     read_registry,
     read_runs,
@@ -29,6 +33,7 @@ from aidebt_core.runs import (
 from aidebt_core.runs.client import open_store
 from aidebt_core.serving import display_uri
 from aidebt_core.textsafe import md, md_code
+from aidebt_core.timeaxis import timestamp_sql
 
 CHART_RUNS = 40  # bars/rows per chart; the table above holds every run
 MLFLOW_TTL = 60  # seconds: runs logged meanwhile show within a minute
@@ -47,6 +52,32 @@ def importances(uri: str, run_id: str):
 def diff(uri: str, required: tuple[str, ...], a: str, b: str):
     table, _ = run_recent(load, uri, required, ttl=MLFLOW_TTL)
     return compare_runs(table, a, b, store=uri)
+
+
+def data_end(data) -> date | None:
+    """The last day of the data being scored (the current side, else the only one): ages are
+    judged to it, so an old sample is judged in its own time frame, not against today."""
+    if not data.timestamp:
+        return None
+    table = data.current if data.current is not None else data.reference
+    value = table.execute(f"SELECT max({timestamp_sql(table, data.timestamp)}) FROM ROWS"
+                          ).fetchone()[0]
+    return value.date() if value is not None else None
+
+
+def reference_date(selection, table) -> tuple[date, str]:
+    """The date ages are measured to by default, and what it is: the store's own time frame
+    (its newest run), else the end of the current data, else today."""
+    newest = latest_activity(table)
+    if newest is not None:
+        return newest.date(), "the newest run in this store"
+    try:
+        end = run_on_data(data_end, selection)
+    except AidebtError:  # no readable data or time axis
+        end = None
+    if end is not None:
+        return end, "the last day of the current data"
+    return datetime.now(UTC).date(), "today"
 
 
 def naive(frame):
@@ -74,13 +105,29 @@ with st.expander("Required fields and budgets"):
     threshold = c2.slider("Good enough at", 0.0, 1.0, 0.75, 0.05, key="rep_threshold")
     age_budget = c3.number_input("Model age budget (days)", 1, 3650, 180, key="rep_age")
     data_budget = c4.number_input("Data age budget (days)", 1, 3650, 365, key="rep_data")
-    alias = st.text_input("Deployed alias", "production", key="rep_alias") or "production"
+    a1, a2 = st.columns([3, 1])
+    alias = a1.text_input("Deployed alias", "production", key="rep_alias",
+                          help=help_text("alias")) or "production"
 
 with guard():
     table, registry = run_recent(load, uri, tuple(required or FIELD_NAMES), ttl=MLFLOW_TTL,
                                  spinner="Reading MLflow runs…")
-    report = staleness(registry, table, alias=alias, now=datetime.now(UTC),
+default_as_of, as_of_basis = reference_date(current_selection(), table)
+as_of = a2.date_input("Judge ages as of", default_as_of, key="rep_as_of",
+                      help="Model and data ages are measured to this date, not to today, so "
+                           "an older store is judged in its own time frame. Default: "
+                           f"{as_of_basis}. Pick today's date to judge against today.")
+if as_of != default_as_of:
+    as_of_basis = "the date picked"
+now = datetime.combine(as_of, time(23, 59, 59), tzinfo=UTC)
+with guard():
+    report = staleness(registry, table, alias=alias, now=now,
                        age_budget_days=age_budget, data_budget_days=data_budget)
+if report.unknown_alias:
+    st.warning(f"No registered model has the alias **{md(alias)}**, so no model is judged "
+               "against it. Aliases in use: "
+               f"{', '.join(map(md, report.aliases_in_use)) or 'none'}.",
+               icon=":material/warning:")
 st.caption(f"MLflow store: {md_code(display_uri(table.uri))} · experiments: "
            f"{', '.join(map(md, table.experiments)) or '—'}")
 if not table.manifests:
@@ -95,11 +142,13 @@ m1, m2, m3, m4 = st.columns(4)
 m1.metric("Runs", summary["runs"])
 m2.metric("Complete manifests", summary["complete"])
 m3.metric("Mean completeness", f"{summary['mean_completeness']:.0%}")
-m4.metric(f"Deployed ({md(alias)}) below {threshold:.0%}", len(below),
+m4.metric(f"Deployed ({md(alias)}) below {threshold:.0%}",
+          "—" if report.unknown_alias else len(below),
           help=", ".join(md(m.label) for m in below) or "none")
+st.caption(f"Ages are judged as of {as_of:%Y-%m-%d} ({as_of_basis}).")
 st.download_button(
     "Download HTML report", lambda: reproducibility_report(
-        table, registry, alias=alias, age_budget_days=age_budget,
+        table, registry, alias=alias, now=now, age_budget_days=age_budget,
         data_budget_days=data_budget).to_html(),
     file_name="aidebt-reproducibility.html", mime="text/html", key="rep_report",
     icon=":material/download:")
@@ -118,16 +167,16 @@ with runs_tab:
         shown = shown[shown["experiment"].isin(experiments)]
     if gaps:
         shown = shown[shown[[f"has_{g}" for g in gaps]].eq(False).any(axis=1)]
-    st.dataframe(
+    show_table(
         naive(shown)[["experiment", "run_name", "status", "start_time", "completeness",
                       "missing", "git_commit", "seed", "data_digest", "n_params", "n_metrics",
                       "run_id"]],
-        hide_index=True, width="stretch", key="rep_runs",
-        column_config={
-            "completeness": st.column_config.ProgressColumn(
-                "completeness", min_value=0.0, max_value=1.0, format="percent"),
-            "start_time": st.column_config.DatetimeColumn("started", format="YYYY-MM-DD HH:mm"),
-        })
+        key_columns=["run_name", "completeness", "missing"], key="rep_runs",
+        formats={"completeness": "rate"},
+        labels={"run_name": "Run", "start_time": "Started", "missing": "Missing fields",
+                "n_params": "Params", "n_metrics": "Metrics"},
+        raw_columns=["git_commit", "seed", "data_digest", "n_params", "n_metrics", "run_id"],
+        raw_label="Commit, seed, data digest, counts and run id")
     st.caption(f"{len(shown)} of {len(frame)} runs shown.")
     shown_ids = set(shown["run_id"])
     view = type(table)(table.uri, table.experiments,
@@ -154,8 +203,8 @@ with card_tab:
         st.warning(md(warning), icon=":material/warning:")
     card = manifest.fields_frame()
     card.insert(0, "", card["present"].map({True: "✓", False: "✗"}))
-    st.dataframe(card.drop(columns=["present", "field", "fix"]), hide_index=True,
-                 width="stretch", key="rep_card")
+    show_table(card.drop(columns=["present", "field", "fix"]), key="rep_card",
+               labels={"": "", "label": "Field"})
     for name in manifest.missing:
         st.markdown(f"**Fix {FIELD_BY_NAME[name].label.lower()}:** {FIELD_BY_NAME[name].fix}")
     st.caption(f"Artifacts: {md_code(manifest.artifact_uri)} · model: "
@@ -179,12 +228,11 @@ with diff_tab:
         result = run_recent(diff, uri, tuple(table.required), a, b, ttl=MLFLOW_TTL,
                             spinner="Comparing runs…")
     st.metric("Differences", len(result.differences))
-    st.dataframe(result.to_frame(only_differences=only), hide_index=True, width="stretch",
-                 key="rep_diff", column_config={
-                     "a": st.column_config.TextColumn(f"A: {result.a}"),
-                     "b": st.column_config.TextColumn(f"B: {result.b}"),
-                     "same": None if only else st.column_config.CheckboxColumn("same"),
-                     "delta": st.column_config.NumberColumn("Δ (B − A)", format="%.4g")})
+    compared = result.to_frame(only_differences=only)
+    show_table(compared, key="rep_diff", hide=["same"] if only else [],
+               formats={"delta": fixed(4, signed=True)},
+               labels={"a": f"A: {result.a}", "b": f"B: {result.b}", "delta": "Δ (B − A)",
+                       "key": "What"})
     if any(r.section == "metrics" for r in result.rows):
         st.plotly_chart(metrics_diff_figure(result), width="stretch", key="rep_diff_fig")
 
@@ -192,13 +240,20 @@ with registry_tab:
     if not registry.models:
         st.info("No registered models in this store.", icon=":material/info:")
     else:
-        st.dataframe(naive(report.to_frame()), hide_index=True, width="stretch", key="rep_stale",
-                     column_config={
-                         c: st.column_config.NumberColumn(c.replace("_", " "), format="%.0f")
-                         for c in ("age_days", "data_age_days", "age_budget_days")})
+        show_table(naive(report.to_frame()), key="rep_stale",
+                   key_columns=["model", "alias", "version", "stale"],
+                   formats=dict.fromkeys(("age_days", "data_age_days", "age_budget_days"), 0),
+                   labels={"run_name": "Run", "age_days": "Model age (days)",
+                           "data_age_days": "Data age (days)", "trained_at": "Trained",
+                           "age_budget_days": "Age budget (days)",
+                           "training_data_end": "Training data end",
+                           "newer_runs": "Newer runs"},
+                   help={"stale": help_text("staleness"),
+                         "age_budget_days": help_text("budget")})
         st.plotly_chart(staleness_figure(report), width="stretch", key="rep_stale_fig")
         st.subheader("Versions and aliases")
-        st.dataframe(naive(registry.to_frame()), hide_index=True, width="stretch",
-                     key="rep_versions")
+        show_table(naive(registry.to_frame()), key="rep_versions",
+                   key_columns=["model", "version", "aliases"], raw_columns=["run_id", "source"],
+                   raw_label="Run ids and model sources")
         st.plotly_chart(lineage_figure(lineage(registry, table)), width="stretch",
                         key="rep_lineage")

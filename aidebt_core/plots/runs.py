@@ -3,6 +3,8 @@ budgets, registry lineage and a two-run metric comparison."""
 
 from __future__ import annotations
 
+import textwrap
+
 import plotly.graph_objects as go
 
 from aidebt_core.plots.theme import (
@@ -11,6 +13,7 @@ from aidebt_core.plots.theme import (
     NEUTRAL_COLOR,
     OK_COLOR,
     REFERENCE_COLOR,
+    WARNING_COLOR,
     style,
 )
 from aidebt_core.runs.diff import RunDiff
@@ -32,7 +35,7 @@ def _pct(value: float) -> str:
 def _colour(value: float, threshold: float) -> str:
     if value >= 1.0:
         return OK_COLOR
-    return CURRENT_COLOR if value >= threshold else ALERT_COLOR
+    return WARNING_COLOR if value >= threshold else ALERT_COLOR  # good enough, not complete
 
 
 def completeness_figure(table: RunsTable, threshold: float = 0.75) -> go.Figure:
@@ -116,37 +119,87 @@ def staleness_figure(report: StalenessReport) -> go.Figure:
                  height=max(280, 140 + 2 * ROW_HEIGHT * len(models)))
 
 
-def lineage_figure(lineage: Lineage) -> go.Figure:
-    """Sankey: registered model → version (aliases) → run (completeness) → data digest."""
-    nodes: dict[str, int] = {}
-    colours: list[str] = []
+LINEAGE_COLUMNS = ("Model", "Version (aliases)", "Run (completeness)", "Data snapshot")
+LINEAGE_ROW_PX = 56   # vertical room per node: a two-line label never touches the next one
+LINEAGE_WRAP = 24     # characters per label line (a column is ~300 px wide at 1440 px)
 
-    def node(label: str, colour: str) -> int:
-        if label not in nodes:
-            nodes[label] = len(nodes)
-            colours.append(colour)
-        return nodes[label]
 
-    links: dict[tuple[int, int], int] = {}
+def _wrap(text: str, width: int = LINEAGE_WRAP) -> str:
+    """At most two lines of `width` characters (the rest as "…"; the full text is on hover)."""
+    lines = textwrap.wrap(text, width, break_long_words=True, break_on_hyphens=False) or [""]
+    if len(lines) > 2:
+        lines = [lines[0], lines[1][: width - 1] + "…"]
+    return "<br>".join(lines)
+
+
+def lineage_layout(lineage: Lineage) -> tuple[list[dict], list[tuple[int, int]]]:
+    """Nodes (column, label, colour, x, y) in four columns and the links between them.
+
+    Nodes keep the edges' order in every column (so links rarely cross) and are spread
+    evenly over the height of the fullest column, one row each: labels cannot overlap."""
+    nodes: dict[tuple[int, str], int] = {}
+    info: list[dict] = []
+
+    def node(column: int, label: str, colour: str) -> int:
+        key = (column, label)
+        if key not in nodes:
+            nodes[key] = len(info)
+            info.append({"column": column, "label": label, "colour": colour})
+        return nodes[key]
+
+    links: dict[tuple[int, int], None] = {}
     for e in lineage.edges:
-        model = node(e.model, REFERENCE_COLOR)
+        model = node(0, e.model, REFERENCE_COLOR)
         alias = f" @{', '.join(e.aliases)}" if e.aliases else ""
-        version = node(f"{e.model} v{e.version}{alias}", CURRENT_COLOR if e.aliases
-                       else NEUTRAL_COLOR)
+        version = node(1, f"{e.model} v{e.version}{alias}",
+                       CURRENT_COLOR if e.aliases else NEUTRAL_COLOR)
         completeness = f" ({_pct(e.completeness)})" if e.completeness is not None else ""
-        run = node(f"run {e.run_name or (e.run_id or '?')[:8]}{completeness}",
+        run = node(2, f"run {e.run_name or (e.run_id or '?')[:8]}{completeness}",
                    OK_COLOR if e.completeness == 1.0 else ALERT_COLOR)
-        data = node(f"{e.dataset}@{e.digest} ({e.context})" if e.digest
+        data = node(3, f"{e.dataset}@{e.digest} ({e.context})" if e.digest
                     else "no dataset digest", NEUTRAL_COLOR if e.digest else ALERT_COLOR)
         for pair in ((model, version), (version, run), (run, data)):
-            links[pair] = 1
-    fig = go.Figure(go.Sankey(
-        arrangement="snap",
-        node={"label": list(nodes), "color": colours, "pad": 14, "thickness": 14},
-        link={"source": [s for s, _ in links], "target": [t for _, t in links],
-              "value": list(links.values()), "color": "rgba(138,148,166,0.25)"}))
-    return style(fig, "Lineage: model → version → run → data",
-                 height=max(320, 60 + 34 * len(lineage.edges)))
+            links[pair] = None
+    rows = max((sum(1 for n in info if n["column"] == c) for c in range(4)), default=0)
+    for column in range(4):
+        members = [n for n in info if n["column"] == column]
+        step = rows / max(len(members), 1)
+        for k, item in enumerate(members):
+            item["x"] = float(column)
+            item["y"] = (k + 0.5) * step
+    return info, list(links)
+
+
+def lineage_figure(lineage: Lineage) -> go.Figure:
+    """Model → version (aliases) → run (completeness) → data digest, as four columns of
+    labelled nodes joined by lines; full labels on hover."""
+    nodes, links = lineage_layout(lineage)
+    rows = max((n["y"] for n in nodes), default=0) + 0.5
+    fig = go.Figure()
+    xs: list[float | None] = []
+    ys: list[float | None] = []
+    for a, b in links:
+        xs += [nodes[a]["x"], nodes[b]["x"], None]
+        ys += [nodes[a]["y"], nodes[b]["y"], None]
+    fig.add_scatter(x=xs, y=ys, mode="lines", hoverinfo="skip", showlegend=False,
+                    line={"color": "rgba(138,148,166,0.45)", "width": 1.5})
+    fig.add_scatter(
+        x=[n["x"] for n in nodes], y=[n["y"] for n in nodes], mode="markers+text",
+        text=[_wrap(n["label"]) for n in nodes], textposition="middle right",
+        customdata=[[LINEAGE_COLUMNS[n["column"]], n["label"]] for n in nodes],
+        hovertemplate="%{customdata[0]}: %{customdata[1]}<extra></extra>",
+        marker={"size": 14, "color": [n["colour"] for n in nodes],
+                "line": {"color": "white", "width": 1}},
+        textfont={"size": 12}, showlegend=False, cliponaxis=False)
+    for column, title in enumerate(LINEAGE_COLUMNS):
+        fig.add_annotation(x=column, y=-0.35, text=f"<b>{title}</b>", showarrow=False,
+                           xanchor="left", yanchor="bottom", font={"size": 12})
+    fig.update_xaxes(visible=False, range=[-0.1, 3.95], fixedrange=True)
+    fig.update_yaxes(visible=False, range=[rows, -0.6], fixedrange=True)
+    style(fig, "Lineage: model → version → run → data",
+          height=int(max(260, 110 + LINEAGE_ROW_PX * max(rows, 1))))
+    fig.update_layout(margin={"l": 20, "r": 20})
+    return fig
 
 
 def metrics_diff_figure(diff: RunDiff) -> go.Figure:

@@ -21,7 +21,12 @@ from aidebt_core.runs.reader import (
     read_runs,
 )
 from aidebt_core.runs.registry import ModelVersionInfo, RegisteredModelInfo, Registry, read_registry
-from aidebt_core.runs.staleness import ModelStaleness, StalenessReport, staleness
+from aidebt_core.runs.staleness import (
+    ModelStaleness,
+    StalenessReport,
+    latest_activity,
+    staleness,
+)
 
 __all__ = [
     "DEFAULT_REQUIRED", "FIELDS", "FIELD_BY_NAME", "FIELD_NAMES", "DatasetRef", "DiffRow",
@@ -29,5 +34,5 @@ __all__ = [
     "RegisteredModelInfo", "Registry", "RunDiff", "RunsTable", "StalenessReport", "Store",
     "build_manifest", "compare_runs", "diff_runs", "feature_importances", "lineage",
     "model_reproducibility", "open_store", "read_registry", "read_requirements", "read_runs",
-    "required_fields", "resolve_tracking_uri", "staleness",
+    "required_fields", "resolve_tracking_uri", "staleness", "latest_activity",
 ]

@@ -54,8 +54,11 @@ class ModelStaleness:
 
 @dataclass(frozen=True)
 class StalenessReport:
-    now: datetime
+    now: datetime                    # the date every age is measured to (see `basis`)
     models: tuple[ModelStaleness, ...]
+    basis: str = "given"             # what `now` is: "given", or "today" when none was given
+    unknown_alias: str | None = None  # set when no registered model carries the alias
+    aliases_in_use: tuple[str, ...] = ()
 
     def get(self, model: str) -> ModelStaleness:
         return next(m for m in self.models if m.model == model)
@@ -69,22 +72,35 @@ class StalenessReport:
         return pd.DataFrame(rows)
 
     def to_dict(self) -> dict:
-        return jsonable({"now": self.now, "models": [m.to_dict() for m in self.models]})
+        return jsonable({"now": self.now, "basis": self.basis,
+                         "unknown_alias": self.unknown_alias,
+                         "models": [m.to_dict() for m in self.models]})
 
 
 def staleness(registry: Registry, runs: RunsTable, *, alias: str = "production",
               now: datetime | None = None, age_budget_days: float = DEFAULT_AGE_BUDGET_DAYS,
               data_budget_days: float = DEFAULT_DATA_BUDGET_DAYS) -> StalenessReport:
-    """Per registered model, the version behind `alias` (else the latest version) judged
-    against an age budget (days since training) and a data budget (days since the training
-    data ended)."""
+    """Per registered model, the version behind `alias` judged against an age budget (days
+    since training) and a data budget (days since the training data ended), measured to `now`
+    (a stated reference date: e.g. the end of the data being scored; today when None).
+
+    A model without the alias is judged on its latest version, with a note, when other
+    models carry the alias; when NO model carries it (a typo, "nosuchalias") nothing is
+    judged: each model gets a note and the report names the alias in `unknown_alias`."""
+    basis = "given" if now is not None else "today"
     now = now or datetime.now(UTC)
     by_id = {m.run_id: m for m in runs.manifests}
+    in_use = tuple(registry.aliases_in_use())
+    unknown = alias not in in_use and bool(registry.models)
     results = []
     for model in registry.models:
         version = model.version_for(alias)
         note = ""
-        if version is None:
+        if not model.versions:
+            note = "no versions"
+        elif unknown:
+            note = f"no registered model has the '{alias}' alias; not judged"
+        elif version is None:
             version = model.latest
             note = f"no '{alias}' alias; judged on the latest version" if version else \
                 "no versions"
@@ -102,7 +118,16 @@ def staleness(registry: Registry, runs: RunsTable, *, alias: str = "production",
             data_age_days=_days(now, data_end),
             newer_runs=_newer(manifest, runs.manifests), age_budget_days=age_budget_days,
             data_budget_days=data_budget_days, note=note))
-    return StalenessReport(now, tuple(results))
+    return StalenessReport(now, tuple(results), basis, alias if unknown else None, in_use)
+
+
+def latest_activity(runs: RunsTable) -> datetime | None:
+    """The newest time a run in the store records (its start or end): a reference date in
+    the store's own time frame, for stores whose runs are not recent (a sample, an archive).
+    Registry versions are left out: their creation time is when they were registered, which
+    for a generated or migrated store is today."""
+    times = [t for m in runs.manifests for t in (m.start_time, m.end_time) if t is not None]
+    return max(times, default=None)
 
 
 def _newer(manifest: Manifest | None, manifests: tuple[Manifest, ...]) -> tuple[str, ...]:

@@ -13,8 +13,8 @@ PAGE = "pages/reproducibility.py"
 
 
 # st.dataframe keys are not exposed by AppTest: find each table by a column only it has.
-_MARKERS = {"rep_runs": "n_params", "rep_card": "required", "rep_diff": "section",
-            "rep_stale": "newer_runs", "rep_versions": "source"}
+_MARKERS = {"rep_runs": "Missing fields", "rep_card": "Required", "rep_diff": "Section",
+            "rep_stale": "Newer runs", "rep_versions": "Created"}
 
 
 def _frame(at, key):
@@ -31,21 +31,21 @@ def test_summary_and_runs_table_match_the_truth(run_page, ground_truth):
     assert metrics["Mean completeness"] == f"{mean:.0%}"
     # deployed runs: logreg-prod 100 %, churn-rf 87.5 %, fraud-logreg 62.5 % < 75 %
     assert metrics["Deployed (production) below 75%"] == "1"
-    table = _frame(at, "rep_runs").set_index("run_name")
+    table = _frame(at, "rep_runs").set_index("Run")  # human headers (issue 17)
     for planted in runs:
         row = table.loc[planted["run_name"]]
-        assert row["completeness"] == pytest.approx(planted["completeness"])
-        assert row["missing"] == ", ".join(planted["missing"])
+        assert row["Completeness"] == pytest.approx(planted["completeness"])
+        assert row["Missing fields"] == ", ".join(planted["missing"])
 
 
 def test_filter_by_missing_field(run_page, ground_truth):
     at = run_page(PAGE)
     at.multiselect(key="rep_gaps").set_value(["seed"]).run()
-    shown = set(_frame(at, "rep_runs")["run_name"])
+    shown = set(_frame(at, "rep_runs")["Run"])
     assert shown == {r["run_name"] for r in ground_truth["mlflow"]["runs"]
                      if "seed" in r["missing"]}
     at.slider(key="rep_min").set_value(0.75).run()
-    assert set(_frame(at, "rep_runs")["run_name"]) == {"hgb-challenger"}
+    assert set(_frame(at, "rep_runs")["Run"]) == {"hgb-challenger"}
 
 
 def _run_id(sample_dir, name: str) -> str:
@@ -58,7 +58,7 @@ def _run_id(sample_dir, name: str) -> str:
 def test_manifest_card_marks_gaps_and_says_how_to_fix(run_page, sample_dir):
     at = run_page(PAGE)
     at.selectbox(key="rep_card_run").set_value(_run_id(sample_dir, "hgb-challenger")).run()
-    card = _frame(at, "rep_card").set_index("label")
+    card = _frame(at, "rep_card").set_index("Field")
     assert card.loc["Random seed", ""] == "✗"
     assert card.loc["Training data snapshot (digest)", ""] == "✗"
     assert card.loc["Git commit", ""] == "✓"
@@ -76,24 +76,24 @@ def test_diff_defaults_to_production_vs_challenger(run_page, ground_truth, sampl
     assert at.selectbox(key="rep_diff_a").value == prod
     assert at.selectbox(key="rep_diff_b").value == challenger
     diff = _frame(at, "rep_diff")
-    assert not diff["same"].any()
+    assert "Same" not in diff.columns  # only differences: the column would be all "no"
     planted = ground_truth["mlflow"]["planted_diff"]
-    params = {k.split(" ")[0] for k in diff[diff.section == "params"]["key"]}
+    params = {k.split(" ")[0] for k in diff[diff.Section == "params"]["What"]}
     assert params == set(planted["params_differ"])
     at.toggle(key="rep_diff_only").set_value(False).run()
     full = _frame(at, "rep_diff")
-    assert set(full[full.section == "params"]["key"]) >= set(planted["params_same"])
+    assert set(full[full.Section == "params"]["What"]) >= set(planted["params_same"])
     assert {m.label: m.value for m in at.metric}["Differences"] == str(len(diff))
 
 
 def test_registry_tab_shows_staleness_and_aliases(run_page, ground_truth):
     at = run_page(PAGE)
-    stale = _frame(at, "rep_stale").set_index("model")
+    stale = _frame(at, "rep_stale").set_index("Model")
     for name, planted in ground_truth["mlflow"]["registered_models"].items():
-        assert stale.loc[name, "run_name"] == planted["production_run"]
-        assert stale.loc[name, "newer_runs"] == len(planted["newer_runs_than_production"])
+        assert stale.loc[name, "Run"] == planted["production_run"]
+        assert stale.loc[name, "Newer runs"] == len(planted["newer_runs_than_production"])
     versions = _frame(at, "rep_versions")
-    aliased = versions[versions.aliases != ""].set_index(["model", "aliases"])["version"]
+    aliased = versions[versions.Aliases != ""].set_index(["Model", "Aliases"])["Version"]
     assert aliased[("credit-default", "production")] == 2
     assert aliased[("credit-default", "challenger")] == 3
 
@@ -130,3 +130,38 @@ def test_card_shows_the_importances_the_run_logged(run_page, sample_dir, monkeyp
     at.selectbox(key="rep_card_run").set_value(_run_id(sample_dir, "logreg-retrain")).run()
     assert not any(json.loads(c.proto.spec)["layout"]["title"]["text"] ==
                    "Logged feature importances" for c in at.get("plotly_chart"))
+
+
+def test_an_alias_no_model_has_is_said_not_judged(run_page):
+    """Issue 17: "nosuchalias" used to fall back silently to each model's latest version."""
+    at = run_page(PAGE)
+    at.text_input(key="rep_alias").set_value("nosuchalias").run()
+    warning = " ".join(w.value for w in at.warning)
+    assert "No registered model has the alias **nosuchalias**" in warning
+    assert "challenger, production" in warning
+    assert {m.label: m.value for m in at.metric}["Deployed (nosuchalias) below 75%"] == "—"
+    stale = _frame(at, "rep_stale")
+    assert stale["Version"].isna().all()
+    assert stale["Note"].str.contains("no registered model has the 'nosuchalias' alias").all()
+
+
+def test_ages_are_judged_in_the_stores_own_time_frame(run_page, ground_truth):
+    """The 2025 sample is judged as of its newest run (2025-09-01), stated on the page, not
+    against today: only the planted old model (fraud, trained 2024-11-20) is over the
+    180-day budget; picking a later date makes the others age too."""
+    at = run_page(PAGE)
+    newest = max(r["start_time"] for r in ground_truth["mlflow"]["runs"])[:10]
+    assert newest == "2025-09-01"
+    assert any(f"judged as of {newest} (the newest run in this store)" in c.value
+               for c in at.caption)
+    stale = _frame(at, "rep_stale").set_index("Model")
+    assert dict(stale["Stale"]) == {"churn": False, "credit-default": False, "fraud": True}
+    # credit-default's production run started 2025-07-03 08:30 UTC; as of 2025-09-01 23:59:59
+    assert stale.loc["credit-default", "Model age (days)"] == pytest.approx(
+        (60 * 86_400 + 15 * 3600 + 29 * 60 + 59) / 86_400)
+    import datetime as dt
+
+    at.date_input(key="rep_as_of").set_value(dt.date(2026, 1, 1)).run()
+    stale = _frame(at, "rep_stale").set_index("Model")
+    assert stale.loc["credit-default", "Stale"]
+    assert any("judged as of 2026-01-01 (the date picked)" in c.value for c in at.caption)

@@ -14,6 +14,7 @@ from aidebt_core.runs import (
     FIELD_NAMES,
     compare_runs,
     feature_importances,
+    latest_activity,
     lineage,
     model_reproducibility,
     open_store,
@@ -192,9 +193,35 @@ def test_staleness_counts_newer_runs_and_ages(registry, table, truth):
 
 
 def test_staleness_without_the_alias_falls_back_to_latest(registry, table):
-    report = staleness(registry, table, alias="champion", now=NOW)
+    # 'challenger' exists (credit-default v3); a model without it is judged on its latest
+    report = staleness(registry, table, alias="challenger", now=NOW)
+    assert report.get("credit-default").version == 3 and report.unknown_alias is None
+    churn = report.get("churn")
+    assert churn.version == 1 and "no 'challenger' alias; judged on the latest" in churn.note
+
+
+def test_staleness_of_an_alias_no_model_has_judges_nothing_and_says_so(registry, table):
+    """Issue 17: "nosuchalias" used to fall back silently to every model's latest version."""
+    report = staleness(registry, table, alias="nosuchalias", now=NOW)
+    assert report.unknown_alias == "nosuchalias"
+    assert report.aliases_in_use == ("challenger", "production")
+    for item in report.models:
+        assert item.version is None and item.age_days is None and item.run_id is None
+        assert "no registered model has the 'nosuchalias' alias" in item.note
+    assert staleness(registry, table, now=NOW).unknown_alias is None
+
+
+def test_staleness_is_measured_to_the_stated_date(registry, table):
+    """Ages run to the given reference date (the sample's own time frame), not to today;
+    without one, to today, and the report says which."""
+    as_of = latest_activity(table)
+    assert as_of == max(t for m in table.manifests for t in (m.start_time, m.end_time) if t)
+    assert as_of.year == 2025  # the sample's runs, not the day the registry was written
+    report = staleness(registry, table, now=as_of)
+    assert report.basis == "given" and report.now == as_of
     item = report.get("credit-default")
-    assert item.version == 3 and "no 'champion' alias" in item.note
+    assert item.age_days == pytest.approx((as_of - item.trained_at).total_seconds() / 86_400)
+    assert staleness(registry, table).basis == "today"
 
 
 def test_lineage_links_versions_to_runs_and_digests(registry, table, truth):
