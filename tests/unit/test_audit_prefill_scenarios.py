@@ -155,3 +155,20 @@ def test_an_attested_linked_level_counts_only_where_nothing_was_found(scenarios,
     assert d3["source"] == "override" and d3["answer_level"] == 4
     assert "D3: the measurement says level 3" in capsys.readouterr().err
     assert sys.modules["aidebt_core.audit.rules"]          # the rules module did the work
+
+
+def test_without_labels_the_quality_questions_propose_nothing(tmp_path):
+    import pandas as pd
+
+    frame = car_loans(n=6000, seed=2)
+    frame["repaid"] = frame["repaid"].astype("Int64")
+    frame.loc[frame["timestamp"] >= pd.Timestamp("2019-01-01"), "repaid"] = pd.NA
+    path = write(frame, tmp_path / "unlabelled.parquet")
+    payload = _json(["--model", "loans", *_loans_args(path)])
+    rows = {f["question"]: f for f in payload["findings"]}
+    for qid in ("D4", "M9", "E5", "E1"):
+        assert rows[qid]["proposed_level"] is None, qid
+        assert rows[qid]["measured"].startswith("not measured: measurement not available: ")
+    assert "no labels in the current data" in rows["D4"]["reason"]
+    assert {p["question"] for p in payload["prefilled"]} == {"D2", "D3", "D7", "M7"}
+    assert rows["D3"]["proposed_level"] == 1
