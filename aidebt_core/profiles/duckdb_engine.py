@@ -21,6 +21,7 @@ from aidebt_core.profiles.model import (
     DEFAULT_TOP_K,
     NO_TIMESTAMP,
     NUMERIC,
+    POINT_SHARE,
     ChunkProfile,
     ColumnPlan,
     ColumnProfile,
@@ -96,12 +97,7 @@ def plan_profile(table: Table, kinds: Sequence[tuple[str, str]], *,
     binned = [n for n in numeric if n not in wanted]
     plan_hist = _histograms(table, {n: planning.plan_bin_sql(_guarded(n), summaries[n])
                                     for n in binned}, {n: _finite(n) for n in binned})
-    heavy_bins = {n: planning.heavy_plan_bins(summaries[n], plan_hist[n]) for n in binned}
-    heavy_bins = {n: b for n, b in heavy_bins.items() if b}
-    heavy_counts = _histograms(
-        table, {n: _num(n) for n in heavy_bins},
-        {n: f"{_finite(n)} AND {planning.plan_bin_sql(_guarded(n), summaries[n])} IN "
-            f"({', '.join(map(str, b))})" for n, b in heavy_bins.items()})
+    heavy_counts = {n: _heavy_values(table, summaries[n], plan_hist[n]) for n in binned}
     plans: list[ColumnPlan | tuple[str, str]] = []
     for name, kind in kinds:
         if kind == NUMERIC:
@@ -142,6 +138,31 @@ def _histograms(table: Table, exprs: dict[str, str], filters: dict[str, str]
     parts = [f"histogram({exprs[n]}) FILTER (WHERE {filters[n]})" for n in names]
     row = table.execute(f"SELECT {', '.join(parts)} FROM {ROWS}").fetchone()
     return {n: dict(row[i] or {}) for i, n in enumerate(names)}
+
+
+def _grouped(table: Table, key: str, where: str, n: int) -> dict:
+    """{key: count} over rows passing `where`, only the keys holding ≥ 1/64 of n rows."""
+    rows = table.execute(f"SELECT {key} AS k, count(*) AS c FROM {ROWS} WHERE {where} "
+                         f"GROUP BY 1 HAVING count(*) * {POINT_SHARE} >= {int(n)}").fetchall()
+    return {k: int(c) for k, c in rows}
+
+
+def _heavy_values(table: Table, summary: planning.NumericSummary, plan_hist: dict) -> dict:
+    """The values holding ≥ 1/64 of the column (step 4 of the plan), found through heavy
+    plan bins, then their heavy sub-bins, then exact counts there."""
+    bins = planning.heavy_plan_bins(summary, plan_hist)
+    if not bins:
+        return {}
+    name = summary.name
+    value = _guarded(name)
+    in_bins = (f"{_finite(name)} AND {planning.plan_bin_sql(value, summary)} IN "
+               f"({', '.join(map(str, bins))})")
+    subs = _grouped(table, planning.sub_bin_sql(value, summary), in_bins, summary.count)
+    if not subs:
+        return {}
+    where = (f"{in_bins} AND {planning.sub_bin_sql(value, summary)} IN "
+             f"({', '.join(map(str, sorted(subs)))})")
+    return _grouped(table, _num(name), where, summary.count)
 
 
 def _exact_sides(table: Table, plan: ProfilePlan) -> set[str]:

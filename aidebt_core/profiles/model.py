@@ -635,7 +635,7 @@ def is_profile_path(spec: str) -> bool:
     return str(spec).strip().lower().endswith(SUFFIX)
 
 
-__all__ = ["ALL_ROWS", "CATEGORICAL", "ChunkProfile", "ColumnPlan", "ColumnProfile",
+__all__ = ["ALL_ROWS", "CATEGORICAL", "POINT_SHARE", "ChunkProfile", "ColumnPlan", "ColumnProfile",
            "DatasetProfile", "FORMAT", "Grid", "NO_TIMESTAMP", "NUMERIC", "OTHER", "PLAN_BINS",
            "PerformanceCounts", "ProfilePlan", "SUFFIX", "VERSION", "double_literal",
            "grid_from_edges", "grid_from_plan_histogram", "grid_sql", "heavy", "is_profile_path",

@@ -5,8 +5,9 @@ made").
 An engine runs three aggregates over the reference and hands the results here:
 1. `NumericSummary` per numeric column (finite count, min, max, approximate distinct count);
 2. exact value counts for the columns `wants_value_counts` names;
-3. the equal-width plan histogram (`plan_bin_sql` / `plan_bins`) for the others, then the
-   exact counts of the values in their heavy plan bins (`heavy_plan_bins`).
+3. the equal-width plan histogram (`plan_bin_sql` / `plan_bins`) for the others, then, in
+   their heavy plan bins (`heavy_plan_bins`), the counts per sub-bin (`sub_bin_sql`), then the
+   exact counts (HAVING 64 * count >= n) of the values in the heavy sub-bins.
 """
 
 from __future__ import annotations
@@ -70,10 +71,23 @@ def plan_bins(values: np.ndarray, low: float, high: float) -> np.ndarray:
 
 
 def heavy_plan_bins(summary: NumericSummary, plan_histogram: Mapping[int, int]) -> list[int]:
-    """Plan bins holding ≥ 1/64 of the finite values: the engine then reads the exact
-    counts of the values in them (`SELECT v, count(*) ... WHERE plan bin IN (...)`), and the
-    values among them that are heavy themselves become the grid's points."""
+    """Plan bins (or sub-bins) holding ≥ 1/64 of the finite values: only there can a heavy
+    value be."""
     return sorted(int(u) for u, n in plan_histogram.items() if heavy(int(n), summary.count))
+
+
+def sub_bin_sql(value: str, summary: NumericSummary) -> str:
+    """The plan sub-bin key of a finite DOUBLE `value`: each plan bin u cut again into
+    PLAN_BINS equal sub-bins, key = u * PLAN_BINS + sub (both engines; `sub_bins` in numpy).
+    Heavy values are searched in heavy sub-bins of heavy plan bins, so the exact value counts
+    read never span more than a 1/2^32 slice of the range (a heavy-tailed column's centre
+    would otherwise hold nearly all its distinct values)."""
+    width = plan_bin_width(summary.minimum, summary.maximum)
+    u = plan_bin_sql(value, summary)
+    low = f"({double_literal(summary.minimum)} + ({u}) * {double_literal(width)})"
+    sub = (f"least({PLAN_BINS - 1}, greatest(0, CAST(floor(({value} - {low}) / "
+           f"{double_literal(width / PLAN_BINS)}) AS BIGINT)))")
+    return f"(({u}) * {PLAN_BINS} + {sub})"
 
 
 def numeric_plan(summary: NumericSummary, value_counts: Mapping[float, int] | None = None,

@@ -1,0 +1,140 @@
+"""Benchmark drift through profiles (the embedded DuckDB default above 20M rows a side)
+against the exact path, in one run.
+
+    python tests/benchmarks/bench_profiles.py [--rows 100000000] [--exact-rows 10000000]
+        [--profile-rows-too 10000000] [--data DIR] [--keep]
+
+Generates (with DuckDB, as Parquet, in a temporary folder unless --data) a reference and a
+current table of 20 columns (10 numeric: normal, lognormal, heavy-tailed, zero-inflated,
+integers; 10 categorical incl. one with ~5,000 values; NULLs; 6 drifted columns), then runs
+`aidebt drift REF CUR --format json` as its own process:
+- at `--rows` a side with the defaults (above 20M rows a side: profiles);
+- at `--profile-rows-too` a side through profiles (`--profile-rows 1`), for scale;
+- at `--exact-rows` a side with `--exact` (the old exact path), for comparison.
+Wall time and peak RSS (getrusage of the child) per run; the drift flags of the runs on the
+same data are compared. Results: tests/benchmarks/results/profiles.md. Checks disk space
+first (about 45 bytes a row a side).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _harness import check, markdown_table, measure  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[2]
+RESULTS = Path(__file__).resolve().parent / "results"
+AIDEBT = str(Path(sys.executable).with_name("aidebt"))
+BYTES_PER_ROW = 45   # Parquet, both sides' 20 columns, measured on 10M rows (with margin)
+DRIFTED = ["n_normal", "n_lognormal", "n_zero_inflated", "c_channel", "c_region", "c_device"]
+
+
+def generate(folder: Path, rows: int, drifted: bool, name: str) -> Path:
+    """One side as Parquet, generated in DuckDB (no rows pass through Python)."""
+    import duckdb
+
+    s = 0.4 if drifted else 0.0
+    u = "random()"
+    normal = f"sqrt(-2 * ln(1 - {u})) * cos(2 * pi() * {u})"
+    sql = f"""
+    SELECT
+      {normal} + {s} AS n_normal,
+      exp(10 + 0.6 * ({normal}) + {s}) AS n_lognormal,
+      tan(pi() * ({u} - 0.5)) AS n_cauchy,
+      CASE WHEN {u} < {0.5 + s / 2} THEN 0 ELSE -ln(1 - {u}) * 100 END AS n_zero_inflated,
+      CAST(floor({u} * 80) + 18 AS INTEGER) AS n_age,
+      CAST(floor({u} * 121) AS INTEGER) AS n_tenure,
+      CASE WHEN {u} < 0.05 THEN NULL ELSE {u} * 1000 END AS n_with_nulls,
+      {u} AS n_uniform,
+      CAST(floor(-ln(1 - {u}) * 3) AS BIGINT) AS n_counts,
+      round({normal} * 50 + 650) AS n_points,
+      (ARRAY['branch','web','phone','partner'])[CAST(floor({u} * {4 if drifted else 3}) AS INT)
+        + 1] AS c_channel,
+      'R' || CAST(floor(pow({u}, {1.5 if drifted else 1.0}) * 12) AS INT) AS c_region,
+      CASE WHEN {u} < {0.3 if drifted else 0.5} THEN 'ios' ELSE 'android' END AS c_device,
+      'P' || CAST(floor({u} * 5000) AS INT) AS c_postcode,
+      (ARRAY['a','b','c','d','e'])[CAST(floor({u} * 5) AS INT) + 1] AS c_grade,
+      CASE WHEN {u} < 0.1 THEN NULL ELSE 'yes' END AS c_flag,
+      {u} < 0.4 AS c_homeowner,
+      (ARRAY['s','m','l'])[CAST(floor({u} * 3) AS INT) + 1] AS c_size,
+      CAST(floor({u} * 20) AS VARCHAR) AS c_branch,
+      (ARRAY['x','y'])[CAST(floor({u} * 2) AS INT) + 1] AS c_xy
+    FROM range({int(rows)})
+    """
+    path = folder / f"{name}.parquet"
+    con = duckdb.connect()
+    con.execute("SET preserve_insertion_order = false")
+    con.execute(f"COPY ({sql}) TO '{path}' (FORMAT parquet, ROW_GROUP_SIZE 1000000)")
+    con.close()
+    return path
+
+
+def run_drift(ref: Path, cur: Path, *extra: str) -> dict:
+    info = check(measure([AIDEBT, "drift", str(ref), str(cur), "--format", "json", *extra],
+                         timeout=3600), "aidebt drift")
+    doc = json.loads(info["out"])
+    info["drifted"] = sorted(doc["drifted_columns"])
+    info["binned"] = sum(1 for c in doc["columns"] if not c.get("exact", True))
+    info["rows"] = doc["reference_rows"]
+    return info
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=100_000_000)
+    parser.add_argument("--exact-rows", type=int, default=10_000_000)
+    parser.add_argument("--profile-rows-too", type=int, default=10_000_000)
+    parser.add_argument("--data", type=Path)
+    parser.add_argument("--keep", action="store_true")
+    args = parser.parse_args()
+    folder = args.data or Path(tempfile.mkdtemp(prefix="aidebt-bench-profiles-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    sizes = sorted({args.rows, args.exact_rows, args.profile_rows_too})
+    need = sum(sizes) * BYTES_PER_ROW
+    free = shutil.disk_usage(folder).free
+    if need > free * 0.8:
+        raise SystemExit(f"needs ~{need / 1e9:.0f} GB in {folder}, {free / 1e9:.0f} GB free; "
+                         "give --rows smaller or --data elsewhere")
+    rows_out = []
+    try:
+        data = {}
+        for n in sizes:
+            t = time.perf_counter()
+            data[n] = (generate(folder, n, False, f"ref_{n}"), generate(folder, n, True,
+                                                                         f"cur_{n}"))
+            print(f"generated {n:,} + {n:,} rows in {time.perf_counter() - t:.0f} s",
+                  file=sys.stderr)
+        runs = [("profiles (default: above 20M)", args.rows, ()),
+                ("profiles (--profile-rows 1)", args.profile_rows_too, ("--profile-rows", "1")),
+                ("exact (--exact)", args.exact_rows, ("--exact",))]
+        for what, n, extra in runs:
+            if what.startswith("profiles (default") and n <= 20_000_000:
+                extra = ("--profile-rows", "1")
+            info = run_drift(*data[n], *extra)
+            print(f"{what}: {n:,} rows a side: {info['wall']:.1f} s, {info['rss']:.0f} MB",
+                  file=sys.stderr)
+            rows_out.append({"path": what, "rows a side": n, "wall s": info["wall"],
+                             "peak RSS MB": info["rss"], "binned columns": info["binned"],
+                             "drifted": ", ".join(info["drifted"])})
+    finally:
+        if not args.keep and not args.data:
+            shutil.rmtree(folder, ignore_errors=True)
+    flags = {r["drifted"] for r in rows_out}
+    table = markdown_table(rows_out)
+    text = (f"# drift through profiles vs exact reads (20 columns, 2 cores)\n\n{table}\n\n"
+            f"Same drift flags on every run: {'yes' if len(flags) == 1 else 'NO'} "
+            f"(planted: {', '.join(sorted(DRIFTED))}).\n")
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "profiles.md").write_text(text)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
