@@ -4,10 +4,17 @@ record to save and the draft to autosave. Pure functions, testable without Strea
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from datetime import date
 
 from aidebt_core.audit.evidence import Evidence
 from aidebt_core.audit.questions import WEIGHT_TIERS, Answer, Question, Questionnaire
-from aidebt_core.audit.records import AuditRecord, CarriedOver, Participant, TrackedAction
+from aidebt_core.audit.records import (
+    AuditRecord,
+    CarriedOver,
+    Participant,
+    TrackedAction,
+    new_action,
+)
 from aidebt_core.audit.rules import action_effect
 from aidebt_core.audit.scoring import AuditScore, score_audit
 
@@ -153,6 +160,17 @@ def draft_payload(meta: dict, raw: dict[str, RawInput], notes: dict[str, str]) -
             "inputs": {qid: _fields(r) for qid, r in raw.items()
                        if r.choice is not None or r.note or r.evidence or r.tier
                        or r.evidence_date}}
+
+
+def action_from_ranked(action, evidence: Evidence | None, owner: str = "",
+                       due: date | None = None, opened_on: str = "") -> TrackedAction:
+    """A ranked action (`scoring.Action`) as a tracked item: "Raise <title> from level X to
+    Y", with the debt its question's measurement found now (to report the effect next time)."""
+    prefill = evidence.prefills.get(action.question_id) if evidence else None
+    return new_action(action.question_id,
+                      f"Raise '{action.title}' from level {action.current_level} to "
+                      f"{action.target_level}", owner=owner, due=due,
+                      found=prefill.found if prefill is not None else (), opened_on=opened_on)
 
 
 def make_record(questionnaire: Questionnaire, meta: dict, answers: dict[str, Answer],

@@ -337,3 +337,19 @@ def test_sample_audits_carry_a_meeting_record_and_followed_actions(ground_truth,
     # the measured drift answers keep the board's linked level: the rule allows it (≤ 3)
     d3 = second.answers["D3"]
     assert d3.source == "measured" and d3.link.startswith("https://")
+
+
+def test_a_ranked_action_becomes_a_tracked_item_with_what_was_found():
+    from aidebt_core.audit.session import action_from_ranked
+
+    evidence = _evidence(("income", "credit_score"))
+    answers, _ = evidence.merge({})
+    score = score_audit(Q, answers)
+    d3 = next(a for a in score.actions if a.question_id == "D3")
+    item = action_from_ranked(d3, evidence, owner="Cem", due=date(2026, 4, 1),
+                              opened_on="2026-03-01")
+    assert item.text == "Raise 'Data drift monitored per feature' from level 0 to 4"
+    assert (item.owner, item.due, item.status) == ("Cem", date(2026, 4, 1), "open")
+    assert item.found == ("income", "credit_score") and len(item.id) == 12
+    other = action_from_ranked(d3, None)
+    assert other.found == () and other.id != item.id
