@@ -58,8 +58,9 @@ def build_answers(questionnaire: Questionnaire, raw: dict[str, RawInput],
                   evidence: Evidence | None) -> tuple[dict[str, Answer], list[str]]:
     """Answers from the page's inputs, and the problems that block saving.
 
-    N/A needs a justification note; measured levels are merged as `Evidence.merge` says (a
-    kept one is "measured", a changed one an "override" that needs a note).
+    N/A needs a justification note; the rules are applied again with what the answers attest
+    (`Evidence.attested`), then merged as `Evidence.merge` says (a kept proposal is
+    "measured", a changed one an "override" that needs a note).
     """
     answers, problems = {}, []
     for q in questionnaire.questions:
@@ -75,7 +76,8 @@ def build_answers(questionnaire: Questionnaire, raw: dict[str, RawInput],
                                evidence_date=item.evidence_date or None)
     if evidence is None:
         return answers, problems
-    merged, more = evidence.merge(answers, fill=False)
+    # What the person attests (a level with an evidence link) goes into the rules first.
+    merged, more = evidence.attested(answers).merge(answers, fill=False)
     return merged, problems + more
 
 

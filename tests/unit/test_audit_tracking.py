@@ -353,3 +353,18 @@ def test_a_ranked_action_becomes_a_tracked_item_with_what_was_found():
     assert item.found == ("income", "credit_score") and len(item.id) == 12
     other = action_from_ranked(d3, None)
     assert other.found == () and other.id != item.id
+
+
+def test_the_form_attests_before_merging():
+    from aidebt_core.audit.session import RawInput, build_answers
+
+    clean, drifted = _evidence(()), _evidence(("income",))
+    linked = {"D3": RawInput("4", evidence="https://monitor.example.com/drift")}
+    answers, problems = build_answers(Q, linked, clean)
+    assert problems == [] and answers["D3"].source == "measured"
+    assert answers["D3"].measured_level == 4
+    answers, problems = build_answers(Q, linked, drifted)     # drift open: at most 3
+    assert answers["D3"].source == "override" and answers["D3"].measured_level == 3
+    assert problems == ["D3: the measurement says level 3; say in the note why you chose 4."]
+    answers, problems = build_answers(Q, {"D3": RawInput("2")}, drifted)   # no link: ≤ 1
+    assert answers["D3"].measured_level == 1 and len(problems) == 1
