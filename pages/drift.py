@@ -32,6 +32,7 @@ from aidebt_core.plots.drift import (
     feature_over_time,
     multivariate_figure,
 )
+from aidebt_core.plots.theme import format_value
 from aidebt_core.slices.define import apply_slice, parse_slice
 from aidebt_core.textsafe import md
 from aidebt_core.timeaxis import timestamp_sql
@@ -217,16 +218,19 @@ st.dataframe(table, hide_index=True, width="stretch", key="drift_table", placeho
     "status": "Status", "note": "Note"})
 st.plotly_chart(drift_overview(result), width="stretch", key="drift_overview")
 
-st.subheader("One column in detail")
-detail = st.selectbox("Column", chosen, key="drift_detail",
-                      index=chosen.index(worst.name) if worst and worst.name in chosen else 0)
-col = result.column(detail)
-if col.status != "ok":
-    st.warning(f"{md(detail)}: {col.status} — {md(col.note)}", icon=":material/info:")
-else:
+@st.fragment
+def column_detail(result, trend, chosen: list[str], default: int) -> None:
+    """One column's distributions and drift over time. A fragment: picking another column
+    or the ECDF reruns only this part, not the page's tables and heatmaps."""
+    st.subheader("One column in detail")
+    detail = st.selectbox("Column", chosen, key="drift_detail", index=default)
+    col = result.column(detail)
+    if col.status != "ok":
+        st.warning(f"{md(detail)}: {col.status} — {md(col.note)}", icon=":material/info:")
+        return
     shown = {k for m in methods.all_methods() for k in (m.measure, m.p_value_measure)}
-    measures = ", ".join(f"{k} {v:.3g}" for k, v in col.measures.items()
-                         if k in shown and v is not None)
+    measures = ", ".join(f"{k} {format_value(v, 'pvalue' if 'p_value' in k else 'statistic')}"
+                         for k, v in col.measures.items() if k in shown and v is not None)
     st.caption(f"{md(detail)}: {measures}"
                + (f" · new values: {', '.join(map(md, col.new_categories[:10]))}"
                   if col.new_categories else ""))
@@ -245,6 +249,10 @@ else:
     ecdf = col.kind == "numeric" and left.toggle("Cumulative (ECDF)", key="drift_ecdf")
     left.plotly_chart(distribution_figure(dist, ecdf), width="stretch", key="drift_dist")
     right.plotly_chart(feature_over_time(trend, detail), width="stretch", key="drift_line")
+
+
+column_detail(result, trend, chosen,
+              chosen.index(worst.name) if worst and worst.name in chosen else 0)
 
 st.subheader("Drift over time")
 n_ref = sum(c.period == "reference" for c in trend.chunks)

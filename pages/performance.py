@@ -222,38 +222,47 @@ st.download_button("Download HTML report", report_builder(result, metric),
                    file_name="performance.html", mime="text/html", key="perf_report",
                    on_click="ignore")
 
-st.subheader("How the feature → target relation changed")
-labelled = [c for c in result.chunks if c.period == "current" and c.labelled_rows > 0]
-if not cols["features"] or not labelled:
-    st.caption("Needs feature columns and labelled current chunks.")
-    st.stop()
-names = [c.label for c in labelled]
-flagged = [n for n in names if n in alerts["concept_drift"]]
-window = st.select_slider("Current chunks to compare with the reference", names,
-                          value=(flagged[0] if flagged else names[0], names[-1]),
-                          key="perf_window")
-chosen = labelled[names.index(window[0]):names.index(window[1]) + 1] or labelled
-period_chunks = result.chunking in PERIODS
-with guard():
-    ranked = run_on_data(relationships, selection, tuple(cols["features"]), target, timestamp,
-                         chosen[0].start, chosen[-1].end, not period_chunks,
-                         spinner="Comparing feature → target relations…")
-st.caption("Shape change = average change of the target rate per feature bin after removing "
-           "the overall level change. Largest first.")
-feature = st.selectbox("Feature", [r.feature for r in ranked], key="perf_feature")
-rel = next(r for r in ranked if r.feature == feature)
-span = chosen[0].label if len(chosen) == 1 else f"{chosen[0].label} – {chosen[-1].label}"
-st.plotly_chart(relationship_figure(rel, f"current ({span})"), width="stretch", key="rel_fig")
-left, right = st.columns([1, 2])
-with left:
-    show_table(pd.DataFrame({"feature": [r.feature for r in ranked],
-                             "shape_change": [r.shift for r in ranked]}),
-               key="rel_rank", formats={"shape_change": 3},
-               labels={"feature": "Feature", "shape_change": "Shape change"})
-with right:
-    show_table(rel.to_frame(), key="rel_table",
-               formats={"reference_rate": "rate", "current_rate": "rate",
-                        "reference_rows": "count", "current_rows": "count"},
-               labels={"bin": "Bin", "reference_rate": "Target rate (reference)",
-                       "current_rate": "Target rate (current)",
-                       "reference_rows": "Rows (reference)", "current_rows": "Rows (current)"})
+@st.fragment
+def relation_view(result, alerts: dict, features: tuple, target: str, timestamp) -> None:
+    """How each feature's relation to the target changed over a window of current chunks.
+    A fragment: moving the window or picking a feature reruns only this part."""
+    st.subheader("How the feature → target relation changed")
+    labelled = [c for c in result.chunks if c.period == "current" and c.labelled_rows > 0]
+    if not features or not labelled:
+        st.caption("Needs feature columns and labelled current chunks.")
+        return
+    names = [c.label for c in labelled]
+    flagged = [n for n in names if n in alerts["concept_drift"]]
+    window = st.select_slider("Current chunks to compare with the reference", names,
+                              value=(flagged[0] if flagged else names[0], names[-1]),
+                              key="perf_window")
+    chosen = labelled[names.index(window[0]):names.index(window[1]) + 1] or labelled
+    period_chunks = result.chunking in PERIODS
+    with guard():
+        ranked = run_on_data(relationships, selection, features, target, timestamp,
+                             chosen[0].start, chosen[-1].end, not period_chunks,
+                             spinner="Comparing feature → target relations…")
+    st.caption("Shape change = average change of the target rate per feature bin after removing "
+               "the overall level change. Largest first.")
+    feature = st.selectbox("Feature", [r.feature for r in ranked], key="perf_feature")
+    rel = next(r for r in ranked if r.feature == feature)
+    span = chosen[0].label if len(chosen) == 1 else f"{chosen[0].label} – {chosen[-1].label}"
+    st.plotly_chart(relationship_figure(rel, f"current ({span})"), width="stretch",
+                    key="rel_fig")
+    left, right = st.columns([1, 2])
+    with left:
+        show_table(pd.DataFrame({"feature": [r.feature for r in ranked],
+                                 "shape_change": [r.shift for r in ranked]}),
+                   key="rel_rank", formats={"shape_change": 3},
+                   labels={"feature": "Feature", "shape_change": "Shape change"})
+    with right:
+        show_table(rel.to_frame(), key="rel_table",
+                   formats={"reference_rate": "rate", "current_rate": "rate",
+                            "reference_rows": "count", "current_rows": "count"},
+                   labels={"bin": "Bin", "reference_rate": "Target rate (reference)",
+                           "current_rate": "Target rate (current)",
+                           "reference_rows": "Rows (reference)",
+                           "current_rows": "Rows (current)"})
+
+
+relation_view(result, alerts, tuple(cols["features"]), target, timestamp)
