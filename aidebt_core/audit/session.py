@@ -142,11 +142,12 @@ def carry_actions(carried: CarriedOver | None, evidence: Evidence | None
                  for a in carried.open_actions)
 
 
-def edited(raw: dict[str, RawInput], evidence: Evidence | None, notes: dict[str, str]) -> bool:
-    """Whether a person changed anything the page would start with on its own (the measured
-    levels): only then is a draft worth autosaving."""
+def edited(raw: dict[str, RawInput], evidence: Evidence | None, notes: dict[str, str],
+           carried: CarriedOver | None = None) -> bool:
+    """Whether a person changed anything the page would start with on its own (the carried-over
+    answers, the proposed levels): only then is a draft worth autosaving."""
     for qid, item in raw.items():
-        if _fields(item) != initial_choice(qid, None, evidence):
+        if _fields(item) != initial_choice(qid, None, evidence, carried):
             return True
     return any(text.strip() for text in notes.values())
 

@@ -368,3 +368,16 @@ def test_the_form_attests_before_merging():
     assert problems == ["D3: the measurement says level 3; say in the note why you chose 4."]
     answers, problems = build_answers(Q, {"D3": RawInput("2")}, drifted)   # no link: ≤ 1
     assert answers["D3"].measured_level == 1 and len(problems) == 1
+
+
+def test_carried_over_answers_are_not_an_edit(tmp_path):
+    from aidebt_core.audit.session import RawInput, edited
+
+    store = AuditStore(tmp_path / "a.sqlite")
+    store.save_audit(_record(levels={"D1": 3}))
+    carried = store.carried_over("credit")
+    start = {qid: RawInput(**initial_choice(qid, None, None, carried)) for qid in IDS}
+    assert not edited(start, None, {}, carried)
+    assert edited(start, None, {})                 # without the carry-over they differ
+    start["D1"] = RawInput("4", note="agreed")
+    assert edited(start, None, {}, carried)
