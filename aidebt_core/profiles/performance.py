@@ -1,0 +1,149 @@
+"""Performance per chunk from profiles: the label × prediction counts and score histograms.
+
+Exact (the same functions as the exact path, on the same counts): accuracy, precision,
+recall (Wilson intervals) and F1 (multinomial bootstrap, same seed). From the score histograms
+per label: ROC AUC with `bound` = half the share of positive–negative pairs that fall in the
+same non-point bin (their order is unknown; the value counts them as ties), never exact.
+The label-free estimate (expected accuracy / AUC from scores calibrated on the reference's
+labelled bins) is approximate too. Log loss, Brier, MAE and RMSE need the rows.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from aidebt_core.errors import OptionError, SchemaError
+from aidebt_core.profiles.model import ChunkProfile, DatasetProfile, Grid
+
+FROM_COUNTS = ("accuracy", "precision", "recall", "f1")
+FROM_HISTOGRAMS = ("roc_auc",)
+
+
+@dataclass(frozen=True)
+class ChunkMetric:
+    """One metric on one chunk from its profile; `bound` for the non-exact ones."""
+
+    key: str
+    rows: int
+    labelled: int
+    value: float
+    low: float
+    high: float
+    exact: bool
+    bound: float | None = None
+
+
+def _as_01(text: str | None) -> float | None:
+    """A label/prediction as 0/1 (text as the engine cast it: '1', '1.0', 'true')."""
+    if text is None:
+        return None
+    low = text.strip().lower()
+    if low in ("true", "false"):
+        return 1.0 if low == "true" else 0.0
+    try:
+        value = float(low)
+    except ValueError:
+        return math.nan
+    return value if not math.isnan(value) else None
+
+
+def confusion_counts(chunk: ChunkProfile) -> tuple[int, int, int, int]:
+    """(tp, fp, fn, tn) over the chunk's labelled rows (label and prediction known)."""
+    tp = fp = fn = tn = 0
+    for label, pred, n in chunk.performance.confusion:
+        y, p = _as_01(label), _as_01(pred)
+        if y is None or p is None:
+            continue
+        if y not in (0.0, 1.0) or p not in (0.0, 1.0):
+            raise SchemaError(f"Binary metrics need 0/1 labels and predictions; the profile "
+                              f"holds label {label!r} / prediction {pred!r}.")
+        if y == 1 and p == 1:
+            tp += n
+        elif y == 0 and p == 1:
+            fp += n
+        elif y == 1 and p == 0:
+            fn += n
+        else:
+            tn += n
+    return tp, fp, fn, tn
+
+
+def _labelled(chunk: ChunkProfile) -> int:
+    return sum(n for label, _, n in chunk.performance.confusion if _as_01(label) is not None)
+
+
+def score_histograms(chunk: ChunkProfile, grid: Grid) -> tuple[np.ndarray, np.ndarray]:
+    """(positives, negatives) per score bin, in value order."""
+    order = grid.order()
+    pos = np.zeros(grid.bins)
+    neg = np.zeros(grid.bins)
+    for label, bins in chunk.performance.score_bins:
+        y = _as_01(label)
+        if y == 1:
+            pos += np.asarray(bins, float)
+        elif y == 0:
+            neg += np.asarray(bins, float)
+    return pos[order], neg[order]
+
+
+def binned_auc(pos: np.ndarray, neg: np.ndarray, spread: np.ndarray
+               ) -> tuple[float, float, float]:
+    """(AUC counting same-bin pairs as ties, bound, Hanley–McNeil half-width)."""
+    m, n = pos.sum(), neg.sum()
+    if m == 0 or n == 0:
+        return math.nan, math.nan, math.nan
+    below = np.cumsum(neg) - neg          # negatives in lower bins
+    auc = float(np.sum(pos * (below + 0.5 * neg)) / (m * n))
+    bound = float(0.5 * np.sum((pos * neg)[spread]) / (m * n))
+    q1, q2 = auc / (2 - auc), 2 * auc * auc / (1 + auc)
+    var = (auc * (1 - auc) + (m - 1) * (q1 - auc * auc) + (n - 1) * (q2 - auc * auc)) / (m * n)
+    return auc, bound, float(1.959963984540054 * math.sqrt(max(var, 0.0)))
+
+
+def _from_confusion(metric: str, tp: int, fp: int, fn: int, tn: int):
+    """The exact path's own interval functions on the counts (identical results)."""
+    from aidebt_core.performance.realized import f1_interval, wilson
+
+    if metric == "accuracy":
+        return wilson(tp + tn, tp + fp + fn + tn)
+    if metric == "precision":
+        return wilson(tp, tp + fp)
+    if metric == "recall":
+        return wilson(tp, tp + fn)
+    return f1_interval(tp, fp, fn, tn)
+
+
+def chunk_metrics(profile: DatasetProfile, metric: str) -> tuple[ChunkMetric, ...]:
+    """`metric` on every chunk of `profile`."""
+    plan = profile.plan
+    if metric not in FROM_COUNTS + FROM_HISTOGRAMS:
+        raise OptionError(f"{metric} cannot be computed from a profile (it needs the rows); "
+                          f"from profiles: {', '.join(FROM_COUNTS + FROM_HISTOGRAMS)}.")
+    if plan.target is None:
+        raise SchemaError(f"The profile of {profile.source} has no target (labels) column.")
+    if metric in FROM_COUNTS and plan.prediction is None:
+        raise SchemaError(f"{metric} needs a prediction column; the profile of "
+                          f"{profile.source} has none.")
+    if metric in FROM_HISTOGRAMS and plan.score_grid is None:
+        raise SchemaError(f"{metric} needs a score column; the profile of {profile.source} "
+                          "has none.")
+    out = []
+    for chunk in profile.chunks:
+        if chunk.performance is None:
+            raise SchemaError(f"The profile of {profile.source} holds no performance counts.")
+        labelled = _labelled(chunk)
+        if metric in FROM_COUNTS:
+            est = _from_confusion(metric, *confusion_counts(chunk))
+            out.append(ChunkMetric(chunk.key, chunk.rows, labelled, est.value, est.low,
+                                   est.high, True))
+            continue
+        grid = plan.score_grid
+        lows, highs = grid.bin_bounds()
+        spread = (lows != highs)[grid.order()]
+        auc, bound, half = binned_auc(*score_histograms(chunk, grid), spread)
+        out.append(ChunkMetric(chunk.key, chunk.rows, labelled, auc, max(0.0, auc - half),
+                               min(1.0, auc + half), False, bound))
+    return tuple(out)
