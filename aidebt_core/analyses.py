@@ -162,7 +162,8 @@ register(Analysis(
                    "new_categories", "vanished_categories", "status", "note")))
 register(Analysis(
     "performance", "Performance & concept drift",
-    "aidebt_core.performance.entry:PerformanceOptions", "aidebt_core.performance.entry:run",
+    "aidebt_core.performance.entry:PerformanceOptions",
+    "aidebt_core.profiles.route:performance_run",
     "aidebt_core.reports.performance:performance_report",
     evidence=f"{_P}:performance_items",
     measurements=("performance", "staleness", "fresh_evaluation"),
@@ -186,7 +187,7 @@ register(Analysis(
     evidence=f"{_P}:slices_items", measurements=("slices",),
     command="aidebt_core.commands.slices", core="aidebt_core.slices", need_current=False,
     frame_columns=("slice", "size", "share", "metric", "ci_low", "ci_high", "p_value",
-                   "q_value", "score")))
+                   "q_value", "significant", "score")))
 # Reads an MLflow store, not data: registered for its page, audit evidence and CLI command.
 register(Analysis(
     "runs", "Reproducibility", None, None, None, evidence=f"{_P}:runs_items",

@@ -49,11 +49,16 @@ def run(args) -> int:
     with open_inputs(args) as inputs:
         schema = inputs.schema
         target, score, prediction = output_columns(schema)
-        result = analyse_performance(
+        from aidebt_core.profiles.route import performance_route  # saved profiles, large
+
+        result = (performance_route(
+            inputs.reference, inputs.current, target, score=score, prediction=prediction,
+            timestamp=inputs.timestamp, chunking=args.chunk, metric=args.metric, k=args.k,
+            **chunk_sizes(args)) or analyse_performance(
             inputs.reference, inputs.current, target, score=score, prediction=prediction,
             timestamp=inputs.timestamp, chunking=args.chunk, metric=args.metric,
             threshold=args.decision_threshold, k=args.k, **chunk_sizes(args)
-        ).with_inputs(inputs_identity(inputs))
+        )).with_inputs(inputs_identity(inputs))
         # Features are not what performance measures; they are not reported as left out.
         roles = inputs.payload([target, score, prediction, inputs.timestamp, *schema.features])
     if args.report:

@@ -147,3 +147,71 @@ def chunk_metrics(profile: DatasetProfile, metric: str) -> tuple[ChunkMetric, ..
         out.append(ChunkMetric(chunk.key, chunk.rows, labelled, auc, max(0.0, auc - half),
                                min(1.0, auc + half), False, bound))
     return tuple(out)
+
+
+def performance_from_profiles(reference: DatasetProfile, current: DatasetProfile, *,
+                              metric: str | None = None, k: float | None = None,
+                              min_rows: int | None = None, min_labels: int | None = None):
+    """A PerformanceResult (realized per chunk, bands from the reference chunks, alerts)
+    from two profiles chunked by period. No label-free estimate: it needs the rows' scores
+    calibrated one by one (the chunks say so in their note)."""
+    import pandas as pd
+
+    from aidebt_core.chunks import MIN_CHUNK_LABELS, MIN_CHUNK_ROWS
+    from aidebt_core.performance.concept import (
+        DEFAULT_K,
+        band_from_reference,
+        interval_worse_than_band,
+    )
+    from aidebt_core.performance.realized import Estimate
+    from aidebt_core.performance.result import (
+        ChunkInfo,
+        ChunkValue,
+        MetricSeries,
+        PerformanceResult,
+    )
+
+    plan = reference.plan
+    if plan.chunk is None:
+        raise SchemaError(f"The profile of {reference.source} is not chunked by period; "
+                          "profile it with --timestamp T --chunk month for performance.")
+    metric = metric or ("roc_auc" if plan.score_grid is not None else "accuracy")
+    k = DEFAULT_K if k is None else k
+    min_rows = MIN_CHUNK_ROWS if min_rows is None else min_rows
+    min_labels = MIN_CHUNK_LABELS if min_labels is None else min_labels
+    infos, raw = [], []
+    offset = pd.DateOffset(**{"day": {"days": 1}, "week": {"weeks": 1},
+                              "month": {"months": 1}, "quarter": {"months": 3},
+                              "year": {"years": 1}}[plan.chunk])
+    for period, profile in (("reference", reference), ("current", current)):
+        for m in chunk_metrics(profile, metric):
+            if m.key in ("", "(no timestamp)"):
+                continue
+            start = pd.Timestamp(m.key)
+            infos.append(ChunkInfo(len(infos), m.key[:7] if plan.chunk == "month" else m.key,
+                                   start, start + offset, m.rows, m.labelled, period,
+                                   too_small=m.rows < min_rows,
+                                   too_few_labels=m.labelled < min_labels))
+            raw.append(m)
+    n_ref = sum(1 for c in infos if c.period == "reference")
+    judged = [not (c.too_small or c.too_few_labels) for c in infos]
+    values = [m.value for m in raw]
+    halves = [(m.high - m.low) / 2 for m in raw]
+    kept = [v if ok else math.nan for v, ok in zip(values[:n_ref], judged, strict=False)]
+    band = band_from_reference(kept if np.isfinite(kept).sum() >= 2 else values[:n_ref],
+                               halves[:n_ref], k, metric)
+    chunk_values = []
+    for m, ok in zip(raw, judged, strict=True):
+        alert = bool(ok and np.isfinite(m.value)
+                     and interval_worse_than_band(metric, Estimate(m.value, m.low, m.high),
+                                                  band))
+        note = "from a profile: no label-free estimate"
+        if not m.exact:
+            note += f"; binned scores: ±{m.bound:.2g} (bound)"
+        chunk_values.append(ChunkValue(m.value, m.low, m.high, math.nan, math.nan, alert,
+                                       False, False, note))
+    series = {metric: MetricSeries(metric, band, None, tuple(chunk_values))}
+    return PerformanceResult(metric=metric, task="binary", chunking=plan.chunk,
+                             target=plan.target, score=plan.score, prediction=plan.prediction,
+                             timestamp=plan.timestamp, threshold=None, chunks=tuple(infos),
+                             series=series, min_rows=min_rows, min_labels=min_labels)

@@ -186,3 +186,51 @@ def drift_run(data, options):
     routed = drift_route(data.reference, data.current, data.schema,
                          None if columns is None else list(columns), None, (), plain, False)
     return routed if routed is not None else run(data, options)
+
+
+def performance_route(reference, current, target, *, score=None, prediction=None,
+                      timestamp=None, chunking="month", metric=None, k=None, min_rows=None,
+                      min_labels=None):
+    """The performance result from profiles when `decide` says so, else None (exact path).
+    Profiles chunk by calendar period; a row-count chunking keeps the exact path."""
+    decision = decide(reference, current)
+    if not decision.use:
+        return None
+    from aidebt_core.profiles.performance import performance_from_profiles
+
+    saved = [t for t in (reference, current) if isinstance(t, ProfileTable)]
+    period = str(chunking)
+    if saved:
+        chunked = saved[0].profile.plan.chunk
+        if chunked is None or (period and period != chunked):
+            raise OptionError(f"{saved[0].label} is profiled "
+                              f"{'by ' + chunked if chunked else 'without chunks'}; "
+                              f"performance by {period} needs a profile made with "
+                              f"--timestamp T --chunk {period}.")
+    elif period not in ("day", "week", "month", "quarter", "year"):
+        return None   # chunks of N rows need row order: exact path
+    ref_p, cur_p = side_profiles(reference, current, None, columns=[
+        c for c in (target, score, prediction) if c], timestamp=timestamp, chunk=period,
+        target=target, prediction=prediction, score=score)
+    from dataclasses import replace
+
+    result = performance_from_profiles(ref_p, cur_p, metric=metric, k=k, min_rows=min_rows,
+                                       min_labels=min_labels)
+    return replace(result, target=target, score=score, prediction=prediction)
+
+
+def performance_run(data, options):
+    """The registry's performance `run`: profiles when `decide` says so, else the entry."""
+    from aidebt_core.performance.entry import output_columns, run
+
+    if options.roles_from_schema:
+        target, score, prediction = output_columns(data.schema)
+        timestamp = data.timestamp
+    else:
+        target, score, prediction, timestamp = (options.target, options.score,
+                                                options.prediction, options.timestamp)
+    routed = performance_route(data.reference, data.current, target, score=score,
+                               prediction=prediction, timestamp=timestamp,
+                               chunking=options.chunk, metric=options.metric, k=options.k,
+                               min_rows=options.min_rows, min_labels=options.min_labels)
+    return routed if routed is not None else run(data, options)
