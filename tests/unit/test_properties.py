@@ -299,5 +299,6 @@ def test_found_by_hypothesis_a_calibration_gap_of_only_zeros_and_ones():
     drawn = Drawn(frame, 20, None, "label", "score", "decision")
     with opened(drawn) as (_, current):
         result = analyse(current, "label", "decision", "score", "roc_auc",
-                         features=["flag", "band"], min_size=1, n_boot=20)
+                         features=["flag", "band"], min_size=1, n_boot=20,
+                         objective="calibration")  # no longer the default (issue 16)
     assert result.search["objective"] == "calibration" and result.overall.rows == 20
