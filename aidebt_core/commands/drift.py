@@ -73,7 +73,11 @@ def run(args) -> int:
         roles = inputs.payload(used, {c: "--exclude" for c in exclude}
                                | {c: "not in --columns" for c in inputs.schema.features
                                   if args.columns and c not in used and c not in exclude})
-    emit(args, {**result.to_dict(), **roles, **over.payload}, _human_table(result))
+    # The JSON document only when it is printed: to_dict() of every column's distributions
+    # costs ~0.07 s of a 100k-row run that prints the table.
+    payload = ({**result.to_dict(), **roles, **over.payload} if args.format == "json"
+               else None)
+    emit(args, payload, _human_table(result))
     print_excluded(args, roles["excluded"])
     if args.format != "json":
         print(f"\n{len(result.drifted_columns)} of {len(result.columns)} columns drifted "
