@@ -101,6 +101,31 @@ def tables_in(frames: list[bytes]) -> list[list[Shown]]:
     return tables
 
 
+def finished_runs(frames: list[bytes]) -> int:
+    """How many script runs the server reported finished in the recorded frames."""
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+    count = 0
+    for frame in frames:
+        msg = ForwardMsg()
+        try:
+            msg.ParseFromString(frame)
+        except Exception:  # noqa: BLE001 - not a ForwardMsg
+            continue
+        count += msg.WhichOneof("type") == "script_finished"
+    return count
+
+
+def wait_for_script_finished(page, frames: list[bytes], timeout_s: float = 90) -> None:
+    """Until the server says the page's script run is over (the status widget alone can look
+    idle while a cached computation runs, before its spinner shows)."""
+    for _ in range(int(timeout_s / 0.2)):
+        if finished_runs(frames):
+            return
+        page.wait_for_timeout(200)
+    pytest.fail(f"the page's script did not finish within {timeout_s:.0f} s")
+
+
 def test_reading_cells_the_way_the_frontend_draws_them() -> None:
     """The decoder itself: a missing value without placeholder reads "None"; with one, the
     placeholder; a Styler's text wins; a printf format is applied."""
@@ -139,6 +164,8 @@ def test_no_none_nan_or_negative_zero_in_any_table(server, browser) -> None:
                 "framereceived",
                 lambda payload: frames.append(payload) if isinstance(payload, bytes) else None))
             page.goto(f"{server}/{spec.url_path}", wait_until="domcontentloaded")
+            wait_for_app(page)
+            wait_for_script_finished(page, frames)  # every table of the run has been sent
             wait_for_app(page)
             screenshot(page, f"tables-{spec.url_path}")
             boxes = page.locator('[data-testid="stException"]')
