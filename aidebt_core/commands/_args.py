@@ -76,4 +76,8 @@ def add_data_arguments(parser, *, option: bool = False, current_alias: bool = Tr
                         "AIDEBT_PROFILE_ROWS); see docs/profiles.md")
     parser.add_argument("--exact", action="store_true",
                         help="exact reads whatever the size (reports what it cost)")
+    parser.add_argument("--spark-remote", metavar="sc://HOST:PORT",
+                        help="Spark Connect server for spark: sources (env SPARK_REMOTE)")
+    parser.add_argument("--spark-master", metavar="URL",
+                        help="Spark master for spark: sources (local[2], spark://host:7077)")
     add_role_arguments(parser)

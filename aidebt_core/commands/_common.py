@@ -80,10 +80,21 @@ def cli_workspace(*specs: str) -> Workspace:
     return Workspace.at(folders[0], extra_allowed=tuple(folders[1:]))
 
 
-def _open(con, workspace: Workspace, spec: str) -> Table:
-    """Open one data argument by its absolute path; messages keep the name the user typed."""
+def _open(con, workspace: Workspace, spec: str, args: argparse.Namespace | None = None
+          ) -> Table:
+    """Open one data argument by its absolute path; messages keep the name the user typed.
+    A `spark:` spec is read by Spark (aidebt_core/engines), a `.aidebt` file is a saved
+    profile (aidebt_core/profiles/source.py)."""
+    from aidebt_core.engines.spark import is_spark_spec
     from aidebt_core.profiles.source import open_source
 
+    if is_spark_spec(spec):
+        from aidebt_core.engines.spark import SparkOptions
+        from aidebt_core.engines.spark_table import open_spark_table
+
+        options = SparkOptions.resolve(remote=getattr(args, "spark_remote", None),
+                                       master=getattr(args, "spark_master", None))
+        return open_spark_table(con, spec, options)
     path, table_part = _spec_parts(spec)
     try:
         table = open_source(con, workspace, f"{path}{table_part}")
@@ -182,11 +193,11 @@ def open_inputs(args: argparse.Namespace, need_current: bool = True,
     flags = {**(extra_roles or {}), **flags}
     if len(sources) == 1 and not reference_rows and not reference_end:
         reference_end = defaults.reference_end  # the roles file's split, when it has one
-    workspace = cli_workspace(*sources)
+    workspace = _workspace_for(sources)
     _engine_settings(args)
     con = connect(workspace)
     try:
-        tables = [_open(con, workspace, spec) for spec in sources]
+        tables = [_open(con, workspace, spec, args) for spec in sources]
         file_roles = dict(defaults.roles)
         if defaults.timestamp:
             file_roles.setdefault(defaults.timestamp, "timestamp")
@@ -222,6 +233,19 @@ def open_inputs(args: argparse.Namespace, need_current: bool = True,
     except BaseException:
         con.close()
         raise
+
+
+def _workspace_for(sources: list[str]) -> Workspace:
+    """The folders of the file sources; Spark sources (`spark:...`) have none: with only
+    those, an empty private folder (DuckDB then holds only their empty typed views)."""
+    import tempfile
+
+    from aidebt_core.engines.spark import is_spark_spec
+
+    files = [s for s in sources if not is_spark_spec(s)]
+    if files:
+        return cli_workspace(*files)
+    return Workspace.at(tempfile.mkdtemp(prefix="aidebt-spark-"))
 
 
 def _engine_settings(args: argparse.Namespace) -> None:

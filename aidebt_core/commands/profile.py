@@ -19,7 +19,7 @@ HELP = "write a saved profile (counts and histograms, no rows) of a data source"
 def register(sub) -> None:
     parser = sub.add_parser("profile", help=HELP, description=HELP + ".")
     parser.add_argument("source", metavar="SOURCE",
-                        help="CSV/Parquet/JSON, glob or file.duckdb::table")
+                        help="CSV/Parquet/JSON, glob, file.duckdb::table, or spark:...")
     parser.add_argument("--out", required=True, metavar="NAME.aidebt",
                         help="the profile file to write (.aidebt)")
     parser.add_argument("--chunk", choices=PERIODS,
@@ -28,6 +28,10 @@ def register(sub) -> None:
                         help="use this profile's plan (columns, grids, chunking)")
     parser.add_argument("--columns", help="only these columns (a,b,c)")
     parser.add_argument("--categorical", help="treat these columns as categorical (a,b)")
+    parser.add_argument("--spark-remote", metavar="sc://HOST:PORT",
+                        help="Spark Connect server for a spark: source (env SPARK_REMOTE)")
+    parser.add_argument("--spark-master", metavar="URL",
+                        help="Spark master for a spark: source (local[2], spark://host:7077)")
     add_role_arguments(parser)
     add_format_option(parser)
     parser.set_defaults(handler=run)
@@ -41,7 +45,7 @@ def run(args) -> int:
 
     from aidebt_core.commands._common import emit, open_inputs
     from aidebt_core.errors import AidebtError
-    from aidebt_core.profiles import duckdb_engine as engine
+    from aidebt_core.profiles import duckdb_engine
     from aidebt_core.profiles.model import SUFFIX, load, save
     from aidebt_core.profiles.source import ProfileTable
 
@@ -57,6 +61,8 @@ def run(args) -> int:
                                  "reference_end": None, "reference_rows": None})
     with open_inputs(spec, need_current=False) as inputs:
         table = inputs.reference
+        # a Spark source brings its own profiler (the same functions, run by Spark)
+        engine = table.profiler() if hasattr(table, "profiler") else duckdb_engine
         if isinstance(table, ProfileTable):
             raise AidebtError(f"{args.source} is already a saved profile.")
         if args.like:

@@ -73,6 +73,10 @@ def decide(reference, current) -> Decision:
     exact reads are forced (which is then reported on stderr with its cost)."""
     if isinstance(reference, ProfileTable) or isinstance(current, ProfileTable):
         return Decision(True, reason="a source is a saved profile")
+    # A Spark source (aidebt_core/engines/spark_table.py; duck-typed: profiles must not
+    # import engines) is always read through profiles computed by Spark.
+    if any(getattr(t, "engine", "") == "spark" for t in (reference, current)):
+        return Decision(True, reason="a source is read by Spark")
     from aidebt_core.data import row_count
 
     rows = (row_count(reference), row_count(current) if current is not None else None)
@@ -109,15 +113,19 @@ def side_profiles(reference, current, schema, *, columns: Sequence[str] | None =
     side is one (the reference's first), else a plan made from the reference table."""
     from aidebt_core.profiles import duckdb_engine as engine
 
+    def engine_of(table):   # a Spark table brings its own profiler (same signatures)
+        return table.profiler() if hasattr(table, "profiler") else engine
+
     saved = [t.profile for t in (reference, current) if isinstance(t, ProfileTable)]
     if saved:
         plan = saved[0].plan
     else:
-        kinds = engine.profile_kinds(reference, schema, columns, categorical, timestamp)
-        plan = engine.plan_profile(reference, kinds, timestamp=timestamp, chunk=chunk,
-                                   target=target, prediction=prediction, score=score)
+        planner = engine_of(reference)
+        kinds = planner.profile_kinds(reference, schema, columns, categorical, timestamp)
+        plan = planner.plan_profile(reference, kinds, timestamp=timestamp, chunk=chunk,
+                                    target=target, prediction=prediction, score=score)
     return tuple(t.profile if isinstance(t, ProfileTable) else
-                 engine.compute_profile(_only_planned(t, plan), plan)
+                 engine_of(t).compute_profile(_only_planned(t, plan), plan)
                  for t in (reference, current))
 
 
