@@ -71,7 +71,11 @@ def start_connect_server() -> tuple[str, subprocess.Popen, Path]:
             "--conf", "spark.ui.enabled=false",
             "--conf", "spark.sql.shuffle.partitions=4",  # small test data: not 200 tasks
             "--conf", f"spark.sql.warehouse.dir={work / 'warehouse'}",
-            "--conf", f"spark.driver.extraJavaOptions=-Dderby.system.home={work}",
+            # Small test data: compiling code for every query shape costs more than it saves,
+            # and so does the JIT's optimising tier. Results do not depend on either.
+            "--conf", "spark.sql.codegen.wholeStage=false",
+            "--conf", "spark.driver.extraJavaOptions=-XX:TieredStopAtLevel=1 -XX:+UseSerialGC "
+                      f"-Dderby.system.home={work}",
             "--name", "aidebt-tests"]
     with open(log_path, "w") as log:
         # Own process group: teardown stops the JVM and anything it started, nothing else.

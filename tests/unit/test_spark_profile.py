@@ -1,0 +1,291 @@
+"""Spark profiles equal DuckDB profiles of the same rows (a real local Spark Connect server).
+
+Generated loans-like data, 20 profiled columns of every kind the engines must agree on: NULL,
+NaN and ±inf apart; few-valued integers (exact value counts); a zero-inflated column (a heavy
+grid point); decimals, float32, huge and negative values; a constant and a mostly-NULL
+column; booleans; categoricals with ties at the top-k cut and a new category; labels arriving
+late; drift planted in the current side. The plan, every count and bin, and the sums (≤ 1e-9
+relative) must be the same; the merge of partition profiles equals the profile of the whole.
+"""
+
+from __future__ import annotations
+
+import math
+from decimal import Decimal
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from aidebt_core.data import connect, open_table
+from aidebt_core.engines import spark_profile
+from aidebt_core.engines.spark import SparkOptions, open_spark_source
+from aidebt_core.engines.spark_table import SparkSourceError, open_spark_table
+from aidebt_core.errors import SchemaError
+from aidebt_core.profiles import duckdb_engine
+from aidebt_core.profiles.model import DatasetProfile, merge
+from aidebt_core.schema import infer_schema
+from aidebt_core.workspace import Workspace
+from tests.spark_fixtures import shared_connect_server
+
+ROWS = 3_000
+ROLES = {"timestamp": "applied_at", "chunk": "month", "target": "repaid",
+         "prediction": "y_pred", "score": "y_pred_proba"}
+
+
+def _masked(values: np.ndarray, mask: np.ndarray, kind=None) -> pa.Array:
+    """A column with NULLs where `mask` (NaN stays NaN: pyarrow keeps it when from_pandas is
+    off, so the engines must tell NULL and NaN apart)."""
+    return pa.array(values, mask=mask, type=kind)
+
+
+def loans(seed: int, rows: int, drifted: bool, start: str) -> pa.Table:
+    rng = np.random.default_rng(seed)
+    shift = 1.0 if drifted else 0.0
+    income = rng.lognormal(10 + 0.3 * shift, 0.8, rows)
+    income[rng.random(rows) < 0.02] = np.nan
+    income[rng.random(rows) < 0.01] = np.inf
+    income[rng.random(rows) < 0.005] = -np.inf
+    zeros = np.where(rng.random(rows) < 0.5, 0.0, rng.exponential(300, rows))
+    regions = ["north", "south", "east", "west"] + (["islands"] if drifted else [])
+    # 12 branches with equal weights among the tail: ties at the top-k cut (plan top_k=5).
+    branch = rng.choice([f"b{i:02d}" for i in range(12)], rows,
+                        p=[.2, .15, .1, .1, .1, .1, .05, .05, .05, .04, .03, .03])
+    score = np.clip(rng.beta(2, 5 - 2 * shift, rows), 0, 1)
+    label = (rng.random(rows) < score).astype(np.int64)
+    late = np.zeros(rows, bool)
+    if drifted:
+        late[-rows // 5:] = True  # the last month's labels have not arrived
+    stamps = np.datetime64(start) + np.sort(rng.integers(0, 180 * 24 * 3600, rows)
+                                            ).astype("timedelta64[s]")
+    no_time = rng.random(rows) < 0.01
+    return pa.table({
+        "applied_at": _masked(stamps.astype("datetime64[us]"), no_time),
+        "income": _masked(income, rng.random(rows) < 0.03),
+        "credit_score": rng.normal(650 + 40 * shift, 60, rows).round().astype(np.int64),
+        "debt_ratio": rng.uniform(0, 1 + 0.5 * shift, rows),
+        "overdraft": zeros,
+        "term_months": rng.choice([12, 24, 36, 48, 60], rows).astype(np.int32),
+        "year": rng.integers(2015, 2025, rows).astype(np.int16),
+        "region": _masked(np.array(rng.choice(regions, rows), dtype=object),
+                          rng.random(rows) < 0.02),
+        "channel": rng.choice(["web", "mobile", "branch"], rows,
+                              p=[.3, .6, .1] if drifted else [.5, .3, .2]),
+        "branch": branch,
+        "verified": rng.random(rows) < 0.7,
+        "amount": pa.array([Decimal(f"{x:.2f}") for x in rng.uniform(100, 50_000, rows)],
+                           type=pa.decimal128(10, 2)),
+        "rate": rng.normal(0.05, 0.01, rows).astype(np.float32),
+        "balance": rng.normal(1e12, 1e9, rows),
+        "net_flow": rng.uniform(-1000, 1000, rows),
+        "constant": np.full(rows, 7.0),
+        "rarely_set": _masked(rng.normal(0, 1, rows), rng.random(rows) < 0.95),
+        "repaid": _masked(label, late),
+        "y_pred": (score > 0.35).astype(np.int64),
+        "y_pred_proba": score,
+        "age_days": rng.integers(0, 4_000, rows),  # 20 profiled columns with the ones above
+    })
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("spark_profiles")
+    pq.write_table(loans(1, ROWS, False, "2025-01-01"), folder / "ref.parquet")
+    (folder / "cur").mkdir()
+    current = loans(2, ROWS, True, "2025-07-01")
+    half = current.num_rows // 2
+    pq.write_table(current.slice(0, half), folder / "cur" / "part-0.parquet")
+    pq.write_table(current.slice(half), folder / "cur" / "part-1.parquet")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def spark() -> SparkOptions:
+    return SparkOptions(remote=shared_connect_server())
+
+
+@pytest.fixture(scope="module")
+def duck(data_dir):
+    ws = Workspace.at(data_dir)
+    con = connect(ws)
+    yield {"ref": open_table(con, ws, "ref.parquet"),
+           "cur": open_table(con, ws, "cur/*.parquet"),
+           "part-0": open_table(con, ws, "cur/part-0.parquet"),
+           "part-1": open_table(con, ws, "cur/part-1.parquet")}
+    con.close()
+
+
+@pytest.fixture(scope="module")
+def kinds(duck):
+    return duckdb_engine.profile_kinds(duck["ref"], timestamp="applied_at")
+
+
+@pytest.fixture(scope="module")
+def plans(duck, spark, data_dir, kinds):
+    ref = open_spark_source(f"spark:parquet:{data_dir}/ref.parquet", spark)
+    options = dict(ROLES, top_k=12)  # every branch kept: partition profiles merge exactly
+    return (duckdb_engine.plan_profile(duck["ref"], kinds, **options),
+            spark_profile.plan_profile(ref, kinds, **options))
+
+
+@pytest.fixture(scope="module")
+def profiles(duck, spark, data_dir, plans):
+    """{side: (DuckDB profile, Spark profile)} under the DuckDB plan."""
+    plan = plans[0]
+    specs = {"ref": "ref.parquet", "cur": "cur", "part-0": "cur/part-0.parquet",
+             "part-1": "cur/part-1.parquet"}
+    return {side: (duckdb_engine.compute_profile(duck[side], plan),
+                   spark_profile.compute_profile(
+                       open_spark_source(f"spark:parquet:{data_dir}/{spec}", spark), plan))
+            for side, spec in specs.items()}
+
+
+def assert_same_profile(a: DatasetProfile, b: DatasetProfile) -> None:
+    """Equal plans, chunks, counts, bins, values, performance; sums to 1e-9 relative."""
+    assert a.plan == b.plan
+    assert [c.key for c in a.chunks] == [c.key for c in b.chunks]
+    for x, y in zip(a.chunks, b.chunks, strict=True):
+        assert (x.key, x.rows) == (y.key, y.rows)
+        assert x.performance == y.performance, x.key
+        for cx, cy in zip(x.columns, y.columns, strict=True):
+            dx, dy = cx.to_dict(), cy.to_dict()
+            for field in ("total", "total_sq"):
+                if field in dx:
+                    assert math.isclose(dx.pop(field), dy.pop(field), rel_tol=1e-9,
+                                        abs_tol=1e-9), (x.key, cx.name, field)
+            assert dx == dy, (x.key, cx.name)
+
+
+# ------------------------------------------------------------------------------ equivalence
+
+def test_spark_infers_the_same_roles_and_kinds(spark, data_dir, duck, kinds):
+    source = open_spark_source(f"spark:parquet:{data_dir}/ref.parquet", spark)
+    spark_roles = {c.name: c.role for c in spark_profile.spark_schema(source).columns}
+    assert spark_roles == {c.name: c.role for c in infer_schema(duck["ref"]).columns}
+    assert spark_profile.profile_kinds(source, timestamp="applied_at") == kinds
+    assert len(kinds) == 20
+    assert dict(kinds)["y_pred"] == "categorical" and dict(kinds)["verified"] == "categorical"
+
+
+def test_the_plan_made_by_spark_is_the_plan_made_by_duckdb(plans):
+    duck_plan, spark_plan = plans
+    assert spark_plan == duck_plan
+    by_name = {c.name: c for c in duck_plan.columns}
+    # Planted shapes reach the plan: few-valued integers are exact, the zero-inflated column
+    # has its zeros as a grid point, a continuous column is binned on ≥ 2,000 bins.
+    assert by_name["term_months"].exact and by_name["credit_score"].exact
+    assert 0.0 in by_name["overdraft"].grid.points
+    assert not by_name["income"].exact and by_name["income"].grid.bins >= 2_000
+
+
+@pytest.mark.parametrize("side", ["ref", "cur"])
+def test_spark_profiles_equal_duckdb_profiles(profiles, side):
+    duck_profile, spark_result = profiles[side]
+    assert spark_result.engine == "spark" and duck_profile.engine == "duckdb"
+    assert_same_profile(duck_profile, spark_result)
+
+
+def test_planted_truths_in_the_spark_profile(profiles, data_dir):
+    """Counts against the generated table itself (pyarrow), not only against DuckDB."""
+    table = pq.read_table(data_dir / "ref.parquet")
+    whole = profiles["ref"][1].overall()
+    income = table.column("income").to_numpy(zero_copy_only=False)
+    nulls = table.column("income").null_count
+    col = whole.column("income")
+    assert col.rows == ROWS
+    # to_numpy turns NULLs into NaN: missing = NULL or NaN, and both kinds were planted.
+    assert col.missing == int(np.isnan(income).sum()) > nulls > 0
+    assert col.inf == int(np.isinf(income).sum())
+    finite = income[np.isfinite(income)]
+    assert col.minimum == finite.min() and col.maximum == finite.max()
+    assert math.isclose(col.total, finite.sum(), rel_tol=1e-12)
+    term = table.column("term_months").to_numpy()
+    assert whole.column("term_months").value_counts() == {
+        float(v): int((term == v).sum()) for v in np.unique(term)}
+    region = table.column("region").to_pylist()
+    assert whole.column("region").missing == region.count(None)
+
+
+def test_top_k_cut_and_ties_as_duckdb(duck, spark, data_dir):
+    """12 branches, top_k 5, ties among the tail: the kept five and the folded rest agree per
+    chunk."""
+    plan = duckdb_engine.plan_profile(duck["ref"], [("branch", "categorical")],
+                                      timestamp="applied_at", chunk="month", top_k=5)
+    source = open_spark_source(f"spark:parquet:{data_dir}/ref.parquet", spark)
+    duck_profile = duckdb_engine.compute_profile(duck["ref"], plan)
+    spark_result = spark_profile.compute_profile(source, plan)
+    assert_same_profile(duck_profile, spark_result)
+    for chunk in spark_result.chunks:
+        branch = chunk.column("branch")
+        assert len(branch.values) == 5 and branch.other > 0
+        assert sum(n for _, n in branch.values) + branch.other + branch.missing == chunk.rows
+
+
+def test_new_category_and_late_labels_seen_by_spark(profiles):
+    current = profiles["cur"][1]
+    assert "islands" in current.overall().column("region").value_counts()
+    keys = [c.key for c in current.chunks]
+    # '(no timestamp)' (1% of rows without a time) sorts first; then the six months.
+    assert keys == ["(no timestamp)", "2025-07-01", "2025-08-01", "2025-09-01", "2025-10-01",
+                    "2025-11-01", "2025-12-01"]
+    labels = {k: sum(n for label, _, n in c.performance.confusion if label is None)
+              for k, c in zip(keys, current.chunks, strict=True)}
+    assert labels["2025-12-01"] > 0 and labels["2025-07-01"] == 0
+
+
+def test_merge_of_spark_partition_profiles_is_the_profile_of_the_whole(profiles):
+    merged = merge(profiles["part-0"][1], profiles["part-1"][1])
+    assert_same_profile(merged, profiles["cur"][1])
+    assert_same_profile(merged, profiles["cur"][0])
+
+
+def test_exact_column_over_the_limit_on_one_side_is_binned_alike(duck, spark, data_dir):
+    """credit_score planned exact on half of the current rows (max_exact = its distinct
+    count) has more distinct values on the whole: both engines fall back to the same bins."""
+    half = pq.read_table(data_dir / "cur" / "part-0.parquet").column("credit_score")
+    whole = pq.read_table(data_dir / "cur").column("credit_score")
+    limit = len(set(half.to_pylist()))
+    assert len(set(whole.to_pylist())) > limit
+    plan = duckdb_engine.plan_profile(duck["part-0"], [("credit_score", "numeric")],
+                                      max_exact=limit)
+    assert plan.column("credit_score").exact
+    source = open_spark_source(f"spark:parquet:{data_dir}/cur", spark)
+    spark_result = spark_profile.compute_profile(source, plan)
+    assert spark_result.chunks[0].column("credit_score").bins is not None
+    assert_same_profile(duckdb_engine.compute_profile(duck["cur"], plan), spark_result)
+
+
+@pytest.mark.parametrize("period", ["week", "quarter"])
+def test_chunk_keys_by_period_as_duckdb(duck, spark, data_dir, period):
+    plan = duckdb_engine.plan_profile(duck["ref"], [("channel", "categorical")],
+                                      timestamp="applied_at", chunk=period)
+    source = open_spark_source(f"spark:parquet:{data_dir}/ref.parquet", spark)
+    assert_same_profile(duckdb_engine.compute_profile(duck["ref"], plan),
+                        spark_profile.compute_profile(source, plan))
+
+
+# ------------------------------------------------------------------------------ the stand-in
+
+def test_spark_table_stands_in_for_a_table(spark, data_dir, duck):
+    con = connect(Workspace.at(data_dir))
+    try:
+        table = open_spark_table(con, f"spark:parquet:{data_dir}/cur", spark)
+        assert table.column_types == duck["cur"].column_types | {
+            "applied_at": table.column_types["applied_at"]}
+        assert infer_schema(table).first("target") == "repaid"
+        assert table.engine == "spark" and table.profiler() is spark_profile
+        with pytest.raises(SparkSourceError, match="read by Apache Spark"):
+            table.execute("SELECT count(*) FROM rows")
+    finally:
+        con.close()
+
+
+def test_chunking_on_a_text_column_is_refused(spark, data_dir):
+    source = open_spark_source(f"spark:parquet:{data_dir}/ref.parquet", spark)
+    from aidebt_core.profiles.planning import make_plan
+
+    with pytest.raises(SchemaError, match="TIMESTAMP or DATE"):
+        spark_profile.compute_profile(source, make_plan([("branch", "categorical")],
+                                                        timestamp="channel", chunk="month"))
