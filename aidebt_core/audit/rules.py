@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from aidebt_core.audit.questions import Answer, Question
-from aidebt_core.audit.scoring import CAP_WITHOUT_EVIDENCE, Finding, evidence_confidence
+from aidebt_core.audit.scoring import CAP_WITHOUT_EVIDENCE, Finding
 
 # A column whose name ends in a calendar unit (`year`, `signup_month`, `reportQuarter`) is a
 # time component: it moves with the time split by construction, so its "drift" is not a
@@ -97,10 +97,21 @@ def attestation(answer: Answer | None) -> tuple[int | None, bool]:
     if answer is None or answer.na or answer.level is None:
         return None, False
     if answer.source == "measured":
-        if _EXTERNAL_RE.match(answer.link.strip()):
+        if _person_link(answer.link):
             return int(answer.level), True
         return None, False
-    return int(answer.level), evidence_confidence(answer) == "linked"
+    return int(answer.level), _person_link(answer.link) or _person_link(answer.evidence)
+
+
+def _person_link(text: str) -> bool:
+    """A link a person gives as evidence: a URL, or a multi-part path (a file, a repository
+    path). aidebt's own page links ("/drift", "/slices?slice=...") show the measurement, not a
+    monitor, so they attest nothing."""
+    text = (text or "").strip()
+    if _EXTERNAL_RE.match(text):
+        return True
+    path = text.split("?", 1)[0]
+    return path.startswith("/") and "/" in path[1:].rstrip("/")
 
 
 def propose(question: Question, measurement: Measurement,
