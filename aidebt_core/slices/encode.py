@@ -177,9 +177,13 @@ def fit_encodings(table: Table, columns: Sequence[str], bins: int = 10,
                and types[c].upper() != "BOOLEAN"]
     probs = [i / bins for i in range(1, bins)]
     stats = _numeric_stats(table, numeric, probs) if numeric else {}
+    cuts = {name: _quantile_cuts(table, name, stats[name], bins)
+            for name in numeric if name not in user_edges}
+    real = _real_edges(table, {k: c for k, (c, _) in cuts.items() if c})
     for name in columns:
         if name in numeric:
-            enc = _numeric_encoding(table, name, stats[name], bins, user_edges.get(name))
+            enc = _numeric_encoding(name, stats[name], user_edges.get(name),
+                                    cuts.get(name, ([], None))[1], real.get(name, []))
             if enc is None:
                 notes.append(f"'{name}' has no finite values; it is sliced as missing only.")
                 enc = Encoding(name, "numeric")
@@ -226,9 +230,23 @@ def _distinct_values(table: Table, name: str, limit: int) -> list[float]:
     return [float(r[0]) for r in rows]
 
 
-def _numeric_encoding(table: Table, name: str, stat: tuple, bins: int,
-                      given: Sequence[float] | None) -> Encoding | None:
-    q, distinct, lo, hi, integer = stat
+def _quantile_cuts(table: Table, name: str, stat: tuple, bins: int
+                   ) -> tuple[list[float], tuple[float, ...] | None]:
+    """The quantile cuts of a column, or with few distinct values those values' edges (one
+    bin per value: the values, the first one dropped)."""
+    q, distinct, lo, hi, _ = stat
+    if lo is None:
+        return [], None
+    if (distinct or 0) <= 2 * bins:  # approximate count: confirm with the exact values
+        values = _distinct_values(table, name, bins)
+        if len(values) <= bins:
+            return [], tuple(values[1:])
+    return sorted({float(e) for e in q if lo < e <= hi}), None
+
+
+def _numeric_encoding(name: str, stat: tuple, given: Sequence[float] | None,
+                      values: tuple[float, ...] | None, real: list[float]) -> Encoding | None:
+    _, _, lo, _, integer = stat
     integer = bool(integer)
     if given is not None:
         edges = sorted({float(e) for e in given})
@@ -237,33 +255,32 @@ def _numeric_encoding(table: Table, name: str, stat: tuple, bins: int,
         return Encoding(name, "numeric", edges=tuple(edges), integer=integer)
     if lo is None:
         return None
-    if (distinct or 0) <= 2 * bins:  # approximate count: confirm with the exact values
-        values = _distinct_values(table, name, bins)
-        if len(values) <= bins:
-            # Few values: one bin per value; the edges are the values (the first one dropped).
-            return Encoding(name, "numeric", edges=tuple(values[1:]), integer=integer)
-    cuts = sorted({float(e) for e in q if lo < e <= hi})
-    return Encoding(name, "numeric", edges=tuple(_real_edges(table, name, cuts)),
-                    integer=integer)
+    if values is not None:  # few values: one bin per value
+        return Encoding(name, "numeric", edges=values, integer=integer)
+    return Encoding(name, "numeric", edges=tuple(real), integer=integer)
 
 
-def _real_edges(table: Table, name: str, cuts: list[float]) -> list[float]:
+def _real_edges(table: Table, cuts: dict[str, list[float]]) -> dict[str, list[float]]:
     """Each quantile cut moved to the shortest number between the data values around it (the
     largest value below it and the smallest at or above it), so the bins hold exactly the rows
     the quantiles would, and their labels show the edge actually used: an integer column gets
-    integer edges, a float column as many digits as its neighbouring values need."""
-    if not cuts:
-        return []
-    v = f"TRY_CAST({quote_ident(name)} AS DOUBLE)"
-    parts = []
-    for i in range(len(cuts)):
-        parts += [f"max({v}) FILTER (WHERE isfinite({v}) AND {v} < $c{i})",
-                  f"min({v}) FILTER (WHERE isfinite({v}) AND {v} >= $c{i})"]
-    row = table.execute(f"SELECT {', '.join(parts)} FROM {ROWS}",
-                        {f"c{i}": c for i, c in enumerate(cuts)}).fetchone()
-    edges = set()
-    for i in range(len(cuts)):
-        below, above = row[2 * i], row[2 * i + 1]
+    integer edges, a float column as many digits as its neighbouring values need. One scan
+    for all columns."""
+    parts, params, keys = [], {}, []
+    for j, (name, column_cuts) in enumerate(cuts.items()):
+        v = f"TRY_CAST({quote_ident(name)} AS DOUBLE)"
+        for i, cut in enumerate(column_cuts):
+            key = f"c{j}_{i}"
+            params[key] = cut
+            keys.append((name, i))
+            parts += [f"max({v}) FILTER (WHERE isfinite({v}) AND {v} < ${key})",
+                      f"min({v}) FILTER (WHERE isfinite({v}) AND {v} >= ${key})"]
+    if not parts:
+        return {}
+    row = table.execute(f"SELECT {', '.join(parts)} FROM {ROWS}", params).fetchone()
+    edges: dict[str, set[float]] = {name: set() for name in cuts}
+    for k, (name, _) in enumerate(keys):
+        below, above = row[2 * k], row[2 * k + 1]
         if below is not None and above is not None:
-            edges.add(shortest_between(float(below), float(above)))
-    return sorted(edges)
+            edges[name].add(shortest_between(float(below), float(above)))
+    return {name: sorted(found) for name, found in edges.items()}

@@ -13,6 +13,7 @@ from aidebt_core.slices.define import Predicate, SliceDef
 
 VACUOUS = 0.95        # a condition keeping >= this share of its parent's rows adds nothing
 SUPPORT_LEVEL = 0.05  # a condition must change the error with p <= this (Bonferroni) to stay
+SIMPLIFY_TRIES = 6    # pool slices simplified per slice asked for, at most (then stop looking)
 
 
 @dataclass(frozen=True)
@@ -104,12 +105,14 @@ class Picker:
         ones not reported counting as p = 1 (conservative)."""
         tests = self.tests
         chosen, masks, seen = [], [], set()
+        tries = SIMPLIFY_TRIES * top_k
         for best, raw_feats, raw in self.pool_slices():
-            if best <= 0:
+            if best <= 0 or tries == 0:
                 break
             raw_mask = np.logical_and.reduce(self._masks(raw_feats, raw))
             if any(_inside(raw_mask, m) >= max_overlap for m in masks):
                 continue  # mostly a refinement of a slice already chosen
+            tries -= 1
             feats, preds = self._simplify(raw_feats, raw)
             if (feats, preds) in seen:
                 continue
