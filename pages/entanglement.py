@@ -87,26 +87,23 @@ st.caption("Blocks along the diagonal are entangled features. Values are printed
            "(undefined cells are grey, hover for the reason). Measures: "
            + ", ".join(MEASURE_NAMES[m] for m in sorted(set(ref.methods.ravel()) - {"self"})))
 
-left, right = st.columns([1, 2])
-with left:
-    st.subheader("Redundant groups")
-    if result.groups:
-        st.markdown("\n".join(f"- **{', '.join(map(md, g))}**" for g in result.groups))
-    else:
-        st.write(f"No group of features associated at ≥ {group_threshold:g}.")
-with right:
-    st.subheader("Top changed pairs")
-    changes = result.change.pairs.head(10).assign(
-        method=lambda f: f["method"].map(lambda m: MEASURE_NAMES.get(m, m)))
-    show_table(changes, key_columns=["a", "b"], key="ent_changes",
-               formats={"reference": 3, "current": 3, "delta": fixed(3, signed=True),
-                        "p_value": "pvalue"},
-               labels={"a": "Feature", "b": "Paired with", "method": "Measure",
-                       "delta": "Change", "p_value": "p (Fisher z)", "flagged": "Changed"},
-               help={"p_value": "Only for Pearson/Spearman pairs (—: no test for this "
-                                "measure). " + help_text("p-value"),
-                     "delta": "current − reference"},
-               raw_columns=["reference_rows", "current_rows"], raw_label="Rows used")
+st.subheader("Redundant groups")
+if result.groups:
+    st.markdown("\n".join(f"- **{', '.join(map(md, g))}**" for g in result.groups))
+else:
+    st.write(f"No group of features associated at ≥ {group_threshold:g}.")
+st.subheader("Top changed pairs")
+changes = result.change.pairs.head(10).assign(
+    method=lambda f: f["method"].map(lambda m: MEASURE_NAMES.get(m, m)))
+show_table(changes, key_columns=["a", "b"], key="ent_changes",
+           formats={"reference": 3, "current": 3, "delta": fixed(3, signed=True),
+                    "p_value": "pvalue"},
+           labels={"a": "Feature", "b": "Paired with", "method": "Measure",
+                   "delta": "Change", "p_value": "p (Fisher z)", "flagged": "Changed"},
+           help={"p_value": "Only for Pearson/Spearman pairs (—: no test for this "
+                            "measure). " + help_text("p-value"),
+                 "delta": "current − reference"},
+           raw_columns=["reference_rows", "current_rows"], raw_label="Rows used")
 
 st.subheader("Drill down into a pair")
 labels = [f"{r.a} × {r.b}" for r in result.change.pairs.head(25).itertuples(index=False)]

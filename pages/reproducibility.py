@@ -242,6 +242,8 @@ with registry_tab:
     else:
         show_table(naive(report.to_frame()), key="rep_stale",
                    key_columns=["model", "alias", "version", "stale"],
+                   raw_columns=["trained_at", "training_data_end", "age_budget_days"],
+                   raw_label="Training dates and budget",
                    formats=dict.fromkeys(("age_days", "data_age_days", "age_budget_days"), 0),
                    labels={"run_name": "Run", "age_days": "Model age (days)",
                            "data_age_days": "Data age (days)", "trained_at": "Trained",

@@ -184,13 +184,16 @@ def lineage_figure(lineage: Lineage) -> go.Figure:
     fig.add_scatter(x=xs, y=ys, mode="lines", hoverinfo="skip", showlegend=False,
                     line={"color": "rgba(138,148,166,0.45)", "width": 1.5})
     fig.add_scatter(
-        x=[n["x"] for n in nodes], y=[n["y"] for n in nodes], mode="markers+text",
-        text=[_wrap(n["label"]) for n in nodes], textposition="middle right",
+        x=[n["x"] for n in nodes], y=[n["y"] for n in nodes], mode="markers",
         customdata=[[LINEAGE_COLUMNS[n["column"]], n["label"]] for n in nodes],
         hovertemplate="%{customdata[0]}: %{customdata[1]}<extra></extra>",
         marker={"size": 14, "color": [n["colour"] for n in nodes],
                 "line": {"color": "white", "width": 1}},
-        textfont={"size": 12}, showlegend=False, cliponaxis=False)
+        showlegend=False, cliponaxis=False)
+    for n in nodes:  # labels on a white box, above the links (a link never runs through one)
+        fig.add_annotation(x=n["x"], y=n["y"], text=_wrap(n["label"]), showarrow=False,
+                           xanchor="left", xshift=10, align="left", font={"size": 12},
+                           bgcolor="rgba(255,255,255,0.92)", borderpad=2)
     for column, title in enumerate(LINEAGE_COLUMNS):
         fig.add_annotation(x=column, y=-0.35, text=f"<b>{title}</b>", showarrow=False,
                            xanchor="left", yanchor="bottom", font={"size": 12})

@@ -43,8 +43,10 @@ def test_each_column_has_one_row_per_node_and_rows_never_overlap():
 def test_labels_are_wrapped_to_two_short_lines_with_the_full_text_on_hover():
     fig = lineage_figure(Lineage(EDGES))
     points = fig.data[1]
-    for text, (column, full) in zip(points.text, points.customdata, strict=True):
-        lines = text.split("<br>")
+    labels = [a for a in fig.layout.annotations if a.bgcolor]  # the column titles have none
+    assert len(labels) == len(points.x)
+    for label, (column, full) in zip(labels, points.customdata, strict=True):
+        lines = label.text.split("<br>")
         assert len(lines) <= 2 and all(len(line) <= LINEAGE_WRAP for line in lines)
         assert column in LINEAGE_COLUMNS and full.startswith(lines[0][:5])
     # the height gives every row its room: 5 rows of 56 px plus the frame
