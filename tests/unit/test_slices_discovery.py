@@ -228,3 +228,22 @@ def test_calibration_objective_finds_where_scores_are_too_low(tmp_path):
     inside = weak.to_numpy()
     gap = (df.y - df.score)[inside].sum()
     assert result.found[0].error == pytest.approx(gap, rel=1e-9)  # signed residual sum
+
+
+def test_screened_search_reports_the_exact_counts_of_the_full_search(tmp_path, monkeypatch):
+    # Above SCREEN_ROWS rows the lattice is screened on a row sample; what it reports must be
+    # counted on all rows: the same top slices, sizes, error sums and scores as without it.
+    df, _ = _planted(24_000, 8, lambda d: (d.cat2 == "u1") & (d.num5 >= 55))
+    full, _, _ = _search(tmp_path, df)
+    monkeypatch.setattr(disc, "SCREEN_ROWS", 6000)
+    screened, _, _ = _search(tmp_path, df)
+    top = screened.found[0].slice.as_dict()
+    assert set(top) == {"cat2", "num5"} and top["cat2"] == "u1" and top["num5"][:2] == ">="
+    assert [f.slice.as_dict() for f in screened.found[:2]] == \
+        [f.slice.as_dict() for f in full.found[:2]]
+    for f, g in zip(screened.found[:2], full.found[:2], strict=True):
+        assert (f.size, f.error) == (g.size, g.error)
+        assert f.score == pytest.approx(g.score, rel=1e-12)
+    mask = ((df.cat2 == "u1") & (df.num5 >= float(top["num5"][3:]))).to_numpy()
+    first = screened.found[0]
+    assert first.size == mask.sum() and first.error == (df.y != df.pred)[mask].sum()
