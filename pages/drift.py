@@ -188,12 +188,18 @@ table.insert(table.columns.get_loc("drifted") + 1, "recent_alert",
 table.insert(table.columns.get_loc("recent_alert") + 1, "trend",
              [[None if np.isnan(v) else float(v)
                for v in judged_ratios[trend.columns.index(c)]] for c in table["column"]])
+# Fit 1440 px: the kind is in the method's name, and empty columns carry nothing.
+table = table.drop(columns=["kind"])
+for name in ("new_categories", "vanished_categories", "note"):
+    table[name] = table[name].replace("", None)
+    if table[name].isna().all():
+        table = table.drop(columns=[name])
 if (table["status"] == "ok").all():
     table = table.drop(columns=["status"])
 st.dataframe(table, hide_index=True, width="stretch", key="drift_table", placeholder="—",
              column_config={
     "column": st.column_config.TextColumn("Column", pinned=True),
-    "kind": "Kind", "method": "Method",
+    "method": "Method",
     "statistic": st.column_config.NumberColumn("Statistic", format="%.3f",
                                                help="the method's measure, whole period"),
     "p_value": st.column_config.NumberColumn(
@@ -206,7 +212,7 @@ st.dataframe(table, hide_index=True, width="stretch", key="drift_table", placeho
     "drifted": st.column_config.CheckboxColumn("Drifted", help="whole current period vs "
                                                                "the reference"),
     "recent_alert": st.column_config.CheckboxColumn(
-        f"Alert in {recent_span}", help="past its chunk threshold in "
+        "Recent alert", help="past its chunk threshold in "
                                         f"{recent_span} (drift over time, judged chunks)"),
     "trend": st.column_config.LineChartColumn(
         "Over time", width="small", y_min=0, y_max=3,

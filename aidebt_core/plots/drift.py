@@ -118,18 +118,22 @@ def distribution_figure(dist: Distribution, ecdf: bool = False) -> go.Figure:
                  height=max(320, 34 * len(labels) + 120))
 
 
-MAX_CHUNK_LABELS = 14   # at 1440 px, date labels of 10 characters do not overlap
+FULL_PLOT_PX = 680      # plot area of a full-width chart at 1440 px (y labels, colour bar off)
+HALF_PLOT_PX = 330      # a chart in one of two columns
+CHAR_PX, GAP_PX = 6.4, 12   # a tick label's width per character at 12 px, and the gap between
 
 
-def chunk_ticks(fig: go.Figure, chunks, max_labels: int = MAX_CHUNK_LABELS) -> None:
+def chunk_ticks(fig: go.Figure, chunks, plot_px: int = FULL_PLOT_PX) -> None:
     """Chunk names on a category x axis, with 'partial' / 'too small' under the ones that
     are (chunks: anything with label, partial and too_small). Daily or weekly chunks would
-    crowd the axis: then every k-th chunk is labelled, horizontally, so no label overlaps
-    (hover still names every chunk)."""
+    crowd the axis: as many labels as fit `plot_px` at their length are shown, every k-th
+    chunk, horizontally, so no label overlaps (hover still names every chunk)."""
     labels = [c.label for c in chunks]
     text = [c.label + ("<br><i>too small</i>" if c.too_small else "")
             + ("<br><i>partial</i>" if c.partial else "") for c in chunks]
-    step = max(1, math.ceil(len(labels) / max_labels))
+    longest = max((len(label) for label in labels), default=1)
+    fits = max(2, int(plot_px // (CHAR_PX * longest + GAP_PX)))
+    step = max(1, math.ceil(len(labels) / fits))
     shown = list(range(0, len(labels), step))
     if shown and shown[-1] != len(labels) - 1 and text[-1] != labels[-1]:
         shown[-1] = len(labels) - 1   # a partial / too-small last chunk keeps its mark
@@ -190,8 +194,10 @@ def drift_heatmap(result: OverTimeResult, missing: bool = False) -> go.Figure:
         z = result.ratios
         text = np.vectorize(lambda v: "" if np.isnan(v) else f"{v:.3g}")(result.values)
         alerts = result.alerts
-        colorbar, scale, zmax = "value / threshold", [[0, "#f4f6fa"], [0.5, "#f6c28b"],
-                                                       [1, ALERT_COLOR]], 2.0
+        # Under the threshold (ratio < 1) in greys, past it in reds: no amber, which means
+        # "warning" elsewhere, for values that are fine.
+        colorbar, scale, zmax = "value / threshold", [[0, "#f7f8fb"], [0.4999, "#c3ccdb"],
+                                                       [0.5, "#f4b6b6"], [1, ALERT_COLOR]], 2.0
     fig = go.Figure(go.Heatmap(
         z=np.where(small[None, :], np.nan, z), x=labels, y=list(result.columns),
         colorscale=scale, zmin=0, zmax=zmax,
@@ -253,7 +259,7 @@ def feature_over_time(result: OverTimeResult, column: str) -> go.Figure:
                               "range": [0, upper], "showgrid": False})
     fig.update_layout(yaxis={"title": result.method_labels[i],
                              "rangemode": "tozero"})
-    chunk_ticks(fig, result.chunks)
+    chunk_ticks(fig, result.chunks, HALF_PLOT_PX)
     small_chunk_shading(fig, result.chunks, labels)
     period_boundary(fig, [c.period for c in result.chunks])
     return style(fig, f"{column} over time", height=360)
