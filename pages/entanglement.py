@@ -131,5 +131,7 @@ with st.expander("All pairs"):
     show_table(pairs, key_columns=["a", "b"], key="ent_pairs", formats={"value": 3},
                labels={"a": "Feature", "b": "Paired with", "method": "Measure",
                        "value": "Association"})
-st.download_button("Download HTML report", analysis("entanglement").make_report(result).to_html(),
+# Built when clicked, not on every rerun (the HTML embeds plotly.js: megabytes per rerun).
+st.download_button("Download HTML report",
+                   lambda: analysis("entanglement").make_report(result).to_html(),
                    file_name="entanglement.html", mime="text/html", key="ent_report")

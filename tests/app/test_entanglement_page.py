@@ -83,20 +83,32 @@ def test_bad_input_is_explained_not_crashed(run_page, tmp_path):
     assert "at least two feature columns" in at.error[0].value
 
 
-def test_report_download_is_the_registry_report_of_the_shown_result(run_page):
+def test_report_download_is_the_registry_report_of_the_shown_result(run_page, monkeypatch):
     """The download is built by the registry entry's report (as `aidebt entanglement
-    --report`) from the result the page shows; swapping the entry's report swaps it."""
-    entry, seen = analyses.get("entanglement"), []
+    --report`) from the result the page shows; swapping the entry's report swaps it. It is
+    built when clicked (a callable), not on every rerun (issue 17: reruns under a second)."""
+    import streamlit
+
+    entry, seen, buttons = analyses.get("entanglement"), [], []
 
     def recording(result):
         seen.append(result)
         return entry.make_report(result)
 
+    original = streamlit.download_button
+
+    def download_button(label, data, *args, **kwargs):
+        buttons.append(data)
+        return original(label, data, *args, **kwargs)
+
+    monkeypatch.setattr(streamlit, "download_button", download_button)
     analyses.register(replace(entry, report=recording), replace=True)
     try:
         at = run_page("pages/entanglement.py")
+        assert seen == [] and len(buttons) == 1 and callable(buttons[0])
+        html = buttons[0]()  # the click
     finally:
         analyses.register(entry, replace=True)
-    assert len(seen) == 1
+    assert len(seen) == 1 and html.startswith("<!DOCTYPE html>")
     assert _metrics(at)["Features"] == str(seen[0].summary()["features"])
     assert _metrics(at)["Highest ripple risk"] == seen[0].summary()["top_ripple_feature"]
