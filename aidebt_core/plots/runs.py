@@ -190,13 +190,15 @@ def lineage_figure(lineage: Lineage) -> go.Figure:
         marker={"size": 14, "color": [n["colour"] for n in nodes],
                 "line": {"color": "white", "width": 1}},
         showlegend=False, cliponaxis=False)
-    for n in nodes:  # labels on a white box, above the links (a link never runs through one)
-        fig.add_annotation(x=n["x"], y=n["y"], text=_wrap(n["label"]), showarrow=False,
-                           xanchor="left", xshift=10, align="left", font={"size": 12},
-                           bgcolor="rgba(255,255,255,0.92)", borderpad=2)
-    for column, title in enumerate(LINEAGE_COLUMNS):
-        fig.add_annotation(x=column, y=-0.35, text=f"<b>{title}</b>", showarrow=False,
-                           xanchor="left", yanchor="bottom", font={"size": 12})
+    # Labels on a white box, above the links (a link never runs through one); set at once
+    # (one add_annotation per node validates the whole layout each time).
+    titles = [{"x": column, "y": -0.35, "text": f"<b>{title}</b>", "showarrow": False,
+               "xanchor": "left", "yanchor": "bottom", "font": {"size": 12}}
+              for column, title in enumerate(LINEAGE_COLUMNS)]
+    labels = [{"x": n["x"], "y": n["y"], "text": _wrap(n["label"]), "showarrow": False,
+               "xanchor": "left", "xshift": 10, "align": "left", "font": {"size": 12},
+               "bgcolor": "rgba(255,255,255,0.92)", "borderpad": 2} for n in nodes]
+    fig.update_layout(annotations=titles + labels)
     fig.update_xaxes(visible=False, range=[-0.1, 3.95], fixedrange=True)
     fig.update_yaxes(visible=False, range=[rows, -0.6], fixedrange=True)
     style(fig, "Lineage: model → version → run → data",
