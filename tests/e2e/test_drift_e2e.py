@@ -69,7 +69,6 @@ def test_daily_chunks_have_readable_date_labels(open_page):
     page = open_page("drift", expect_text="Multivariate drift", name="drift-month")
     page.get_by_text("Method, thresholds, columns and chunks").click()
     page.get_by_label("Chunk by", exact=True).click()
-    page.keyboard.type("day")
     page.get_by_role("option", name="day", exact=True).click()
     heat = page.locator(".js-plotly-plot", has_text="Drift per chunk")
     heat.get_by_text("2025-12-").first.wait_for(timeout=120_000)

@@ -5,6 +5,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
+from tests.e2e.conftest import wait_for_app
+
 pytestmark = pytest.mark.e2e
 SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
 
@@ -58,6 +60,7 @@ def test_without_a_score_no_estimate_parts(open_page):
     page.keyboard.type("(none)")
     page.get_by_role("option", name="(none)", exact=True).click()
     page.get_by_text("No score column").first.wait_for(timeout=60_000)
+    wait_for_app(page)   # stale elements of the previous run go once the run ends
     expect(page.locator(".js-plotly-plot").first).to_contain_text(
         "Accuracy per chunk: realized", timeout=60_000)
     body = page.inner_text("body")
