@@ -67,6 +67,14 @@ class AssociationMatrix:
     def method_of(self, a: str, b: str) -> str:
         return str(self.methods[self.index(a), self.index(b)])
 
+    @property
+    def signed(self) -> bool:
+        """Whether every measure in the matrix has a sign (Pearson/Spearman only), so a chart
+        needs a diverging scale; any measure on 0..1 (Cramér's V, η, Theil's U) makes it
+        unsigned."""
+        used = {str(m) for m in self.methods.ravel()} - {"self", "None", ""}
+        return bool(used) and used <= set(SIGNED)
+
     def strength(self) -> np.ndarray:
         """|association|, symmetrised by the larger direction, NaN treated as none."""
         strength = np.abs(np.nan_to_num(self.values, nan=0.0))

@@ -18,14 +18,13 @@ from aidebt_core.entanglement.change import CHANGE_COLUMNS, CorrelationChange
 from aidebt_core.entanglement.matrix import (
     DEFAULT_GROUP_THRESHOLD,
     MEASURE_NAMES,
-    SIGNED,
     AssociationMatrix,
 )
 from aidebt_core.entanglement.ripple import RIPPLE_COLUMNS, RippleRisk
 from aidebt_core.jsonsafe import jsonable
 
-__all__ = ["MEASURE_NAMES", "SIGNED", "AssociationMatrix", "CorrelationChange",
-           "EntanglementResult", "RippleRisk"]
+__all__ = ["MEASURE_NAMES", "AssociationMatrix", "CorrelationChange", "EntanglementResult",
+           "RippleRisk"]
 
 
 @dataclass(frozen=True, eq=False)

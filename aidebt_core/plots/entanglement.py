@@ -8,12 +8,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from aidebt_core.entanglement.drilldown import PairView
-from aidebt_core.entanglement.result import (
-    MEASURE_NAMES,
-    SIGNED,
-    AssociationMatrix,
-    CorrelationChange,
-)
+from aidebt_core.entanglement.result import MEASURE_NAMES, AssociationMatrix, CorrelationChange
 from aidebt_core.plots.theme import (
     CURRENT_COLOR,
     NEUTRAL_COLOR,
@@ -79,8 +74,7 @@ def association_heatmap(matrix: AssociationMatrix, title: str | None = None) -> 
     for (a, b), reason in matrix.undefined.items():
         note[matrix.index(a), matrix.index(b)] = "<br>" + reason
     asym = not matrix.symmetric
-    off_diagonal = {str(m) for m in matrix.methods.ravel()} - {"self", "None", ""}
-    signed = bool(off_diagonal) and off_diagonal <= set(SIGNED)
+    signed = matrix.signed
     z = matrix.values if signed else np.abs(matrix.values)
     fig = go.Figure(go.Heatmap(
         z=z, x=cols, y=cols, **heat_scale(signed),
