@@ -101,7 +101,8 @@ def run(args) -> int:
     shown = ["slice", "size", *(["observed_rate", "mean_score", "gap"] if result.calibration
                                  else ["metric"]),
              "ci_low", "ci_high", "q_value", "significant", "score"]
-    emit(args, {**result.to_dict(), **roles}, result.to_frame()[shown])
+    emit(args, {**result.to_dict(), **roles},
+         None if args.format == "json" else result.to_frame()[shown])
     print_excluded(args, roles["excluded"])
     if args.format != "json":
         print(f"\noverall {result.metric_label}: {result.overall.metric:.4g} on "
