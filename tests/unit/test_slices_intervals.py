@@ -103,3 +103,36 @@ def test_weighted_auc_columns_are_replicates():
 def test_percentile_interval_matches_numpy_percentiles():
     reps = np.arange(1000, dtype=float)
     assert iv.percentile_interval(reps, 0.9) == pytest.approx(tuple(np.percentile(reps, [5, 95])))
+
+
+def test_grouped_auc_of_groups_and_their_rest_equals_sklearn():
+    from aidebt_core.slices.metrics import grouped_auc
+
+    rng = np.random.default_rng(12)
+    n = 4000
+    score = np.round(rng.random(n), 2)          # many ties
+    y = (rng.random(n) < score).astype(int)
+    group = rng.integers(0, 6, n)               # 5 = in no group (still in every rest)
+    auc, rest = grouped_auc(score, y, group, 5)
+    for g in range(5):
+        inside = group == g
+        assert auc[g] == pytest.approx(roc_auc_score(y[inside], score[inside]), abs=1e-12)
+        assert rest[g] == pytest.approx(roc_auc_score(y[~inside], score[~inside]), abs=1e-12)
+    one_class = grouped_auc(score, np.zeros(n, int), group, 5)
+    assert np.isnan(one_class[0]).all() and np.isnan(one_class[1]).all()
+
+
+def test_f1_standard_error_matches_a_bootstrap():
+    from aidebt_core.slices.metrics import f1_se
+
+    rng = np.random.default_rng(13)
+    n = 3000
+    y = rng.random(n) < 0.3
+    pred = np.where(rng.random(n) < 0.2, ~y, y)
+    tp, pp, ap = (y & pred).sum(), pred.sum(), y.sum()
+    reps = []
+    for _ in range(2000):
+        i = rng.integers(0, n, n)
+        a, b, c = (y[i] & pred[i]).sum(), pred[i].sum(), y[i].sum()
+        reps.append(2 * a / (b + c))
+    assert float(f1_se(tp, pp, ap)) == pytest.approx(np.std(reps, ddof=1), rel=0.08)
