@@ -217,7 +217,10 @@ def main() -> None:
 
 
 def write(rows: list[dict], have_sliceline: bool) -> None:
+    import os
+
     RESULTS.mkdir(exist_ok=True)
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     speedups = []
     for r in rows:
         if r["tool"] == "aidebt slices" and r["wall_s"]:
@@ -250,7 +253,8 @@ def write(rows: list[dict], have_sliceline: bool) -> None:
             "baseline run only on the small tables (sliceline builds dense one-hot and "
             "candidate matrices; the naive loop runs one pandas group-by per column "
             "combination). aidebt's top slice is reported in its own words; the others as "
-            "column = bin code (n2 code 8-10 = its top three deciles).\n"
+            "column = bin code (n2 code 8-10 = its top three deciles). Load average when "
+            f"the run ended (1, 5, 15 min): {load} on {os.cpu_count()} cores.\n"
             f"{note}\n" + table
             + ("\n" + "\n".join(f"- {s}" for s in speedups) + "\n" if speedups else ""))
     (RESULTS / "slices.md").write_text(text, encoding="utf-8")
