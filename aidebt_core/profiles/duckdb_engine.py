@@ -9,6 +9,7 @@ The semantics are those of docs/profiles.md (shared with the Spark engine).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 from aidebt_core.data import ROWS, Table, is_temporal_type, quote_ident
@@ -111,16 +112,21 @@ def plan_profile(table: Table, kinds: Sequence[tuple[str, str]], *,
                               max_exact=max_exact)
 
 
+def _finite_values(names: Sequence[str]) -> str:
+    """`f0, f1, ...`: each column's finite DOUBLE value, NULL otherwise (aggregates skip NULL:
+    no FILTER clause, which DuckDB evaluates slowly when a query holds many)."""
+    return ", ".join(f"CASE WHEN {_finite(n)} THEN {_num(n)} END AS f{i}"
+                     for i, n in enumerate(names))
+
+
 def _summaries(table: Table, numeric: Sequence[str]) -> dict[str, planning.NumericSummary]:
     if not numeric:
         return {}
     parts = []
-    for n in numeric:
-        v, f = _num(n), _finite(n)
-        parts += [f"count(*) FILTER (WHERE {f})", f"min({v}) FILTER (WHERE {f})",
-                  f"max({v}) FILTER (WHERE {f})",
-                  f"approx_count_distinct({v}) FILTER (WHERE {f})"]
-    row = table.execute(f"SELECT {', '.join(parts)} FROM {ROWS}").fetchone()
+    for i in range(len(numeric)):
+        parts += [f"count(f{i})", f"min(f{i})", f"max(f{i})", f"approx_count_distinct(f{i})"]
+    row = table.execute(f"SELECT {', '.join(parts)} FROM (SELECT {_finite_values(numeric)} "
+                        f"FROM {ROWS})").fetchone()
     out = {}
     for i, n in enumerate(numeric):
         count, lo, hi, distinct = row[4 * i: 4 * i + 4]
@@ -131,13 +137,14 @@ def _summaries(table: Table, numeric: Sequence[str]) -> dict[str, planning.Numer
 
 def _histograms(table: Table, exprs: dict[str, str], filters: dict[str, str]
                 ) -> dict[str, dict]:
-    """{column: {value: count}} of `exprs` over the rows passing each column's filter."""
-    if not exprs:
-        return {}
-    names = list(exprs)
-    parts = [f"histogram({exprs[n]}) FILTER (WHERE {filters[n]})" for n in names]
-    row = table.execute(f"SELECT {', '.join(parts)} FROM {ROWS}").fetchone()
-    return {n: dict(row[i] or {}) for i, n in enumerate(names)}
+    """{column: {value: count}} of `exprs` over the rows passing each column's filter (one
+    GROUP BY per column: each reads one column of a columnar file)."""
+    out = {}
+    for name, expr in exprs.items():
+        rows = table.execute(f"SELECT {expr} AS v, count(*) FROM {ROWS} WHERE {filters[name]} "
+                             "GROUP BY 1").fetchall()
+        out[name] = {v: int(n) for v, n in rows}
+    return out
 
 
 def _grouped(table: Table, key: str, where: str, n: int) -> dict:
@@ -167,28 +174,45 @@ def _heavy_values(table: Table, summary: planning.NumericSummary, plan_hist: dic
 
 def _exact_sides(table: Table, plan: ProfilePlan) -> set[str]:
     """Exact-planned numeric columns this side can count value by value (≤ max_exact
-    distinct finite values); the others are binned on their grid."""
+    distinct finite values, tested first with an approximate count); the others are
+    binned on their grid (and `side_rule` decides on the exact count)."""
     exact = [c.name for c in plan.columns if c.kind == NUMERIC and c.exact]
     if not exact:
         return set()
-    parts = [f"approx_count_distinct({_num(n)}) FILTER (WHERE {_finite(n)})" for n in exact]
-    row = table.execute(f"SELECT {', '.join(parts)} FROM {ROWS}").fetchone()
+    parts = [f"approx_count_distinct(f{i})" for i in range(len(exact))]
+    row = table.execute(f"SELECT {', '.join(parts)} FROM (SELECT {_finite_values(exact)} "
+                        f"FROM {ROWS})").fetchone()
     limit = planning.APPROX_FACTOR * plan.max_exact
     return {n for n, d in zip(exact, row, strict=True) if (d or 0) <= limit}
 
 
-def _column_parts(plan: ColumnPlan, counted: bool) -> list[str]:
+MISSING_KEY, INF_KEY = -1, -2   # bin keys of NULL/NaN and ±inf in the per-column GROUP BY
+
+
+def _column_counts(table: Table, plan: ColumnPlan, counted: bool, key: str) -> dict:
+    """{chunk key: {value or bin or None (missing) or INF: count}}: one GROUP BY."""
     col = quote_ident(plan.name)
     if plan.kind == CATEGORICAL:
-        return [f"count(*) FILTER (WHERE {col} IS NULL)", "0",
-                f"histogram(CAST({col} AS VARCHAR)) FILTER (WHERE {col} IS NOT NULL)"]
-    v, f = _num(plan.name), _finite(plan.name)
-    value = v if counted else grid_sql(_guarded(plan.name), plan.grid)
-    return [f"count(*) FILTER (WHERE {col} IS NULL OR isnan({v}))",
-            f"count(*) FILTER (WHERE isinf({v}))",
-            f"histogram({value}) FILTER (WHERE {f})",
-            f"min({v}) FILTER (WHERE {f})", f"max({v}) FILTER (WHERE {f})",
-            f"sum({v}) FILTER (WHERE {f})", f"sum({v} * {v}) FILTER (WHERE {f})"]
+        value = f"CAST({col} AS VARCHAR)"
+    elif counted:
+        value = _num(plan.name)   # NULL, NaN and ±inf are groups of their own
+    else:
+        x = "aidebt_x"
+        value = (f"CASE WHEN {x} IS NULL OR isnan({x}) THEN {MISSING_KEY} WHEN isinf({x}) "
+                 f"THEN {INF_KEY} ELSE {grid_sql(x, plan.grid)} END")
+        rows = table.execute(f"SELECT k, {value}, count(*) FROM (SELECT {key} AS k, "
+                             f"{_num(plan.name)} AS {x} FROM {ROWS}) GROUP BY ALL").fetchall()
+        return _by_chunk(rows)
+    rows = table.execute(f"SELECT {key} AS k, {value} AS v, count(*) FROM {ROWS} "
+                         "GROUP BY ALL").fetchall()
+    return _by_chunk(rows)
+
+
+def _by_chunk(rows) -> dict:
+    out: dict = {}
+    for k, v, n in rows:
+        out.setdefault(str(k), {})[v] = int(n)
+    return out
 
 
 def _top_k(counts: dict, top_k: int) -> tuple[tuple, int]:
@@ -201,47 +225,60 @@ def _top_k(counts: dict, top_k: int) -> tuple[tuple, int]:
     return tuple(sorted(kept)), sum(n for _, n in ranked[top_k:])
 
 
-def _column_profile(plan: ColumnPlan, row: Sequence, rows: int, counted: bool, top_k: int
-                    ) -> ColumnProfile:
-    missing, inf, hist = int(row[0]), int(row[1]), row[2] or {}
+def _column_profile(plan: ColumnPlan, counts: dict, stats: Sequence, rows: int,
+                    counted: bool, top_k: int) -> ColumnProfile:
     if plan.kind == CATEGORICAL:
-        values, other = _top_k({str(k): int(n) for k, n in hist.items()}, top_k)
+        missing = counts.pop(None, 0)
+        values, other = _top_k({str(k): n for k, n in counts.items()}, top_k)
         return ColumnProfile(plan.name, CATEGORICAL, rows, missing, 0, values, other)
-    lo, hi, total, total_sq = row[3:7]
-    base = ColumnProfile(plan.name, NUMERIC, rows, missing, inf,
-                         minimum=None if lo is None else float(lo),
-                         maximum=None if hi is None else float(hi),
-                         total=float(total or 0.0), total_sq=float(total_sq or 0.0))
+    lo, hi, total, total_sq = stats
+    base = dict(name=plan.name, kind=NUMERIC, rows=rows,
+                minimum=None if lo is None else float(lo),
+                maximum=None if hi is None else float(hi),
+                total=float(total or 0.0), total_sq=float(total_sq or 0.0))
     if counted:
-        values = tuple(sorted((float(k), int(n)) for k, n in hist.items()))
-        return ColumnProfile(**{**base.__dict__, "values": values})
+        missing = inf = 0
+        values = []
+        for v, n in counts.items():
+            if v is None or math.isnan(v):
+                missing += n
+            elif math.isinf(v):
+                inf += n
+            else:
+                values.append((float(v), n))
+        return ColumnProfile(**base, missing=missing, inf=inf, values=tuple(sorted(values)))
     bins = [0] * plan.grid.bins
-    for b, n in hist.items():
-        bins[int(b)] = int(n)
-    return ColumnProfile(**{**base.__dict__, "bins": tuple(bins)})
+    for b, n in counts.items():
+        if b >= 0:
+            bins[int(b)] = n
+    return ColumnProfile(**base, missing=counts.get(MISSING_KEY, 0),
+                         inf=counts.get(INF_KEY, 0), bins=tuple(bins))
 
 
 def compute_profile(table: Table, plan: ProfilePlan) -> DatasetProfile:
-    """`table`'s profile under `plan`: one scan for every column and chunk."""
+    """`table`'s profile under `plan`: per chunk, one GROUP BY per column (counts of values,
+    or of bins) and one aggregate over every numeric column (rows, min, max, sums)."""
     table.require_columns(list(plan.names))
     counted = _exact_sides(table, plan)
     key = chunk_key_sql(table, plan)
-    parts, widths = [], []
-    for c in plan.columns:
-        cols = _column_parts(c, c.name in counted)
-        parts += cols
-        widths.append(len(cols))
-    rows = table.execute(f"SELECT {key} AS k, count(*), {', '.join(parts)} FROM {ROWS} "
-                         "GROUP BY 1 ORDER BY 1").fetchall()
+    numeric = [c.name for c in plan.columns if c.kind == NUMERIC]
+    parts = ["count(*)"]
+    for i in range(len(numeric)):
+        parts += [f"min(f{i})", f"max(f{i})", f"sum(f{i})", f"sum(f{i} * f{i})"]
+    select = ", ".join(filter(None, [f"{key} AS k", _finite_values(numeric)]))
+    stats = {str(r[0]): r[1:] for r in table.execute(
+        f"SELECT k, {', '.join(parts)} FROM (SELECT {select} FROM {ROWS}) GROUP BY k"
+    ).fetchall()}
+    counts = {c.name: _column_counts(table, c, c.name in counted, key) for c in plan.columns}
     performance = _performance(table, plan, key)
     chunks = []
-    for row in rows:
-        k, n = str(row[0]), int(row[1])
-        cols, at = [], 2
-        for c, width in zip(plan.columns, widths, strict=True):
-            cols.append(_column_profile(c, row[at: at + width], n, c.name in counted,
-                                        plan.top_k))
-            at += width
+    for k in sorted(stats):
+        n, sums = int(stats[k][0]), stats[k][1:]
+        cols = []
+        for c in plan.columns:
+            at = 4 * numeric.index(c.name) if c.kind == NUMERIC else 0
+            cols.append(_column_profile(c, dict(counts[c.name].get(k, {})), sums[at: at + 4],
+                                        n, c.name in counted, plan.top_k))
         chunks.append(ChunkProfile(k, n, tuple(cols), performance.get(k)))
     types = table.column_types
     # A side counted value by value must stay within max_exact distinct values in total.

@@ -69,6 +69,8 @@ def generate(folder: Path, rows: int, drifted: bool, name: str) -> Path:
     FROM range({int(rows)})
     """
     path = folder / f"{name}.parquet"
+    if path.exists():   # a kept --data folder: reuse what an earlier run generated
+        return path
     con = duckdb.connect()
     con.execute("SET preserve_insertion_order = false")
     con.execute(f"COPY ({sql}) TO '{path}' (FORMAT parquet, ROW_GROUP_SIZE 1000000)")
