@@ -238,7 +238,6 @@ class _Lattice(Picker):
         self.tests = 0          # slices with at least min_size rows (the BH family)
         self.evaluated = 0      # predicate combinations whose counts were computed
         self.pruned_blocks = 0  # column triples skipped by the bound
-        self.pruned_tests = 0
         self.threshold = 0.0
         self._reset_pool()
 
@@ -298,13 +297,10 @@ class _Lattice(Picker):
         b = self.threshold + self.alpha * self.offset - (1 - self.alpha)
         return (s >= self.min_size) & (a * np.abs(e) > b * s + (1 - self.alpha) * self.n)
 
-    def record(self, level: int, blocks: np.ndarray, s, e, allowed=None) -> None:
+    def record(self, level: int, blocks: np.ndarray, s, e) -> None:
         """Count the tests of these blocks and add their cells that beat the threshold."""
-        valid = s >= self.min_size
-        self.tests += int(np.count_nonzero(valid))
+        self.tests += int(np.count_nonzero(s >= self.min_size))
         hit = self._linear_hits(s, e)
-        if allowed is not None:
-            hit &= allowed
         flat = np.flatnonzero(hit.reshape(len(blocks), -1).ravel())
         if not flat.size:
             return
@@ -314,8 +310,9 @@ class _Lattice(Picker):
         self._add(sc, np.full(flat.size, level), blocks[flat // per], flat % per)
 
     def _add(self, sc, level, block, cell):
-        # At most PER_BLOCK cells per column combination, so the pool is not all neighbouring
-        # bins of one slice and the report can hold different slices.
+        # At most PER_BLOCK cells per column combination (each block is added once), so the
+        # pool is not all neighbouring bins of one slice and the report can hold different
+        # slices.
         key = block * 4 + level
         order = np.lexsort((-sc, key))
         key = key[order]
