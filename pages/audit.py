@@ -203,7 +203,7 @@ def _card_context(q) -> CardContext:
 
 def _section_label(section: str) -> str:
     if section == CLOSING:
-        return "Closing questions"
+        return "Closing"
     ids = [q.id for q in questionnaire.in_dimension(section)]
     done = sum(values[qid].get("choice") is not None for qid in ids)
     return f"{DIMENSION_LABELS[section]} ({done}/{len(ids)})"

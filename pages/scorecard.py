@@ -134,20 +134,20 @@ with b:
     if latest.signed:
         st.caption(f":material/verified: Signed off by {md(latest.signed_by)} on "
                    f"{latest.signed_at[:10]}.")
-    st.markdown(f"**Tracked actions** (audit of {md(with_actions.audited_at)})")
-    if with_actions.actions:
-        show_table(pd.DataFrame(action_rows(with_actions.actions, today)), key="sc_actions",
-                   key_columns=["Action", "Status"], raw_columns=["Measured effect"])
-    else:
-        st.caption("No tracked actions recorded for this model.")
-    st.markdown("**Top actions** (weight × level gap)")
-    ranked = pd.DataFrame(latest.scores.get("actions") or [],
-                          columns=["question", "title", "current_level", "target_level",
-                                   "gain"])[:5]
-    show_table(ranked, key="sc_top", labels={"question": "Question", "title": "Action",
-                                             "current_level": "Level now",
-                                             "target_level": "Target", "gain": "Gain"},
-               formats={"gain": 2, "current_level": "count", "target_level": "count"})
+st.markdown(f"**Tracked actions** (audit of {md(with_actions.audited_at)})")
+if with_actions.actions:
+    show_table(pd.DataFrame(action_rows(with_actions.actions, today)), key="sc_actions",
+               key_columns=["Action", "Status"], raw_columns=["Measured effect"])
+else:
+    st.caption("No tracked actions recorded for this model.")
+st.markdown("**Top actions** (weight × level gap)")
+ranked = pd.DataFrame(latest.scores.get("actions") or [],
+                      columns=["question", "title", "current_level", "target_level",
+                               "gain"])[:5]
+show_table(ranked, key="sc_top", labels={"question": "Question", "title": "Action",
+                                         "current_level": "Level now", "target_level": "Target",
+                                         "gain": "Gain"},
+           formats={"gain": 2, "current_level": "count", "target_level": "count"})
 
 report = scorecard_report(build_scorecard([r for r in audits if r.model in set(shown["model"])],
                                           today), audits, today)
