@@ -1,8 +1,10 @@
-"""Evidence providers: turn one analysis result into suggested levels, figures and findings.
+"""Evidence providers: turn one analysis result into what was found, figures and findings.
 
 Each `*_items(context)` runs one analysis through the registry (aidebt_core/analyses.py, the
-same `run` as the CLI and the contract suite) and returns measurement key → `Measured`.
-A key is left out when the data cannot answer it; an `AidebtError` means the whole analysis
+same `run` as the CLI and the contract suite) and returns measurement key → `Measured`: the
+debt items found (the question's rule in `audit/rules.py` turns them into a proposed level)
+or, for the MLflow questions, the level read from what the runs logged. A key is left out or
+marked `unavailable` when the data cannot answer it; an `AidebtError` means the whole analysis
 is not available (the reason is shown to the user).
 """
 
