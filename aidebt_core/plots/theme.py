@@ -169,7 +169,11 @@ def date_axis(fig: go.Figure, granularity: str | None = "day", *, row=None, col=
     "quarter", "year"; None = infer from the data): labels at the data's own grain (never
     milliseconds, even for a single point), horizontal and at most `max_ticks` of them so they
     never overlap, full date on hover."""
-    xs = sorted({d for trace in fig.data for d in map(_as_datetime, _xs(trace)) if d})
+    raw = [x for trace in fig.data for x in _xs(trace)]
+    xs = sorted({d for d in map(_as_datetime, raw) if d})
+    if raw and not xs:  # category labels ("reference", "2025-W27"): not a date axis, leave it
+        fig.update_xaxes(row=row, col=col, automargin=True)
+        return fig
     grain = granularity or infer_granularity(xs)
     tick, hover, dtick, half = _PERIODS.get(grain, _PERIODS["day"])
     settings = {"type": "date", "tickformat": tick, "hoverformat": hover, "nticks": max_ticks,

@@ -133,3 +133,9 @@ def test_style_keeps_labels_visible() -> None:
     radar = theme.style(go.Figure(go.Scatterpolar(r=[1, 2, 3], theta=["configuration", "b",
                                                                        "c"])))
     assert radar.layout.margin.l >= 100 and radar.layout.margin.r >= 100
+
+
+def test_date_axis_leaves_category_axes_alone() -> None:
+    fig = go.Figure(go.Bar(x=["reference", "2025-W27"], y=[1, 2]))
+    theme.date_axis(fig, "week")
+    assert fig.layout.xaxis.type is None and fig.layout.xaxis.tickformat is None
