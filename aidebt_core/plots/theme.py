@@ -9,6 +9,7 @@ alert, amber a warning, green fine, grey context. Orange/amber never means "curr
 from __future__ import annotations
 
 import math
+import re
 import zlib
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
@@ -169,9 +170,10 @@ def date_axis(fig: go.Figure, granularity: str | None = "day", *, row=None, col=
     "quarter", "year"; None = infer from the data): labels at the data's own grain (never
     milliseconds, even for a single point), horizontal and at most `max_ticks` of them so they
     never overlap, full date on hover."""
-    raw = [x for trace in fig.data for x in _xs(trace)]
-    xs = sorted({d for d in map(_as_datetime, raw) if d})
-    if raw and not xs:  # category labels ("reference", "2025-W27"): not a date axis, leave it
+    raw = [x for trace in fig.data for x in _xs(trace) if x is not None]
+    parsed = [_as_datetime(x) for x in raw]
+    xs = sorted({d for d in parsed if d})
+    if None in parsed:  # category labels ("reference", "2025-W27"): not a date axis, leave it
         fig.update_xaxes(row=row, col=col, automargin=True)
         return fig
     grain = granularity or infer_granularity(xs)
@@ -225,7 +227,7 @@ def _as_datetime(x) -> datetime | None:
         return x.to_pydatetime().replace(tzinfo=None)
     if hasattr(x, "astype") and str(getattr(x, "dtype", "")).startswith("datetime64"):
         return _as_datetime(x.astype("datetime64[us]").item())
-    if isinstance(x, str) and len(x) >= 7 and x[:4].isdigit() and x[4] == "-":
+    if isinstance(x, str) and re.fullmatch(r"\d{4}-\d{2}(-\d{2}([ T][\d:.]+)?)?", x):
         try:
             return datetime.fromisoformat(x if len(x) > 7 else x + "-01").replace(tzinfo=None)
         except ValueError:
