@@ -104,3 +104,24 @@ def test_bad_profiles_give_one_error_line(folder, capsys, tmp_path):
                  "--target", "repaid", "--prediction", "y_pred"]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("error:") and "saved profile" in err and "\n" not in err
+
+
+def test_dashboard_selection_reads_saved_profiles(folder):
+    """What the pages run: a selection of two .aidebt files through the registry."""
+    from aidebt_core.analyses import get
+    from aidebt_core.selection import FILES, Selection
+    from aidebt_core.sources import list_sources
+    from aidebt_core.workspace import Workspace
+
+    assert {"ref.aidebt", "cur.aidebt"} <= set(list_sources(Workspace.at(folder)))
+    selection = Selection(workspace=str(folder), mode=FILES, reference="ref.aidebt",
+                          current="cur.aidebt")
+    with selection.open() as data:
+        assert data.schema.first("target") == "repaid"
+        drift = get("drift").run_on(data)
+        perf = get("performance").run_on(data)
+    assert drift.labels == ("ref.aidebt (profile)", "cur.aidebt (profile)")
+    assert {"income", "utilisation", "channel"} <= set(drift.drifted_columns)
+    months = [n for name in ("ref.parquet", "cur.parquet") for n in pd.read_parquet(
+        folder / name).applied_on.dt.to_period("M").value_counts().sort_index()]
+    assert [c.rows for c in perf.chunks] == months
