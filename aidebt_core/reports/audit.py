@@ -129,11 +129,15 @@ def answers_frame(record: AuditRecord, questionnaire: Questionnaire) -> pd.DataF
 
 
 def actions_frame(record: AuditRecord, today: date | None = None) -> pd.DataFrame:
-    return pd.DataFrame([{"Action": a.text, "Question": a.question_id, "Owner": a.owner or "—",
+    """The tracked actions with their status at this audit (empty note/effect columns left
+    out)."""
+    frame = pd.DataFrame([{"Action": a.text, "Question": a.question_id, "Owner": a.owner or "—",
                           "Due": a.due.isoformat() if a.due else "—",
                           "Status": STATUS_TEXT.get(a.status, a.status)
                           + (" (overdue)" if a.overdue(today) else ""),
                           "Note": a.note, "Measured effect": a.effect} for a in record.actions])
+    return frame.drop(columns=[c for c in ("Note", "Measured effect")
+                               if not frame[c].astype(bool).any()])
 
 
 def audit_report(record: AuditRecord, questionnaire: Questionnaire,
