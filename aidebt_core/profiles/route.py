@@ -119,6 +119,10 @@ def side_profiles(reference, current, schema, *, columns: Sequence[str] | None =
     saved = [t.profile for t in (reference, current) if isinstance(t, ProfileTable)]
     if saved:
         plan = saved[0].plan
+        if columns:   # a table side computes only what will be compared (--exclude works)
+            from dataclasses import replace
+
+            plan = replace(plan, columns=tuple(c for c in plan.columns if c.name in columns))
     else:
         planner = engine_of(reference)
         kinds = planner.profile_kinds(reference, schema, columns, categorical, timestamp)
@@ -133,11 +137,20 @@ def _only_planned(table, plan):
     """A table side must hold every column the plan profiles (a clear message otherwise)."""
     from aidebt_core.errors import SchemaError
 
-    missing = [n for n in plan.names if n not in table.column_types]
+    types = table.column_types
+    missing = [n for n in plan.names if n not in types]
     if missing:
         raise SchemaError(f"{table.label} lacks column(s) {', '.join(map(repr, missing))} "
                           "that the other side's profile holds; profile both with the same "
                           "columns.")
+    from aidebt_core.data import is_numeric_type
+
+    changed = [c.name for c in plan.columns if c.kind == "numeric"
+               and not is_numeric_type(types[c.name]) and types[c.name].upper() != "BOOLEAN"]
+    if changed:
+        raise SchemaError(f"Type changed: {', '.join(map(repr, changed))} numeric in the "
+                          f"profile, {', '.join(types[c] for c in changed)} in {table.label}; "
+                          "compare with --exclude, or fix the column's type.")
     return table
 
 
@@ -152,8 +165,8 @@ def drift_route(reference, current, schema, columns, exclude, categorical, optio
     from aidebt_core.schema import infer_schema
 
     schema = schema or infer_schema(reference)
-    chosen, _, _ = resolve_columns(reference, current, schema, columns, exclude,
-                                   include_outputs)
+    chosen, only_ref, only_cur = resolve_columns(reference, current, schema, columns,
+                                                 exclude, include_outputs)
     saved = isinstance(reference, ProfileTable) or isinstance(current, ProfileTable)
     if saved:
         profiled = set(next(t for t in (reference, current)
@@ -172,7 +185,8 @@ def drift_route(reference, current, schema, columns, exclude, categorical, optio
     from dataclasses import replace
 
     # The labels name the sources in charts and reports: say which side is a profile.
-    return replace(result, labels=(source_label(reference), source_label(current)))
+    return replace(result, labels=(source_label(reference), source_label(current)),
+                   only_in_reference=tuple(only_ref), only_in_current=tuple(only_cur))
 
 
 def source_label(table) -> str:

@@ -125,3 +125,18 @@ def test_dashboard_selection_reads_saved_profiles(folder):
     months = [n for name in ("ref.parquet", "cur.parquet") for n in pd.read_parquet(
         folder / name).applied_on.dt.to_period("M").value_counts().sort_index()]
     assert [c.rows for c in perf.chunks] == months
+
+
+def test_a_type_change_against_a_saved_profile_is_one_line_and_exclude_works(folder, capsys,
+                                                                              tmp_path):
+    frame = pd.read_parquet(folder / "cur.parquet")
+    frame["income"] = frame["income"].round().astype(str) + " EUR"
+    frame.to_parquet(tmp_path / "text.parquet")
+    capsys.readouterr()
+    assert main(["drift", str(folder / "ref.aidebt"), str(tmp_path / "text.parquet")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: Type changed: 'income'") and "\n" not in err
+    doc = _json(capsys, ["drift", str(folder / "ref.aidebt"), str(tmp_path / "text.parquet"),
+                         "--exclude", "income"])
+    assert "income" not in [c["name"] for c in doc["columns"]]
+    assert doc["only_in_reference"] == [] and "utilisation" in doc["drifted_columns"]
