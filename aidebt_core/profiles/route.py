@@ -59,7 +59,7 @@ def exact_forced() -> bool:
     return _settings().exact or os.environ.get(ENV_EXACT, "") not in ("", "0", "false")
 
 
-@dataclass
+@dataclass(frozen=True)
 class Decision:
     """Whether to use profiles, and the row counts that decided it (None: not counted)."""
 
