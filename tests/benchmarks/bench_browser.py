@@ -48,14 +48,13 @@ RESULTS = ROOT / "tests" / "benchmarks" / "results"
 
 # --- one interaction per page: (what, how to do it, target in s) -----------------------------
 def _select(page, label: str, option: str) -> None:
-    box = page.locator('[data-testid="stSelectbox"]').filter(has_text=label).first
-    box.locator('[data-baseweb="select"]').click()
+    page.get_by_label(label, exact=True).first.click()
     page.get_by_role("option", name=option, exact=False).first.click()
 
 
 def _button_in_group(page, label: str, option: str) -> None:
     group = page.locator('[data-testid="stButtonGroup"]').filter(has_text=label).first
-    group.get_by_role("button", name=option, exact=False).first.click()
+    group.locator("button", has_text=option).first.click()
 
 
 def _open_expander(page, text: str) -> None:
@@ -66,7 +65,7 @@ def _open_expander(page, text: str) -> None:
 
 def _level_click(page) -> None:
     radio = page.locator('[data-testid="stRadio"]').filter(has_text="Level").first
-    options = radio.locator("label")
+    options = radio.locator("label:has(input)")  # the options, not the widget's own label
     checked = [options.nth(i).locator("input").is_checked() for i in range(options.count())]
     pick = next(i for i in range(options.count() - 1, -1, -1) if not checked[i])
     options.nth(pick).click()
@@ -95,7 +94,7 @@ class Interaction:
 
 
 INTERACTIONS = {
-    "scorecard": Interaction("sort by another key", lambda p: _select_second(p, "Sort by")),
+    "scorecard": Interaction("only red-flagged", lambda p: _toggle(p, "Only red-flagged")),
     "audit": Interaction("click a level", _level_click, 0.5),
     "data": Interaction("period: Current", lambda p: _button_in_group(p, "Period", "Current")),
     "drift": Interaction("chunk by day (daily drift)", lambda p: _select(p, "Chunk by", "day"),
@@ -110,21 +109,14 @@ INTERACTIONS = {
 }
 
 
-def _select_second(page, label: str) -> None:
-    box = page.locator('[data-testid="stSelectbox"]').filter(has_text=label).first
-    box.locator('[data-baseweb="select"]').click()
-    page.get_by_role("option").nth(1).click()
-
-
 def _second_button(page, label: str) -> None:
     group = page.locator('[data-testid="stButtonGroup"]').filter(has_text=label).first
-    buttons = group.get_by_role("button")
-    for i in range(buttons.count()):
-        if buttons.nth(i).get_attribute("aria-checked") != "true" and \
-                "Active" not in (buttons.nth(i).get_attribute("data-testid") or ""):
+    buttons = group.locator("button")
+    for i in range(buttons.count()):  # the first one not selected
+        if "Active" not in (buttons.nth(i).get_attribute("data-testid") or ""):
             buttons.nth(i).click()
             return
-    buttons.nth(1).click()
+    raise LookupError(f"no unselected option in the {label!r} group")
 
 
 # --- settling ---------------------------------------------------------------------------------
