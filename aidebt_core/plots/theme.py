@@ -116,7 +116,7 @@ def format_value(value, measure_or_kind: str = "statistic", missing: str = "—"
     elif kind == "count":
         text = f"{round(x):,}"
     elif kind == "pvalue":
-        text = "< 0.001" if 0 < x < 0.001 else f"{x:.3g}"
+        text = "< 0.001" if 0 <= x < 0.001 else f"{x:.3g}"  # 0: underflow, not certainty
     elif kind == "score":
         text = f"{x:.1f}"
     else:

@@ -134,3 +134,29 @@ def test_pair_views_scatter_box_and_crosstab(tables):
         pair_view(periods, "a", "a", KINDS)
     with pytest.raises(SchemaError, match="not one of the analysed"):
         pair_view(periods, "a", "zzz", KINDS)
+
+
+def test_report_tables_are_readable(tables):
+    """Issue 17: report tables with words for headers, 3 decimals, no None/nan/-0.000."""
+    from aidebt_core.entanglement.result import EntanglementResult
+    from aidebt_core.entanglement.ripple import RippleRisk
+    from aidebt_core.reports.entanglement import entanglement_report
+
+    ref, cur, _ = tables
+    before, after = association_matrix(ref, KINDS), association_matrix(cur, KINDS)
+    change = correlation_change(before, after, threshold=0.05)
+    ripple = RippleRisk(pd.DataFrame({
+        "feature": ["a", "b"], "importance": [1.0, float("nan")],
+        "strongest_partner": ["b", None], "strongest_association": [-0.00001, 0.5],
+        "risk": [0.25, float("nan")]}), "test")
+    report = entanglement_report(EntanglementResult(before, [], ripple, after, change))
+    frames = [v[0] for k, v in report.blocks if k == "table"]
+    flagged, risk = frames
+    assert list(flagged.columns[:3]) == ["feature", "paired with", "measure"]
+    row = change.flagged.iloc[0]
+    assert flagged["change"].iloc[0] == f"{row.delta:+.3f}"
+    assert list(risk["strongest association"]) == ["0.000", "0.500"]
+    assert list(risk["importance"]) == ["1.000", "—"] and risk["strongest partner"][1] == "—"
+    for frame in frames:
+        for cell in frame.to_numpy().ravel():
+            assert str(cell) not in ("None", "nan", "-0.000")

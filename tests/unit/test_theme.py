@@ -52,6 +52,7 @@ def test_model_colours_distinct_up_to_palette_size() -> None:
     (0.05, "change", "+0.05"),
     (-0.05, "change", "-0.05"),
     (1e-160, "p_value", "< 0.001"),
+    (0.0, "p_value", "< 0.001"),
     (0.0312, "q_value", "0.0312"),
     (4.5, "debt_index", "4.5"),
     (None, "recall", "—"),
