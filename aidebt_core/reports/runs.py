@@ -39,15 +39,20 @@ def reproducibility_report(table: RunsTable, registry: Registry, *, alias: str =
     models = model_reproducibility(None, alias=alias, now=now, runs=table, registry=registry,
                                    age_budget_days=age_budget_days,
                                    data_budget_days=data_budget_days)
+    stale = staleness(registry, table, alias=alias, now=now, age_budget_days=age_budget_days,
+                      data_budget_days=data_budget_days)
+    if stale.unknown_alias:
+        report.callout(f"No registered model has the alias '{alias}' (aliases in use: "
+                       f"{', '.join(stale.aliases_in_use) or 'none'}): no model is judged.")
     if models:
         report.heading(f"Registered models ({alias})")
+        report.text(f"Ages are judged as of {stale.now:%Y-%m-%d}"
+                    + (" (today)." if stale.basis == "today" else "."))
         report.table(pd.DataFrame([{
             "model": m.model, "version": m.version, "run": m.run_name,
             "completeness": m.completeness, "missing": ", ".join(m.missing),
             "age (days)": m.staleness.age_days, "newer runs": len(m.staleness.newer_runs),
             "stale": m.staleness.stale} for m in models]))
-        report.figure(staleness_figure(staleness(registry, table, alias=alias, now=now,
-                                                 age_budget_days=age_budget_days,
-                                                 data_budget_days=data_budget_days)))
+        report.figure(staleness_figure(stale))
         report.figure(lineage_figure(lineage(registry, table)))
     return report

@@ -281,3 +281,6 @@ def test_report_counts_gaps_like_the_truth(table, registry, truth):
     deployed = next(f for f in frames if "newer runs" in f.columns).set_index("model")
     assert deployed.loc["credit-default", "newer runs"] == 2
     assert "Lineage: model" in report.to_html()
+    assert "Ages are judged as of 2026-01-01." in report.to_html()
+    unknown = reproducibility_report(table, registry, alias="nosuchalias", now=NOW)
+    assert "No registered model has the alias 'nosuchalias'" in unknown.to_markdown()
