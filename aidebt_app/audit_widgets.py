@@ -48,6 +48,7 @@ div[data-testid="stColumn"]:has(.st-key-aud_panel) {
   position: sticky; top: 3.75rem; align-self: flex-start;
   max-height: calc(100vh - 4.5rem); overflow-y: auto;
 }
+.aud-bars svg { width: 100%; height: auto; }
 </style>"""
 
 

@@ -38,7 +38,7 @@ from aidebt_app.auth import signed_in_user
 from aidebt_app.context import current_selection, guard, page_header
 from aidebt_core.audit.history import compare, history_frame
 from aidebt_core.audit.questions import DIMENSIONS, load_questionnaire
-from aidebt_core.audit.records import TrackedAction, action_from_dict
+from aidebt_core.audit.records import Participant, TrackedAction, action_from_dict
 from aidebt_core.audit.session import (
     CLOSING_QUESTIONS,
     TIERS_NOTE,
@@ -50,12 +50,12 @@ from aidebt_core.audit.session import (
     make_record,
     save_problems,
 )
-from aidebt_core.plots.audit import DIMENSION_LABELS, dimension_bars
+from aidebt_core.plots.audit import DIMENSION_LABELS, dimension_bars_svg
 from aidebt_core.reports.audit import audit_report, headline_label, headline_text
 from aidebt_core.textsafe import md
 
 NEW = "➕ New model…"
-MEASURE_WAIT = 1.0   # seconds the first open waits for the measurement before drawing the form
+MEASURE_WAIT = 0.5   # seconds the first open waits for the measurement before drawing the form
 CLOSING = "closing"
 SECTIONS = [*DIMENSIONS, CLOSING]
 
@@ -237,11 +237,10 @@ def audit_form() -> None:
     st.subheader("Actions")
     _last_actions()
     suggested = None
-    with guard():
-        _, preview = make_record(questionnaire, meta, answers, evidence, notes, tiers)
-    if preview.actions:
-        top_action = preview.actions[0]
-        suggested = (top_action.question_id, top_action.title)
+    with guard():          # the score does not depend on the actions or the meeting record
+        record, score = make_record(questionnaire, meta, answers, evidence, notes, tiers)
+    if score.actions:
+        suggested = (score.actions[0].question_id, score.actions[0].title)
     actions = actions_editor(key, st.session_state[f"{key}_actions"], [q.id for q in questions],
                              suggested,
                              {qid: r.found for qid, r in rows.items()}, meta["audited_at"])
@@ -255,10 +254,9 @@ def audit_form() -> None:
             placeholder="Ada Lovelace, model owner\nGrace Hopper, reviewer")
     participants = _participants(participants_text)
     problems += action_problems(actions)
-    with guard():
-        record, score = make_record(questionnaire, meta, answers, evidence, notes, tiers,
-                                    participants=participants, discussion=discussion,
-                                    actions=tuple(actions))
+    record = replace(record, participants=tuple(Participant(*p) for p in participants),
+                     discussion={k: v.strip() for k, v in discussion.items() if v.strip()},
+                     actions=tuple(actions))
     scores = score.to_dict()
     payload = {**draft_payload(meta, raw, notes), "participants_text": participants_text,
                "discussion": {k: v for k, v in discussion.items() if v.strip()},
@@ -272,13 +270,17 @@ def audit_form() -> None:
         _live_score(score, scores)
     comparison = _comparison(answers, scores)
     _save_area(record, score, problems, payload)
-    report = audit_report(record, questionnaire.with_tiers(tiers), comparison, previous)
     stem = f"audit-{Path(model).name}-{meta['audited_at']}"
+    on_paper = questionnaire.with_tiers(tiers)
+
+    def report():   # built only when a download is clicked, not on every level click
+        return audit_report(record, on_paper, comparison, previous)
+
     d1, d2 = st.columns(2)
-    d1.download_button("Download report (HTML)", report.to_html, f"{stem}.html", "text/html",
-                       key="aud_dl_html", on_click="ignore")
-    d2.download_button("Download report (Markdown)", report.to_markdown, f"{stem}.md",
-                       "text/markdown", key="aud_dl_md", on_click="ignore")
+    d1.download_button("Download report (HTML)", lambda: report().to_html(), f"{stem}.html",
+                       "text/html", key="aud_dl_html", on_click="ignore")
+    d2.download_button("Download report (Markdown)", lambda: report().to_markdown(),
+                       f"{stem}.md", "text/markdown", key="aud_dl_md", on_click="ignore")
 
 
 def _last_actions() -> None:
@@ -323,18 +325,17 @@ def _live_score(score, scores: dict) -> None:
               else f"{score.weighted_mean:.1f} / 10")
     m3.metric("Red flags", len(score.red_flags))
     st.caption(headline_text(scores))
-    st.plotly_chart(dimension_bars(scores), width="stretch", key="aud_bars",
-                    config={"displayModeBar": False})
+    # a static drawing: redrawn in the browser at once on every click (a plotly chart is not)
+    st.image(dimension_bars_svg(scores, "Health by dimension (0–10)", width=380),
+             width="stretch")
     if score.red_flags:
         st.error("**Red flags**\n\n" + "\n".join(f"- {md(f)}" for f in score.red_flags))
-    for warning in score.warnings:
-        st.warning(md(warning))
-    st.markdown("**Top actions** (weight × level gap)")
-    st.dataframe(pd.DataFrame([{"Question": a.question_id, "Action": a.title,
-                                "Level": f"{a.current_level} → {a.target_level}",
-                                "Gain": f"{a.gain:.2f}"} for a in score.actions[:5]],
-                              columns=["Question", "Action", "Level", "Gain"]),
-                 hide_index=True, width="stretch", key="aud_top_actions")
+    if score.warnings:
+        st.warning("\n".join(f"- {md(w)}" for w in score.warnings))
+    if score.actions:
+        st.markdown("**Top actions** (weight × level gap)  \n" + "  \n".join(
+            f"{a.question_id} {md(a.title)}: level {a.current_level} → {a.target_level} "
+            f"(+{a.gain:.2f})" for a in score.actions[:5]))
     st.caption(f"ML Test Score view: {score.mts.final:g} — {score.mts.band}")
 
 

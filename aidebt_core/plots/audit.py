@@ -210,7 +210,7 @@ def hbars_svg(rows: list[tuple[str, float | None, str]], upper: float, title: st
               width: int = 620, value_format: str = "{:.1f}") -> str:
     """Horizontal bars (label, value or None, colour) on 0..upper, value printed after each
     bar (inside the drawing: nothing is clipped), ticks every `upper`/5."""
-    left, right, bar_h, gap, top = 190, 50, 22, 10, 30
+    left, right, bar_h, gap, top = min(190, int(width * 0.4)), 40, 22, 10, 30
     plot_w = width - left - right
     height = top + len(rows) * (bar_h + gap) + 30
     body = [_text(0, 16, title, font_weight="600", font_size="14")]
@@ -230,12 +230,15 @@ def hbars_svg(rows: list[tuple[str, float | None, str]], upper: float, title: st
     return _svg(width, height, body, title)
 
 
-def dimension_bars_svg(scores: dict, title: str = "Health by dimension (0–10)") -> str:
+def dimension_bars_svg(scores: dict, title: str = "Health by dimension (0–10)",
+                       width: int = 620) -> str:
+    """The dimension bars (band colours) and the weighted mean as a grey bar, as SVG."""
     dims = scores.get("dimensions") or {}
     rows = [(DIMENSION_LABELS[d], dims.get(d), band_color(dims.get(d))) for d in DIMENSIONS]
     if scores.get("weighted_mean") is not None:
-        rows.append((MEAN_LABEL, scores["weighted_mean"], NEUTRAL_COLOR))
-    return hbars_svg(rows, 10.0, title)
+        rows.append((MEAN_LABEL if width >= 500 else "Weighted mean", scores["weighted_mean"],
+                     NEUTRAL_COLOR))
+    return hbars_svg(rows, 10.0, title, width=width)
 
 
 def comparison_svg(previous: dict, current: dict, previous_label: str,
