@@ -143,7 +143,7 @@ def _top(name: str, out: str) -> str:
     # DuckDB may draw its progress bar on stdout before the document when a query runs
     # longer than 2 s (a loaded machine): read from the document's first line.
     lines = out.splitlines()
-    start = next((i for i, line in enumerate(lines) if line[:1] in "{["), 0)
+    start = next((i for i, line in enumerate(lines) if line.startswith(("{", "["))), 0)
     doc = json.loads("\n".join(lines[start:]))
     if name.startswith("aidebt"):
         first = doc["slices"][0]
