@@ -152,41 +152,65 @@ def duckdb_type(spark_type: str) -> str:
 
 
 def spark_schema(source: SparkSource) -> Schema:
-    """Roles inferred by schema.py's own rules from Spark aggregates (distinct counts exact up
-    to schema.EXACT_DISTINCT_MAX_ROWS rows, estimated above; nulls; numeric min/max). Text
-    timestamps are not recognised here: give a TIMESTAMP/DATE column or --timestamp."""
+    """Roles inferred by schema.py's own rules from Spark aggregates: nulls, numeric min/max,
+    distinct counts. Distinct counts are estimated (HyperLogLog) and, up to
+    schema.EXACT_DISTINCT_MAX_ROWS rows, counted exactly where a role depends on them: a
+    small estimate (two values, a prediction's few classes) and id-named columns (nearly
+    unique or not). Spark's exact count(DISTINCT) of every column would replicate the rows
+    once per column. Text timestamps are not recognised here: give a TIMESTAMP/DATE column."""
     source = _unwrap(source)
     from aidebt_core import schema as rules
 
     types = {name: duckdb_type(kind) for name, kind in source.columns}
-    with spark_errors(source.label):
-        rows = int(source.frame.count())
-        exact = rows <= rules.EXACT_DISTINCT_MAX_ROWS
-        parts = []
-        for name, dtype in types.items():
-            col = spark_column(name)
-            if rules.is_nested_type(dtype):
-                parts += ["0", f"count(*) - count({col})"]
-            else:
-                parts += [f"count(DISTINCT {col})" if exact
-                          else f"approx_count_distinct({col}, {APPROX_RSD})",
-                          f"count(*) - count({col})"]
-            if rules.is_numeric_type(dtype):
-                parts += [f"CAST(min({col}) AS DOUBLE)", f"CAST(max({col}) AS DOUBLE)"]
-        row = source.frame.selectExpr(*parts).collect()[0]
-    pos, infos = 0, []
+    parts = ["count(*)"]
     for name, dtype in types.items():
-        distinct, nulls = int(row[pos]), int(row[pos + 1])
-        distinct = min(distinct, rows - nulls)
-        pos += 2
-        lo = hi = None
+        col = spark_column(name)
+        nested = rules.is_nested_type(dtype)
+        parts += ["0" if nested else f"approx_count_distinct({col}, {APPROX_RSD})",
+                  f"count(*) - count({col})"]
         if rules.is_numeric_type(dtype):
-            lo, hi = row[pos], row[pos + 1]
-            pos += 2
-        role = rules.infer_role(name, dtype, distinct, rows - nulls, lo, hi)
-        infos.append(rules.ColumnInfo(name, dtype, role, distinct, nulls, rows, role, exact,
-                                      lo, hi))
+            parts += [f"CAST(min({col}) AS DOUBLE)", f"CAST(max({col}) AS DOUBLE)"]
+    with spark_errors(source.label):
+        row = list(source.frame.selectExpr(*parts).collect()[0])
+    rows, pos, stats = int(row[0]), 1, {}
+    for name, dtype in types.items():
+        width = 4 if rules.is_numeric_type(dtype) else 2
+        stats[name] = row[pos: pos + width] + [None] * (4 - width)
+        pos += width
+    exact = _exact_distinct(source, types, stats, rows) \
+        if rows <= rules.EXACT_DISTINCT_MAX_ROWS else {}
+    infos = []
+    for name, dtype in types.items():
+        estimate, nulls, lo, hi = stats[name]
+        distinct = min(int(exact.get(name, estimate or 0)), rows - int(nulls))
+        role = rules.infer_role(name, dtype, distinct, rows - int(nulls), lo, hi)
+        infos.append(rules.ColumnInfo(name, dtype, role, distinct, int(nulls), rows, role,
+                                      name in exact, lo, hi))
     return Schema(rules.one_target(rules.pair_targets(tuple(infos))))
+
+
+SMALL_DISTINCT = 1_000  # estimates up to this are counted exactly (collect_set stays small)
+
+
+def _exact_distinct(source: SparkSource, types: dict[str, str], stats: dict[str, list],
+                    rows: int) -> dict[str, int]:
+    """Exact distinct counts of the columns whose role depends on them (see spark_schema)."""
+    from aidebt_core import schema as rules
+
+    parts = {}
+    for name, dtype in types.items():
+        if rules.is_nested_type(dtype):
+            continue
+        col = spark_column(name)
+        if (stats[name][0] or 0) <= SMALL_DISTINCT:
+            parts[name] = f"size(collect_set({col}))"
+        elif rules._ID.search(name.lower()) and not dtype.startswith(("FLOAT", "DOUBLE")):
+            parts[name] = f"count(DISTINCT {col})"
+    if not parts:
+        return {}
+    with spark_errors(source.label):
+        row = source.frame.selectExpr(*parts.values()).collect()[0]
+    return {name: int(value) for name, value in zip(parts, row, strict=True)}
 
 
 def profile_kinds(source: SparkSource, schema: Schema | None = None,
@@ -398,15 +422,47 @@ def _scalars(source: SparkSource, plan: ProfilePlan, key: str
     return per_chunk, side_distinct
 
 
+BINNED_PER_JOB = 4  # binned columns per Spark job: their bin expressions, generated as Java,
+#                    must fit the JVM's 64 KB method limit (else Spark compiles, fails and
+#                    falls back to slower code); categorical and counted columns are cheap
+
+
+def _column_groups(plan: ProfilePlan, counted: set[str]) -> list[list[int]]:
+    """Column indices per job B run: the cheap columns with the first binned ones."""
+    binned = [i for i, c in enumerate(plan.columns) if c.kind == NUMERIC and c.name not in counted]
+    cheap = [i for i in range(len(plan.columns)) if i not in binned]
+    groups = [binned[at: at + BINNED_PER_JOB] for at in range(0, len(binned), BINNED_PER_JOB)]
+    if not groups:
+        return [cheap]
+    groups[0] = sorted(cheap + groups[0])
+    return groups
+
+
 def _counts(source: SparkSource, plan: ProfilePlan, key: str, counted: set[str]
             ) -> tuple[dict[tuple[str, str], dict], dict[tuple[str, str], int]]:
     """Job B: {(chunk, column): {value-or-bin: count}} and the rows folded beyond top-k."""
+    kept: dict[tuple[str, str], dict] = {}
+    other: dict[tuple[str, str], int] = {}
+    for group in _column_groups(plan, counted):
+        for k, i, s, d, n, folded in _count_rows(source, plan, key, counted, group):
+            cell = (str(k), plan.columns[i].name)
+            value = s if plan.columns[i].kind == CATEGORICAL else float(d)
+            kept.setdefault(cell, {})[value] = int(n)
+            if folded:
+                other[cell] = int(folded)
+    return kept, other
+
+
+def _count_rows(source: SparkSource, plan: ProfilePlan, key: str, counted: set[str],
+                group: Sequence[int]) -> list:
+    """One job B run over the columns `group` (indices into plan.columns): rows of (chunk,
+    column index, text value, numeric value or bin, count, rows folded beyond top-k)."""
     # Each column's value is projected once (v{i}, f{i}: finite), and the bin expressions read
     # those projections: written inline, the value's CASE would be repeated in every branch of
-    # the grid's binary search, and the generated code would outgrow the JVM's method limit.
-    projected, structs, names = [f"{key} AS k"], [], []
-    for i, c in enumerate(plan.columns):
-        names.append(c.name)
+    # the grid's binary search.
+    projected, structs = [f"{key} AS k"], []
+    for i in group:
+        c = plan.columns[i]
         if c.kind == CATEGORICAL:
             projected.append(f"{_text(c.name)} AS s{i}")
             s, d = f"s{i}", "CAST(NULL AS DOUBLE)"
@@ -416,12 +472,12 @@ def _counts(source: SparkSource, plan: ProfilePlan, key: str, counted: set[str]
             value = f"v{i}" if c.name in counted else f"CAST({grid_sql(f'v{i}', c.grid)} AS DOUBLE)"
             d = f"(CASE WHEN f{i} THEN {value} END)"
         structs.append(f"named_struct('i', {i}, 's', {s}, 'd', {d})")
-    categorical = [i for i, c in enumerate(plan.columns) if c.kind == CATEGORICAL]
+    categorical = [i for i in group if plan.columns[i].kind == CATEGORICAL]
     F, Window = _functions(source), _window(source)
     with spark_errors(source.label):
         counts = (source.frame.selectExpr(*projected)
-                  .selectExpr("k", f"inline(filter(array({', '.join(structs)}), "
-                              "e -> e.s IS NOT NULL OR e.d IS NOT NULL))")
+                  .selectExpr("k", f"inline(array({', '.join(structs)}))")
+                  .where("s IS NOT NULL OR d IS NOT NULL")
                   .groupBy("k", "i", "s", "d").count())
         # Top-k per (chunk, categorical column) by count descending, then value ascending.
         window = Window.partitionBy("k", "i").orderBy(F.col("count").desc(), F.col("s").asc())
@@ -430,15 +486,7 @@ def _counts(source: SparkSource, plan: ProfilePlan, key: str, counted: set[str]
                   .withColumn("folded", F.sum(F.when(F.col("rank") > plan.top_k, F.col("count"))
                                               .otherwise(0)).over(Window.partitionBy("k", "i")))
                   .where(~F.col("i").isin(categorical) | (F.col("rank") <= plan.top_k)))
-        rows = ranked.select("k", "i", "s", "d", "count", "folded").collect()
-    kept: dict[tuple[str, str], dict] = {}
-    other: dict[tuple[str, str], int] = {}
-    for k, i, s, d, n, folded in rows:
-        cell = (str(k), names[i])
-        kept.setdefault(cell, {})[s if plan.columns[i].kind == CATEGORICAL else float(d)] = int(n)
-        if folded:
-            other[cell] = int(folded)
-    return kept, other
+        return ranked.select("k", "i", "s", "d", "count", "folded").collect()
 
 
 def _column_profile(plan: ColumnPlan, rows: int, stats: tuple, counts: dict, other: int,

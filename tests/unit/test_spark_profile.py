@@ -11,11 +11,9 @@ relative) must be the same; the merge of partition profiles equals the profile o
 from __future__ import annotations
 
 import math
-from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
-import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
@@ -28,65 +26,11 @@ from aidebt_core.profiles import duckdb_engine
 from aidebt_core.profiles.model import DatasetProfile, merge
 from aidebt_core.schema import infer_schema
 from aidebt_core.workspace import Workspace
-from tests.spark_fixtures import shared_connect_server
+from tests.spark_fixtures import loans, shared_connect_server
 
 ROWS = 3_000
 ROLES = {"timestamp": "applied_at", "chunk": "month", "target": "repaid",
          "prediction": "y_pred", "score": "y_pred_proba"}
-
-
-def _masked(values: np.ndarray, mask: np.ndarray, kind=None) -> pa.Array:
-    """A column with NULLs where `mask` (NaN stays NaN: pyarrow keeps it when from_pandas is
-    off, so the engines must tell NULL and NaN apart)."""
-    return pa.array(values, mask=mask, type=kind)
-
-
-def loans(seed: int, rows: int, drifted: bool, start: str) -> pa.Table:
-    rng = np.random.default_rng(seed)
-    shift = 1.0 if drifted else 0.0
-    income = rng.lognormal(10 + 0.3 * shift, 0.8, rows)
-    income[rng.random(rows) < 0.02] = np.nan
-    income[rng.random(rows) < 0.01] = np.inf
-    income[rng.random(rows) < 0.005] = -np.inf
-    zeros = np.where(rng.random(rows) < 0.5, 0.0, rng.exponential(300, rows))
-    regions = ["north", "south", "east", "west"] + (["islands"] if drifted else [])
-    # 12 branches with equal weights among the tail: ties at the top-k cut (plan top_k=5).
-    branch = rng.choice([f"b{i:02d}" for i in range(12)], rows,
-                        p=[.2, .15, .1, .1, .1, .1, .05, .05, .05, .04, .03, .03])
-    score = np.clip(rng.beta(2, 5 - 2 * shift, rows), 0, 1)
-    label = (rng.random(rows) < score).astype(np.int64)
-    late = np.zeros(rows, bool)
-    if drifted:
-        late[-rows // 5:] = True  # the last month's labels have not arrived
-    stamps = np.datetime64(start) + np.sort(rng.integers(0, 180 * 24 * 3600, rows)
-                                            ).astype("timedelta64[s]")
-    no_time = rng.random(rows) < 0.01
-    return pa.table({
-        "applied_at": _masked(stamps.astype("datetime64[us]"), no_time),
-        "income": _masked(income, rng.random(rows) < 0.03),
-        "credit_score": rng.normal(650 + 40 * shift, 60, rows).round().astype(np.int64),
-        "debt_ratio": rng.uniform(0, 1 + 0.5 * shift, rows),
-        "overdraft": zeros,
-        "term_months": rng.choice([12, 24, 36, 48, 60], rows).astype(np.int32),
-        "year": rng.integers(2015, 2025, rows).astype(np.int16),
-        "region": _masked(np.array(rng.choice(regions, rows), dtype=object),
-                          rng.random(rows) < 0.02),
-        "channel": rng.choice(["web", "mobile", "branch"], rows,
-                              p=[.3, .6, .1] if drifted else [.5, .3, .2]),
-        "branch": branch,
-        "verified": rng.random(rows) < 0.7,
-        "amount": pa.array([Decimal(f"{x:.2f}") for x in rng.uniform(100, 50_000, rows)],
-                           type=pa.decimal128(10, 2)),
-        "rate": rng.normal(0.05, 0.01, rows).astype(np.float32),
-        "balance": rng.normal(1e12, 1e9, rows),
-        "net_flow": rng.uniform(-1000, 1000, rows),
-        "constant": np.full(rows, 7.0),
-        "rarely_set": _masked(rng.normal(0, 1, rows), rng.random(rows) < 0.95),
-        "repaid": _masked(label, late),
-        "y_pred": (score > 0.35).astype(np.int64),
-        "y_pred_proba": score,
-        "age_days": rng.integers(0, 4_000, rows),  # 20 profiled columns with the ones above
-    })
 
 
 @pytest.fixture(scope="module")
