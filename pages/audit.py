@@ -36,6 +36,7 @@ from aidebt_app.audit_widgets import (
 )
 from aidebt_app.auth import signed_in_user
 from aidebt_app.context import current_selection, guard, page_header
+from aidebt_app.tables import show_table
 from aidebt_core.audit.history import compare, history_frame
 from aidebt_core.audit.questions import DIMENSIONS, load_questionnaire
 from aidebt_core.audit.records import Participant, TrackedAction, action_from_dict
@@ -420,9 +421,11 @@ if history:
                    else "none on the scorecard")
     st.caption(f"{len(history)} saved audit(s)"
                + (f", {withdrawn} withdrawn" if withdrawn else "") + f"; {latest_text}.")
-    st.dataframe(history_frame(history), hide_index=True, width="stretch", column_config={
-        c: st.column_config.NumberColumn(format="%.1f") for c in ("headline", "weighted mean")},
-        key="aud_history")
+    show_table(history_frame(history), key="aud_history", key_columns=["audited", "status"],
+               raw_columns=["questionnaire", "id"], formats={"headline": 1,
+                                                            "weighted mean": 1},
+               labels={"audited": "Audited", "status": "Status"},
+               raw_label="More columns (questionnaire, audit id)")
     if last is not None and last.signed:
         st.success(f"The audit of {md(last.audited_at)} was signed off by "
                    f"{md(last.signed_by)} at {last.signed_at[:16].replace('T', ' ')} UTC. "

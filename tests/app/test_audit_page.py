@@ -456,10 +456,10 @@ def test_withdraw_from_the_history_with_confirmation(run_page, store):
     assert "withdrawn" in _texts(at.success) and "scored on last year" in _texts(at.success)
     withdrawn = store.get(latest.id).withdrawn
     assert (withdrawn.by, withdrawn.reason) == ("review board", "scored on last year's data")
-    shown = table_with(at, "status")                   # the history table
+    shown = table_with(at, "Audited")                   # the history table
     assert len(shown) == 2                                         # kept in the history
-    assert shown["status"].iloc[-1].startswith("withdrawn ")
-    assert shown["status"].iloc[0].startswith("counts")
+    assert shown["Status"].iloc[-1].startswith("withdrawn ")
+    assert shown["Status"].iloc[0].startswith("counts")
     # the comparison now uses the audit that still counts
     assert "Compared with the audit of 2025-07-15" in _texts(at.subheader)
 

@@ -145,6 +145,16 @@ def test_full_save_reopens_with_the_same_answers_and_headline_partial_refused(
 
     again = _open_audit(served, workspace)
     screenshot(again, "audit-reopened")
+    # the live score stays in view while the questions scroll by
+    panel = again.locator(".st-key-aud_panel")
+    top_before = panel.bounding_box()["y"]
+    again.mouse.move(600, 600)
+    for _ in range(6):
+        again.mouse.wheel(0, 400)
+        again.wait_for_timeout(200)
+    box = panel.bounding_box()
+    assert 0 <= box["y"] < 150 < top_before, (top_before, box)
+    screenshot(again, "audit-scrolled")
     assert _metric(again, "Headline") == before
     assert f"carried over from {saved.audited_at}" in again.inner_text("main")
     again.get_by_role("radio", name="Configuration").first.click()   # the dimension control
