@@ -294,7 +294,9 @@ def main() -> None:
                                           sample_dir)
         finally:
             browser.close()
-    text = table(before, after, pages)
+    load = "load average at the end: " + " / ".join(f"{x:.1f}" for x in os.getloadavg()) \
+        + f" on {os.cpu_count()} cores (times grow with it; before and after share it)"
+    text = table(before, after, pages) + "\n\n" + load
     print(text)
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "bench_browser.md").write_text(
