@@ -261,23 +261,46 @@ def test_export_import_round_trips_the_new_fields(tmp_path):
 
 
 # -- old stores stay readable and are upgraded in place -----------------------------------------
-def test_legacy_sample_store_is_read_and_upgraded_on_its_next_write(sample_dir, tmp_path):
-    """sample_data/audits.sqlite was written by an older aidebt (store format 1)."""
-    legacy = sample_dir / "audits.sqlite"
-    copy = tmp_path / "audits.sqlite"
-    src = sqlite3.connect(f"{legacy.resolve().as_uri()}?mode=ro", uri=True)
-    dst = sqlite3.connect(copy)
-    src.backup(dst)
-    src.close()
-    dst.close()
-    store = AuditStore(copy)
+def test_legacy_sample_store_is_read_and_upgraded_on_its_next_write(ground_truth, tmp_path):
+    """The sample audits as an older aidebt wrote them: store format 1 at the legacy place
+    `<workspace>/audits.sqlite`, payloads without the issue-15 fields."""
+    from dataclasses import replace
+
+    from aidebt_core.audit.sample_audits import sample_audit_records
+    from aidebt_core.audit.store import default_store_path
+
+    old = [replace(r, participants=(), discussion={}, actions=(), signed_by="", signed_at="")
+           for r in sample_audit_records(ground_truth)]
+    legacy = tmp_path / "audits.sqlite"
+    con = sqlite3.connect(legacy)
+    con.executescript("""
+        CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        CREATE TABLE audits (id TEXT PRIMARY KEY, model TEXT NOT NULL,
+          model_version TEXT NOT NULL, audited_at TEXT NOT NULL,
+          questionnaire_version TEXT NOT NULL, auditor TEXT NOT NULL, saved_at TEXT NOT NULL,
+          payload TEXT NOT NULL);
+        CREATE TABLE drafts (model TEXT PRIMARY KEY, updated_at TEXT NOT NULL,
+          payload TEXT NOT NULL);
+        INSERT INTO meta VALUES ('format', 'aidebt-audit-store'), ('version', '1');
+    """)
+    for rec in old:
+        payload = rec.payload()
+        assert set(payload) == {"answers", "findings", "scores", "notes"}   # as written then
+        con.execute("INSERT INTO audits VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (rec.id, rec.model, rec.model_version, rec.audited_at,
+                     rec.questionnaire_version, rec.auditor, rec.saved_at, json.dumps(payload)))
+    con.commit()
+    con.close()
+    assert default_store_path(tmp_path) == legacy
+    store = AuditStore(legacy)
     before = store.read()
-    assert before.skipped == () and len(before.records) >= 4
+    assert before.skipped == () and len(before.records) == 4
+    assert {r.id for r in before.records} == {r.id for r in old}
     assert all(not r.partial and not r.signed and r.actions == () for r in before.records)
     card = build_scorecard(list(before.records))
     credit = next(r for r in before.records if r.model == "credit-default")
     store.sign_off(credit.id, by="Rita")
-    con = sqlite3.connect(copy)
+    con = sqlite3.connect(legacy)
     assert con.execute("SELECT value FROM meta WHERE key = 'version'").fetchone() == ("3",)
     con.close()
     after = store.read()
