@@ -3,7 +3,7 @@ measurements (each measured question's rule proposes a level); live score in vie
 tracked actions, meeting record, save (complete or explicitly partial), sign-off, history and
 report download."""
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 from urllib.parse import urlencode
@@ -210,10 +210,50 @@ def _section_label(section: str) -> str:
     return f"{DIMENSION_LABELS[section]} ({done}/{len(ids)})"
 
 
+@dataclass(frozen=True)
+class Now:
+    """What the form's kept values give at this moment: inputs, answers, problems, record and
+    score (the record without the actions and meeting record, which do not change the score)."""
+
+    raw: dict
+    discussion: dict
+    notes: dict
+    answers: dict
+    problems: list
+    tiers: dict
+    record: object
+    score: object
+
+
+def _now() -> Now:
+    raw = {q.id: as_raw(values[q.id], q) for q in questions}
+    discussion = {qid: v.get("discussion") or "" for qid, v in values.items()}
+    notes = dict(closing)
+    answers, problems = build_answers(questionnaire, raw, evidence)
+    tiers = chosen_tiers(questionnaire, raw)
+    with guard():
+        record, score = make_record(questionnaire, meta, answers, evidence, notes, tiers)
+    return Now(raw, discussion, notes, answers, problems, tiers, record, score)
+
+
+def _autosave(now: Now, participants_text: str, actions: list[TrackedAction]) -> dict:
+    """Autosave the work in progress once a person changed something; returns the draft."""
+    payload = {**draft_payload(meta, now.raw, now.notes), "participants_text": participants_text,
+               "discussion": {k: v for k, v in now.discussion.items() if v.strip()},
+               "actions": [a.to_dict() for a in actions]}
+    if _edited(now.raw, now.notes, participants_text, now.discussion, actions) and \
+            payload != st.session_state.get(f"{key}_draft"):
+        with guard():
+            store.save_draft(model, payload)
+        st.session_state[f"{key}_draft"] = payload
+    return payload
+
+
 @st.fragment
 def audit_form() -> None:
-    """The questions, actions and the live score: a level click reruns only this part (the
-    measurement is not repeated: it is kept above)."""
+    """The questions, the live score, the problems and the comparison: a level click reruns
+    only this part (nothing is measured again; actions, meeting record and Save below are
+    drawn by the full run, which recomputes everything from the kept values)."""
     sync_from_widgets(key, values, questions)
     main, panel = st.columns([3, 2], gap="large")
     with main:
@@ -229,22 +269,28 @@ def audit_form() -> None:
         else:
             for q in questionnaire.in_dimension(shown):
                 values[q.id] = question_card(q, f"{key}_{q.id}", _card_context(q))
-    raw = {q.id: as_raw(values[q.id], q) for q in questions}
-    discussion = {qid: v.get("discussion") or "" for qid, v in values.items()}
-    notes = dict(closing)
-    answers, problems = build_answers(questionnaire, raw, evidence)
-    tiers = chosen_tiers(questionnaire, raw)
+    now = _now()
+    scores = now.score.to_dict()
+    _autosave(now, st.session_state.get(f"{key}_participants", ""),
+              st.session_state.get(f"{key}_actions_now", st.session_state[f"{key}_actions"]))
+    with panel, st.container(key="aud_panel"):
+        _live_score(now.score, scores)
+    for problem in now.problems:
+        st.warning(md(problem))
+    _comparison(now.answers, scores)
 
+
+def _actions_and_save() -> None:
+    """Actions, meeting record, Save and the report downloads (drawn by full runs only)."""
+    now = _now()
     st.subheader("Actions")
     _last_actions()
-    suggested = None
-    with guard():          # the score does not depend on the actions or the meeting record
-        record, score = make_record(questionnaire, meta, answers, evidence, notes, tiers)
-    if score.actions:
-        suggested = (score.actions[0].question_id, score.actions[0].title)
+    suggested = ((now.score.actions[0].question_id, now.score.actions[0].title)
+                 if now.score.actions else None)
     actions = actions_editor(key, st.session_state[f"{key}_actions"], [q.id for q in questions],
-                             suggested,
-                             {qid: r.found for qid, r in rows.items()}, meta["audited_at"])
+                             suggested, {qid: r.found for qid, r in rows.items()},
+                             meta["audited_at"])
+    st.session_state[f"{key}_actions_now"] = actions
     if not actions:
         st.caption("No tracked actions yet: add the ones the meeting agrees on (owner and due "
                    "date); the next audit of this model opens with them and their status.")
@@ -254,27 +300,20 @@ def audit_form() -> None:
             "Participants (one per line: name, role)", key=f"{key}_participants",
             placeholder="Ada Lovelace, model owner\nGrace Hopper, reviewer")
     participants = _participants(participants_text)
-    problems += action_problems(actions)
-    record = replace(record, participants=tuple(Participant(*p) for p in participants),
-                     discussion={k: v.strip() for k, v in discussion.items() if v.strip()},
+    for problem in action_problems(actions):
+        st.warning(md(problem))
+    record = replace(now.record, participants=tuple(Participant(*p) for p in participants),
+                     discussion={k: v.strip() for k, v in now.discussion.items() if v.strip()},
                      actions=tuple(actions))
-    scores = score.to_dict()
-    payload = {**draft_payload(meta, raw, notes), "participants_text": participants_text,
-               "discussion": {k: v for k, v in discussion.items() if v.strip()},
-               "actions": [a.to_dict() for a in actions]}
-    if _edited(raw, notes, participants_text, discussion, actions) and \
-            payload != st.session_state.get(f"{key}_draft"):
-        with guard():
-            store.save_draft(model, payload)
-        st.session_state[f"{key}_draft"] = payload
-    with panel, st.container(key="aud_panel"):
-        _live_score(score, scores)
-    comparison = _comparison(answers, scores)
-    _save_area(record, score, problems, payload)
+    payload = _autosave(now, participants_text, actions)
+    _save_area(record, now.score, now.problems + action_problems(actions), payload)
     stem = f"audit-{Path(model).name}-{meta['audited_at']}"
-    on_paper = questionnaire.with_tiers(tiers)
+    on_paper = questionnaire.with_tiers(now.tiers)
 
-    def report():   # built only when a download is clicked, not on every level click
+    def report():   # built only when a download is clicked, not on every run
+        comparison = None if previous is None else compare(
+            previous, now.answers, now.score.to_dict(), questionnaire.version,
+            {q.id: q.title for q in questions})
         return audit_report(record, on_paper, comparison, previous)
 
     d1, d2 = st.columns(2)
@@ -365,8 +404,6 @@ def _comparison(answers, scores: dict):
 
 def _save_area(record, score, problems: list[str], payload: dict) -> None:
     st.divider()
-    for problem in problems:
-        st.warning(md(problem))
     same_day = store.same_day(model, meta["audited_at"])
     c1, c2 = st.columns(2)
     partial = c1.checkbox("Save as partial", key=f"{key}_partial", disabled=score.complete,
@@ -403,6 +440,7 @@ def _save_area(record, score, problems: list[str], payload: dict) -> None:
 
 
 audit_form()
+_actions_and_save()
 
 for flash in (f"{key}_saved_msg", f"{key}_signed_msg"):
     text = st.session_state.pop(flash, None)
