@@ -346,12 +346,12 @@ class _Lattice(Picker):
         self.min_size = max(1, math.floor(SCREEN_MARGIN * min_size * self.rows.size / n))
         self.pool_size = SCREEN_POOL * pool
         self._search(max_order, self.rows)
-        # The best-scoring column combinations of the screen (at most a quarter of the pool
-        # size of them: each holds many of the pool's cells), counted again on all rows.
+        # The best-scoring column combinations of the screen (at most an eighth of the pool
+        # size of them, 2.5 per slice asked for), counted again on all rows.
         order = np.argsort(-self.pool_score, kind="stable")
         key = self.pool_block[order] * 4 + self.pool_level[order]
         _, first = np.unique(key, return_index=True)
-        keep = order[np.sort(first)[:max(1, pool // 4)]]
+        keep = order[np.sort(first)[:max(1, pool // 8)]]
         levels, blocks = self.pool_level[keep], self.pool_block[keep]
         self.n, self.min_size, self.pool_size = n, min_size, pool
         self._reset_pool()
