@@ -405,16 +405,15 @@ def _comparison(answers, scores: dict):
 def _save_area(record, score, problems: list[str], payload: dict) -> None:
     st.divider()
     same_day = store.same_day(model, meta["audited_at"])
-    c1, c2 = st.columns(2)
-    partial = c1.checkbox("Save as partial", key=f"{key}_partial", disabled=score.complete,
+    partial = st.checkbox("Save as partial", key=f"{key}_partial", disabled=score.complete,
                           help="A partial audit keeps the answers so far; it stays off the "
                                "scorecard and the trends.")
     again = False
     if same_day is not None:
-        what = (f"signed off by {same_day.signed_by}: it stays unchanged and the new one "
-                "supersedes it" if same_day.signed else "it stays in the history")
-        again = c2.checkbox(f"Save another audit for {meta['audited_at']} (the one saved "
-                            f"earlier that day is {what})", key=f"{key}_again")
+        what = (f"the earlier one, signed off by {same_day.signed_by}, stays unchanged and "
+                "is superseded" if same_day.signed else "the earlier one stays in the history")
+        again = st.checkbox(f"Save another audit for {meta['audited_at']} ({what})",
+                            key=f"{key}_again")
     if st.button("Save audit", type="primary", key="aud_save"):
         refusal = problems + save_problems(meta, score, partial)
         if same_day is not None and not again:
@@ -462,7 +461,9 @@ if history:
     show_table(history_frame(history), key="aud_history", key_columns=["audited", "status"],
                raw_columns=["questionnaire", "id"], formats={"headline": 1,
                                                             "weighted mean": 1},
-               labels={"audited": "Audited", "status": "Status"},
+               labels={"audited": "Audited", "status": "Status", "version": "Version",
+                       "auditor": "Auditor", "headline": "Headline",
+                       "weighted mean": "Weighted mean", "red flags": "Red flags"},
                raw_label="More columns (questionnaire, audit id)")
     if last is not None and last.signed:
         st.success(f"The audit of {md(last.audited_at)} was signed off by "
