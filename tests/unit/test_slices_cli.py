@@ -56,9 +56,17 @@ def test_json_follows_the_contract_and_finds_the_weak_slice(capsys, sample_dir):
 
 
 def test_fail_on_slice_exit_codes(capsys, sample_dir):
-    code, _ = _run(capsys, sample_dir, "--fail-on-slice", "0.75", *FAST)
-    assert code == 1  # over all labelled months the weak slice's accuracy is ~0.71
-    code, out = _run(capsys, sample_dir, "--fail-on-slice", "0.3", *FAST)
+    code, out = _run(capsys, sample_dir, "--format", "json", "--by", "channel", *FAST)
+    assert code == 0, out.err
+    doc = json.loads(out.out)
+    worst = min(s["metric"] for s in [*doc["slices"], *doc["breakdown"]["slices"]])
+    assert worst < doc["overall"]
+    # exit 1 when a reported slice (found or breakdown) is below the floor, else 0
+    code, _ = _run(capsys, sample_dir, "--by", "channel", "--fail-on-slice",
+                   f"{worst + 0.001}", *FAST)
+    assert code == 1
+    code, out = _run(capsys, sample_dir, "--by", "channel", "--fail-on-slice",
+                     f"{worst - 0.001}", *FAST)
     assert code == 0, out.err
     assert "overall accuracy" in out.out
 
