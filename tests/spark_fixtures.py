@@ -155,12 +155,6 @@ def shared_connect_server() -> str:
     return str(_server["url"])
 
 
-@pytest.fixture(scope="session")
-def spark_remote() -> str:
-    """The sc:// URL of the shared local Spark Connect server."""
-    return shared_connect_server()
-
-
 # ------------------------------------------------------------------------------ test data
 
 def _masked(values: np.ndarray, mask: np.ndarray, kind=None) -> pa.Array:
