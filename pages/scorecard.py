@@ -35,9 +35,14 @@ SORTS = {"Headline (lowest first)": ("headline", True), "Red flags (most first)"
          ("red_flags", False), "Overdue actions (most first)": ("overdue_actions", False),
          "Trend (worst first)": ("trend", True), "Model": ("model", True),
          "Last audited (oldest first)": ("audited_at", True)}
-SHOWN = ["model", "model_version", "audited_at", "headline", *DIMENSION_COLUMNS, "band",
-         "trend", "red_flags", "open_actions", "overdue_actions"]
-MORE = ["auditor", "weighted_mean", "open_findings", "audits", "top_actions"]
+SHOWN = ["model", "audited_at", "headline", *DIMENSION_COLUMNS, "band", "trend", "red_flags",
+         "open_actions", "overdue_actions"]
+MORE = ["model_version", "auditor", "weighted_mean", "open_findings", "audits", "top_actions"]
+# Short headers so the main table fits 1440 px; the full names are in each header's tooltip.
+LABELS = {**SCORECARD_HEADERS, "model": "Model name", "headline": "Headline",
+          "data_score": "Data", "model_score": "Model", "configuration_score": "Configuration",
+          "evaluation_score": "Evaluation", "red_flags": "Flags", "open_actions": "Open",
+          "overdue_actions": "Overdue"}
 
 page_header("Scorecard", "AI technical debt across models: the latest complete audit of each. "
                          "The headline is the weakest dimension, so one failing area shows.")
@@ -99,12 +104,16 @@ if shown.empty:
 
 table = shown[SHOWN + MORE].copy()
 table["trend"] = table["trend"].map(signed)
-show_table(table, key_columns=["model"], raw_columns=MORE, labels=SCORECARD_HEADERS,
+show_table(table, key_columns=["model"], raw_columns=MORE, labels=LABELS,
            formats={c: 1 for c in ("headline", "weighted_mean", *DIMENSION_COLUMNS)}
            | {c: "count" for c in ("red_flags", "open_actions", "overdue_actions",
                                    "open_findings", "audits")},
-           help={"headline": help_text("headline"), "band": help_text("band")},
-           raw_label="More columns (auditor, weighted mean, findings, top actions)",
+           help={"headline": help_text("headline") + " (0–10)", "band": help_text("band"),
+                 "red_flags": help_text("red flag"),
+                 "open_actions": "Tracked actions still open at the model's latest audit.",
+                 "overdue_actions": "Open tracked actions past their due date.",
+                 **{c: f"{LABELS[c]} dimension health (0–10)" for c in DIMENSION_COLUMNS}},
+           raw_label="More columns (version, auditor, weighted mean, findings, top actions)",
            key="sc_table")
 st.caption(f"Bands: {band_legend()}. Trend: headline change since the model's previous "
            "complete audit.")

@@ -27,17 +27,16 @@ def test_one_row_per_model_with_scores(run_page, store_path, ground_truth):
     table = _table(at)
     expected = build_scorecard(sample_audit_records(ground_truth)).to_frame()
     # human headers, the main columns only (the rest in "More columns")
-    assert list(table.columns) == ["Model", "Version", "Last audit", "Headline (0–10)",
-                                   "Data health", "Model health", "Configuration health",
-                                   "Evaluation health", "Band", "Trend", "Red flags",
-                                   "Open actions", "Overdue actions"]
-    assert sorted(table["Model"]) == sorted(expected["model"])
+    assert list(table.columns) == ["Model name", "Last audit", "Headline", "Data", "Model",
+                                   "Configuration", "Evaluation", "Band", "Trend", "Flags",
+                                   "Open", "Overdue"]
+    assert sorted(table["Model name"]) == sorted(expected["model"])
     # default sort: headline, lowest first
-    assert list(table["Headline (0–10)"]) == sorted(expected["headline"])
-    by_model = table.set_index("Model")
+    assert list(table["Headline"]) == sorted(expected["headline"])
+    by_model = table.set_index("Model name")
     for row in expected.itertuples(index=False):
-        assert by_model.loc[row.model, "Headline (0–10)"] == pytest.approx(row.headline)
-        assert by_model.loc[row.model, "Data health"] == pytest.approx(row.data_score)
+        assert by_model.loc[row.model, "Headline"] == pytest.approx(row.headline)
+        assert by_model.loc[row.model, "Data"] == pytest.approx(row.data_score)
         assert by_model.loc[row.model, "Band"] == row.band
     trend = expected.set_index("model")["trend"]
     # a signed trend with a true minus sign
@@ -54,12 +53,12 @@ def test_one_row_per_model_with_scores(run_page, store_path, ground_truth):
 def test_filters_and_sorting(run_page, store_path):
     at = run_page(PAGE)
     at.toggle(key="sc_flagged").set_value(True).run()
-    assert list(_table(at)["Model"]) == ["fraud"]
+    assert list(_table(at)["Model name"]) == ["fraud"]
     at.toggle(key="sc_flagged").set_value(False)
     at.selectbox(key="sc_sort").set_value("Model").run()
-    assert list(_table(at)["Model"]) == ["churn", "credit-default", "fraud"]
+    assert list(_table(at)["Model name"]) == ["churn", "credit-default", "fraud"]
     at.multiselect(key="sc_bands").set_value(["strong"]).run()
-    assert list(_table(at)["Model"]) == ["churn"]
+    assert list(_table(at)["Model name"]) == ["churn"]
 
 
 def test_model_details(run_page, store_path):
@@ -94,9 +93,9 @@ def test_withdrawn_audits_are_off_the_scorecard(run_page, store_path, ground_tru
     records = sample_audit_records(ground_truth)
     credit = [r for r in records if r.model == "credit-default"]
     AuditStore(store_path).withdraw(credit[1].id, by="ann", reason="wrong data")
-    table = _table(run_page(PAGE)).set_index("Model")
+    table = _table(run_page(PAGE)).set_index("Model name")
     assert table.loc["credit-default", "Last audit"] == credit[0].audited_at
-    assert table.loc["credit-default", "Headline (0–10)"] == pytest.approx(
+    assert table.loc["credit-default", "Headline"] == pytest.approx(
         credit[0].scores["overall"])
     assert table.loc["credit-default", "Trend"] == "—"
 
@@ -112,7 +111,7 @@ def test_a_bad_stored_record_is_skipped_with_a_warning(run_page, store_path):
     con.commit()
     con.close()
     at = run_page(PAGE)
-    assert sorted(_table(at)["Model"]) == ["churn", "credit-default", "fraud"]
+    assert sorted(_table(at)["Model name"]) == ["churn", "credit-default", "fraud"]
     assert any("bad-one" in w.value and "imported" in w.value for w in at.warning)
 
 
@@ -134,12 +133,12 @@ def test_open_and_overdue_actions_and_partial_audits(run_page, store_path, groun
                              actions=(late, later), partial=True,
                              scores={**churn.scores, "overall": 0.5}))
     at = run_page(PAGE)
-    row = _table(at).set_index("Model").loc["churn"]
-    assert row["Open actions"] == 2 and row["Overdue actions"] == 1
-    assert row["Headline (0–10)"] == pytest.approx(churn.scores["overall"])  # partial: off
+    row = _table(at).set_index("Model name").loc["churn"]
+    assert row["Open"] == 2 and row["Overdue"] == 1
+    assert row["Headline"] == pytest.approx(churn.scores["overall"])  # partial: off
     metrics = {m.label: m.value for m in at.metric}
-    assert metrics["Overdue actions"] == str(_table(at)["Overdue actions"].sum())
-    assert metrics["Open actions"] == str(_table(at)["Open actions"].sum())
+    assert metrics["Overdue actions"] == str(_table(at)["Overdue"].sum())
+    assert metrics["Open actions"] == str(_table(at)["Open"].sum())
     at.selectbox(key="sc_model").set_value("churn").run()
     actions = next(d.value for d in at.dataframe if "Status" in d.value.columns)
     assert sorted(actions["Status"]) == ["open", "open · overdue"]
