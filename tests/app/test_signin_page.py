@@ -114,7 +114,10 @@ def test_audit_records_the_signed_in_user_as_auditor(served):
     assert field.value == "alice@example.com" and field.disabled
     assert not [t for t in at.text_input if t.label == "Auditor(s)"]
     at.text_input(key="aud_new_model").input("signin-model").run()
-    at.radio(key="aud_signin-model_E1_level").set_value("1").run()
+    at.segmented_control(key="aud_section").set_value("evaluation").run()  # E1's dimension
+    at.radio(key="aud_signin-model_E1_level").set_value("1")
+    at.text_input(key="aud_version").input("1")          # saving needs a version, and a form
+    at.checkbox(key="aud_signin-model_partial").check().run()   # this short only as partial
     at.button(key="aud_save").click().run()
     assert not at.exception, [e.value for e in at.exception]
-    assert store.latest("signin-model").auditor == "alice@example.com"
+    assert store.list_audits("signin-model")[-1].auditor == "alice@example.com"
