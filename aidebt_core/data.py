@@ -72,6 +72,8 @@ def connect(workspace: Workspace, threads: int | None = None) -> duckdb.DuckDBPy
     """An in-memory DuckDB that can read only under the workspace's allowed directories."""
     con = duckdb.connect(":memory:", config={"autoinstall_known_extensions": False,
                                              "autoload_known_extensions": False})
+    # No progress bar: DuckDB draws it on stdout after 2 s, which would corrupt --format json.
+    con.execute("SET enable_progress_bar = false")
     con.execute("SET allowed_directories = ?",
                 [[str(d) + "/" for d in workspace.allowed_directories]])
     con.execute("SET enable_external_access = false")
