@@ -13,13 +13,16 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from types import MappingProxyType
+from typing import TYPE_CHECKING
 
 import duckdb
 import numpy as np
-import pandas as pd
 
 from aidebt_core.errors import DataSourceError, SandboxError, SchemaError
 from aidebt_core.workspace import TABLE_SEPARATOR, Workspace, detect_format
+
+if TYPE_CHECKING:  # frames are built by DuckDB's .df(); the CLI's drift needs no pandas
+    import pandas as pd
 
 _view_counter = itertools.count()
 _PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)\b")
@@ -306,6 +309,8 @@ def value_counts(table: Table, column: str, top_k: int | None = None,
     counts = table.df(f"SELECT CAST({col} AS VARCHAR) AS value, count(*) AS count FROM {ROWS} "
                       f"WHERE {col} IS NOT NULL GROUP BY 1 ORDER BY 2 DESC, 1")
     if top_k is not None and len(counts) > top_k:
+        import pandas as pd
+
         rest = int(counts["count"].iloc[top_k:].sum())
         counts = pd.concat([counts.iloc[:top_k],
                             pd.DataFrame({"value": [other_label], "count": [rest]})],

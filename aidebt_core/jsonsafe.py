@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Mapping
 from datetime import date, datetime
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 
 def jsonable(value):
@@ -26,9 +26,14 @@ def jsonable(value):
     if isinstance(value, float | np.floating):
         number = float(value)
         return number if math.isfinite(number) else None
-    if value is None or value is pd.NA or value is pd.NaT:
+    if value is None:
         return None
-    if isinstance(value, pd.Timestamp | datetime | date):
+    # pandas' missing markers exist only once pandas is imported: the CLI's drift never
+    # imports it (a third of a second), so it is not imported here just to compare with them.
+    pd = sys.modules.get("pandas")
+    if pd is not None and (value is pd.NA or value is pd.NaT):
+        return None
+    if isinstance(value, datetime | date):  # pd.Timestamp is a datetime
         return value.isoformat()
     if isinstance(value, Path):
         return str(value)

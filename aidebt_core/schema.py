@@ -10,13 +10,15 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from aidebt_core.data import ROWS, Table, is_temporal_type, quote_ident
 from aidebt_core.data import is_numeric_type as _numeric_prefix
 from aidebt_core.errors import SchemaError
 from aidebt_core.timeaxis import named_text_times
+
+if TYPE_CHECKING:  # pandas only for to_frame (the CLI's drift never imports it)
+    import pandas as pd
 
 ROLES = ("numeric", "categorical", "boolean", "timestamp", "id", "target", "prediction", "score",
          "ignore")
@@ -158,6 +160,8 @@ class Schema:
         return {c.name: c.role for c in self.columns if c.role != c.inferred_role}
 
     def to_frame(self) -> pd.DataFrame:
+        import pandas as pd
+
         return pd.DataFrame({
             "column": [c.name for c in self.columns],
             "type": [c.dtype for c in self.columns],

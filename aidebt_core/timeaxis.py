@@ -27,8 +27,7 @@ import threading
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from types import MappingProxyType
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from aidebt_core.data import (
     ROWS,
@@ -39,6 +38,9 @@ from aidebt_core.data import (
     row_count,
 )
 from aidebt_core.errors import SchemaError
+
+if TYPE_CHECKING:  # pandas inside the functions that build timestamps: recognising a time
+    import pandas as pd  # column (role inference on every CLI run) needs none
 
 # (name shown to users, strptime formats); each also accepts a time of day.
 _TIMES = ("", " %H:%M", " %H:%M:%S", "T%H:%M", "T%H:%M:%S")
@@ -68,12 +70,16 @@ class TimeAxis:
 
     def covered_until(self, last: pd.Timestamp) -> pd.Timestamp:
         """The end of the span the last value stands for."""
+        import pandas as pd
+
         if self.resolution is None:
             return pd.Timestamp(last)
         return pd.Timestamp(last) + _offset(self.resolution)
 
 
 def _offset(unit: str) -> pd.DateOffset:
+    import pandas as pd
+
     return {"day": pd.DateOffset(days=1), "month": pd.DateOffset(months=1),
             "year": pd.DateOffset(years=1)}[unit]
 
@@ -136,6 +142,8 @@ def parse_boundary(text: str | date | datetime | pd.Timestamp) -> pd.Timestamp:
     """A date or full timestamp given by a user (2019-04-01, 2019-04-01T12:30, 2019-04-01
     12:30:15, or a year 2019 / month 2019-04 meaning its first day); time-zone-aware values
     are taken in UTC, as the data's naive times are."""
+    import pandas as pd
+
     if isinstance(text, pd.Timestamp | datetime | date) and not pd.isna(text):
         value = pd.Timestamp(text)
     else:

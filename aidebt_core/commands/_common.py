@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import duckdb
-import pandas as pd
 
 # The shared arguments live in the light _args (parsers are built without this module);
 # re-exported here for the command modules and tests that import them from _common.
@@ -46,6 +45,8 @@ from aidebt_core.timeaxis import split_on_timestamp
 from aidebt_core.workspace import GLOB_CHARS, TABLE_SEPARATOR, Workspace
 
 if TYPE_CHECKING:  # importing the report pulls in plotly: not at CLI start-up
+    import pandas as pd  # nor pandas: drift prints its table without it
+
     from aidebt_core.report import Report
 
 
@@ -319,7 +320,8 @@ def emit(args: argparse.Namespace, payload, table: pd.DataFrame | str | None = N
         json.dump(jsonable(payload), sys.stdout, indent=2, allow_nan=False)
         sys.stdout.write("\n")
         return
-    if isinstance(table, pd.DataFrame):
+    pd = sys.modules.get("pandas")  # a DataFrame exists only once pandas is imported
+    if pd is not None and isinstance(table, pd.DataFrame):
         with pd.option_context("display.max_rows", 500, "display.max_columns", 50,
                                "display.width", 200, "display.float_format", "{:.4g}".format):
             print(table.to_string(index=False))

@@ -12,15 +12,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from aidebt_core.data import ROWS, Table, histogram, quantiles, quote_ident
 from aidebt_core.drift.collect import OTHER
 from aidebt_core.drift.stats import overflow_scale
 from aidebt_core.errors import SchemaError
 from aidebt_core.jsonsafe import jsonable
+
+if TYPE_CHECKING:  # pandas only where frames are built: the CLI's drift never imports it
+    import pandas as pd
 
 BINS, TOP = 40, 20
 SPAN = (0.005, 0.995)   # numeric bins span both sides' 0.5–99.5 % quantiles
@@ -38,6 +41,8 @@ class Distribution:
     current_count: int
 
     def to_frame(self) -> pd.DataFrame:
+        import pandas as pd
+
         return pd.DataFrame({"bin" if self.kind == "numeric" else "value": self.labels,
                              "reference_share": self.reference,
                              "current_share": self.current})
@@ -141,6 +146,8 @@ def _has_values(table: Table, column: str) -> bool:
 
 
 def _categorical(reference: Table, current: Table, column: str, top: int) -> Distribution:
+    import pandas as pd
+
     col = quote_ident(column)
     counts = []
     for table in (reference, current):

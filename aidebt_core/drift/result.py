@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, fields, replace
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from aidebt_core.drift import methods
 from aidebt_core.drift.distribution import Distribution
@@ -18,6 +17,9 @@ from aidebt_core.drift.identity import Identity, fingerprint, identity_from
 from aidebt_core.drift.options import DriftOptions
 from aidebt_core.errors import SchemaError
 from aidebt_core.jsonsafe import jsonable
+
+if TYPE_CHECKING:  # pandas only for to_frame: the CLI prints its table without it
+    import pandas as pd
 
 OK, NOT_TESTABLE, TYPE_CHANGED = "ok", "not testable", "type changed"
 MAX_LISTED_CATEGORIES = 50   # new / vanished values kept per column (most frequent first)
@@ -196,7 +198,13 @@ class DriftResult:
         raise SchemaError(f"No drift result for column '{name}'.")
 
     def to_frame(self) -> pd.DataFrame:
-        rows = [{"column": c.name, "kind": c.kind, "method": c.method, "statistic": c.statistic,
+        import pandas as pd
+
+        return pd.DataFrame(self.rows(), columns=list(FRAME_COLUMNS))
+
+    def rows(self) -> list[dict]:
+        """One dict per column with the keys FRAME_COLUMNS (the rows of `to_frame`)."""
+        return [{"column": c.name, "kind": c.kind, "method": c.method, "statistic": c.statistic,
                  "p_value": c.p_value, "threshold": c.threshold, "drifted": c.drifted,
                  "missing_reference": c.missing_share_reference,
                  "missing_current": c.missing_share_current, "missing_change": c.missing_change,
@@ -204,7 +212,6 @@ class DriftResult:
                  "vanished_categories": _listed(c.vanished_categories,
                                                 c.vanished_categories_count),
                  "status": c.status, "note": c.note} for c in self.columns]
-        return pd.DataFrame(rows, columns=list(FRAME_COLUMNS))
 
     def to_dict(self) -> dict:
         """The CLI contract's JSON document (extended with notes, measures and summaries)."""
