@@ -130,12 +130,13 @@ def _human_table(result):
 def plain_table(rows: list[dict], columns) -> str | None:
     """`rows` as `DataFrame(rows)[columns].to_string(index=False)` prints them under the
     options `_common.emit` sets ({:.4g} floats), character for character; None when a column
-    holds values whose pandas type this does not reproduce (e.g. all None, numpy integers).
+    holds values whose pandas type this does not reproduce (e.g. numpy integers, bool mixed
+    with numbers).
 
-    Each column is typed as pandas infers it from the values: all text, all bool, all int, or
-    numbers with None (float, None shown as NaN). Cells and headers are right-aligned to the
-    column's width; numeric (and bool) headers get pandas' leading space; tabs and newlines in
-    text show escaped."""
+    Each column is typed as pandas infers it from the values: all None, all text, all bool,
+    all int, or numbers with None (float, None shown as NaN). Cells and headers are
+    right-aligned to the column's width; numeric (and bool) headers get pandas' leading space;
+    tabs and newlines in text show escaped."""
     if not rows:
         return None
     cells = []
@@ -153,6 +154,8 @@ def plain_table(rows: list[dict], columns) -> str | None:
 
 def _column_cells(values: list) -> tuple[list[str], bool] | None:
     """(formatted cells, whether pandas counts the column as numeric) or None."""
+    if all(v is None for v in values):  # an object column
+        return ["None"] * len(values), False
     if all(isinstance(v, str) for v in values):
         return [v.replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
                 for v in values], False
