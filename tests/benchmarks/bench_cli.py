@@ -11,7 +11,7 @@ machine's load hits both. Also measured: the interpreter floor (`python -c pass`
 numpy or pandas imported). CPU (user + system) is reported beside wall time: on a shared,
 loaded machine it moves much less than wall time. The drift case is `aidebt drift REF CUR`
 on `--rows` + `--rows` rows x 20 columns (bench_drift's generator: 10 numeric, 10
-categorical), table output.
+categorical), table output and `--format json`.
 
 Targets (issue 19): `--version` and `drift -h` <= 0.6 s; the 100k drift <= 0.7 s end to end.
 Results: tests/benchmarks/results/cli.md.
@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import statistics
 import subprocess
@@ -35,7 +36,8 @@ from bench_drift import generate  # noqa: E402
 ROOT = Path(__file__).resolve().parents[2]
 RESULTS = Path(__file__).resolve().parent / "results"
 ENTRY = "import sys\nfrom aidebt_core.cli import main\nsys.exit(main())\n"
-TARGETS = {"--version": 0.6, "drift -h": 0.6, "slices -h": 0.6, "drift 100k": 0.7}
+TARGETS = {"--version": 0.6, "drift -h": 0.6, "slices -h": 0.6, "drift 100k": 0.7,
+           "drift 100k json": 0.7}
 
 
 def extract(commit: str, folder: Path) -> Path:
@@ -78,7 +80,9 @@ def main() -> None:
         generate(opts.rows, 2, True, cur)
         cases = {"--version": ["--version"], "-h": ["-h"], "drift -h": ["drift", "-h"],
                  "slices -h": ["slices", "-h"],
-                 f"drift {opts.rows // 1000}k": ["drift", str(ref), str(cur)]}
+                 f"drift {opts.rows // 1000}k": ["drift", str(ref), str(cur)],
+                 f"drift {opts.rows // 1000}k json": ["drift", str(ref), str(cur),
+                                                      "--format", "json"]}
         same_result(trees, ref, cur)
         floors = {"python -c pass": "pass", "python + numpy": "import numpy",
                   "python + pandas": "import pandas"}
@@ -102,8 +106,9 @@ def main() -> None:
 
 
 def same_result(trees: dict, ref: Path, cur: Path) -> None:
-    """Both trees find the same drifted columns (the speed-up changed nothing computed)."""
-    found = {}
+    """Both trees find the same drifted columns with the same statistics and p-values (to
+    1e-9: the chi-square p-value is computed without scipy since H19b, equal to ~1e-12)."""
+    found, figures = {}, {}
     for name, tree in trees.items():
         out = subprocess.run([sys.executable, "-P", "-c", ENTRY, "drift", str(ref), str(cur),
                               "--format", "json"], env=env_for(tree), capture_output=True,
@@ -111,7 +116,14 @@ def same_result(trees: dict, ref: Path, cur: Path) -> None:
         assert out.returncode == 0, out.stderr[-1500:]
         document = json.loads(out.stdout)
         found[name] = sorted(c["name"] for c in document["columns"] if c["drifted"])
+        figures[name] = {(c["name"], key): c[key] for c in document["columns"]
+                         for key in ("statistic", "p_value")}
     assert found["before"] == found["after"], found
+    for key, before in figures["before"].items():
+        after = figures["after"][key]
+        assert (before is None) == (after is None), key
+        assert before is None or math.isclose(before, after, rel_tol=1e-9, abs_tol=1e-300), \
+            (key, before, after)
 
 
 def summary(label: str, tree: str, runs: list[dict]) -> dict:
@@ -131,7 +143,10 @@ def report(rows: list[dict], opts) -> str:
     return (f"# CLI start-up and small drift, before ({opts.before}) and after\n\n"
             f"{opts.repeats} runs each, alternating trees; load average at the end "
             f"{load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f} on {os.cpu_count()} cores. "
-            f"Drift: {opts.rows:,} + {opts.rows:,} rows x 20 columns, Parquet, table output.\n\n"
+            f"Drift: {opts.rows:,} + {opts.rows:,} rows x 20 columns, Parquet, table output "
+            "and --format json. PYTHONDONTWRITEBYTECODE="
+            f"{os.environ.get('PYTHONDONTWRITEBYTECODE', '')!r} (when set, every run compiles "
+            "aidebt's modules again; an installed wheel has them compiled).\n\n"
             + markdown_table(rows))
 
 
