@@ -102,14 +102,22 @@ class TopCounts:
 
 def top_counts(table: Table, column: str, limit: int) -> TopCounts:
     """The `limit` most frequent non-missing values (as text) with their counts, the number of
-    distinct values and of NULLs: one GROUP BY in DuckDB."""
+    distinct values and of NULLs: one GROUP BY in DuckDB (and a second, counting with window
+    functions, when the column has more than `limit` + 1 values)."""
     col = quote_ident(column)
+    groups = f"SELECT CAST({col} AS VARCHAR) AS v, count(*) AS n FROM {ROWS} GROUP BY 1"
+    # Usually every value fits: then the groups themselves give the distinct and NULL counts
+    # (the window functions below cost ~40 % more per column).
+    rows = table.execute(f"SELECT v, n FROM ({groups}) ORDER BY v IS NULL, n DESC, v "
+                         "LIMIT $limit", {"limit": int(limit) + 2}).fetchall()
+    if len(rows) < limit + 2:  # all groups, NULL (last) included
+        counts = {v: int(n) for v, n in rows if v is not None}
+        nulls = next((int(n) for v, n in rows if v is None), 0)
+        return TopCounts(dict(list(counts.items())[:limit]), len(counts), nulls)
     rows = table.execute(
         "SELECT v, n, count(v) OVER () AS k, max(CASE WHEN v IS NULL THEN n END) OVER () "
-        f"FROM (SELECT CAST({col} AS VARCHAR) AS v, count(*) AS n FROM {ROWS} GROUP BY 1) "
-        "ORDER BY v IS NULL, n DESC, v LIMIT $limit", {"limit": int(limit) + 1}).fetchall()
-    if not rows:
-        return TopCounts({}, 0, 0)
+        f"FROM ({groups}) ORDER BY v IS NULL, n DESC, v LIMIT $limit",
+        {"limit": int(limit) + 1}).fetchall()
     counts = {v: int(n) for v, n, _, _ in rows if v is not None}
     if len(counts) > limit:
         counts = dict(list(counts.items())[:limit])

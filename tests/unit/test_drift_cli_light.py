@@ -131,3 +131,28 @@ def test_kstwo_sf_is_zero_where_scipy_underflows_for_far_moved_columns(n):
         assert kstwo_sf(float(x), n) == float(np.clip(stats.kstwo.sf(x, n), 0, 1)) == 0.0, x
     for x in np.linspace(0.5, 0.999, 40):  # all of x >= 0.5, on both sides of n x^2 = 400
         assert kstwo_sf(float(x), n) == float(np.clip(stats.kstwo.sf(x, n), 0, 1)), x
+
+
+@pytest.mark.parametrize("limit", [1, 5, 6, 7, 8, 50])
+def test_top_counts_give_the_most_frequent_values_and_totals(tmp_path, limit):
+    """One query when every value fits, the windowed one beyond: the same answer as counting
+    in Python, at and around `limit` + 1 distinct values (here 7 codes and NULLs)."""
+    from collections import Counter
+
+    from aidebt_core.data import connect, open_table
+    from aidebt_core.drift.collect import top_counts
+    from aidebt_core.workspace import Workspace
+
+    rng = np.random.default_rng(limit)
+    codes = rng.choice(["a1", "b22", "c", "d", "e", "f9", "g"], 3000, p=[.3, .2, .15, .12, .1,
+                                                                         .08, .05])
+    values = [None if i % 37 == 0 else str(c) for i, c in enumerate(codes)]
+    pd.DataFrame({"branch_code": values}).to_parquet(tmp_path / "t.parquet")
+    con = connect(Workspace.at(tmp_path))
+    got = top_counts(open_table(con, Workspace.at(tmp_path), "t.parquet"), "branch_code", limit)
+    con.close()
+    counted = Counter(v for v in values if v is not None)
+    ranked = sorted(counted.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
+    assert list(got.counts.items()) == ranked
+    assert got.distinct == len(counted) == 7
+    assert got.nulls == sum(v is None for v in values) > 0
