@@ -218,25 +218,14 @@ def profile_kinds(source: SparkSource, schema: Schema | None = None,
                   timestamp: str | None = None) -> list[tuple[str, str]]:
     """(column, kind) a profile keeps, chosen as duckdb_engine.profile_kinds chooses them."""
     source = _unwrap(source)
-    from aidebt_core.data import is_temporal_type
-    from aidebt_core.drift.univariate import column_kind
-    from aidebt_core.schema import is_nested_type
-
-    schema = schema or spark_schema(source)
     types = {name: duckdb_type(kind) for name, kind in source.columns}
     if columns:
         missing = [c for c in columns if c not in types]
         if missing:
             raise SchemaError(f"{source.label} has no column(s) {', '.join(map(repr, missing))}"
                               f" (columns: {', '.join(types)}).")
-        chosen = list(dict.fromkeys(columns))
-    else:
-        chosen = [c.name for c in schema.columns
-                  if c.role not in ("id", "timestamp", "ignore") and c.name != timestamp
-                  and not is_temporal_type(types[c.name]) and not is_nested_type(types[c.name])]
-    if not chosen:
-        raise SchemaError(f"{source.label} has no column a profile can keep.")
-    return [(name, column_kind(schema, name, types[name], categorical)) for name in chosen]
+    return planning.kept_columns(schema or spark_schema(source), types, source.label, columns,
+                                 categorical, timestamp)
 
 
 # ------------------------------------------------------------------------------ the plan

@@ -12,8 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from aidebt_core.data import ROWS, Table, is_temporal_type, quote_ident
-from aidebt_core.errors import SchemaError
+from aidebt_core.data import ROWS, Table, quote_ident
 from aidebt_core.profiles import planning
 from aidebt_core.profiles.model import (
     ALL_ROWS,
@@ -65,21 +64,12 @@ def profile_kinds(table: Table, schema=None, columns: Sequence[str] | None = Non
                   ) -> list[tuple[str, str]]:
     """(column, kind) of what a profile keeps: by default every column except ids, the
     timestamp, ignored and temporal/nested ones; kinds as the drift analysis decides them."""
-    from aidebt_core.drift.univariate import column_kind
-    from aidebt_core.schema import infer_schema, is_nested_type
+    from aidebt_core.schema import infer_schema
 
-    schema = schema or infer_schema(table)
-    types = table.column_types
     if columns:
         table.require_columns(list(columns))
-        chosen = list(dict.fromkeys(columns))
-    else:
-        chosen = [c.name for c in schema.columns
-                  if c.role not in ("id", "timestamp", "ignore") and c.name != timestamp
-                  and not is_temporal_type(types[c.name]) and not is_nested_type(types[c.name])]
-    if not chosen:
-        raise SchemaError(f"{table.label} has no column a profile can keep.")
-    return [(name, column_kind(schema, name, types[name], categorical)) for name in chosen]
+    return planning.kept_columns(schema or infer_schema(table), table.column_types, table.label,
+                                 columns, categorical, timestamp)
 
 
 def plan_profile(table: Table, kinds: Sequence[tuple[str, str]], *,

@@ -50,6 +50,29 @@ class NumericSummary:
     approx_distinct: int
 
 
+
+def kept_columns(schema, types: Mapping[str, str], label: str,
+                 columns: Sequence[str] | None = None, categorical: Sequence[str] = (),
+                 timestamp: str | None = None) -> list[tuple[str, str]]:
+    """(column, kind) of what a profile keeps, the same on every engine: the `columns` asked
+    for, else every column except ids, the timestamp, ignored and temporal/nested ones; kinds
+    as the drift analysis decides them. `types` are DuckDB type names (engines map theirs)."""
+    from aidebt_core.data import is_temporal_type
+    from aidebt_core.drift.univariate import column_kind
+    from aidebt_core.errors import SchemaError
+    from aidebt_core.schema import is_nested_type
+
+    if columns:
+        chosen = list(dict.fromkeys(columns))
+    else:
+        chosen = [c.name for c in schema.columns
+                  if c.role not in ("id", "timestamp", "ignore") and c.name != timestamp
+                  and not is_temporal_type(types[c.name]) and not is_nested_type(types[c.name])]
+    if not chosen:
+        raise SchemaError(f"{label} has no column a profile can keep.")
+    return [(name, column_kind(schema, name, types[name], categorical)) for name in chosen]
+
+
 def wants_value_counts(summary: NumericSummary, max_exact: int = DEFAULT_MAX_EXACT) -> bool:
     """Step 2 reads this column's exact value counts (it may turn out exact)."""
     return summary.count == 0 or summary.approx_distinct <= APPROX_FACTOR * max_exact
