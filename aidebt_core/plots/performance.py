@@ -22,6 +22,38 @@ from aidebt_core.plots.theme import (
 ESTIMATE_COLOR = "#13897f"
 NO_LABELS_FILL = "rgba(138, 148, 166, 0.10)"  # grey: a chunk without labels is context
 BAND_FILL = "rgba(138, 148, 166, 0.12)"
+DASHED = {"color": NEUTRAL_COLOR, "dash": "dash", "width": 1}
+NOTE_FONT = {"color": NEUTRAL_COLOR, "size": 11}
+
+
+# Bands, threshold lines and notes are written as layout shapes and annotations in one update:
+# `add_hline`/`add_hrect`/`add_annotation` re-validate the whole layout on every call, which
+# cost about a third of a figure's build on every rerun (a metric switch builds two figures).
+# The dicts are what those calls write (the tests compare the figures).
+def _band(lower: float, upper: float) -> dict:
+    """What `add_hrect(y0=lower, y1=upper, fillcolor=BAND_FILL, line_width=0, layer="below")`
+    writes."""
+    return {"type": "rect", "xref": "x domain", "yref": "y", "x0": 0, "x1": 1, "y0": lower,
+            "y1": upper, "fillcolor": BAND_FILL, "line": {"width": 0}, "layer": "below"}
+
+
+def _hline(y: float, line: dict) -> dict:
+    """What `add_hline(y=y, line=line)` writes."""
+    return {"type": "line", "xref": "x domain", "yref": "y", "x0": 0, "x1": 1, "y0": y, "y1": y,
+            "line": line}
+
+
+def _line_note(y: float, text: str, yanchor: str) -> dict:
+    """The annotation `add_hline(..., annotation_position="bottom left" / "top left")` writes
+    (yanchor "top" / "bottom")."""
+    return {"x": 0, "xref": "x domain", "xanchor": "left", "y": y, "yref": "y",
+            "yanchor": yanchor, "text": text, "showarrow": False, "font": NOTE_FONT}
+
+
+def _add(fig: go.Figure, shapes: list[dict], notes: list[dict]) -> None:
+    """Append shapes and annotations to the figure's layout in one update."""
+    fig.update_layout(shapes=[*fig.layout.shapes, *shapes],
+                      annotations=[*fig.layout.annotations, *notes])
 
 
 def performance_figure(result: PerformanceResult, metric: str | None = None) -> go.Figure:
@@ -31,12 +63,10 @@ def performance_figure(result: PerformanceResult, metric: str | None = None) -> 
     frame = result.to_frame(metric)
     x = frame["chunk"].tolist()
     fig = go.Figure()
-    fig.add_hrect(y0=series.band.lower, y1=series.band.upper, fillcolor=BAND_FILL, line_width=0,
-                  layer="below")
-    for y, name in ((series.band.lower, "lower threshold"), (series.band.upper, "upper threshold")):
-        fig.add_hline(y=y, line={"color": NEUTRAL_COLOR, "dash": "dash", "width": 1},
-                      annotation_text=f"{name} {y:.3f}", annotation_position="bottom left",
-                      annotation_font={"color": NEUTRAL_COLOR, "size": 11})
+    thresholds = ((series.band.lower, "lower threshold"), (series.band.upper, "upper threshold"))
+    _add(fig, [_band(series.band.lower, series.band.upper),
+               *(_hline(y, DASHED) for y, _ in thresholds)],
+         [_line_note(y, f"{name} {y:.3f}", "top") for y, name in thresholds])
     judged = ~(frame["too_small"] | frame["too_few_labels"])
     ci = frame[frame["ci_low"].notna() & judged]
     cx = ci["chunk"].tolist()
@@ -93,19 +123,23 @@ def performance_figure(result: PerformanceResult, metric: str | None = None) -> 
                                  marker={"symbol": "x-open", "size": 14, "color": ALERT_COLOR,
                                          "line": {"width": 2}}))
     unlabelled = frame[(frame["labelled_rows"] == 0) & ~frame["too_small"]]
+    shapes, notes = [], []
     for chunk in unlabelled["chunk"]:
         i = x.index(chunk)
-        fig.add_vrect(x0=i - 0.45, x1=i + 0.45, fillcolor=NO_LABELS_FILL,
-                      line_width=0, layer="below")
-        fig.add_annotation(x=chunk, y=0.02, yref="paper",
-                           text="no labels:<br>estimate only" if frame["estimated"].notna().any()
-                           else "no labels", showarrow=False,
-                           font={"size": 11, "color": NEUTRAL_COLOR})
+        # what add_vrect(x0=, x1=, fillcolor=NO_LABELS_FILL, line_width=0, layer="below") writes
+        shapes.append({"type": "rect", "xref": "x", "yref": "y domain", "x0": i - 0.45,
+                       "x1": i + 0.45, "y0": 0, "y1": 1, "fillcolor": NO_LABELS_FILL,
+                       "line": {"width": 0}, "layer": "below"})
+        notes.append({"x": chunk, "y": 0.02, "yref": "paper",
+                      "text": "no labels:<br>estimate only" if frame["estimated"].notna().any()
+                      else "no labels", "showarrow": False,
+                      "font": {"size": 11, "color": NEUTRAL_COLOR}})
     for chunk in frame.loc[frame["too_few_labels"] & (frame["labelled_rows"] > 0)
                            & ~frame["too_small"], "chunk"]:
-        fig.add_annotation(x=chunk, y=0.02, yref="paper", text="too few<br>labels",
-                           showarrow=False, yanchor="bottom",
-                           font={"size": 10, "color": NEUTRAL_COLOR})
+        notes.append({"x": chunk, "y": 0.02, "yref": "paper", "text": "too few<br>labels",
+                      "showarrow": False, "yanchor": "bottom",
+                      "font": {"size": 10, "color": NEUTRAL_COLOR}})
+    _add(fig, shapes, notes)
     small_chunk_shading(fig, result.chunks, x)
     period_boundary(fig, [c.period for c in result.chunks])
     chunk_ticks(fig, result.chunks)
@@ -124,8 +158,6 @@ def gap_figure(result: PerformanceResult, metric: str | None = None) -> go.Figur
     fig = go.Figure()
     if series.gap_band is None:
         return style(fig, "No estimate: the concept-drift gap needs a score column", height=200)
-    fig.add_hrect(y0=series.gap_band.lower, y1=series.gap_band.upper, fillcolor=BAND_FILL,
-                  line_width=0, layer="below")
     judged = ~(frame["too_small"] | frame["too_few_labels"])
     colors = [ALERT_COLOR if a else SMALL_COLOR if not ok else
               (REFERENCE_COLOR if p == "reference" else CURRENT_COLOR)
@@ -133,17 +165,17 @@ def gap_figure(result: PerformanceResult, metric: str | None = None) -> go.Figur
     fig.add_trace(go.Bar(x=frame["chunk"], y=frame["gap"], marker_color=colors,
                          name="realized − estimated",
                          hovertemplate="%{x}<br>gap %{y:+.4f}<extra></extra>"))
-    for y in (series.gap_band.lower, series.gap_band.upper):
-        fig.add_hline(y=y, line={"color": NEUTRAL_COLOR, "dash": "dash", "width": 1},
-                      annotation_text=f"{y:+.3f}", annotation_position="top left",
-                      annotation_font={"color": NEUTRAL_COLOR, "size": 11})
-    fig.add_hline(y=0, line={"color": "#3b4a63", "width": 1})
-    for chunk in frame.loc[frame["labelled_rows"] == 0, "chunk"]:
-        fig.add_annotation(x=chunk, y=0, text="no labels", showarrow=False, yanchor="bottom",
-                           font={"size": 11, "color": NEUTRAL_COLOR})
-    for chunk in frame.loc[frame["too_few_labels"] & (frame["labelled_rows"] > 0), "chunk"]:
-        fig.add_annotation(x=chunk, y=0, text="too few<br>labels", showarrow=False,
-                           yanchor="bottom", font={"size": 10, "color": NEUTRAL_COLOR})
+    edges = (series.gap_band.lower, series.gap_band.upper)
+    notes = [_line_note(y, f"{y:+.3f}", "bottom") for y in edges]
+    notes += [{"x": chunk, "y": 0, "text": "no labels", "showarrow": False, "yanchor": "bottom",
+               "font": {"size": 11, "color": NEUTRAL_COLOR}}
+              for chunk in frame.loc[frame["labelled_rows"] == 0, "chunk"]]
+    notes += [{"x": chunk, "y": 0, "text": "too few<br>labels", "showarrow": False,
+               "yanchor": "bottom", "font": {"size": 10, "color": NEUTRAL_COLOR}}
+              for chunk in frame.loc[frame["too_few_labels"] & (frame["labelled_rows"] > 0),
+                                     "chunk"]]
+    _add(fig, [_band(*edges), *(_hline(y, DASHED) for y in edges),
+               _hline(0, {"color": "#3b4a63", "width": 1})], notes)
     period_boundary(fig, [c.period for c in result.chunks])
     chunk_ticks(fig, result.chunks)
     fig.update_xaxes(title=f"chunk ({result.chunking})")
