@@ -30,8 +30,10 @@ from __future__ import annotations
 
 import hashlib
 import marshal
+import pickle
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from contextvars import ContextVar
@@ -219,3 +221,32 @@ def run_recent(fn: Callable[..., T], *args: Any, ttl: float, spinner: str | None
     """`fn(*args, **kwargs)`, recomputed once its cached result is older than `ttl` seconds:
     for inputs no file stamp covers (an MLflow store, the files a folder holds)."""
     return _run(fn, "recent", args, kwargs, lambda: fn(*args, **kwargs), spinner, ttl)
+
+
+# Built figures, shared by sessions: a rerun that changed nothing a figure shows (another
+# metric switched back, a widget elsewhere on the page) sends the one built before instead of
+# building it again (Plotly validates every update: tens of ms per figure).
+MAX_FIGURES = 64
+_FIGURES: OrderedDict[tuple[str, str], Any] = OrderedDict()
+_FIGURES_LOCK = threading.Lock()
+
+
+def figure(build: Callable[..., T], *args: Any) -> T:
+    """`build(*args)`, reused while `args` pickle to the same bytes. `build` must be a pure
+    module-level function and its result is never changed afterwards (st.plotly_chart copies
+    a figure before sending it)."""
+    try:
+        key = (function_id(build),
+               hashlib.blake2b(pickle.dumps(args, protocol=5), digest_size=20).hexdigest())
+    except (TypeError, AttributeError, pickle.PicklingError):
+        return build(*args)            # arguments that cannot be keyed: built every time
+    with _FIGURES_LOCK:
+        if key in _FIGURES:
+            _FIGURES.move_to_end(key)
+            return _FIGURES[key]
+    built = build(*args)
+    with _FIGURES_LOCK:
+        _FIGURES[key] = built
+        while len(_FIGURES) > MAX_FIGURES:
+            _FIGURES.popitem(last=False)
+    return built

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from aidebt_app.cache import run_analysis, run_on_data
+from aidebt_app.cache import figure, run_analysis, run_on_data
 from aidebt_app.context import current_selection, guard, page_header
 from aidebt_app.tables import show_table
 from aidebt_app.widgets import chunking_controls
@@ -192,9 +192,9 @@ if alerts["unlabelled"]:
                + ("only the estimate is shown (shaded)." if has_estimate
                   else "nothing can be measured there."))
 
-st.plotly_chart(performance_figure(result, metric), width="stretch", key="perf_fig")
+st.plotly_chart(figure(performance_figure, result, metric), width="stretch", key="perf_fig")
 if has_estimate:
-    st.plotly_chart(gap_figure(result, metric), width="stretch", key="gap_fig")
+    st.plotly_chart(figure(gap_figure, result, metric), width="stretch", key="gap_fig")
 
 main_columns = ["chunk", "period", "rows", "labelled_rows", "realized", "estimated", "gap",
                 "alert", "concept_alert", "note"]
@@ -247,7 +247,7 @@ def relation_view(result, alerts: dict, features: tuple, target: str, timestamp)
     feature = st.selectbox("Feature", [r.feature for r in ranked], key="perf_feature")
     rel = next(r for r in ranked if r.feature == feature)
     span = chosen[0].label if len(chosen) == 1 else f"{chosen[0].label} – {chosen[-1].label}"
-    st.plotly_chart(relationship_figure(rel, f"current ({span})"), width="stretch",
+    st.plotly_chart(figure(relationship_figure, rel, f"current ({span})"), width="stretch",
                     key="rel_fig")
     left, right = st.columns([1, 2])
     with left:
