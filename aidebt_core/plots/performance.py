@@ -143,8 +143,7 @@ def performance_figure(result: PerformanceResult, metric: str | None = None) -> 
     small_chunk_shading(fig, result.chunks, x)
     period_boundary(fig, [c.period for c in result.chunks])
     chunk_ticks(fig, result.chunks)
-    fig.update_xaxes(title=f"chunk ({result.chunking})")
-    fig.update_yaxes(title=series.name)
+    fig.update_layout(xaxis_title=f"chunk ({result.chunking})", yaxis_title=series.name)
     title = f"{series.name} per chunk: realized" + (
         " vs estimated" if frame["estimated"].notna().any() else "")
     return style(fig, title, height=430)
@@ -178,8 +177,8 @@ def gap_figure(result: PerformanceResult, metric: str | None = None) -> go.Figur
                _hline(0, {"color": "#3b4a63", "width": 1})], notes)
     period_boundary(fig, [c.period for c in result.chunks])
     chunk_ticks(fig, result.chunks)
-    fig.update_xaxes(title=f"chunk ({result.chunking})")
-    fig.update_yaxes(title=f"{series.name}: realized − estimated", zeroline=False)
+    fig.update_layout(xaxis_title=f"chunk ({result.chunking})",  # one relayout, not two
+                      yaxis={"title": f"{series.name}: realized − estimated", "zeroline": False})
     _scale_to_judged(fig, frame, judged, series.gap_band)
     return style(fig, "Concept-drift signal (red: outside the reference gaps' band)", height=330)
 
