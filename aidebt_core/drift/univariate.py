@@ -189,6 +189,23 @@ def _column(reference: Table, current: Table, name: str, kind: str, ref_type: st
     return _decide(base, None, None, aligned, notes, options)
 
 
+def choose_method(base: dict, n_ref: int, n_cur: int, notes: list[str], options: DriftOptions
+                  ) -> tuple[methods.Method, ColumnDrift | None]:
+    """The column's method and threshold (written into `base` with the counts), and its
+    not-testable verdict when a side has no usable values (else None). Shared with the
+    verdicts computed from profiles (profiles/drift.py)."""
+    method = methods.get(options.method_for(base["kind"], n_ref, n_cur))
+    threshold = options.threshold_for(base["name"], method.name)
+    base.update(method=method.name, threshold=threshold, reference_count=n_ref,
+                current_count=n_cur)
+    if n_ref and n_cur:
+        return method, None
+    empty = " and ".join(s for s, n in (("reference", n_ref), ("current", n_cur)) if n == 0)
+    return method, ColumnDrift(**base, statistic=None, p_value=None, drifted=False,
+                               status=NOT_TESTABLE,
+                               note="; ".join([*notes, f"no usable values in {empty}"]))
+
+
 def _decide(base: dict, ref: stats.Sample | None, cur: stats.Sample | None,
             aligned: collect.AlignedCounts | None, notes: list[str], options: DriftOptions
             ) -> tuple[ColumnDrift, Distribution | None]:
@@ -197,17 +214,10 @@ def _decide(base: dict, ref: stats.Sample | None, cur: stats.Sample | None,
         n_ref, n_cur = ref.n, cur.n
     else:
         n_ref, n_cur = int(aligned.reference.sum()), int(aligned.current.sum())
-    kind = base["kind"]
-    method = methods.get(options.method_for(kind, n_ref, n_cur))
-    threshold = options.threshold_for(base["name"], method.name)
-    base.update(method=method.name, threshold=threshold, reference_count=n_ref,
-                current_count=n_cur)
-    if n_ref == 0 or n_cur == 0:
-        empty = " and ".join(s for s, n in (("reference", n_ref), ("current", n_cur)) if n == 0)
-        return ColumnDrift(**base, statistic=None, p_value=None, drifted=False,
-                           status=NOT_TESTABLE, note="; ".join([*notes,
-                                                                f"no usable values in {empty}"])
-                           ), None
+    method, untestable = choose_method(base, n_ref, n_cur, notes, options)
+    if untestable is not None:
+        return untestable, None
+    kind, threshold = base["kind"], base["threshold"]
     if aligned is None:
         ref, cur = ref.sorted(), cur.sorted()
         measures = stats.numeric_measures(ref, cur)

@@ -23,7 +23,7 @@ from aidebt_core.drift.collect import OTHER, AlignedCounts
 from aidebt_core.drift.distribution import Distribution, from_counts
 from aidebt_core.drift.kolmogorov import kstwo_sf
 from aidebt_core.drift.options import DriftOptions
-from aidebt_core.drift.result import NOT_TESTABLE, ColumnDrift, DriftResult
+from aidebt_core.drift.result import ColumnDrift, DriftResult
 from aidebt_core.drift.stats import Sample, psi_from_counts
 from aidebt_core.errors import SchemaError
 from aidebt_core.profiles.model import (
@@ -209,17 +209,12 @@ _BOUND_OF = {"ks": "ks_bound", "wasserstein": "wasserstein_bound"}
 
 def _binned(base: dict, ref: ColumnProfile, cur: ColumnProfile, grid: Grid, notes: list[str],
             options: DriftOptions) -> tuple[ColumnDrift, Distribution | None]:
-    n_ref, n_cur = ref.present, cur.present
-    kind = base["kind"]
-    method = methods.get(options.method_for(kind, n_ref, n_cur))
-    threshold = options.threshold_for(base["name"], method.name)
-    base.update(method=method.name, threshold=threshold, reference_count=n_ref,
-                current_count=n_cur)
-    if n_ref == 0 or n_cur == 0:
-        empty = " and ".join(s for s, n in (("reference", n_ref), ("current", n_cur)) if n == 0)
-        return ColumnDrift(**base, statistic=None, p_value=None, drifted=False,
-                           status=NOT_TESTABLE,
-                           note="; ".join([*notes, f"no usable values in {empty}"])), None
+    from aidebt_core.drift.univariate import choose_method
+
+    method, untestable = choose_method(base, ref.present, cur.present, notes, options)
+    if untestable is not None:
+        return untestable, None
+    kind, threshold = base["kind"], base["threshold"]
     measures = binned_measures(ref, cur, grid)
     if method.measure not in measures:
         raise SchemaError(f"Drift method {method.name!r} needs the values of {base['name']!r}; "
