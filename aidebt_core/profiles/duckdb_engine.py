@@ -32,6 +32,7 @@ from aidebt_core.profiles.model import (
     performance_counts,
     side_rule,
 )
+from aidebt_core.profiles.sections import SqlContext, compute_sections
 
 
 def _num(col: str) -> str:
@@ -261,6 +262,8 @@ def compute_profile(table: Table, plan: ProfilePlan) -> DatasetProfile:
     ).fetchall()}
     counts = {c.name: _column_counts(table, c, c.name in counted, key) for c in plan.columns}
     performance = _performance(table, plan, key)
+    extra = compute_sections(SqlContext(lambda sql: table.execute(sql).fetchall(), ROWS, key,
+                                        quote_ident, "duckdb"), plan)
     chunks = []
     for k in sorted(stats):
         n, sums = int(stats[k][0]), stats[k][1:]
@@ -269,7 +272,7 @@ def compute_profile(table: Table, plan: ProfilePlan) -> DatasetProfile:
             at = 4 * numeric.index(c.name) if c.kind == NUMERIC else 0
             cols.append(_column_profile(c, dict(counts[c.name].get(k, {})), sums[at: at + 4],
                                         n, c.name in counted, plan.top_k))
-        chunks.append(ChunkProfile(k, n, tuple(cols), performance.get(k)))
+        chunks.append(ChunkProfile(k, n, tuple(cols), performance.get(k), extra.get(k, ())))
     types = table.column_types
     # A side counted value by value must stay within max_exact distinct values in total.
     return side_rule(DatasetProfile(plan, tuple(chunks), table.label,

@@ -28,7 +28,8 @@ import numpy as np
 from aidebt_core.errors import DataSourceError, SchemaError
 
 FORMAT = "aidebt-profile"
-VERSION = 1
+VERSION = 2                     # 2: optional sections (profiles/sections.py)
+READABLE_VERSIONS = (1, 2)      # version 1 files have no sections and read unchanged
 SUFFIX = ".aidebt"
 CATEGORICAL, NUMERIC = "categorical", "numeric"
 ALL_ROWS = ""                   # the chunk key of an unchunked profile
@@ -253,6 +254,7 @@ class ProfilePlan:
     score_grid: Grid | None = None      # for the score histograms per label
     top_k: int = DEFAULT_TOP_K
     max_exact: int = DEFAULT_MAX_EXACT
+    sections: tuple = ()                # section configs (profiles/sections.py), by name
 
     def column(self, name: str) -> ColumnPlan:
         for c in self.columns:
@@ -270,16 +272,25 @@ class ProfilePlan:
                 "chunk": self.chunk, "target": self.target, "prediction": self.prediction,
                 "score": self.score,
                 "score_grid": self.score_grid.to_dict() if self.score_grid else None,
-                "top_k": self.top_k, "max_exact": self.max_exact}
+                "top_k": self.top_k, "max_exact": self.max_exact,
+                "sections": [c.to_dict() for c in self.sections]}
+
+    def section(self, name: str):
+        """The config of section `name`, or None when the plan does not count it."""
+        return next((c for c in self.sections if c.name == name), None)
 
     @classmethod
     def from_dict(cls, data: Mapping) -> ProfilePlan:
+        from aidebt_core.profiles.sections import config_from_dict
+
         return cls(tuple(ColumnPlan.from_dict(c) for c in data["columns"]),
                    data.get("timestamp"), data.get("chunk"), data.get("target"),
                    data.get("prediction"), data.get("score"),
                    Grid.from_dict(data["score_grid"]) if data.get("score_grid") else None,
                    int(data.get("top_k", DEFAULT_TOP_K)),
-                   int(data.get("max_exact", DEFAULT_MAX_EXACT)))
+                   int(data.get("max_exact", DEFAULT_MAX_EXACT)),
+                   tuple(sorted((config_from_dict(c) for c in data.get("sections", ())),
+                                key=lambda c: c.name)))
 
 
 # ---------------------------------------------------------------------------- profiles
@@ -377,6 +388,7 @@ class ChunkProfile:
     rows: int
     columns: tuple[ColumnProfile, ...]
     performance: PerformanceCounts | None = None
+    sections: tuple = ()    # ((name, Section), ...) sorted by name: profiles/sections.py
 
     def column(self, name: str) -> ColumnProfile:
         for c in self.columns:
@@ -384,17 +396,27 @@ class ChunkProfile:
                 return c
         raise SchemaError(f"Column {name!r} is not in the profile.")
 
+    def section(self, name: str):
+        """This chunk's section `name` (profiles/sections.py), or None when not counted."""
+        return next((s for n, s in self.sections if n == name), None)
+
     def to_dict(self) -> dict:
-        return {"key": self.key, "rows": self.rows,
-                "columns": [c.to_dict() for c in self.columns],
-                "performance": self.performance.to_dict() if self.performance else None}
+        out = {"key": self.key, "rows": self.rows,
+               "columns": [c.to_dict() for c in self.columns],
+               "performance": self.performance.to_dict() if self.performance else None}
+        if self.sections:
+            out["sections"] = {name: s.to_dict() for name, s in self.sections}
+        return out
 
     @classmethod
     def from_dict(cls, data: Mapping) -> ChunkProfile:
+        from aidebt_core.profiles.sections import section_from_dict
         perf = data.get("performance")
+        sections = tuple(sorted((str(name), section_from_dict(name, s))
+                                for name, s in (data.get("sections") or {}).items()))
         return cls(str(data["key"]), int(data["rows"]),
                    tuple(ColumnProfile.from_dict(c) for c in data["columns"]),
-                   PerformanceCounts.from_dict(perf) if perf else None)
+                   PerformanceCounts.from_dict(perf) if perf else None, sections)
 
 
 @dataclass(frozen=True)
@@ -535,8 +557,12 @@ def merge_chunks(a: ChunkProfile, b: ChunkProfile, plan: ProfilePlan) -> ChunkPr
     plans = {c.name: c for c in plan.columns}
     cols = tuple(merge_columns(x, y, plans.get(x.name))
                  for x, y in zip(a.columns, b.columns, strict=True))
+    sections = ()
+    if a.sections and b.sections:
+        from aidebt_core.profiles.sections import merge_sections
+        sections = merge_sections(a.sections, b.sections)
     return ChunkProfile(a.key, a.rows + b.rows, cols,
-                        _merge_performance(a.performance, b.performance))
+                        _merge_performance(a.performance, b.performance), sections)
 
 
 def merge(a: DatasetProfile, b: DatasetProfile) -> DatasetProfile:
@@ -619,12 +645,15 @@ def load(path: str | Path) -> DatasetProfile:
                               f"{exc}).") from None
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise DataSourceError(f"{path.name} is not an aidebt profile (no '{FORMAT}' marker).")
-    if data.get("version") != VERSION:
+    if data.get("version") not in READABLE_VERSIONS:
         raise DataSourceError(f"{path.name} is an aidebt profile of format version "
-                              f"{data.get('version')!r}; this aidebt reads version {VERSION}. "
+                              f"{data.get('version')!r}; this aidebt reads versions "
+                              f"{', '.join(map(str, READABLE_VERSIONS))}. "
                               "Profile the source again with this version.")
     try:
         return DatasetProfile.from_dict(data)
+    except DataSourceError as exc:   # e.g. an unknown section name
+        raise DataSourceError(f"{path.name}: {exc}") from None
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise DataSourceError(f"{path.name} is a damaged aidebt profile ({type(exc).__name__}: "
                               f"{exc}).") from None

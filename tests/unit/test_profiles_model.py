@@ -142,7 +142,7 @@ def test_save_and_load_round_trip(tables, tmp_path):
     path = save(prof, tmp_path / "base.aidebt")
     assert load(path) == prof
     text = gzip.open(path, "rt").read()
-    assert '"format":"aidebt-profile"' in text and '"version":1' in text
+    assert '"format":"aidebt-profile"' in text and '"version":2' in text
     assert "seen_at" not in json.loads(text)["plan"]["columns"].__repr__()
 
 
