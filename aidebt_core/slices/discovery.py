@@ -404,11 +404,6 @@ class _Lattice(Picker):
         e_ub = u2[0] if len(u2) == 1 else np.maximum(u2[0], u2[1])
         bound2 = np.where(valid2, self.bound(s2, e_ub), -np.inf)
 
-        def grid(cells, ids):
-            """Triple cells whose three parent pair cells all hold (blocks, w, w, w)."""
-            return (cells[ab[ids]][:, :, :, None] & cells[ac[ids]][:, :, None, :]
-                    & cells[bc[ids]][:, None, :, :])
-
         # Blocks whose parents promise the most first, and a small first batch, so the
         # threshold rises before most blocks are judged.
         promise = bound2.reshape(len(pairs), -1).max(axis=1)
@@ -417,70 +412,34 @@ class _Lattice(Picker):
         parts = self._batches(triples)
         first = min(8, len(triples))
         parts = [slice(0, first)] + [slice(p.start + first, p.stop + first) for p in parts]
+        counter = _TripleCounter(self, rows, codes)
         for part in parts:
             ids = order[part]
             if not ids.size:
                 continue
-            allowed = grid(bound2 > self.threshold, ids)
-            # Cells not counted are tests when all their parents are large enough (an upper
-            # bound on the family: conservative q-values).
-            self.tests += int(np.count_nonzero(grid(valid2, ids) & ~allowed))
-            live = allowed.reshape(len(ids), -1).any(axis=1)
+            # A triple cell is counted when its three parent pair cells can all still beat
+            # the threshold. Cells not counted are tests when all their parents are large
+            # enough (an upper bound on the family: conservative q-values); every allowed
+            # cell is such a cell, so the difference of the two counts is what is skipped.
+            allowed2 = bound2 > self.threshold
+            n_allowed = _triangles(allowed2, ab[ids], ac[ids], bc[ids])
+            self.tests += int((_triangles(valid2, ab[ids], ac[ids], bc[ids]) - n_allowed).sum())
+            live = n_allowed > 0
             self.pruned_blocks += int(np.count_nonzero(~live))
-            ids, allowed = ids[live], allowed[live]
+            ids = ids[live]
             if not ids.size:
                 continue
-            # Sorted combinations let group_counts reuse each pair prefix.
-            sort = np.lexsort(triples[ids].T[::-1])
-            ids, allowed = ids[sort], allowed[sort]
-            block, cell, s, u = self.cell_stats(triples[ids], allowed, rows, codes)
+            # Sorted combinations let the counter reuse each pair prefix.
+            ids = ids[np.lexsort(triples[ids].T[::-1])]
+            block, cell, s, u = counter.cell_stats(triples[ids], allowed2[ab[ids]],
+                                                   allowed2[ac[ids]], allowed2[bc[ids]])
+            self.evaluated += block.size
             e = self._signed(u)
             self.tests += int(np.count_nonzero(s >= self.min_size))
             hit = np.flatnonzero(self._linear_hits(s, e))
             if hit.size:
                 sc = self.score(s[hit].astype(np.float64), e[hit].astype(np.float64))
                 self._add(sc, np.full(hit.size, 3), ids[block[hit]], cell[hit])
-
-    def cell_stats(self, combos: np.ndarray, allowed: np.ndarray, rows=None, codes=None):
-        """Sizes and error statistics of the `allowed` predicate combinations only (a sparse
-        box sum: 2**order look-ups in each block's cumulative table per combination).
-        Returns (block, cell, s, u) with one entry per allowed combination."""
-        codes = self._codes(rows) if codes is None else codes
-        pick = (lambda x: x) if rows is None else (lambda x: x[rows])
-        if self.binary:
-            gc = group_counts(codes, combos, self.pad, binary=pick(self.err01))
-        else:
-            gc = group_counts(codes, combos, self.pad, weights=[pick(w) for w in self.weights])
-        order = combos.shape[1]
-        block, *axes = np.nonzero(allowed)
-        cell = np.ravel_multi_index(tuple(axes), allowed.shape[1:])
-        side = self.pad + 1
-        ends = []
-        for j, pred in enumerate(axes):
-            column = combos[block, j]
-            ends.append((self.lo[column, pred], self.hi[column, pred]))
-        tables = []
-        for cells in (gc.size, *gc.sums):
-            cum = np.zeros((len(combos),) + (side,) * order, dtype=cells.dtype)
-            inner = cells
-            for axis in range(1, order + 1):
-                inner = np.cumsum(inner, axis=axis)
-            cum[(slice(None),) + (slice(1, None),) * order] = inner
-            tables.append(cum.reshape(-1))
-        base = block * side ** order
-        totals = [np.zeros(block.size, dtype=tab.dtype) for tab in tables]
-        for corner in itertools.product((0, 1), repeat=order):
-            flat = base.copy()
-            for j, high in enumerate(corner):
-                flat += ends[j][high] * side ** (order - 1 - j)
-            sign = 1 if (order - sum(corner)) % 2 == 0 else -1
-            for total, tab in zip(totals, tables, strict=True):
-                if sign > 0:
-                    total += tab[flat]
-                else:
-                    total -= tab[flat]
-        self.evaluated += block.size
-        return block, cell, totals[0], totals[1:]
 
     def pool_slices(self):
         """The pool's cells, best first, as (score, column indices, predicate indices)."""
@@ -496,3 +455,125 @@ class _Lattice(Picker):
         if self.binary:
             return iv.two_proportion_p(e, s, self.etot - e, self.n - s)
         return iv.welch_p(s, e, q, self.n - s, self.etot - e, self.qtot - q)
+
+
+def _triangles(pair_cells: np.ndarray, ab, ac, bc) -> np.ndarray:
+    """Per column triple (a, b, c), the cells (i, j, k) whose three parent pair cells all hold:
+    pair_cells[ab][i, j] & pair_cells[ac][i, k] & pair_cells[bc][j, k], counted with one
+    matrix product per triple instead of a grid of every cell (exact: float64 sums of 0/1)."""
+    m = pair_cells.astype(np.float64)
+    paths = np.matmul(m[ac], m[bc].transpose(0, 2, 1))  # (i, j) -> how many k
+    return np.einsum("nij,nij->n", m[ab], paths).astype(np.int64)
+
+
+class _TripleCounter:
+    """Sizes and error statistics of chosen predicate combinations of column triples.
+
+    Rows are counted per joint code cell (one `np.bincount` per pair prefix (a, b) over all its
+    third columns), cumulated into tables with a zero border, and the boxes of the allowed
+    cells are taken one axis at a time: a difference of table rows for each used predicate of
+    a, then for each used (a, b) predicate pair, then one difference of two look-ups per cell.
+    With a 0/1 error the size and the error count share one int64 (size << 32 | errors), so
+    every step handles one table (exact: both stay below 2**31 in every partial box sum)."""
+
+    def __init__(self, lattice: _Lattice, rows, codes):
+        self.lat = lattice
+        self.side = lattice.pad + 1
+        self.cells = self.side ** 3
+        self.packed = lattice.binary
+        pick = (lambda x: x) if rows is None else (lambda x: x[rows])
+        self.n = int(codes[0].size)
+        self.width = 2 if self.packed else 1
+        # Per column: code + 1 (the table's border is code 0), times 2 plus the error bit.
+        shifted = np.stack([c.astype(np.int64) + 1 for c in codes])
+        self.head_a = shifted * (self.side * self.side * self.width)
+        self.head_b = shifted * (self.side * self.width)
+        # The third column's part, plus its own block of the bincount (column c at c * cells).
+        self.tail = shifted * self.width
+        if self.packed:
+            self.tail += pick(lattice.err01)
+            self.weights = []
+        else:
+            self.weights = [pick(w) for w in lattice.weights]
+        self.tail += (np.arange(len(codes)) * (self.cells * self.width))[:, None]
+        self.per = max(1, BATCH_ENTRIES // max(self.n, 1))  # third columns per bincount
+
+    def _tables(self, combos: np.ndarray) -> list[np.ndarray]:
+        """Cumulative tables (blocks * side, side * side): entry [b * side + x, y * side + z]
+        sums the rows of block b with codes < x, < y, < z."""
+        blocks, cells, width = len(combos), self.cells, self.width
+        # Sizes (packed with 0/1 error counts), then one float table per error weight.
+        tables = [np.empty((blocks, cells), np.int64)]
+        tables += [np.empty((blocks, cells), np.float64) for _ in self.weights]
+        start = 0
+        while start < blocks:
+            a, b = combos[start, 0], combos[start, 1]
+            stop = start + 1
+            while (stop < blocks and stop - start < self.per and combos[stop, 0] == a
+                   and combos[stop, 1] == b):
+                stop += 1
+            third = combos[start:stop, 2]
+            span = int(third[-1] - third[0]) + 1
+            # Index of (c, code a, code b, code c[, error]), counted from the first c's block.
+            idx = self.tail[third]
+            idx += self.head_a[a] + self.head_b[b] - int(third[0]) * (cells * width)
+            idx = idx.ravel()
+            counts = np.bincount(idx, minlength=span * cells * width)
+            pos = third - third[0]
+            if self.packed:
+                both = counts.reshape(span, cells, 2)[pos]
+                tables[0][start:stop] = ((both[:, :, 0] + both[:, :, 1]) << 32) | both[:, :, 1]
+            else:
+                tables[0][start:stop] = counts.reshape(span, cells)[pos]
+                for out, w in zip(tables[1:], self.weights, strict=True):
+                    out[start:stop] = np.bincount(
+                        idx, weights=np.tile(w, len(third)),
+                        minlength=span * cells).reshape(span, cells)[pos]
+            start = stop
+        side = self.side
+        for tab in tables:
+            cube = tab.reshape(blocks, side, side, side)
+            for axis in (1, 2, 3):
+                np.cumsum(cube, axis=axis, out=cube)
+        return [tab.reshape(blocks * side, side * side) for tab in tables]
+
+    def cell_stats(self, combos, m_ab, m_ac, m_bc):
+        """(block, cell, s, u) for every cell (i, j, k) of each block with m_ab[i, j],
+        m_ac[i, k] and m_bc[j, k] (the (blocks, width, width) parent masks), in the order of
+        np.nonzero over the blocks' (width, width, width) grids; `cell` is the flat index of
+        (i, j, k) in that grid."""
+        lat, side = self.lat, self.side
+        blocks, w = m_ab.shape[0], m_ab.shape[1]
+        tables = self._tables(combos)
+        lo = [lat.lo[combos[:, axis]].ravel() for axis in range(3)]  # (blocks * width,)
+        hi = [lat.hi[combos[:, axis]].ravel() for axis in range(3)]
+        # (block, i, j) with at least one k, and their third-axis masks.
+        reach = np.matmul(m_ac.astype(np.float64), m_bc.astype(np.float64).transpose(0, 2, 1))
+        rij = np.flatnonzero(m_ab & (reach > 0))       # (b * w + i) * w + j
+        bi = rij // w                                  # b * w + i
+        blk = bi // w
+        bj = blk * w + (rij - bi * w)                  # b * w + j
+        # First axis: for each used (block, i), its box along a as a (side, side) table.
+        used_i = np.unique(bi)
+        base = (used_i // w) * side
+        slab = [t[base + hi[0][used_i]] - t[base + lo[0][used_i]] for t in tables]
+        where_i = np.searchsorted(used_i, bi)
+        # Second axis: for each used (block, i, j), its box along a and b as a side vector.
+        row = where_i * side
+        line = [s.reshape(-1, side)[row + hi[1][bj]] - s.reshape(-1, side)[row + lo[1][bj]]
+                for s in slab]
+        # Third axis: every allowed k of each (block, i, j).
+        mask = m_ac.reshape(blocks * w, w)[bi] & m_bc.reshape(blocks * w, w)[bj]
+        flat = np.flatnonzero(mask)
+        r = flat // w
+        k = flat - r * w
+        bk = blk[r] * w + k
+        start = r * side
+        at_hi, at_lo = start + hi[2][bk], start + lo[2][bk]
+        totals = [x.ravel()[at_hi] - x.ravel()[at_lo] for x in line]
+        cell = (rij - blk * (w * w))[r] * w + k
+        block = blk[r]
+        if self.packed:
+            packed = totals[0]
+            return block, cell, packed >> 32, [packed & 0xFFFFFFFF]
+        return block, cell, totals[0], totals[1:]
