@@ -90,12 +90,21 @@ def analyse(reference: Table, current: Table | None, schema: Schema,
     production model's run logged in the MLflow store at `tracking_uri`, else mutual
     information with the score (see `default_importance`).
     """
+    from aidebt_core.profiles.entanglement import profile_matrices, reads_rows
+
     kinds = feature_kinds(schema, columns, exclude)
-    ref = association_matrix(reference, kinds, method, top_k, max_rows, seed)
+    # A saved profile, a Spark source or a table above the profile switch: the matrices come
+    # from the profiles' cross sections (same numbers, all rows); else from the rows.
+    matrices = profile_matrices(reference, current, kinds, method, top_k)
+    if matrices is None:
+        ref = association_matrix(reference, kinds, method, top_k, max_rows, seed)
+    else:
+        ref = matrices[0]
     groups = redundant_groups(ref, group_threshold)
     cur = change = None
     if current is not None:
-        cur = association_matrix(current, kinds, method, top_k, max_rows, seed)
+        cur = association_matrix(current, kinds, method, top_k, max_rows, seed) \
+            if matrices is None else matrices[1]
         change = correlation_change(ref, cur, change_threshold)
     messages = []
     if importance is None and tracking_uri:
@@ -104,7 +113,11 @@ def analyse(reference: Table, current: Table | None, schema: Schema,
         except TrackingError as exc:
             messages.append(f"Logged feature importances could not be read ({exc}); "
                             "importance falls back to mutual information.")
-    if importance is None:
+    if importance is None and reads_rows(reference):
         importance = default_importance(reference, schema, kinds, seed)
+    elif importance is None:
+        messages.append(f"{reference.label} is read through profiles, which hold no rows to "
+                        "measure importance (mutual information) on: ripple risk ranks "
+                        "features by their strongest association alone.")
     return EntanglementResult(ref, groups, ripple_risk(ref, importance), cur, change,
                               group_threshold, tuple(messages))

@@ -148,29 +148,39 @@ def compute_matrix(data: Encoded, method: str = "auto") -> AssociationMatrix:
         else:
             values[i, j] = values[j, i] = measures.cramers_v(table)
 
-    undefined = _explain_undefined(columns, values, counts, data)
+    return assemble_matrix(columns, [data.kind(c) for c in columns], values, methods, counts,
+                           data.constant, method, data.rows_used, data.rows_total, data.notes)
+
+
+def assemble_matrix(columns: list[str], kinds: list[str], values: np.ndarray,
+                    methods: np.ndarray, counts: np.ndarray, constant: frozenset[str],
+                    method: str, rows_used: int, rows_total: int, notes: tuple[str, ...]
+                    ) -> AssociationMatrix:
+    """The matrix from its filled blocks (numeric columns first, as `compute_matrix` fills
+    them): reasons for blank cells, the diagonal, clustered order. Shared with the matrix
+    read from profiles (profiles/entanglement.py), so both give the same result."""
+    undefined = _explain_undefined(columns, values, counts, constant)
     for k, name in enumerate(columns):
         methods[k, k] = "self"
-        values[k, k] = np.nan if name in data.constant else 1.0
+        values[k, k] = np.nan if name in constant else 1.0
     order = cluster_order(values)
-    ordered = [columns[k] for k in order]
-    kinds = tuple(data.kind(c) for c in ordered)
     return AssociationMatrix(
-        columns=tuple(ordered), kinds=kinds, values=values[np.ix_(order, order)],
-        methods=methods[np.ix_(order, order)], counts=counts[np.ix_(order, order)],
-        undefined=undefined, method=method, rows_used=data.rows_used,
-        rows_total=data.rows_total, notes=data.notes)
+        columns=tuple(columns[k] for k in order), kinds=tuple(kinds[k] for k in order),
+        values=values[np.ix_(order, order)], methods=methods[np.ix_(order, order)],
+        counts=counts[np.ix_(order, order)], undefined=undefined, method=method,
+        rows_used=rows_used, rows_total=rows_total, notes=tuple(notes))
 
 
-def _explain_undefined(columns, values, counts, data: Encoded) -> dict[tuple[str, str], str]:
+def _explain_undefined(columns, values, counts, constant: frozenset[str]
+                       ) -> dict[tuple[str, str], str]:
     reasons = {}
     for i, a in enumerate(columns):
         for j, b in enumerate(columns):
             if i == j:
                 continue
-            if a in data.constant or b in data.constant:
-                constant = a if a in data.constant else b
-                reasons[(a, b)] = f"undefined: '{constant}' is constant"
+            if a in constant or b in constant:
+                constant_name = a if a in constant else b
+                reasons[(a, b)] = f"undefined: '{constant_name}' is constant"
                 values[i, j] = np.nan
             elif counts[i, j] < MIN_ROWS:
                 reasons[(a, b)] = f"undefined: only {counts[i, j]} row(s) have both values"

@@ -100,7 +100,14 @@ def pearson_matrix(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     gram = np.zeros((moments.width, moments.width))
     for _, block in moments.blocks():
         gram += block.T @ block
-    n, s, q, cross = moments.pair_sums(gram)
+    return pearson_from_sums(*moments.pair_sums(gram))
+
+
+def pearson_from_sums(n: np.ndarray, s: np.ndarray, q: np.ndarray, cross: np.ndarray
+                      ) -> tuple[np.ndarray, np.ndarray]:
+    """Pearson r from pairwise-complete sums (each p × p; values shifted by any constant per
+    column): n[i, j] rows where both are present, s[i, j] = Σx_i and q[i, j] = Σx_i² over
+    them, cross[i, j] = Σx_i·x_j. Shared by the row path and profiles (profiles/cross.py)."""
     with np.errstate(invalid="ignore", divide="ignore"):
         cov = cross - s * s.T / n
         var_a = q - s * s / n
@@ -250,12 +257,14 @@ def correlation_ratios(x: np.ndarray, codes: np.ndarray, levels: list[int]
         per_group = groups[j]
         counts = np.repeat(per_group[:, -1:], p, axis=1)
         counts[:, moments.gaps] = per_group[:, 2 * p:2 * p + g]
-        eta[:, j], n_out[:, j] = _eta(counts, per_group[:, :p], per_group[:, p:2 * p])
+        eta[:, j], n_out[:, j] = eta_from_sums(counts, per_group[:, :p], per_group[:, p:2 * p])
     return eta, n_out
 
 
-def _eta(counts: np.ndarray, sums: np.ndarray, squares: np.ndarray
-         ) -> tuple[np.ndarray, np.ndarray]:
+def eta_from_sums(counts: np.ndarray, sums: np.ndarray, squares: np.ndarray
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """η per numeric column from per-group sums (groups × numeric columns: rows where both
+    are present, Σx, Σx²; x shifted by any constant per column). Shared with profiles."""
     n = counts.sum(axis=0)
     total = sums.sum(axis=0)
     sq_total = squares.sum(axis=0)
