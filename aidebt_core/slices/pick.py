@@ -46,15 +46,17 @@ class Picker:
     """Mixin of the search lattice: turns its pool of scored candidates into the report."""
 
     def _masks(self, feats, preds, sample: bool = True) -> list[np.ndarray]:
-        """Row masks of each predicate, on the row sample (cached) or on all rows."""
+        """Row masks of each predicate, on the row sample (cached) or on all rows (cached when
+        there is no sample: then they are the same rows)."""
         out = []
         for fi, pi in zip(feats, preds, strict=True):
             f = self.f[fi]
-            if not sample or self.rows is None:
+            if not sample and self.rows is not None:
                 out.append(f.masks[pi][f.codes])
                 continue
             if (fi, pi) not in self.mask_cache:
-                self.mask_cache[(fi, pi)] = f.masks[pi][f.codes[self.rows]]
+                codes = f.codes if self.rows is None else f.codes[self.rows]
+                self.mask_cache[(fi, pi)] = f.masks[pi][codes]
             out.append(self.mask_cache[(fi, pi)])
         return out
 
@@ -64,29 +66,47 @@ class Picker:
         (slice vs the rows the condition removes, p above 0.05 Bonferroni-divided by the number
         of conditions the search could have added, since the condition was picked among them).
         Simpler slices read better and generalise; the conditions of a real weak slice pass.
+
+        Counted on the joint codes of the slice's columns (rows, error sums and squares per
+        code cell, one pass over the rows); every slice and parent is then a masked sum of
+        that small grid, and dropping a condition sums its axis out.
         """
         feats, preds = list(feats), list(preds)
-        err = self.err if self.rows is None else self.err[self.rows]
-        sq = err * err
+        if len(feats) < 2:
+            return tuple(feats), tuple(preds)
+        rows = self.rows
+        err = self.err if rows is None else self.err[rows]
+        codes = [self.f[fi].codes if rows is None else self.f[fi].codes[rows] for fi in feats]
+        shape = tuple(self.f[fi].k for fi in feats)
+        joint = np.ravel_multi_index(codes, shape)
+        size = int(np.prod(shape))
+        n = np.bincount(joint, minlength=size).astype(np.float64)
+        e = np.bincount(joint, weights=err, minlength=size)
+        q = e if self.binary else np.bincount(joint, weights=err * err, minlength=size)
+        grids = np.stack([n, e, q]).reshape((3, *shape))
+        # Per axis the condition's cells and the whole axis: contracting every axis with
+        # these gives the slice (all conditions) and each parent (one condition left out).
+        sides = [np.stack([self.f[fi].masks[pi], np.ones(k, bool)], axis=1).astype(np.float64)
+                 for fi, pi, k in zip(feats, preds, shape, strict=True)]
         while len(feats) > 1:
-            masks = self._masks(feats, preds)
-            child = np.logical_and.reduce(masks)
-            # The rows each condition removes (its parent without it, minus the slice): all
-            # conditions' tests in one vectorised call.
-            parents = [np.logical_and.reduce([m for i, m in enumerate(masks) if i != j])
-                       for j in range(len(feats))]
-            removed = [parent & ~child for parent in parents]
-            n_child, n_removed = np.count_nonzero(child), np.array(
-                [np.count_nonzero(r) for r in removed], dtype=float)
-            kept = n_child / np.maximum([np.count_nonzero(p) for p in parents], 1)
-            p = self._differ(n_child, err[child].sum(), sq[child].sum(), n_removed,
-                             np.array([err[r].sum() for r in removed]),
-                             np.array([sq[r].sum() for r in removed]))
+            sums = grids
+            for side in sides:
+                sums = np.tensordot(sums, side, axes=([1], [0]))
+            conditions = len(feats)
+            child = sums[(slice(None),) + (0,) * conditions]
+            parents = np.array([sums[(slice(None),) + tuple(int(a == j)
+                                                            for a in range(conditions))]
+                                for j in range(conditions)])  # (conditions, 3)
+            removed = parents - child
+            kept = child[0] / np.maximum(parents[:, 0], 1)
+            p = self._differ(child[0], child[1], child[2], removed[:, 0], removed[:, 1],
+                             removed[:, 2])
             weight = np.where(kept >= VACUOUS, 2.0, np.where(p > self.support, p, -1.0))
             drop = int(np.argmax(weight))  # the first of equal weights, as before
             if weight[drop] < 0:
                 break
-            del feats[drop], preds[drop]
+            del feats[drop], preds[drop], sides[drop]
+            grids = grids.sum(axis=drop + 1)
         return tuple(feats), tuple(preds)
 
     def _differ(self, n1, s1, ss1, n2, s2, ss2) -> np.ndarray:
