@@ -33,6 +33,12 @@ from aidebt_core.plots.drift import (
     multivariate_figure,
 )
 from aidebt_core.plots.theme import format_value
+from aidebt_core.profiles.over_time import (
+    ViewUnavailable,
+    first_timestamp,
+    over_time_route,
+    reads_rows,
+)
 from aidebt_core.slices.define import apply_slice, parse_slice
 from aidebt_core.textsafe import md
 from aidebt_core.timeaxis import timestamp_sql
@@ -50,9 +56,11 @@ def _tables(data, slice_spec: Slice):
 def columns_of(data) -> dict:
     s = data.schema
     start = None
-    if data.timestamp:   # when the current period really starts (for the headline)
+    if data.timestamp and reads_rows(data.current):  # when the current period really starts
         start = data.current.execute(
             f"SELECT min({timestamp_sql(data.current, data.timestamp)}) FROM {ROWS}").fetchone()[0]
+    elif data.timestamp:   # a saved profile: its first period's start
+        start = first_timestamp(data.current)
     return {"features": default_columns(s), "all": default_columns(s, True),
             "timestamp": data.timestamp, "current_start": start,
             "kinds": {c: column_kind(s, c, data.reference.column_types[c], ())
@@ -62,13 +70,23 @@ def columns_of(data) -> dict:
 def over_time(data, columns: tuple, kinds: tuple, chunking: str, method: str, sigmas: float,
               min_rows: int, slice_spec: Slice):
     ref, cur = _tables(data, slice_spec)
-    return drift_over_time(ref, cur, list(columns), list(kinds), chunking, data.timestamp,
-                           method=method, sigmas=sigmas, min_rows=min_rows)
+    try:   # from profiles for a saved profile, a Spark source or very large sides
+        routed = over_time_route(ref, cur, list(columns), list(kinds), chunking,
+                                 data.timestamp, method=method, sigmas=sigmas,
+                                 min_rows=min_rows)
+    except ViewUnavailable as why:
+        return str(why)   # the page says why in one line
+    return routed or drift_over_time(ref, cur, list(columns), list(kinds), chunking,
+                                     data.timestamp, method=method, sigmas=sigmas,
+                                     min_rows=min_rows)
 
 
 def multivariate(data, numeric: tuple, categorical: tuple, chunking: str, sigmas: float,
                  min_rows: int, slice_spec: Slice):
     ref, cur = _tables(data, slice_spec)
+    if not (reads_rows(ref) and reads_rows(cur)):
+        return ("The PCA needs each row; a saved profile or a Spark source holds counts only, "
+                "so multivariate drift is not computed from it.")
     return multivariate_drift(ref, cur, list(numeric), list(categorical), chunking,
                               data.timestamp, sigmas=sigmas, min_rows=min_rows)
 
@@ -146,12 +164,14 @@ with guard():
     trend = run_on_data(over_time, selection, tuple(chosen), kinds, chunking,
                         over_time_method(method), sigmas, chunks.min_rows,
                         slice_spec, spinner="Drift per chunk…")
+    no_trend = trend if isinstance(trend, str) else None   # why there is no trend
+    trend = None if no_trend else trend
 
 noun = "columns" if outputs else "inputs"
 since = since_text(cols["current_start"], chunking) \
     if cols["current_start"] is not None and chunking in PERIODS else current_since(trend)
 drifted = result.drifted_columns
-recent_alerts = trend.recent_alerts(recent)
+recent_alerts = trend.recent_alerts(recent) if trend else {}
 recent_span = recent_words(chunking, recent)
 worst = result.worst
 # One headline, the CLI's definition (whole current period vs the reference); the dataset
@@ -168,7 +188,7 @@ m3.metric("Missing share changed", len(result.missing_changed),
 m4.metric(f"Alerting in {recent_span}", len(recent_alerts),
           help="Columns past their chunk threshold (drift over time) in "
                f"{recent_span}: {', '.join(map(md, recent_alerts)) or 'none'}.")
-extra = recent_sentence(trend, recent, drifted, recent_span)
+extra = recent_sentence(trend, recent, drifted, recent_span) if trend else None
 st.caption(dataset_verdict(result) + (" " + md(extra) if extra else ""))
 st.caption(f"Reference {result.reference_rows:,} rows · current {result.current_rows:,} rows")
 
@@ -182,12 +202,13 @@ if not any(by_p.values()):
     table = table.drop(columns=["p_value"])
 table["missing_change"] = (table["missing_change"] * 100).round(1) + 0.0  # no "-0.0"
 # The sparkline leaves chunks too small to judge empty: a spike there is not an alert.
-judged_ratios = np.where(trend.judged, trend.ratios, np.nan)
-table.insert(table.columns.get_loc("drifted") + 1, "recent_alert",
-             [c in recent_alerts for c in table["column"]])
-table.insert(table.columns.get_loc("recent_alert") + 1, "trend",
-             [[None if np.isnan(v) else float(v)
-               for v in judged_ratios[trend.columns.index(c)]] for c in table["column"]])
+if trend is not None:
+    judged_ratios = np.where(trend.judged, trend.ratios, np.nan)
+    table.insert(table.columns.get_loc("drifted") + 1, "recent_alert",
+                 [c in recent_alerts for c in table["column"]])
+    table.insert(table.columns.get_loc("recent_alert") + 1, "trend",
+                 [[None if np.isnan(v) else float(v)
+                   for v in judged_ratios[trend.columns.index(c)]] for c in table["column"]])
 # Fit 1440 px: the kind is in the method's name, and empty columns carry nothing.
 table = table.drop(columns=["kind"])
 for name in ("new_categories", "vanished_categories", "note"):
@@ -240,6 +261,10 @@ def column_detail(result, trend, chosen: list[str], default: int) -> None:
     st.caption(f"{md(detail)}: {measures}"
                + (f" · new values: {', '.join(map(md, col.new_categories[:10]))}"
                   if col.new_categories else ""))
+    if trend is None:   # no drift over time from these profiles (said below)
+        st.plotly_chart(distribution_figure(result.distribution(detail), False),
+                        width="stretch", key="drift_dist")
+        return
     row = trend.columns.index(detail)
     unit = chunk_unit(trend.chunking)
     st.caption(
@@ -261,6 +286,12 @@ column_detail(result, trend, chosen,
               chosen.index(worst.name) if worst and worst.name in chosen else 0)
 
 st.subheader("Drift over time")
+if trend is None:
+    st.info(f"Not computed: {md(no_trend)}", icon=":material/info:")
+    st.download_button("Download HTML report", report_builder(result, None, None),
+                       file_name="aidebt-drift.html", mime="text/html", key="drift_report",
+                       on_click="ignore")
+    st.stop()
 n_ref = sum(c.period == "reference" for c in trend.chunks)
 st.caption(f"Each chunk's threshold is the larger of its sampling noise (the level a chunk of "
            f"its size drawn from the reference exceeds with the one-sided probability of "
@@ -275,6 +306,13 @@ if small or partial:
                 f"alert): {', '.join(small)}. " if small else "")
                + (f"Partial periods (the data does not cover them fully): "
                   f"{', '.join(partial)}." if partial else ""))
+binned = [c for c, exact in zip(trend.columns, trend.exact or [True] * len(trend.columns),
+                                 strict=True) if not exact]
+if binned:
+    st.caption(f"From binned profiles, approximate (each value within its bound, ≈): "
+               f"{', '.join(map(md, binned))}." + (f" {md(trend.note)}." if trend.note else ""))
+elif trend.note:
+    st.caption(md(trend.note) + ".")
 tab_drift, tab_missing = st.tabs(["Drift", "Missing share"])
 tab_drift.plotly_chart(drift_heatmap(trend), width="stretch", key="drift_heat")
 tab_missing.plotly_chart(drift_heatmap(trend, missing=True), width="stretch",
@@ -286,11 +324,15 @@ categorical = tuple(c for c in chosen if cols["kinds"][c] == "categorical")
 with guard():
     mv = run_on_data(multivariate, selection, numeric, categorical, chunking, sigmas,
                      chunks.min_rows, slice_spec, spinner="Fitting the PCA on the reference…")
-st.caption("A PCA fitted on the reference rebuilds every row; when relations between columns "
-           "change (a broken correlation), rows are rebuilt worse even if each column alone "
-           "looks unchanged. Each chunk's threshold follows its own size. "
-           f"First alert: {mv.first_alert() or 'none'}.")
-st.plotly_chart(multivariate_figure(mv), width="stretch", key="drift_mv")
+if isinstance(mv, str):   # not from profiles: say why, keep the report of the rest
+    st.info(md(mv), icon=":material/info:")
+    mv = None
+else:
+    st.caption("A PCA fitted on the reference rebuilds every row; when relations between "
+               "columns change (a broken correlation), rows are rebuilt worse even if each "
+               "column alone looks unchanged. Each chunk's threshold follows its own size. "
+               f"First alert: {mv.first_alert() or 'none'}.")
+    st.plotly_chart(multivariate_figure(mv), width="stretch", key="drift_mv")
 
 st.download_button("Download HTML report", report_builder(result, trend, mv),
                    file_name="aidebt-drift.html", mime="text/html", key="drift_report",

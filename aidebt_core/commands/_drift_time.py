@@ -101,11 +101,21 @@ def over_time_section(reference, current, result, timestamp: str | None,
                           "time.")
     names = [c.name for c in compared]
     kinds = ["numeric" if c.kind == "numeric" else "categorical" for c in compared]
-    trend = drift_over_time(reference, current, names, kinds, chunking, timestamp,
-                            method=over_time_method(args.method), min_rows=min_rows
-                            ).with_inputs(result.inputs)
+    from aidebt_core.profiles.over_time import ViewUnavailable, over_time_route, reads_rows
+
+    try:   # from profiles when the sides are (or are large enough to be read as) profiles
+        trend = over_time_route(reference, current, names, kinds, chunking, timestamp,
+                                method=over_time_method(args.method), min_rows=min_rows)
+    except ViewUnavailable as why:   # the per-column drift stands; say why there is no trend
+        return _unavailable(str(why))
+    trend = (trend or drift_over_time(reference, current, names, kinds, chunking, timestamp,
+                                      method=over_time_method(args.method), min_rows=min_rows)
+             ).with_inputs(result.inputs)
     mv = None
-    if len(names) >= 2:
+    unavailable = {}
+    if len(names) >= 2 and not (reads_rows(reference) and reads_rows(current)):
+        unavailable["multivariate"] = MULTIVARIATE_NEEDS_ROWS
+    elif len(names) >= 2:
         numeric = [n for n, k in zip(names, kinds, strict=True) if k == "numeric"]
         categorical = [n for n, k in zip(names, kinds, strict=True) if k != "numeric"]
         mv = multivariate_drift(reference, current, numeric, categorical, chunking, timestamp,
@@ -113,8 +123,28 @@ def over_time_section(reference, current, result, timestamp: str | None,
     found = trend.recent_alerts(recent)
     payload = {"over_time": _over_time_json(trend, chunking, recent, found),
                "multivariate": _multivariate_json(mv)}
-    return OverTimeSection(jsonable(payload), _text(trend, mv, chunking, recent, found), found,
-                           trend, mv)
+    text = _text(trend, mv, chunking, recent, found)
+    binned = [n for n, exact in zip(trend.columns, trend.exact or [True] * len(names),
+                                    strict=True) if not exact]
+    if binned:   # from profiles: say which values are approximate
+        text += (f"\nFrom binned profiles (values approximate, JSON gives each one's bound): "
+                 f"{', '.join(binned)}")
+    if unavailable:
+        payload["unavailable"] = unavailable
+        text += "".join(f"\n{view}: {why}" for view, why in unavailable.items())
+    return OverTimeSection(jsonable(payload), text, found, trend, mv)
+
+
+MULTIVARIATE_NEEDS_ROWS = ("not computed: the PCA needs each row (a saved profile or a Spark "
+                           "source holds counts only)")
+
+
+def _unavailable(why: str) -> OverTimeSection:
+    """No drift over time (nor multivariate drift) from these profiles: null keys and the
+    reason, in JSON under `unavailable` and as one line of the table output."""
+    reasons = {"over_time": why, "multivariate": why}
+    return OverTimeSection({"over_time": None, "multivariate": None, "unavailable": reasons},
+                           f"\nDrift over time: not computed: {why}")
 
 
 def _over_time_json(trend, chunking: Chunking, recent: int, found: dict) -> dict:
@@ -129,8 +159,9 @@ def _over_time_json(trend, chunking: Chunking, recent: int, found: dict) -> dict
                      "statistic": list(trend.values[i]),
                      "threshold": list(trend.chunk_thresholds[i]),
                      "alert": [bool(a) for a in alerts[i]],
-                     "first_alert": trend.first_alert(name)}
+                     "first_alert": trend.first_alert(name), **trend.exactness(i)}
                     for i, name in enumerate(trend.columns)],
+        **({"note": trend.note} if trend.note else {}),
         "recent_chunks": [trend.chunks[j].label for j in trend.recent(recent)],
         "recent_alerts": found,
     }

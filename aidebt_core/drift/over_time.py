@@ -94,6 +94,12 @@ class OverTimeResult:
     timestamp: str | None = None
     method: str = methods.AUTO
     inputs: Identity = ()        # set by the caller: see `aidebt_core.drift.identity`
+    # From profiles (aidebt_core.profiles.over_time): per column whether its values are
+    # exact, and per column × chunk the bound of a binned value (NaN where exact); empty /
+    # None on the rows, where every value is exact.
+    exact: tuple[bool, ...] = ()
+    bounds: np.ndarray | None = None
+    note: str = ""
 
     @property
     def fingerprint(self) -> str:
@@ -187,9 +193,19 @@ class OverTimeResult:
                          "missing_high": self.missing_high[i],
                          "missing_alerts": self.missing_alerts[i],
                          "first_alert": self.first_alert(col),
-                         "first_missing_alert": self.first_alert(col, missing=True)}
+                         "first_missing_alert": self.first_alert(col, missing=True),
+                         **self.exactness(i)}
                         for i, col in enumerate(self.columns)],
+            **({"note": self.note} if self.note else {}),
         })
+
+    def exactness(self, i: int) -> dict:
+        """`exact` and, for a binned column, `bound` per chunk (only from profiles)."""
+        if not self.exact:
+            return {}
+        if self.exact[i]:
+            return {"exact": True}
+        return {"exact": False, "bound": None if self.bounds is None else self.bounds[i]}
 
     @classmethod
     def from_dict(cls, data: Mapping) -> OverTimeResult:
@@ -208,7 +224,16 @@ class OverTimeResult:
                    rows("missing"), column("missing_low"), column("missing_high"),
                    data["threshold_source"], float(data["sigmas"]), int(data["min_rows"]),
                    data.get("chunking", ""), data.get("timestamp"),
-                   data.get("method", methods.AUTO), identity_from(data.get("inputs")))
+                   data.get("method", methods.AUTO), identity_from(data.get("inputs")),
+                   tuple(bool(c["exact"]) for c in cols) if cols and "exact" in cols[0]
+                   else (), _bounds_from(cols, len(data["chunks"])), data.get("note", ""))
+
+
+def _bounds_from(cols: Sequence[Mapping], chunks: int) -> np.ndarray | None:
+    if not any(c.get("bound") for c in cols):
+        return None
+    return np.array([[np.nan if v is None else v for v in (c.get("bound") or [None] * chunks)]
+                     for c in cols], dtype=float).reshape(len(cols), chunks)
 
 
 def drift_over_time(reference: Table, current: Table, columns: Sequence[str],
