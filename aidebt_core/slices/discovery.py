@@ -554,10 +554,11 @@ class _TripleCounter:
         blk = bi // w
         bj = blk * w + (rij - bi * w)                  # b * w + j
         # First axis: for each used (block, i), its box along a as a (side, side) table.
-        used_i = np.unique(bi)
+        first = np.r_[True, bi[1:] != bi[:-1]]         # rij is sorted, so bi is too
+        used_i = bi[first]
         base = (used_i // w) * side
         slab = [t[base + hi[0][used_i]] - t[base + lo[0][used_i]] for t in tables]
-        where_i = np.searchsorted(used_i, bi)
+        where_i = np.cumsum(first) - 1
         # Second axis: for each used (block, i, j), its box along a and b as a side vector.
         row = where_i * side
         line = [s.reshape(-1, side)[row + hi[1][bj]] - s.reshape(-1, side)[row + lo[1][bj]]

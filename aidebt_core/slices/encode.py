@@ -176,6 +176,9 @@ def fit_encodings(table: Table, columns: Sequence[str], bins: int = 10,
     numeric = [c for c in columns if is_numeric_type(types[c]) and c not in categorical
                and types[c].upper() != "BOOLEAN"]
     values = _sorted_finite(table, numeric)
+    others = [c for c in columns if c not in numeric]
+    value_counts = _value_counts(table, others)
+    also_counts = _value_counts(also, others) if also is not None else {}
     for name in columns:
         if name in numeric:
             enc = _numeric_encoding(name, values[name], bins, user_edges.get(name))
@@ -184,10 +187,9 @@ def fit_encodings(table: Table, columns: Sequence[str], bins: int = 10,
                 enc = Encoding(name, "numeric")
             encodings.append(enc)
             continue
-        counts = _value_counts(table, name)
-        if also is not None:
-            for value, count in _value_counts(also, name).items():
-                counts[value] = counts.get(value, 0) + count
+        counts = value_counts[name]
+        for value, count in also_counts.get(name, {}).items():
+            counts[value] = counts.get(value, 0) + count
         ranked = sorted(counts, key=lambda v: (-counts[v], v))  # most frequent, then by text
         kept = ranked[:max_values]
         folded = max(len(counts) - max_values, 0)
@@ -199,18 +201,25 @@ def fit_encodings(table: Table, columns: Sequence[str], bins: int = 10,
     return encodings, notes
 
 
-def _value_counts(table: Table, name: str) -> dict[str, int]:
-    col = quote_ident(name)
-    rows = table.execute(f"SELECT CAST({col} AS VARCHAR), count(*) FROM {ROWS} "
-                         f"WHERE {col} IS NOT NULL GROUP BY 1").fetchall()
-    return {str(v): int(c) for v, c in rows}
-
-
-def _value_counts(table: Table, name: str) -> dict[str, int]:
-    col = quote_ident(name)
-    rows = table.execute(f"SELECT CAST({col} AS VARCHAR), count(*) FROM {ROWS} "
-                         f"WHERE {col} IS NOT NULL GROUP BY 1").fetchall()
-    return {str(v): int(c) for v, c in rows}
+def _value_counts(table: Table, names: Sequence[str]) -> dict[str, dict[str, int]]:
+    """Each column's non-missing values (as text) and their counts, in one scan (one grouping
+    set per column; GROUPING(...) = 0 marks the column a row of the result counts)."""
+    if not names:
+        return {}
+    cols = [f"CAST({quote_ident(n)} AS VARCHAR) AS {quote_ident(f'v{i}')}"
+            for i, n in enumerate(names)]
+    keys = [quote_ident(f"v{i}") for i in range(len(names))]
+    rows = table.execute(
+        f"SELECT {', '.join(keys)}, {', '.join(f'GROUPING({k})' for k in keys)}, count(*) "
+        f"FROM (SELECT {', '.join(cols)} FROM {ROWS}) "
+        f"GROUP BY GROUPING SETS ({', '.join(f'({k})' for k in keys)})").fetchall()
+    out: dict[str, dict[str, int]] = {n: {} for n in names}
+    width = len(names)
+    for row in rows:
+        i = row[width:2 * width].index(0)
+        if row[i] is not None:  # the column's missing values are not a value
+            out[names[i]][str(row[i])] = int(row[-1])
+    return out
 
 
 def _numeric_stats(table: Table, columns: list[str], probs: list[float]) -> dict[str, tuple]:
