@@ -1,0 +1,310 @@
+"""The "slices" profile section: per chunk, the labelled rows' counts in every non-empty joint
+cell of the encoded slice columns, for each combination of up to `max_order` columns.
+
+A cell is one code per column of a combination (codes as `slices.encode` makes them: numeric
+bins 0..len(edges), then missing; categorical values, other, missing). Per cell it holds what
+slice discovery and the breakdown read instead of rows:
+
+- `n` labelled rows (target, prediction and score, those the config names, all known),
+  `correct` (prediction = target), `y1` (target = positive), `p1` (prediction = positive) and
+  `tp` (both): so accuracy, error rate, precision, recall, F1, the positive rate and the
+  misclassification error the search ranks by are exact (fp = p1 − tp, fn = y1 − tp,
+  tn = n − tp − fp − fn);
+- with a score, the sums the calibration objective needs: Σ score, Σ max(r, 0),
+  Σ max(−r, 0) and Σ r² of the residual r = y1 − score, and the chunk's largest |r|.
+ROC AUC of a slice needs the order of its rows' scores: it cannot come from cell counts.
+
+Cells are keyed by one integer: `combo * pad**max_order + cell`, where `combo` numbers the
+column combinations of order 1..max_order in `combinations` order and `cell` is the codes
+written in base `pad` (the largest code count). Only non-empty cells are stored, so a chunk
+holds at most sum over combinations of min(prod of code counts, labelled rows) cells; for 20
+columns of 11 codes at order 3 that is at most 220 + 22,990 + 1,517,340 cells (measured in
+docs/profiles.md). Counted with one GROUP BY GROUPING SETS per batch of combinations, in SQL
+that DuckDB and Spark SQL both run.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+
+from aidebt_core.slices.encode import Encoding
+
+NAME = "slices"
+INT_FIELDS = ("n", "correct", "y1", "p1", "tp")
+SUM_FIELDS = ("score", "r_pos", "r_neg", "r_sq")
+SETS_PER_QUERY = 16   # grouping sets per query (Spark expands each row once per set)
+
+
+def encoding_from_dict(data) -> Encoding:
+    return Encoding(str(data["column"]), str(data["kind"]),
+                    tuple(float(e) for e in data.get("edges", ())),
+                    tuple(str(v) for v in data.get("values", ())),
+                    bool(data.get("integer", False)), int(data.get("folded", 0)))
+
+
+def _encoding_dict(enc: Encoding) -> dict:
+    return {**enc.to_dict(), "integer": enc.integer}
+
+
+@dataclass(frozen=True)
+class Config:
+    """What to count: the encodings (fitted on the reference), the largest combination, the
+    output columns, the positive class (None: multiclass, only `correct` is meaningful) and
+    whether target and prediction are compared as numbers (both numeric or boolean)."""
+
+    encodings: tuple[Encoding, ...]
+    max_order: int
+    target: str
+    prediction: str | None = None
+    score: str | None = None
+    positive: str | None = None
+    numeric_labels: bool = True
+    bins: int = 10
+    max_values: int = 20
+    name: str = NAME
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return tuple(e.column for e in self.encodings)
+
+    @property
+    def pad(self) -> int:
+        return max((e.n_codes for e in self.encodings), default=1)
+
+    @property
+    def span(self) -> int:
+        """Keys per combination: pad ** max_order."""
+        return self.pad ** self.max_order
+
+    @cached_property
+    def combos(self) -> tuple[tuple[int, ...], ...]:
+        k = len(self.encodings)
+        return tuple(c for o in range(1, min(self.max_order, k) + 1)
+                     for c in itertools.combinations(range(k), o))
+
+    @cached_property
+    def combo_ids(self) -> dict[tuple[int, ...], int]:
+        return {c: i for i, c in enumerate(self.combos)}
+
+    def to_dict(self) -> dict:
+        return {"name": self.name, "encodings": [_encoding_dict(e) for e in self.encodings],
+                "max_order": self.max_order, "target": self.target,
+                "prediction": self.prediction, "score": self.score, "positive": self.positive,
+                "numeric_labels": self.numeric_labels, "bins": self.bins,
+                "max_values": self.max_values}
+
+    @classmethod
+    def from_dict(cls, data) -> Config:
+        def opt(key):
+            return None if data.get(key) is None else str(data[key])
+
+        return cls(tuple(encoding_from_dict(e) for e in data["encodings"]),
+                   int(data["max_order"]), str(data["target"]), opt("prediction"),
+                   opt("score"), opt("positive"), bool(data.get("numeric_labels", True)),
+                   int(data.get("bins", 10)), int(data.get("max_values", 20)))
+
+
+@dataclass(frozen=True, eq=False)
+class Section:
+    """Sparse cells of one chunk: `key` (sorted, unique), `ints` (cells, 5) = INT_FIELDS,
+    `sums` (cells, 4) = SUM_FIELDS (0 columns without a score), `r_max` the largest |r|."""
+
+    key: np.ndarray
+    ints: np.ndarray
+    sums: np.ndarray
+    r_max: float = 0.0
+
+    def __eq__(self, other) -> bool:
+        return (isinstance(other, Section) and np.array_equal(self.key, other.key)
+                and np.array_equal(self.ints, other.ints)
+                and np.array_equal(self.sums, other.sums) and self.r_max == other.r_max)
+
+    __hash__ = None
+
+    @property
+    def cells(self) -> int:
+        return int(self.key.size)
+
+    def merge(self, other: Section) -> Section:
+        """The cells of the union of both chunks' rows: counts and sums add per key."""
+        key = np.concatenate([self.key, other.key])
+        merged, inverse = np.unique(key, return_inverse=True)
+        ints = np.zeros((merged.size, len(INT_FIELDS)), np.int64)
+        np.add.at(ints, inverse, np.concatenate([self.ints, other.ints]))
+        width = max(self.sums.shape[1], other.sums.shape[1])
+        sums = np.zeros((merged.size, width), np.float64)
+        if width:
+            np.add.at(sums, inverse, np.concatenate([_widen(self.sums, width),
+                                                     _widen(other.sums, width)]))
+        return Section(merged, ints, sums, max(self.r_max, other.r_max))
+
+    def to_dict(self) -> dict:
+        out = {"key": self.key.tolist(), "r_max": self.r_max}
+        for i, f in enumerate(INT_FIELDS):
+            out[f] = self.ints[:, i].tolist()
+        for i, f in enumerate(SUM_FIELDS[:self.sums.shape[1]]):
+            out[f] = self.sums[:, i].tolist()
+        return out
+
+    @classmethod
+    def from_dict(cls, data) -> Section:
+        key = np.asarray(data["key"], dtype=np.int64)
+        ints = np.asarray([data[f] for f in INT_FIELDS], dtype=np.int64).reshape(
+            len(INT_FIELDS), key.size).T
+        present = [f for f in SUM_FIELDS if f in data]
+        sums = np.asarray([data[f] for f in present], dtype=np.float64).reshape(
+            len(present), key.size).T
+        return cls(key, np.ascontiguousarray(ints), np.ascontiguousarray(sums),
+                   float(data.get("r_max", 0.0)))
+
+
+def _widen(sums: np.ndarray, width: int) -> np.ndarray:
+    if sums.shape[1] == width:
+        return sums
+    return np.zeros((sums.shape[0], width), np.float64)
+
+
+def empty(with_score: bool) -> Section:
+    return Section(np.zeros(0, np.int64), np.zeros((0, len(INT_FIELDS)), np.int64),
+                   np.zeros((0, len(SUM_FIELDS) if with_score else 0), np.float64), 0.0)
+
+
+# ------------------------------------------------------------------------------ SQL
+
+def literal(ctx, text: str) -> str:
+    """A string literal both engines read back as `text` (Spark also escapes backslashes)."""
+    if ctx.engine == "spark":
+        return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+    return "'" + text.replace("'", "''") + "'"
+
+
+def double(value: float) -> str:
+    """A double constant as docs/profiles.md writes them (same double in both engines)."""
+    return f"CAST('{float(value)!r}' AS DOUBLE)"
+
+
+def code_sql(ctx, enc: Encoding, alias: str) -> str:
+    """The column's code over the inner query's value `alias` (a finite double or NULL for a
+    numeric column, text for a categorical one) — the rule of `Encoding.code_sql`."""
+    if enc.kind == "numeric":
+        bins = " + ".join(f"(CASE WHEN {alias} >= {double(e)} THEN 1 ELSE 0 END)"
+                          for e in enc.edges) or "0"
+        return f"(CASE WHEN {alias} IS NULL THEN {enc.missing_code} ELSE {bins} END)"
+    whens = " ".join(f"WHEN {alias} = {literal(ctx, v)} THEN {i}"
+                     for i, v in enumerate(enc.values))
+    return f"(CASE WHEN {alias} IS NULL THEN {enc.missing_code} {whens} ELSE {enc.other_code} END)"
+
+
+def _label(ctx, config: Config, column: str) -> str:
+    return ctx.num(column) if config.numeric_labels else ctx.text(column)
+
+
+def _positive(ctx, config: Config) -> str:
+    if config.numeric_labels:
+        return double(float(config.positive))
+    return literal(ctx, config.positive)
+
+
+def inner_sql(ctx, config: Config) -> str:
+    """One row per labelled row: chunk key, codes c0.., and the per-row indicators/sums."""
+    values = []
+    for i, enc in enumerate(config.encodings):
+        value = ctx.finite(enc.column) if enc.kind == "numeric" else ctx.text(enc.column)
+        values.append(f"{value} AS v{i}")
+    t = _label(ctx, config, config.target)
+    p = _label(ctx, config, config.prediction) if config.prediction else None
+    pos = _positive(ctx, config) if config.positive is not None else None
+    one = "1 ELSE 0 END"
+    ind = [f"(CASE WHEN {t} = {p} THEN {one}) AS correct" if p else "0 AS correct",
+           f"(CASE WHEN {t} = {pos} THEN {one}) AS y1" if pos else "0 AS y1",
+           f"(CASE WHEN {p} = {pos} THEN {one}) AS p1" if p and pos else "0 AS p1",
+           f"(CASE WHEN {t} = {pos} AND {p} = {pos} THEN {one}) AS tp" if p and pos
+           else "0 AS tp"]
+    if config.score:
+        ind.append(f"{ctx.num(config.score)} AS s")
+    known = " AND ".join(f"{ctx.quote(c)} IS NOT NULL"
+                         for c in (config.target, config.prediction, config.score) if c)
+    first = (f"SELECT {ctx.key} AS k, {', '.join(values + ind)} FROM {ctx.rows} "
+             f"WHERE {known}")
+    codes = [f"{code_sql(ctx, e, f'v{i}')} AS c{i}" for i, e in enumerate(config.encodings)]
+    extra = ", s, (y1 - s) AS r" if config.score else ""
+    return f"SELECT k, {', '.join(codes)}, correct, y1, p1, tp{extra} FROM ({first}) AS f"
+
+
+def aggregates(config: Config) -> list[str]:
+    # BIGINT: DuckDB's sum of integers is a HUGEINT, slow to hand over row by row
+    out = ["count(*)", *(f"CAST(sum({f}) AS BIGINT)" for f in INT_FIELDS[1:])]
+    if config.score:
+        out += ["sum(s)", "sum(CASE WHEN r > 0 THEN r ELSE 0.0 END)",
+                "sum(CASE WHEN r < 0 THEN -r ELSE 0.0 END)", "sum(r * r)", "max(abs(r))"]
+    return out
+
+
+_tables = itertools.count()
+
+
+def compute(ctx, plan, config: Config) -> dict[str, Section]:
+    """Per chunk key: the non-empty cells of every combination of up to max_order columns.
+
+    DuckDB first stores the rows' codes in a temporary table (the code expressions are
+    evaluated once, not once per query); Spark reads them as a sub-query of each query."""
+    if not config.encodings:
+        return {}
+    inner = inner_sql(ctx, config)
+    if ctx.engine == "duckdb":
+        name = f"aidebt_slice_codes_{next(_tables)}"
+        ctx.run(f"CREATE OR REPLACE TEMP TABLE {name} AS {inner}")
+        try:
+            return _count(ctx, config, name)
+        finally:
+            ctx.run(f"DROP TABLE IF EXISTS {name}")
+    return _count(ctx, config, f"({inner}) AS g")
+
+
+def _count(ctx, config: Config, source: str) -> dict[str, Section]:
+    codes = [f"c{i}" for i in range(len(config.encodings))]
+    span, pad, ids = config.span, config.pad, config.combo_ids
+    aggs = aggregates(config)
+    parts: dict[str, list] = {}
+    combos = config.combos
+    for start in range(0, len(combos), SETS_PER_QUERY):
+        batch = combos[start:start + SETS_PER_QUERY]
+        sets = ", ".join("(k, " + ", ".join(codes[i] for i in c) + ")" for c in batch)
+        used = sorted({i for c in batch for i in c})
+        width = len(used)
+        select = ", ".join(["k", *(codes[i] for i in used), *aggs])
+        for row in ctx.run(f"SELECT {select} FROM {source} GROUP BY GROUPING SETS ({sets})"):
+            present, cell = [], 0
+            for i, c in zip(used, row[1:1 + width], strict=True):
+                if c is not None:
+                    present.append(i)
+                    cell = cell * pad + int(c)
+            parts.setdefault(str(row[0]), []).append(
+                (ids[tuple(present)] * span + cell, row[1 + width:]))
+    return {key: _section(found, bool(config.score)) for key, found in parts.items()}
+
+
+def _section(found: list, with_score: bool) -> Section:
+    found.sort(key=lambda x: x[0])
+    key = np.array([f[0] for f in found], np.int64)
+    ints = np.array([[int(v or 0) for v in f[1][:5]] for f in found], np.int64).reshape(-1, 5)
+    if with_score:
+        sums = np.array([[float(v or 0.0) for v in f[1][5:9]] for f in found],
+                        np.float64).reshape(-1, 4)
+        r_max = max((float(f[1][9]) for f in found if f[1][9] is not None), default=0.0)
+    else:
+        sums, r_max = np.zeros((len(found), 0), np.float64), 0.0
+    return Section(key, ints, sums, r_max)
+
+
+def cell_bound(config: Config, rows: int) -> int:
+    """The most cells a chunk of `rows` labelled rows can hold under `config`."""
+    counts = [e.n_codes for e in config.encodings]
+    return sum(min(int(np.prod([counts[i] for i in c])), rows) for c in config.combos)
+
+
+__all__ = ["NAME", "Config", "Section", "cell_bound", "compute", "empty"]
