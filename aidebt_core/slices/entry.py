@@ -52,9 +52,15 @@ def default_metric(schema) -> str:
 
 
 def run(data, options: SlicesOptions) -> SliceResult:
+    from aidebt_core.profiles.slices import slices_route
     from aidebt_core.slices.analysis import analyse
     from aidebt_core.slices.define import check_edges
 
+    # A saved profile, a Spark source or a table above the row switch: from the profile's
+    # slice cells (aidebt_core/profiles/slices.py, owned by HL), else the rows below.
+    routed = slices_route(data, options)
+    if routed is not None:
+        return routed
     schema = data.schema
     target = schema.first("target")
     prediction, score = schema.first("prediction"), schema.first("score")
