@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
@@ -220,10 +221,12 @@ class CardContext:
     finding: QuestionFinding | None = None      # what was measured, the rule's proposal
 
 
-def question_card(q: Question, key: str, ctx: CardContext) -> dict:
+def question_card(q: Question, key: str, ctx: CardContext,
+                  on_change: Callable[[], None] | None = None) -> dict:
     """One question in a bordered box; widget keys are `{key}_level`, `_note`, `_evidence`,
-    `_tier` and `_evdate`, seeded from `ctx.values` (see `seed`). Returns the fields as
-    entered (the tier always named)."""
+    `_tier` and `_evdate`, seeded from `ctx.values` (see `seed`). Every widget calls
+    `on_change` when changed (the page reruns just this card and the live score). Returns the
+    fields as entered (the tier always named)."""
     keys = widget_keys(key)
     tiers = tier_options(q)
     seed(key, ctx.values, q)
@@ -234,27 +237,29 @@ def question_card(q: Question, key: str, ctx: CardContext) -> dict:
         with more.popover("Tier & date", icon=":material/tune:", key=f"{key}_more",
                           width="stretch"):
             tier = st.selectbox("Weight tier", tiers, key=keys["tier"],
-                                disabled=len(tiers) == 1,
+                                disabled=len(tiers) == 1, on_change=on_change,
                                 help="Raise the weight for this model's context; a critical "
                                      "item cannot be lowered.")
             day = st.date_input("Evidence date", key=keys["evidence_date"], format="YYYY-MM-DD",
+                                on_change=on_change,
                                 help=f"Evidence older than {q.cadence_days} days before the "
                                      "audit date counts one level lower.")
         st.caption(f"{q.text} *Why:* {q.why}")
         _measurement_note(q, ctx)
         choice = st.radio("Level", CHOICES, horizontal=True, key=keys["choice"],
-                          format_func=level_label)
+                          format_func=level_label, on_change=on_change)
         if ctx.carried_from and ctx.origin in (CARRIED, CARRIED_MEASURED):
             st.caption(f":violet[carried over from {md(ctx.carried_from)}]")
         if choice is not None and choice != NA:
             st.caption(f"Level {choice}: {q.levels[int(choice)]}")
         a, b = st.columns(2)
-        note = a.text_input("Note", key=keys["note"],
+        note = a.text_input("Note", key=keys["note"], on_change=on_change,
                             help="Why this level; required for N/A and for a level other "
                                  "than the measured proposal.")
-        ev = b.text_input("Evidence link or text", key=keys["evidence"],
+        ev = b.text_input("Evidence link or text", key=keys["evidence"], on_change=on_change,
                           placeholder=q.evidence_hint)
         talk = st.text_input("Discussion (meeting notes)", key=f"{key}_discussion",
+                             on_change=on_change,
                              placeholder="what the meeting said about this question")
     return {"choice": choice, "note": note, "evidence": ev, "tier": tier,
             "evidence_date": day.isoformat() if day else "", "discussion": talk}

@@ -249,17 +249,70 @@ def _autosave(now: Now, participants_text: str, actions: list[TrackedAction]) ->
     return payload
 
 
-@st.fragment
+# A click reruns as little as it can (issue 17: a level click <= 0.5 s in the browser): the
+# form is a fragment (switching the dimension redraws only it), each question card is a
+# fragment of its own, and so are the live score panel and the checks below the form. A card's
+# widget reruns its card, the score and the checks, and the dimension switch only when the
+# question became answered or unanswered (its "(done/total)" counts change). The other eight
+# cards are not sent again. Every part reads the kept `values` after `sync_from_widgets`, so
+# the order in which the parts rerun does not matter.
+CARD, SCORE, CHECKS, DIMS, FORM = ("aud_card_", "aud_score", "aud_checks", "aud_dims",
+                                    "aud_form")
+
+
+def _card_changed(qid: str) -> None:
+    level = st.session_state.get(f"{key}_{qid}_level")
+    parts = [f"{CARD}{qid}", SCORE, CHECKS]
+    if (level is None) != (values[qid].get("choice") is None):
+        parts.append(DIMS)
+    st.rerun(parts)
+
+
+def _question(q) -> None:
+    @st.fragment(key=f"{CARD}{q.id}")
+    def card() -> None:
+        values[q.id] = question_card(q, f"{key}_{q.id}", _card_context(q),
+                                     on_change=lambda: _card_changed(q.id))
+    card()
+
+
+@st.fragment(key=DIMS)
+def _dimension_switch() -> None:
+    sync_from_widgets(key, values, questions)
+    st.segmented_control("Dimension", SECTIONS, key="aud_section", default=SECTIONS[0],
+                         format_func=_section_label, label_visibility="collapsed",
+                         on_change=lambda: st.rerun(FORM))
+
+
+@st.fragment(key=SCORE)
+def _score_panel() -> None:
+    sync_from_widgets(key, values, questions)
+    now = _now()
+    _autosave(now, st.session_state.get(f"{key}_participants", ""),
+              st.session_state.get(f"{key}_actions_now", st.session_state[f"{key}_actions"]))
+    with st.container(key="aud_panel"):
+        _live_score(now.score, now.score.to_dict())
+
+
+@st.fragment(key=CHECKS)
+def _checks() -> None:
+    sync_from_widgets(key, values, questions)
+    now = _now()
+    for problem in now.problems:
+        st.warning(md(problem))
+    _comparison(now.answers, now.score.to_dict())
+
+
+@st.fragment(key=FORM)
 def audit_form() -> None:
-    """The questions, the live score, the problems and the comparison: a level click reruns
-    only this part (nothing is measured again; actions, meeting record and Save below are
-    drawn by the full run, which recomputes everything from the kept values)."""
+    """The questions, the live score, the problems and the comparison (nothing is measured
+    again on a click; actions, meeting record and Save below are drawn by the full run, which
+    recomputes everything from the kept values)."""
     sync_from_widgets(key, values, questions)
     main, panel = st.columns([3, 2], gap="large")
     with main:
-        shown = st.segmented_control("Dimension", SECTIONS, key="aud_section",
-                                     default=SECTIONS[0], format_func=_section_label,
-                                     label_visibility="collapsed") or SECTIONS[0]
+        _dimension_switch()
+        shown = st.session_state.get("aud_section") or SECTIONS[0]
         if shown == CLOSING:
             st.caption("Sculley et al.'s closing questions, as free-text notes for the "
                        "meeting.")
@@ -268,16 +321,10 @@ def audit_form() -> None:
                                              key=f"{key}_close_{name}")
         else:
             for q in questionnaire.in_dimension(shown):
-                values[q.id] = question_card(q, f"{key}_{q.id}", _card_context(q))
-    now = _now()
-    scores = now.score.to_dict()
-    _autosave(now, st.session_state.get(f"{key}_participants", ""),
-              st.session_state.get(f"{key}_actions_now", st.session_state[f"{key}_actions"]))
-    with panel, st.container(key="aud_panel"):
-        _live_score(now.score, scores)
-    for problem in now.problems:
-        st.warning(md(problem))
-    _comparison(now.answers, scores)
+                _question(q)
+    with panel:
+        _score_panel()
+    _checks()
 
 
 def _actions_and_save() -> None:

@@ -22,6 +22,33 @@ MEASURE_TIMEOUT = 300  # seconds: the first measurement of the sample runs five 
 
 
 @pytest.fixture
+def run_page(run_page):
+    """The shared `run_page`, read as a person sees the page. AppTest keeps only the elements
+    of its last run, and a card edit reruns only that card, the live score and the checks
+    below the form (the fragments the browser redraws; the rest of the page stays on screen
+    as it was). After such a run the whole page is run once more, with no change, so a test
+    reads the page as the browser shows it. Each partial run's tree is kept in
+    `at.fragment_trees` for the tests of what a click reruns."""
+
+    def whole(*args, **kwargs):
+        at = run_page(*args, **kwargs)
+        one_run = at._run
+        at.fragment_trees = []
+
+        def run(widget_state=None, timeout=None):
+            one_run(widget_state, timeout)
+            if not any(box.key == "aud_model" for box in at.selectbox):  # a partial run
+                at.fragment_trees.append(at._tree)
+                one_run(None, timeout)
+            return at
+
+        at._run = run
+        return at
+
+    return whole
+
+
+@pytest.fixture
 def store(tmp_path, monkeypatch, ground_truth) -> AuditStore:
     write_sample_audits(tmp_path, ground_truth)
     path = workspace_store_path(tmp_path)
@@ -490,3 +517,37 @@ def test_a_served_dashboard_keeps_one_store_in_its_first_root(run_page, tmp_path
     saved = AuditStore(workspace_store_path(first)).list_audits()
     assert [a.model for a in saved] == ["census-model"]
     assert sorted(p.name for p in second.iterdir()) == ["data.csv"]
+
+
+def test_a_level_click_reruns_only_its_card_the_score_and_the_checks(run_page, store):
+    """Issue 17 (a level click <= 0.5 s): a click sends again only the clicked card, the live
+    score and the checks below the form, not the other cards of the dimension; the dimension
+    switch only when the question became answered (its count changes). What the partial run
+    shows equals what a full run of the same answers shows."""
+    at = run_page(PAGE, state={"aud_model": "➕ New model…", "aud_prefill": False})
+    at.text_input(key="aud_new_model").input("pricing").run()
+    data = load_questionnaire().in_dimension(DIMENSIONS[0])
+    assert len(at.radio) == len(data) > 3                       # the whole dimension is drawn
+    first, second = (f"aud_pricing_{q.id}_level" for q in data[:2])
+
+    at.radio(key=first).set_value("2").run()                   # unanswered -> answered
+    partial = at.fragment_trees[-1]
+    assert [r.key for r in partial.radio] == [first]
+    assert [s.key for s in partial.segmented_control] == ["aud_section"]   # "(1/n)" changed
+    assert f"(1/{len(data)})" in str(partial.segmented_control[0].proto.options)
+    assert "aud_model" not in [b.key for b in partial.selectbox]   # the top: not redrawn
+    assert "aud_save" not in [b.key for b in partial.button]  # actions and Save: not redrawn
+    assert {m.label: m.value for m in partial.metric} == {m.label: m.value for m in at.metric}
+    assert "1 of 37 questions answered" in str(partial.get("progress")[0].proto.text)
+
+    runs = len(at.fragment_trees)
+    at.radio(key=first).set_value("3").run()                   # answered -> another level
+    partial = at.fragment_trees[-1]
+    assert len(at.fragment_trees) == runs + 1
+    assert [r.key for r in partial.radio] == [first]
+    assert len(partial.segmented_control) == 0                 # the counts did not change
+    assert {m.label: m.value for m in partial.metric} == {m.label: m.value for m in at.metric}
+    at.radio(key=second).set_value("1").run()
+    assert [r.key for r in at.fragment_trees[-1].radio] == [second]
+    assert at.radio(key=first).value == "3" and at.radio(key=second).value == "1"
+    assert store.load_draft("pricing")["inputs"][data[0].id]["choice"] == "3"   # autosaved
