@@ -15,6 +15,22 @@ PERIODS = ("day", "week", "month", "quarter", "year")
 
 HELP = "write a saved profile (counts and histograms, no rows) of a data source"
 
+# --for ANALYSIS -> "module:function(table, profile, inputs, args) -> DatasetProfile" adding
+# the profile section(s) that analysis reads (docs/profiles.md).
+FOR_SECTIONS = {"slices": "aidebt_core.profiles.slices:add_for_profile"}
+
+
+def wanted_sections(values) -> list[str]:
+    """The --for names (comma lists, repeatable), checked against FOR_SECTIONS."""
+    from aidebt_core.errors import AidebtError
+
+    names = [n.strip() for v in values or () for n in str(v).split(",") if n.strip()]
+    unknown = [n for n in names if n not in FOR_SECTIONS]
+    if unknown:
+        raise AidebtError(f"--for {', '.join(unknown)}: known analyses are "
+                          f"{', '.join(FOR_SECTIONS)}.")
+    return list(dict.fromkeys(names))
+
 
 def register(sub) -> None:
     parser = sub.add_parser("profile", help=HELP, description=HELP + ".")
@@ -28,6 +44,9 @@ def register(sub) -> None:
                         help="use this profile's plan (columns, grids, chunking)")
     parser.add_argument("--columns", help="only these columns (a,b,c)")
     parser.add_argument("--categorical", help="treat these columns as categorical (a,b)")
+    parser.add_argument("--for", dest="for_", action="append", metavar="ANALYSIS",
+                        help="also count what these analyses need from a profile: "
+                             f"{', '.join(FOR_SECTIONS)} (comma list or repeated)")
     parser.add_argument("--spark-remote", metavar="sc://HOST:PORT",
                         help="Spark Connect server for a spark: source (env SPARK_REMOTE)")
     parser.add_argument("--spark-master", metavar="URL",
@@ -76,7 +95,14 @@ def run(args) -> int:
                 table, kinds, timestamp=inputs.timestamp if args.chunk else None,
                 chunk=args.chunk, target=schema.first("target"),
                 prediction=schema.first("prediction"), score=schema.first("score"))
+        wanted = wanted_sections(args.for_)
         profile = engine.compute_profile(table, plan)
+        for name in wanted:   # (a --like plan's sections were computed with the profile)
+            import importlib
+
+            module, function = FOR_SECTIONS[name].split(":")
+            profile = getattr(importlib.import_module(module), function)(
+                table, profile, inputs, args)
     save(profile, out)
     seconds = time.perf_counter() - started
     columns = [{"name": c.name, "kind": c.kind,

@@ -267,38 +267,58 @@ def compute(ctx, plan, config: Config) -> dict[str, Section]:
 
 def _count(ctx, config: Config, source: str) -> dict[str, Section]:
     codes = [f"c{i}" for i in range(len(config.encodings))]
-    span, pad, ids = config.span, config.pad, config.combo_ids
     aggs = aggregates(config)
-    parts: dict[str, list] = {}
+    keys, chunk_keys, values = [], [], []
     combos = config.combos
     for start in range(0, len(combos), SETS_PER_QUERY):
         batch = combos[start:start + SETS_PER_QUERY]
         sets = ", ".join("(k, " + ", ".join(codes[i] for i in c) + ")" for c in batch)
         used = sorted({i for c in batch for i in c})
-        width = len(used)
         select = ", ".join(["k", *(codes[i] for i in used), *aggs])
-        for row in ctx.run(f"SELECT {select} FROM {source} GROUP BY GROUPING SETS ({sets})"):
-            present, cell = [], 0
-            for i, c in zip(used, row[1:1 + width], strict=True):
-                if c is not None:
-                    present.append(i)
-                    cell = cell * pad + int(c)
-            parts.setdefault(str(row[0]), []).append(
-                (ids[tuple(present)] * span + cell, row[1 + width:]))
-    return {key: _section(found, bool(config.score)) for key, found in parts.items()}
+        rows = ctx.run(f"SELECT {select} FROM {source} GROUP BY GROUPING SETS ({sets})")
+        if not rows:
+            continue
+        width = len(used)
+        # NULL codes are the columns a grouping set leaves out: NaN here.
+        cells = np.array([r[1:1 + width] for r in rows], dtype=np.float64).reshape(-1, width)
+        keys.append(_keys(config, used, cells))
+        chunk_keys += [str(r[0]) for r in rows]
+        values.append(np.array([r[1 + width:] for r in rows], dtype=np.float64))
+    if not keys:
+        return {}
+    key, value = np.concatenate(keys), np.concatenate(values)
+    chunk = np.array(chunk_keys, dtype=object)
+    out = {}
+    for k in sorted(set(chunk_keys)):
+        at = np.flatnonzero(chunk == k)
+        order = at[np.argsort(key[at], kind="stable")]
+        out[k] = _section(key[order], value[order], bool(config.score))
+    return out
 
 
-def _section(found: list, with_score: bool) -> Section:
-    found.sort(key=lambda x: x[0])
-    key = np.array([f[0] for f in found], np.int64)
-    ints = np.array([[int(v or 0) for v in f[1][:5]] for f in found], np.int64).reshape(-1, 5)
+def _keys(config: Config, used: list[int], cells: np.ndarray) -> np.ndarray:
+    """Each result row's cell key from its codes (NaN = column not in the grouping set)."""
+    present = ~np.isnan(cells)
+    bits = present.astype(np.int64) @ (1 << np.arange(len(used), dtype=np.int64))
+    combo = np.empty(len(cells), np.int64)
+    for b in np.unique(bits):
+        cols = tuple(used[j] for j in range(len(used)) if (int(b) >> j) & 1)
+        combo[bits == b] = config.combo_ids[cols]
+    cell = np.zeros(len(cells), np.int64)
+    for j in range(len(used)):
+        cell = np.where(present[:, j], cell * config.pad + np.nan_to_num(cells[:, j]).astype(
+            np.int64), cell)
+    return combo * config.span + cell
+
+
+def _section(key: np.ndarray, value: np.ndarray, with_score: bool) -> Section:
+    ints = np.rint(value[:, :len(INT_FIELDS)]).astype(np.int64)   # counts < 2**53: exact
     if with_score:
-        sums = np.array([[float(v or 0.0) for v in f[1][5:9]] for f in found],
-                        np.float64).reshape(-1, 4)
-        r_max = max((float(f[1][9]) for f in found if f[1][9] is not None), default=0.0)
+        sums = np.ascontiguousarray(value[:, 5:9])
+        r_max = float(np.nanmax(value[:, 9])) if len(value) else 0.0
     else:
-        sums, r_max = np.zeros((len(found), 0), np.float64), 0.0
-    return Section(key, ints, sums, r_max)
+        sums, r_max = np.zeros((len(key), 0), np.float64), 0.0
+    return Section(key, np.ascontiguousarray(ints), sums, r_max)
 
 
 def cell_bound(config: Config, rows: int) -> int:

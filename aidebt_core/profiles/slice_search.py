@@ -38,12 +38,20 @@ class Cells:
         self.section, self.config = section, config
         self.index = {e.column: i for i, e in enumerate(config.encodings)}
         self.with_score = section.sums.shape[1] > 0
+        self._cache: dict = {}
         first = self.sums((0,), config.pad) if config.encodings else None
         self.totals = {k: float(v.sum()) for k, v in first.items()} if first else {}
         self.n = int(self.totals.get("n", 0))
 
     def sums(self, cols, pad: int) -> dict[str, np.ndarray]:
         cols = tuple(int(c) for c in cols)
+        if (cols, pad) not in self._cache:
+            if len(self._cache) > 4096:
+                self._cache.clear()
+            self._cache[(cols, pad)] = self._sums(cols, pad)
+        return self._cache[(cols, pad)]
+
+    def _sums(self, cols: tuple[int, ...], pad: int) -> dict[str, np.ndarray]:
         config, sec = self.config, self.section
         order = tuple(sorted(cols))
         if len(set(cols)) != len(cols) or len(cols) > config.max_order:
@@ -223,9 +231,8 @@ class CellLattice(_Lattice):
         """Rows and sums inside a region of at most max_order columns."""
         cols = tuple(sorted(region))
         d = self.cells.sums(cols, self.pad)
-        lo = np.array([[[region[c][0]] for c in cols]])
-        hi = np.array([[[region[c][1]] for c in cols]])
-        return {k: float(box_sums(v[None], lo, hi).reshape(-1)[0]) for k, v in d.items()}
+        box = tuple(slice(*region[c]) for c in cols)
+        return {k: float(v[box].sum()) for k, v in d.items()}
 
     def common(self, a: dict, b: dict) -> int:
         """Rows in both regions (an upper bound beyond max_order columns)."""

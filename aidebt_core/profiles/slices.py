@@ -354,35 +354,47 @@ def _engine(table):
 
 
 def section_context(table, plan, whole: bool = True):
-    """The SqlContext of a table side (DuckDB, or Spark when its engine offers one); None
-    when the engine has none (then the section comes from `compute_profile`)."""
+    """The SqlContext of a table side: DuckDB's, or Spark's over a temporary view of the
+    source (the engine's own `section_context` when it offers one)."""
     from aidebt_core.profiles.model import ALL_ROWS
 
     engine = _engine(table)
+    key = f"'{ALL_ROWS}'" if whole else engine.chunk_key_sql(table, plan)
     if hasattr(engine, "section_context"):
-        ctx = engine.section_context(table, plan)
-        return replace(ctx, key=f"'{ALL_ROWS}'") if whole else ctx
+        return replace(engine.section_context(table, plan), key=key)
     if getattr(table, "engine", "duckdb") == "spark":
-        return None
+        return spark_context(getattr(table, "source", table), key)
     from aidebt_core.data import ROWS, quote_ident
     from aidebt_core.profiles.sections import SqlContext
 
-    key = f"'{ALL_ROWS}'" if whole else engine.chunk_key_sql(table, plan)
     return SqlContext(lambda sql: table.execute(sql).fetchall(), ROWS, key, quote_ident,
                       "duckdb")
 
 
+_views = iter(range(1, 1 << 62))
+
+
+def spark_context(source, key: str):
+    """A SqlContext running Spark SQL over `source` (a SparkSource) as a temporary view of
+    its session (dropped with the session); results come back as counts only."""
+    from aidebt_core.engines.spark import spark_column, spark_errors
+    from aidebt_core.engines.spark_sql import fetch_rows
+    from aidebt_core.profiles.sections import SqlContext
+
+    session = source.frame.sparkSession
+    view = f"aidebt_slice_rows_{next(_views)}"
+    with spark_errors(source.label):
+        source.frame.createOrReplaceTempView(view)
+
+    def run(sql: str) -> list[tuple]:
+        return [tuple(r) for r in fetch_rows(source, session.sql(sql), "slices: cells")]
+
+    return SqlContext(run, spark_column(view), key, spark_column, "spark")
+
+
 def count_section(table, plan, config: Config, whole: bool = True) -> dict:
     """{chunk key: Section} of a table side under `config` (one key, '' when `whole`)."""
-    ctx = section_context(table, plan, whole)
-    if ctx is not None:
-        return slice_cells.compute(ctx, plan, config)
-    profile = _engine(table).compute_profile(table, replace(plan, sections=(config,)))
-    out = {c.key: c.section(slice_cells.NAME) for c in profile.chunks}
-    if whole:
-        merged = profile.overall().section(slice_cells.NAME)
-        return {} if merged is None else {"": merged}
-    return {k: v for k, v in out.items() if v is not None}
+    return slice_cells.compute(section_context(table, plan, whole), plan, config)
 
 
 def _whole(sections: dict, config: Config):
@@ -399,6 +411,20 @@ def _column_profiles(tables, schema, columns, target, prediction, score):
     plan = engine.plan_profile(tables[0], kinds, target=target, prediction=prediction,
                                score=score)
     return plan, [_engine(t).compute_profile(t, plan) for t in tables]
+
+
+def fold_notes(config: Config, columns) -> list[str]:
+    """The notes `fit_encodings` gave when the encodings were fitted (folded values)."""
+    from aidebt_core.slices.encode import OTHER_LABEL
+
+    out = []
+    for enc in config.encodings:
+        if enc.column in columns and enc.kind == "categorical" and enc.folded:
+            total = len(enc.values) + enc.folded
+            out.append(f"'{enc.column}' has {total:,} distinct values; the {len(enc.values)} "
+                       f"most frequent are kept and the other {enc.folded:,} are grouped as "
+                       f"'{OTHER_LABEL}'.")
+    return out
 
 
 def saved_config(profile_table) -> Config:
@@ -452,6 +478,7 @@ def slices_route(data, options):
             else:
                 sec = _whole(count_section(t, plan, config), config)
                 side_cells.append((Cells(sec, config), _rows(t)))
+        notes += fold_notes(config, [*options.by, *features])
         if options.bins != config.bins or options.edges:
             notes.append(f"From a saved profile the slice bins are the profile's "
                          f"({config.bins} per numeric column).")
@@ -534,3 +561,15 @@ def with_section(table, profile, schema, *, columns: Sequence[str] | None = None
         chunks.append(replace(chunk, sections=tuple(sorted(
             (*others, (slice_cells.NAME, section)), key=lambda x: x[0]))))
     return replace(profile, plan=plan, chunks=tuple(chunks))
+
+
+def add_for_profile(table, profile, inputs, args):
+    """`aidebt profile ... --for slices`: the profile with the slices section (kept as it is
+    when its plan, from --like, already counts it)."""
+    from aidebt_core.profiles.model import DatasetProfile
+
+    if profile.plan.section(slice_cells.NAME) is not None:
+        return profile
+    out = with_section(table, profile, inputs.schema)
+    assert isinstance(out, DatasetProfile)
+    return out
