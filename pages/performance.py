@@ -19,6 +19,7 @@ from aidebt_core.performance.notes import alert_notes, headline
 from aidebt_core.performance.relationship import rank_relationships
 from aidebt_core.performance.result import realized_judged
 from aidebt_core.plots.performance import gap_figure, performance_figure, relationship_figure
+from aidebt_core.profiles.over_time import reads_rows
 from aidebt_core.reports.performance import EXPLANATION
 from aidebt_core.textsafe import md
 
@@ -31,7 +32,8 @@ def roles(data) -> dict:
     s = data.schema
     return {"columns": s.names, "target": s.first("target"), "score": s.first("score"),
             "prediction": s.first("prediction"), "timestamp": data.timestamp,
-            "features": s.features}
+            "features": s.features,
+            "rows": reads_rows(data.reference) and reads_rows(data.current)}
 
 
 def relationships(data, features: tuple, target, timestamp, start, end, inclusive: bool):
@@ -230,6 +232,10 @@ def relation_view(result, alerts: dict, features: tuple, target: str, timestamp)
     labelled = [c for c in result.chunks if c.period == "current" and c.labelled_rows > 0]
     if not features or not labelled:
         st.caption("Needs feature columns and labelled current chunks.")
+        return
+    if not cols["rows"]:   # a saved profile or a Spark source: counts only
+        st.caption("Needs each row's features and label; a saved profile or a Spark source "
+                   "holds counts only.")
         return
     names = [c.label for c in labelled]
     flagged = [n for n in names if n in alerts["concept_drift"]]

@@ -4,8 +4,9 @@ Exact (the same functions as the exact path, on the same counts): accuracy, prec
 recall (Wilson intervals) and F1 (multinomial bootstrap, same seed). From the score histograms
 per label: ROC AUC with `bound` = half the share of positive–negative pairs that fall in the
 same non-point bin (their order is unknown; the value counts them as ties), never exact.
-The label-free estimate (expected accuracy / AUC from scores calibrated on the reference's
-labelled bins) is approximate too. Log loss, Brier, MAE and RMSE need the rows.
+The label-free estimate (profiles/estimate.py: expected AUC, accuracy, precision, recall,
+F1 from scores calibrated on the reference's labelled bins) is exact when each score bin holds
+one score, else given with its bound. Log loss, Brier, MAE and RMSE need the rows.
 """
 
 from __future__ import annotations
@@ -152,24 +153,13 @@ def chunk_metrics(profile: DatasetProfile, metric: str) -> tuple[ChunkMetric, ..
 def performance_from_profiles(reference: DatasetProfile, current: DatasetProfile, *,
                               metric: str | None = None, k: float | None = None,
                               min_rows: int | None = None, min_labels: int | None = None):
-    """A PerformanceResult (realized per chunk, bands from the reference chunks, alerts)
-    from two profiles chunked by period. No label-free estimate: it needs the rows' scores
-    calibrated one by one (the chunks say so in their note)."""
-    import pandas as pd
-
+    """A PerformanceResult from two profiles chunked by period: every metric the roles
+    allow (`metric` first), realized per chunk, bands from the reference chunks, the
+    label-free estimate from the score histograms (profiles/estimate.py, with its bound)
+    and the alerts, as `performance.analysis` builds them on rows."""
     from aidebt_core.chunks import MIN_CHUNK_LABELS, MIN_CHUNK_ROWS
-    from aidebt_core.performance.concept import (
-        DEFAULT_K,
-        band_from_reference,
-        interval_worse_than_band,
-    )
-    from aidebt_core.performance.realized import Estimate
-    from aidebt_core.performance.result import (
-        ChunkInfo,
-        ChunkValue,
-        MetricSeries,
-        PerformanceResult,
-    )
+    from aidebt_core.performance.concept import DEFAULT_K
+    from aidebt_core.performance.result import PerformanceResult
 
     plan = reference.plan
     if plan.chunk is None:
@@ -179,39 +169,103 @@ def performance_from_profiles(reference: DatasetProfile, current: DatasetProfile
     k = DEFAULT_K if k is None else k
     min_rows = MIN_CHUNK_ROWS if min_rows is None else min_rows
     min_labels = MIN_CHUNK_LABELS if min_labels is None else min_labels
-    infos, raw = [], []
-    offset = pd.DateOffset(**{"day": {"days": 1}, "week": {"weeks": 1},
-                              "month": {"months": 1}, "quarter": {"months": 3},
-                              "year": {"years": 1}}[plan.chunk])
-    for period, profile in (("reference", reference), ("current", current)):
-        for m in chunk_metrics(profile, metric):
-            if m.key in ("", "(no timestamp)"):
-                continue
-            start = pd.Timestamp(m.key)
-            infos.append(ChunkInfo(len(infos), m.key[:7] if plan.chunk == "month" else m.key,
-                                   start, start + offset, m.rows, m.labelled, period,
-                                   too_small=m.rows < min_rows,
-                                   too_few_labels=m.labelled < min_labels))
-            raw.append(m)
-    n_ref = sum(1 for c in infos if c.period == "reference")
-    judged = [not (c.too_small or c.too_few_labels) for c in infos]
-    values = [m.value for m in raw]
-    halves = [(m.high - m.low) / 2 for m in raw]
-    kept = [v if ok else math.nan for v, ok in zip(values[:n_ref], judged, strict=False)]
-    band = band_from_reference(kept if np.isfinite(kept).sum() >= 2 else values[:n_ref],
-                               halves[:n_ref], k, metric)
-    chunk_values = []
-    for m, ok in zip(raw, judged, strict=True):
-        alert = bool(ok and np.isfinite(m.value)
-                     and interval_worse_than_band(metric, Estimate(m.value, m.low, m.high),
-                                                  band))
-        note = "from a profile: no label-free estimate"
-        if not m.exact:
-            note += f"; binned scores: ±{m.bound:.2g} (bound)"
-        chunk_values.append(ChunkValue(m.value, m.low, m.high, math.nan, math.nan, alert,
-                                       False, False, note))
-    series = {metric: MetricSeries(metric, band, None, tuple(chunk_values))}
+    metrics = [metric] + [m for m in (*FROM_COUNTS, *FROM_HISTOGRAMS)
+                          if m != metric and _available(plan, m)]
+    infos, raw = _chunk_infos(reference, current, metric, min_rows, min_labels), {}
+    for m in metrics:
+        raw[m] = [c for side in (reference, current) for c in chunk_metrics(side, m)
+                  if c.key not in ("", "(no timestamp)")]
+    series = {m: _series(m, reference, current, infos, raw[m], k) for m in metrics}
     return PerformanceResult(metric=metric, task="binary", chunking=plan.chunk,
                              target=plan.target, score=plan.score, prediction=plan.prediction,
                              timestamp=plan.timestamp, threshold=None, chunks=tuple(infos),
                              series=series, min_rows=min_rows, min_labels=min_labels)
+
+
+def _available(plan, metric: str) -> bool:
+    """Whether the profile's roles allow `metric` (a prediction, a score)."""
+    if metric in FROM_COUNTS:
+        return plan.prediction is not None
+    return plan.score_grid is not None
+
+
+def _chunk_infos(reference: DatasetProfile, current: DatasetProfile, metric: str,
+                 min_rows: int, min_labels: int):
+    """The dated chunks of both sides, labelled as the rows path labels them."""
+    import pandas as pd
+
+    from aidebt_core.chunks import Chunk, Chunking, _offset, _period_label, side_labels
+    from aidebt_core.performance.result import ChunkInfo
+
+    kind = reference.plan.chunk
+    sides = []
+    for profile in (reference, current):
+        sides.append([(Chunk(0, _period_label(kind, pd.Timestamp(m.key)), pd.Timestamp(m.key),
+                             pd.Timestamp(m.key) + _offset(kind), m.rows), m.labelled)
+                      for m in chunk_metrics(profile, metric)
+                      if m.key not in ("", "(no timestamp)")])
+    labels = side_labels([c for c, _ in sides[0]], [c for c, _ in sides[1]], Chunking(kind))
+    infos = []
+    for period, chunks, names in zip(("reference", "current"), sides, labels, strict=True):
+        for (c, labelled), label in zip(chunks, names, strict=True):
+            infos.append(ChunkInfo(len(infos), label, c.start, c.end, c.rows, labelled, period,
+                                   too_small=c.rows < min_rows,
+                                   too_few_labels=labelled < min_labels))
+    return infos
+
+
+def _series(metric: str, reference: DatasetProfile, current: DatasetProfile, infos, raw, k):
+    """One metric's series as `performance.analysis._series` builds it on rows: the band
+    from judged reference chunks, the label-free estimate (profiles/estimate.py) with its
+    interval, the gap band, and the realized / estimate / concept-drift alerts."""
+    from aidebt_core.performance.analysis import _band, _noise_per_root_row, _size_note
+    from aidebt_core.performance.concept import interval_outside, interval_worse_than_band
+    from aidebt_core.performance.realized import _Z, METRIC_NAMES, Estimate
+    from aidebt_core.performance.result import ChunkValue, MetricSeries
+    from aidebt_core.profiles.estimate import ESTIMABLE_FROM_PROFILES, chunk_estimates
+
+    n_ref = sum(1 for c in infos if c.period == "reference")
+    estimates, why = None, "no score"
+    if reference.plan.score_grid is not None and metric in ESTIMABLE_FROM_PROFILES:
+        try:
+            estimates = chunk_estimates(reference, current, metric,
+                                        [(c.period, m.key) for c, m in zip(infos, raw,
+                                                                           strict=True)])
+        except SchemaError as exc:   # the page and JSON say why there is no estimate
+            why = str(exc)
+    realized = [Estimate(m.value, m.low, m.high) for m in raw]
+    judged = [not (c.too_small or c.too_few_labels) for c in infos]
+    widths = [(r.high - r.low) / 2 for r in realized[:n_ref]]
+    name = METRIC_NAMES[metric]
+    band = _band([r.value for r in realized[:n_ref]], widths, judged[:n_ref], k, name)
+    est = [e.value for e in estimates] if estimates else [math.nan] * len(raw)
+    gaps = ([r.value - e.labelled for r, e in zip(realized, estimates, strict=True)]
+            if estimates else [math.nan] * len(raw))
+    gap_band = (_band(gaps[:n_ref], widths, judged[:n_ref], k, f"{name} gap")
+                if estimates else None)
+    unit = _noise_per_root_row(realized[:n_ref], infos[:n_ref], judged[:n_ref])
+    values = []
+    for i, (m, r, info, ok) in enumerate(zip(raw, realized, infos, judged, strict=True)):
+        half = _Z * unit / np.sqrt(info.rows) if info.rows else math.nan
+        estimate = Estimate(est[i], est[i] - half, est[i] + half)
+        est_alert = bool(estimates and not info.too_small
+                         and interval_worse_than_band(metric, estimate, band))
+        if ok and np.isfinite(r.value):
+            alert = interval_worse_than_band(metric, r, band)
+        else:   # no (or too few) labels: the estimate speaks for the chunk
+            alert = est_alert
+        concept = bool(ok and gap_band is not None and interval_outside(
+            gaps[i] - (r.value - r.low), gaps[i] + (r.high - r.value), gap_band))
+        notes = ["from a profile"]
+        if not m.exact and np.isfinite(m.bound):
+            notes.append(f"binned scores: ±{m.bound:.2g} (bound)")
+        if estimates is None:
+            notes.append(f"no label-free estimate ({why})")
+        elif not estimates[i].exact:
+            notes.append(f"estimate ±{estimates[i].bound:.2g} (bound)")
+        if not m.labelled:
+            notes.insert(0, "no labels yet")
+        values.append(ChunkValue(r.value, r.low, r.high, est[i], gaps[i], bool(alert),
+                                 est_alert, concept, _size_note(info, "; ".join(notes)),
+                                 estimate.low, estimate.high))
+    return MetricSeries(metric, band, gap_band, tuple(values))
