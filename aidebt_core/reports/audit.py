@@ -18,6 +18,7 @@ from aidebt_core.plots.audit import (
     mts_sections_svg,
 )
 from aidebt_core.reports.printable import PrintableReport
+from aidebt_core.reports.tables import readable_table
 
 
 def _fmt(value: float | None) -> str:
@@ -156,11 +157,11 @@ def audit_report(record: AuditRecord, questionnaire: Questionnaire,
         summary=manager_summary(record, previous))
     report.callout(headline_text(scores))
     report.heading("Scores by dimension")
-    report.table(pd.DataFrame([{"Dimension": DIMENSION_LABELS[d],
-                                "Health (0–10)": (scores.get("dimensions") or {}).get(d),
-                                "Verified share": _share((scores.get("verified_share") or {})
-                                                         .get(d))}
-                               for d in DIMENSIONS]), float_format="{:.1f}")
+    report.table(readable_table(pd.DataFrame([
+        {"Dimension": DIMENSION_LABELS[d],
+         "Health (0–10)": (scores.get("dimensions") or {}).get(d),
+         "Verified share": _share((scores.get("verified_share") or {}).get(d))}
+        for d in DIMENSIONS]), formats={"Health (0–10)": 1}))
     report.svg(dimension_bars_svg(scores), "Bars coloured by health band; the grey bar is the "
                                            "weighted mean of all items.")
     report.heading("Red flags")
@@ -174,14 +175,14 @@ def audit_report(record: AuditRecord, questionnaire: Questionnaire,
         findings = pd.DataFrame(record.findings)
         findings = findings.reindex(columns=["severity", "question", "title", "detail"])
         order = findings["severity"].map({"high": 0, "medium": 1, "low": 2}).fillna(3)
-        report.table(findings.iloc[order.argsort(kind="stable")].rename(
-            columns=str.capitalize))
+        report.table(readable_table(findings.iloc[order.argsort(kind="stable")].rename(
+            columns=str.capitalize)))
     else:
         report.text("No open findings recorded.")
 
     report.section("Actions")
     if record.actions:
-        report.table(actions_frame(record))
+        report.table(readable_table(actions_frame(record)))
     else:
         report.text("No tracked actions agreed in this audit.")
     actions = scores.get("actions") or []
@@ -190,16 +191,19 @@ def audit_report(record: AuditRecord, questionnaire: Questionnaire,
         ranked = pd.DataFrame(actions[:10]).reindex(columns=["question", "title", "dimension",
                                                              "weight", "current_level",
                                                              "target_level", "gain"])
-        report.table(ranked.rename(columns={
+        ranked["dimension"] = ranked["dimension"].map(lambda d: DIMENSION_LABELS.get(d, d))
+        report.table(readable_table(ranked, formats={
+            "current_level": 0, "target_level": 0, "gain": 2}, labels={
             "question": "Question", "title": "Action", "dimension": "Dimension",
             "weight": "Weight", "current_level": "Level now", "target_level": "Target",
-            "gain": "Dimension gain"}), float_format="{:.2f}")
+            "gain": "Dimension gain"}))
     else:
         report.text("Every item is at its target level.")
     report.heading("Meeting record")
     if record.participants:
-        report.table(pd.DataFrame([{"Participant": p.name, "Role": p.role or "—"}
-                                   for p in record.participants]))
+        report.table(readable_table(pd.DataFrame([{"Participant": p.name,
+                                                   "Role": p.role or "—"}
+                                                  for p in record.participants])))
     else:
         report.text("No participants recorded.")
     report.text(f"Signed off by {record.signed_by} at {record.signed_at[:16].replace('T', ' ')}"
@@ -207,8 +211,8 @@ def audit_report(record: AuditRecord, questionnaire: Questionnaire,
                 else "Not signed off: the audit can still be superseded or withdrawn.")
     notes = {k: v for k, v in record.notes.items() if v}
     if notes:
-        report.table(pd.DataFrame([{"Note": k.replace("_", " "), "Text": v}
-                                   for k, v in notes.items()]))
+        report.table(readable_table(pd.DataFrame([{"Note": _note_name(k), "Text": v}
+                                                  for k, v in notes.items()])))
 
     if comparison is not None and previous is not None:
         report.section(f"Compared with the audit of {previous.audited_at}")
@@ -216,12 +220,12 @@ def audit_report(record: AuditRecord, questionnaire: Questionnaire,
             report.callout("The previous audit used another questionnaire version; "
                            "scores are not directly comparable.")
         report.table(pd.DataFrame([{"Dimension": DIMENSION_LABELS[d],
-                                    "Change": comparison.dimension_deltas.get(d)}
-                                   for d in DIMENSIONS]), float_format="{:+.1f}")
+                                    "Change": signed(comparison.dimension_deltas.get(d))}
+                                   for d in DIMENSIONS]))
         report.svg(comparison_svg(previous.scores, scores, previous.audited_at,
                                   record.audited_at))
         if comparison.changed:
-            report.table(comparison.to_frame().rename(columns=str.capitalize))
+            report.table(readable_table(comparison.to_frame().rename(columns=str.capitalize)))
     mts = scores.get("ml_test_score") or {}
     if mts:
         report.heading("ML Test Score compatibility view")
@@ -229,12 +233,18 @@ def audit_report(record: AuditRecord, questionnaire: Questionnaire,
                     f"sections): {mts.get('band', '')}.")
         report.svg(mts_sections_svg(mts))
     report.section("All answers")
-    report.table(answers_frame(record, questionnaire))
+    report.table(readable_table(answers_frame(record, questionnaire)))
     return report
 
 
 def _share(value: float | None) -> str:
-    return "" if value is None else f"{value:.0%}"
+    return "—" if value is None or pd.isna(value) else f"{value:.0%}"
+
+
+def _note_name(name: str) -> str:
+    """A record note's key as a label: "tiers" -> "Tiers", "what_changed" -> "What changed"."""
+    text = name.replace("_", " ").strip()
+    return text[:1].upper() + text[1:]
 
 
 SCORECARD_HEADERS = {"model": "Model", "model_version": "Version", "audited_at": "Last audit",
@@ -300,7 +310,8 @@ def scorecard_report(scorecard: Scorecard, records: list[AuditRecord] | None = N
     styles = [[(f"background:{BAND_COLORS[_band(row[c])]}33" if c in score_cols else "")
                for c in columns] for _, row in frame[columns].iterrows()]
     report.heading("Models")
-    report.styled_table(shown.rename(columns=SCORECARD_HEADERS), styles)
+    report.styled_table(readable_table(shown, labels=SCORECARD_HEADERS, formats={
+        c: 1 for c in score_cols}), styles)
     report.text(f"Bands: {band_legend()}. Headline = weakest dimension. Trend: headline "
                 "change since the model's previous complete audit.")
     if records:

@@ -24,6 +24,7 @@ from aidebt_core.plots.drift import (
     multivariate_figure,
 )
 from aidebt_core.report import Report
+from aidebt_core.reports.tables import fixed
 
 MAX_DETAIL_FIGURES = 8
 
@@ -72,10 +73,10 @@ def column_table(result: DriftResult) -> pd.DataFrame:
     for c in result.columns:
         rows.append({
             "Column": c.name, "Kind": c.kind, "Method": c.method,
-            "Statistic": "—" if c.statistic is None else f"{c.statistic:.3f}",
+            "Statistic": fixed(3)(c.statistic),
             "p-value": f"{c.p_value:.3g}" if c.method_info.by_p_value and c.p_value is not None
             else "—",
-            "Threshold": f"{c.threshold:.3g}",
+            "Threshold": fixed(3)(c.threshold),   # the statistic's decimals: comparable
             "Drifted": "yes" if c.drifted else "no",
             "Missing Δ (pp)": f"{_no_minus_zero(100 * c.missing_change):+.1f}"
             if math.isfinite(c.missing_change) else "—",
