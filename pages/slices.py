@@ -108,7 +108,8 @@ a.metric(f"Overall {label} (current)", f"{res.overall.metric:.3f}",
          delta=None if ref_value is None else f"{res.overall.metric - ref_value:+.3f} vs ref",
          delta_color="normal" if res.higher_is_better else "inverse")
 b.metric("Labelled current rows", f"{res.overall.rows:,}")
-c.metric(f"Weak slices (q < {res.alpha_fdr:g})", len(res.weak()), help=help_text("q-value"))
+c.metric(f"Weak slices (q < {res.alpha_fdr:g})", len(res.weak()),
+         help=f"Significantly worse: {res.rule}. " + help_text("q-value"))
 d.metric("Slices worse than in reference", sum(ch.worsened for ch in res.changes))
 for note in res.notes:
     st.info(md(note), icon=":material/info:")
@@ -125,10 +126,12 @@ if res.found:
              else res.metric_label)
     st.caption(f"Searched {len(s['columns'])} columns, up to {s['max_order']} conditions, "
                f"slices of at least {s['min_size']:,} rows, ranked by {s['objective']} "
-               f"(SliceLine score, α = {s['alpha']}), significant slices first. q-values of "
+               f"(SliceLine score, α = {s['alpha']}), significant slices ({res.rule}) first. "
+               f"q-values of "
                f"the {md(shown)}: Benjamini–Hochberg over {s['tests']:,} slices examined.")
     st.plotly_chart(forest_figure(res.found, res.shown_overall, res.shown_label,
-                                  res.higher_is_better, level=res.alpha_fdr),
+                                  res.higher_is_better, level=res.alpha_fdr,
+                                  rule=res.rule),
                     key="slices_found_chart")
     show_table(frame(res.found, calibration=res.calibration), key="slices_found_table",
                key_columns=["slice", "significant"], formats=FORMATS, help=TIPS,
@@ -162,7 +165,8 @@ if res.breakdown:
         st.caption(f"The chart shows the {MAX_CHART_ROWS} slices with the worst {label}; "
                    f"the table lists all {len(res.breakdown):,}.")
     st.plotly_chart(forest_figure(shown_by, res.overall.metric, label,
-                                  res.higher_is_better, level=res.alpha_fdr),
+                                  res.higher_is_better, level=res.alpha_fdr,
+                                  rule=res.rule),
                     key="slices_by_chart")
     show_table(frame(res.breakdown).drop(columns=["score"]), key="slices_by_table",
                key_columns=["slice", "significant"], formats=FORMATS, help=TIPS,

@@ -20,7 +20,6 @@ from aidebt_core.errors import AidebtError
 MEASURED_LEVEL = 2          # MLflow shows the production run logs it (documented by hand)
 CHUNK_ROWS = 10_000         # chunk size when the data have no timestamp
 FEATURE_ROLES = ("numeric", "categorical", "boolean")
-SLICE_MIN_GAP = 0.02        # a weak/worsened slice counts as debt from 2 points of the metric
 
 
 @dataclass(frozen=True)
@@ -299,13 +298,16 @@ def slices_items(context: EvidenceContext) -> dict[str, Measured]:
                  for c in result.changes if c.worsened][:3]
     # Debt for the rule: significant AND material (a gap a review would act on); a slice a
     # thousandth below overall is not a weak slice even when a large sample makes it significant.
+    # The gap is the slices analysis' own minimum (SlicesOptions.min_gap, default 0.02), which
+    # its "significant" already applies to weak slices.
+    min_gap = result.min_gap
     material = [w.slice.describe() for w in weak
-                if abs(w.metric - result.overall.metric) >= SLICE_MIN_GAP]
+                if abs(w.metric - result.overall.metric) >= min_gap]
     worsened = [c.slice.describe() for c in result.changes
-                if c.worsened and abs(c.change) >= SLICE_MIN_GAP]
+                if c.worsened and abs(c.change) >= min_gap]
     found = tuple(dict.fromkeys([*material, *worsened]))
     if len(found) < len(weak) + summary["worsened_slices"]:
-        text += (f"; counted as debt: {len(found)} slice(s) at least {SLICE_MIN_GAP:g} below "
+        text += (f"; counted as debt: {len(found)} slice(s) at least {min_gap:g} below "
                  "overall or the reference")
     return {"slices": Measured(None, text, tuple(findings), found=found)}
 

@@ -44,6 +44,12 @@ def register(sub) -> None:
     parser.add_argument("--alpha-fdr", type=types.open_unit, default=0.05, metavar="Q",
                         help="significant = Benjamini–Hochberg q below Q and worse than "
                              "overall; significant slices are listed first (default 0.05)")
+    # The default is aidebt_core.slices.entry.MIN_GAP (importing the slices package here
+    # would load numpy); tests/unit/test_slices_min_gap.py keeps the two equal.
+    parser.add_argument("--min-gap", type=types.number(0), default=0.02, metavar="GAP",
+                        help="significant also needs the slice at least GAP worse than "
+                             "overall on the metric's scale (a share of overall for mae/rmse; "
+                             "default 0.02, 0 = any gap)")
     parser.add_argument("--alpha", type=types.positive_share, default=0.95,
                         help="SliceLine weight of error against size (default 0.95)")
     parser.add_argument("--bins", type=types.integer(2), default=10,
@@ -68,7 +74,8 @@ def options_from(args, schema):
         min_size=args.min_size, top_k=args.top_k, objective=args.objective,
         alpha=args.alpha, bins=args.bins, by=tuple(parse_columns(args.by) or ()),
         features=None if features is None else tuple(features),
-        alpha_fdr=args.alpha_fdr, edges=edges_option(parse_edges(args.edges)))
+        alpha_fdr=args.alpha_fdr, min_gap=args.min_gap,
+        edges=edges_option(parse_edges(args.edges)))
 
 
 def run(args) -> int:

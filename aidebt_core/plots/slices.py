@@ -43,16 +43,18 @@ def _worse(value: float, overall: float, higher_is_better: bool | None) -> bool:
 
 def forest_figure(stats: Sequence[SliceStat], overall: float, metric_label: str,
                   higher_is_better: bool | None, title: str | None = None,
-                  level: float = SIGNIFICANCE) -> go.Figure:
+                  level: float = SIGNIFICANCE, rule: str | None = None) -> go.Figure:
     """The measure shown per slice with its confidence interval; red = significantly worse
     than overall (the slice's own `significant` flag, else q < level and worse), grey
-    otherwise; the dashed line is the overall value."""
+    otherwise; the dashed line is the overall value. `rule` words the red legend entry
+    (`SliceResult.rule`, e.g. 'BH q < 0.05, at least 0.02 worse')."""
     labels = [wrap_label(s.slice.describe()) for s in stats]
     flagged = [s.significant if s.significant is not None
                else bool(s.q_value < level and _worse(s.metric, overall, higher_is_better))
                for s in stats]
     fig = go.Figure()
-    for flag, name, color in ((True, f"significantly worse (q < {level:g})", ALERT_COLOR),
+    for flag, name, color in ((True, f"significantly worse ({rule or f'q < {level:g}'})",
+                               ALERT_COLOR),
                               (False, "not significantly worse", NEUTRAL_COLOR)):
         idx = [i for i, f in enumerate(flagged) if f == flag]
         if not idx:

@@ -35,11 +35,13 @@ def slices_report(result: SliceResult, title: str = "Slice analysis") -> Report:
         search = result.search
         report.text(f"Ranked by {search.get('objective')} (SliceLine score, α = "
                     f"{search.get('alpha')}, minimum {search.get('min_size'):,} rows, up to "
-                    f"{search.get('max_order')} conditions), significant slices first; "
+                    f"{search.get('max_order')} conditions), significant slices "
+                    f"({result.rule}) first; "
                     f"q-values of the {result.shown_label} are Benjamini–Hochberg over "
                     f"{search.get('tests'):,} slices examined.")
         report.figure(forest_figure(result.found, result.shown_overall, result.shown_label,
-                                    result.higher_is_better, level=result.alpha_fdr))
+                                    result.higher_is_better, level=result.alpha_fdr,
+                                    rule=result.rule))
         report.table(frame(result.found, calibration=result.calibration))
     if result.changes:
         report.heading("Reference vs current")
@@ -48,6 +50,7 @@ def slices_report(result: SliceResult, title: str = "Slice analysis") -> Report:
     if result.breakdown:
         report.heading(f"Breakdown by {', '.join(result.by)}")
         report.figure(forest_figure(result.breakdown, result.overall.metric, label,
-                                    result.higher_is_better, level=result.alpha_fdr))
+                                    result.higher_is_better, level=result.alpha_fdr,
+                                    rule=result.rule))
         report.table(frame(result.breakdown))
     return report

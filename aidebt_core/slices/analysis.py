@@ -20,6 +20,7 @@ from aidebt_core.slices import intervals as iv
 from aidebt_core.slices.define import Predicate, SliceDef
 from aidebt_core.slices.discovery import search
 from aidebt_core.slices.encode import fit_encodings
+from aidebt_core.slices.entry import MIN_GAP
 from aidebt_core.slices.metrics import SliceData, load, metric_spec
 
 if TYPE_CHECKING:  # keep drift (and pandas) out of the computation's imports
@@ -29,6 +30,7 @@ if TYPE_CHECKING:  # keep drift (and pandas) out of the computation's imports
     from aidebt_core.drift.identity import Identity
 
 SIGNIFICANCE = 0.05   # default FDR level: "significant" means q below it (--alpha-fdr)
+RELATIVE_GAP = ("mae", "rmse")  # metrics in the target's unit: the minimum gap is a share
 CANDIDATES = 2        # the search proposes this many times top_k; significance-first cut
 GAP_LABEL = "calibration gap (observed rate − mean score)"
 
@@ -56,6 +58,7 @@ class SliceResult:
     # between observed rate and mean score (and its overall value).
     found_label: str | None = None
     found_overall: float | None = None
+    min_gap: float = MIN_GAP  # "significant" also needs a gap this large (see `material`)
 
     @property
     def calibration(self) -> bool:
@@ -82,8 +85,17 @@ class SliceResult:
 
     def weak(self) -> list[bd.SliceStat]:
         """Discovered slices significantly worse than overall: q below the FDR level and the
-        shown measure worse (for the calibration gap: further from zero)."""
+        shown measure worse by at least the minimum gap (for the calibration gap: further
+        from zero)."""
         return [s for s in self.found if s.significant]
+
+    @property
+    def rule(self) -> str:
+        """What 'significantly worse' means here, for sentences: 'BH q < 0.05, at least 0.02
+        worse'."""
+        gap = (f"at least {self.min_gap:.0%} worse" if self.metric in RELATIVE_GAP
+               and not self.calibration else f"at least {self.min_gap:g} worse")
+        return f"BH q < {self.alpha_fdr:g}" + (f", {gap}" if self.min_gap > 0 else "")
 
     def sentence(self, stat: bd.SliceStat) -> str:
         """'channel = mobile and account_age_days < 90: accuracy 0.71 vs 0.88 overall, 3.1% of
@@ -101,9 +113,9 @@ class SliceResult:
         what = "calibration gap" if self.calibration else self.metric_label
         if not weak:
             return (f"No slice is significantly worse than overall on {what} "
-                    f"(BH q < {self.alpha_fdr:g}); the slices listed are not findings.")
+                    f"({self.rule}); the slices listed are not findings.")
         return (f"{len(weak)} slice(s) significantly worse than overall on {what} "
-                f"(BH q < {self.alpha_fdr:g}).")
+                f"({self.rule}).")
 
     def to_frame(self) -> pd.DataFrame:
         """The discovered slices: significant ones first, then by score."""
@@ -135,6 +147,7 @@ class SliceResult:
             },
             "search": self.search, "notes": list(self.notes),
             "metric_label": self.metric_label, "alpha_fdr": self.alpha_fdr,
+            "min_gap": self.min_gap,
             "objective": self.search.get("objective"),
             "slices_show": self.shown_label, "slices_overall": self.shown_overall,
             "reference_overall_ci": (None if self.reference_overall is None else
@@ -166,7 +179,7 @@ class SliceResult:
                    float(data.get("alpha_fdr", SIGNIFICANCE)),
                    data.get("slices_show") if data.get("objective") == "calibration" else None,
                    _num(data["slices_overall"]) if data.get("objective") == "calibration"
-                   else None)
+                   else None, float(data.get("min_gap", MIN_GAP)))
 
 
 def _num(value) -> float:
@@ -210,7 +223,8 @@ def analyse(current: Table, target: str, prediction: str | None = None,
             confidence: float = 0.95, n_boot: int = 200, seed: int = 0,
             edges: Mapping[str, Sequence[float]] | None = None,
             discover: bool = True, objective: str | None = "error",
-            min_share: float | None = None, alpha_fdr: float = SIGNIFICANCE) -> SliceResult:
+            min_share: float | None = None, alpha_fdr: float = SIGNIFICANCE,
+            min_gap: float = MIN_GAP) -> SliceResult:
     """Slices of `current` (encoded with bins fitted on `reference` when given).
 
     `objective` ranks discovered slices: "error" (default: the metric's row-wise error, as
@@ -219,10 +233,14 @@ def analyse(current: Table, target: str, prediction: str | None = None,
     significant first (q < `alpha_fdr` and worse than overall), then by score; q-values are
     Benjamini–Hochberg over every slice the search examined, on the measure shown.
     `min_share` (a fraction of the labelled current rows, at least 30 rows) overrides
-    `min_size`.
+    `min_size`. `min_gap`: a significant slice is also at least this much worse than overall
+    on the measure shown (for MAE and RMSE this share of the overall value), so a tiny gap
+    that a large sample makes significant is not flagged.
     """
     if not 0 < alpha_fdr < 1:
         raise OptionError(f"The FDR level must be between 0 and 1 (got {alpha_fdr}).")
+    if not (math.isfinite(min_gap) and min_gap >= 0):
+        raise OptionError(f"The minimum gap must be a number >= 0 (got {min_gap}).")
     spec = metric_spec(metric)
     fit_on = reference if reference is not None else current
     outputs = [c for c in (target, prediction, score) if c]
@@ -248,6 +266,8 @@ def analyse(current: Table, target: str, prediction: str | None = None,
                      f"{' / '.join(outputs)} and are left out.")
     stat_kw = {"confidence": confidence, "n_boot": n_boot, "seed": seed}
     overall = bd.overall(cur, metric, **stat_kw)
+    # The minimum gap on the metric's scale (MAE / RMSE: a share of the overall value).
+    gap = min_gap * abs(overall.metric) if metric in RELATIVE_GAP else min_gap
     ref_overall = bd.overall(ref, metric, **stat_kw) if ref is not None else None
     by_stats = ()
     if by:
@@ -257,7 +277,8 @@ def analyse(current: Table, target: str, prediction: str | None = None,
                          f"slices; the {bd.MAX_GROUPS} largest are shown.")
         q = iv.bh_qvalues([s.p_value for s in by_stats])
         by_stats = tuple(replace(s, q_value=float(qv), significant=bool(
-            qv < alpha_fdr and _worse(s.metric, overall.metric, spec.higher_is_better)))
+            qv < alpha_fdr and _worse(s.metric, overall.metric, spec.higher_is_better)
+            and material(s.metric, overall.metric, spec.higher_is_better, gap)))
             for s, qv in zip(by_stats, q, strict=True))
     found, search_info, found_label, found_overall = (), {}, None, None
     if discover:
@@ -277,7 +298,7 @@ def analyse(current: Table, target: str, prediction: str | None = None,
                      for f, st in zip(result.found, metrics, strict=True)]
         found = _rank(found, result.tests, alpha_fdr, overall.metric if found_overall is None
                       else found_overall, spec.higher_is_better if found_overall is None
-                      else "gap")[:top_k]
+                      else "gap", min_gap if found_overall is not None else gap)[:top_k]
         search_info = {"objective": objective, "loss": result.loss, "mean_error": result.mean_error,
                        "min_size": result.min_size, "alpha": result.alpha,
                        "max_order": max_order, "tests": result.tests,
@@ -294,7 +315,7 @@ def analyse(current: Table, target: str, prediction: str | None = None,
     return SliceResult(metric, spec.label, spec.higher_is_better, spec.loss, overall,
                        ref_overall, tuple(by), by_stats, tuple(found), changes,
                        breakdown_changes, search_info, tuple(notes), (), alpha_fdr,
-                       found_label, found_overall)
+                       found_label, found_overall, min_gap)
 
 
 def _worse(value: float, overall: float, direction) -> bool:
@@ -307,13 +328,25 @@ def _worse(value: float, overall: float, direction) -> bool:
     return value < overall if direction else value > overall
 
 
+def material(value: float, overall: float, direction, gap: float) -> bool:
+    """At least `gap` away from overall (for the calibration gap: at least `gap` further from
+    zero than overall's), so the difference matters whatever the sample size."""
+    if math.isnan(value):
+        return False
+    if direction == "gap":
+        return abs(value) - abs(overall) >= gap
+    return abs(value - overall) >= gap
+
+
 def _rank(stats: list[bd.SliceStat], tests: int, alpha_fdr: float, overall: float,
-          direction) -> list[bd.SliceStat]:
+          direction, gap: float = 0.0) -> list[bd.SliceStat]:
     """q-values (BH over the `tests` slices examined; those not shown count as p = 1, which is
-    conservative), the significance flag, and the order: significant first, then by score."""
+    conservative), the significance flag (q below the level, worse than overall by at least
+    `gap`), and the order: significant first, then by score."""
     q = iv.bh_qvalues([s.p_value for s in stats], max(tests, len(stats)))
     out = [replace(s, q_value=float(qv),
-                   significant=bool(qv < alpha_fdr and _worse(s.metric, overall, direction)))
+                   significant=bool(qv < alpha_fdr and _worse(s.metric, overall, direction)
+                                    and material(s.metric, overall, direction, gap)))
            for s, qv in zip(stats, q, strict=True)]
     return sorted(out, key=lambda s: (not s.significant, -(s.score or 0.0)))
 

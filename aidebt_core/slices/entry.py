@@ -19,6 +19,12 @@ from aidebt_core.errors import SchemaError
 if TYPE_CHECKING:  # the result module imports numpy
     from aidebt_core.slices.analysis import SliceResult
 
+# "Significantly worse" also needs a gap a review would act on: at least this far from overall
+# on the metric's scale (a share of the overall value for MAE/RMSE, whose unit is the target's).
+# On large data a gap of a thousandth is significant and still not a finding. The audit's
+# slice rule uses the same default.
+MIN_GAP = 0.02
+
 
 @dataclass(frozen=True)
 class SlicesOptions:
@@ -34,6 +40,7 @@ class SlicesOptions:
     features: tuple[str, ...] | None = None  # columns searched (default the schema's features)
     min_share: float | None = None  # min slice size as a fraction of rows (instead of min_size)
     alpha_fdr: float = 0.05        # "significant": BH q below this (and worse than overall)
+    min_gap: float = MIN_GAP       # ... and at least this much worse than overall
     # Your own bin edges per numeric column, as ((column, (edge, ...)), ...) (hashable).
     edges: tuple[tuple[str, tuple[float, ...]], ...] = ()
 
@@ -78,4 +85,4 @@ def run(data, options: SlicesOptions) -> SliceResult:
                    min_size=options.min_size, top_k=options.top_k, bins=options.bins,
                    alpha=options.alpha, positive=options.positive, edges=edges,
                    objective=options.objective, min_share=options.min_share,
-                   alpha_fdr=options.alpha_fdr)
+                   alpha_fdr=options.alpha_fdr, min_gap=options.min_gap)

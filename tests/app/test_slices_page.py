@@ -274,3 +274,25 @@ def _same_slices(page, cli: dict) -> None:
     assert list(page["Size"]) == [s["size"] for s in cli["slices"]]
     assert list(page["Significant"]) == [s["significant"] for s in cli["slices"]]
     assert list(page["q-value"]) == pytest.approx([s["q_value"] for s in cli["slices"]])
+
+
+def test_page_does_not_flag_tiny_gaps_on_large_clean_data(run_page, tmp_path, capsys):
+    """The minimum gap (SlicesOptions.min_gap) decides the page's flags as it does the CLI's:
+    on 150k clean rows the retail half's 1-point gap is significant and not flagged."""
+    from aidebt_core.selection import FILES, Selection
+    from tests.unit.test_slices_min_gap import clean_loans
+
+    clean_loans(tmp_path / "loans.parquet", n=150_000)
+    cli = _cli_json(capsys, str(tmp_path / "loans.parquet"), "--target", "repaid",
+                    "--prediction", "y_hat", "--by", "segment")
+    selection = Selection(workspace=str(tmp_path), mode=FILES, reference="loans.parquet",
+                          current="loans.parquet")
+    at = run_page("pages/slices.py", selection=selection,
+                  state={"aidebt_roles": {"repaid": "target", "y_hat": "prediction"},
+                         "slices_by": ["segment"]})
+    page = found_table(at)
+    _same_slices(page, cli)
+    assert "retail" in " ".join(breakdown_table(at)["Slice"])
+    assert not page["Significant"].any() and not breakdown_table(at)["Significant"].any()
+    assert _metrics(at)["Weak slices (q < 0.05)"] == "0"
+    assert any("at least 0.02 worse" in str(i.value) for i in at.info)
