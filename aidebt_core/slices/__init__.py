@@ -1,7 +1,7 @@
 """Slice-level metrics and weak-slice discovery (evaluation debt: "metric myopia").
 
 `analyse(current, target, prediction, ...)` returns a `SliceResult`; the pieces are importable
-on their own: `intervals` (Wilson, BH, bootstrap), `encode` (binning), `metrics` (per-slice
+on their own: `intervals` (Wilson, z/Welch tests, BH), `encode` (binning), `metrics` (per-slice
 evaluation), `discovery` (SliceLine-style search), `breakdown` (breakdown and compare) and
 `pick` (what discovery reports) and `define` (slices as predicates; `apply_slice` filters
 any table to a slice).

@@ -1,4 +1,4 @@
-"""Intervals and tests for slice metrics: Wilson, Poisson bootstrap, z/Welch tests, BH q-values.
+"""Intervals and tests for slice metrics: Wilson, z/Welch tests, BH q-values.
 
 All functions are vectorised over slices so discovery can test thousands of them at once.
 """
@@ -110,46 +110,3 @@ def bh_qvalues(p_values, total_tests: int | None = None) -> np.ndarray:
     out[order] = np.clip(adjusted, 0, 1)
     q[ok] = out
     return q
-
-
-# Poisson(1) CDF: P(X <= k) for k = 0..11 (the tail beyond 11 is below 1e-9).
-_POISSON1_CDF = np.cumsum([np.exp(-1.0) / np.prod(np.arange(1, k + 1)) for k in range(12)])
-
-
-def poisson_weights(rng: np.random.Generator, replicates: int, rows: int) -> np.ndarray:
-    """Poisson(1) bootstrap weights, one row per replicate (float32 to keep memory small).
-
-    Drawn by inverting the CDF of uniform float32s (a weight is the number of CDF steps below
-    its uniform): ~10x faster than `rng.poisson` for the millions of weights a bootstrap of a
-    large table needs, with the same distribution up to a 1e-9 tail."""
-    u = rng.random((replicates, rows), dtype=np.float32)
-    out = np.zeros((replicates, rows), dtype=np.float32)
-    for step in _POISSON1_CDF[:-1]:
-        out += u > np.float32(step)
-    return out
-
-
-def percentile_interval(replicates: np.ndarray, confidence: float) -> tuple[float, float]:
-    """Percentile bootstrap interval of finite replicate values (NaN if fewer than 10)."""
-    finite = replicates[np.isfinite(replicates)]
-    if finite.size < 10:
-        return float("nan"), float("nan")
-    tail = (1 - confidence) / 2 * 100
-    low, high = np.percentile(finite, [tail, 100 - tail])
-    return float(low), float(high)
-
-
-def weighted_auc(score: np.ndarray, positive: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """ROC AUC (Mann–Whitney, ties count 1/2) for each column of `weights` (rows x replicates)."""
-    order = np.argsort(score, kind="mergesort")
-    s, pos = score[order], positive[order].astype(bool)
-    w = weights.reshape(len(score), -1)[order]
-    w_pos, w_neg = np.where(pos[:, None], w, 0), np.where(pos[:, None], 0, w)
-    starts = np.flatnonzero(np.r_[True, s[1:] != s[:-1]])
-    if starts.size < s.size:  # tied scores: pool each run of equal scores
-        w_pos = np.add.reduceat(w_pos, starts, axis=0)
-        w_neg = np.add.reduceat(w_neg, starts, axis=0)
-    below = np.cumsum(w_neg, axis=0) - w_neg
-    num = (w_pos * (below + 0.5 * w_neg)).sum(axis=0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return num / (w_pos.sum(axis=0) * w_neg.sum(axis=0))

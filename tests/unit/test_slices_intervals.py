@@ -73,36 +73,12 @@ def test_welch_from_sums_equals_scipy_ttest():
     assert float(p) == pytest.approx(stats.ttest_ind(a, b, equal_var=False).pvalue, rel=1e-8)
 
 
-def test_weighted_auc_equals_sklearn_with_and_without_weights():
-    rng = np.random.default_rng(6)
-    y = rng.integers(0, 2, 500)
-    s = np.round(rng.uniform(size=500) + 0.3 * y, 2)  # rounding makes ties
-    assert iv.weighted_auc(s, y, np.ones(500))[0] == pytest.approx(roc_auc_score(y, s))
-    w = rng.poisson(1.0, 500).astype(float)
-    assert iv.weighted_auc(s, y, w)[0] == pytest.approx(
-        roc_auc_score(y, s, sample_weight=w))
-
-
 def test_hanley_mcneil_standard_error_hand_value():
     # AUC 0.8 with 50 positives and 50 negatives: Q1 = 0.8/1.2, Q2 = 1.28/1.8.
     q1, q2 = 0.8 / 1.2, 2 * 0.64 / 1.8
     var = (0.8 * 0.2 + 49 * (q1 - 0.64) + 49 * (q2 - 0.64)) / 2500
     assert float(hanley_mcneil_se(0.8, 50, 50)) == pytest.approx(np.sqrt(var))
     assert float(hanley_mcneil_se(0.8, 50, 50)) == pytest.approx(0.0445, abs=5e-4)
-
-
-def test_weighted_auc_columns_are_replicates():
-    rng = np.random.default_rng(7)
-    y = rng.integers(0, 2, 300)
-    s = rng.uniform(size=300) + 0.5 * y
-    w = rng.poisson(1.0, (300, 4)).astype(float)
-    expected = [roc_auc_score(y, s, sample_weight=w[:, j]) for j in range(4)]
-    np.testing.assert_allclose(iv.weighted_auc(s, y, w), expected, rtol=1e-12)
-
-
-def test_percentile_interval_matches_numpy_percentiles():
-    reps = np.arange(1000, dtype=float)
-    assert iv.percentile_interval(reps, 0.9) == pytest.approx(tuple(np.percentile(reps, [5, 95])))
 
 
 def test_grouped_auc_of_groups_and_their_rest_equals_sklearn():
