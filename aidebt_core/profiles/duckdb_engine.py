@@ -10,6 +10,7 @@ The semantics are those of docs/profiles.md (shared with the Spark engine).
 from __future__ import annotations
 
 import math
+import weakref
 from collections.abc import Sequence
 
 from aidebt_core.data import ROWS, Table, quote_ident
@@ -124,7 +125,14 @@ def _summaries(table: Table, numeric: Sequence[str]) -> dict[str, planning.Numer
         count, lo, hi, distinct = row[4 * i: 4 * i + 4]
         out[n] = planning.NumericSummary(n, int(count), None if lo is None else float(lo),
                                          None if hi is None else float(hi), int(distinct or 0))
+    _PLANNED_DISTINCT[table] = {n: s.approx_distinct for n, s in out.items()}
     return out
+
+
+# The approximate distinct counts the plan just read from a reference table: its profile,
+# computed next, reads them from here instead of counting again (the same values, so the
+# same HyperLogLog result). Used once; forgotten with the table.
+_PLANNED_DISTINCT: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def _histograms(table: Table, exprs: dict[str, str], filters: dict[str, str]
@@ -139,29 +147,34 @@ def _histograms(table: Table, exprs: dict[str, str], filters: dict[str, str]
     return out
 
 
-def _grouped(table: Table, key: str, where: str, n: int) -> dict:
-    """{key: count} over rows passing `where`, only the keys holding ≥ 1/64 of n rows."""
-    rows = table.execute(f"SELECT {key} AS k, count(*) AS c FROM {ROWS} WHERE {where} "
-                         f"GROUP BY 1 HAVING count(*) * {POINT_SHARE} >= {int(n)}").fetchall()
-    return {k: int(c) for k, c in rows}
-
-
 def _heavy_values(table: Table, summary: planning.NumericSummary, plan_hist: dict) -> dict:
     """The values holding ≥ 1/64 of the column (step 4 of the plan), found through heavy
-    plan bins, then their heavy sub-bins, then exact counts there."""
+    plan bins, then their heavy sub-bins, then exact counts there. A heavy sub-bin whose
+    min equals its max holds one value, whose count is the sub-bin's: only the others are
+    counted value by value."""
     bins = planning.heavy_plan_bins(summary, plan_hist)
     if not bins:
         return {}
-    name = summary.name
+    name, n = summary.name, int(summary.count)
     value = _guarded(name)
     in_bins = (f"{_finite(name)} AND {planning.plan_bin_sql(value, summary)} IN "
                f"({', '.join(map(str, bins))})")
-    subs = _grouped(table, planning.sub_bin_sql(value, summary), in_bins, summary.count)
-    if not subs:
-        return {}
-    where = (f"{in_bins} AND {planning.sub_bin_sql(value, summary)} IN "
-             f"({', '.join(map(str, sorted(subs)))})")
-    return _grouped(table, _num(name), where, summary.count)
+    sub = planning.sub_bin_sql(value, summary)
+    heavy = f"HAVING count(*) * {POINT_SHARE} >= {n}"
+    found, mixed = {}, []
+    for key, count, low, high in table.execute(
+            f"SELECT {sub} AS k, count(*), min({_num(name)}), max({_num(name)}) FROM {ROWS} "
+            f"WHERE {in_bins} GROUP BY 1 {heavy}").fetchall():
+        if low == high:
+            found[float(low)] = int(count)
+        else:
+            mixed.append(int(key))
+    if mixed:
+        where = f"{in_bins} AND {sub} IN ({', '.join(map(str, sorted(mixed)))})"
+        found.update((float(v), int(c)) for v, c in table.execute(
+            f"SELECT {_num(name)} AS v, count(*) FROM {ROWS} WHERE {where} GROUP BY 1 {heavy}"
+        ).fetchall())
+    return found
 
 
 def _exact_sides(table: Table, plan: ProfilePlan) -> set[str]:
@@ -169,11 +182,15 @@ def _exact_sides(table: Table, plan: ProfilePlan) -> set[str]:
     distinct finite values, tested first with an approximate count); the others are
     binned on their grid (and `side_rule` decides on the exact count)."""
     exact = [c.name for c in plan.columns if c.kind == NUMERIC and c.exact]
+    planned = _PLANNED_DISTINCT.pop(table, {})
     if not exact:
         return set()
-    parts = [f"approx_count_distinct(f{i})" for i in range(len(exact))]
-    row = table.execute(f"SELECT {', '.join(parts)} FROM (SELECT {_finite_values(exact)} "
-                        f"FROM {ROWS})").fetchone()
+    if all(n in planned for n in exact):
+        row = [planned[n] for n in exact]
+    else:
+        parts = [f"approx_count_distinct(f{i})" for i in range(len(exact))]
+        row = table.execute(f"SELECT {', '.join(parts)} FROM (SELECT {_finite_values(exact)} "
+                            f"FROM {ROWS})").fetchone()
     limit = planning.APPROX_FACTOR * plan.max_exact
     return {n for n, d in zip(exact, row, strict=True) if (d or 0) <= limit}
 
