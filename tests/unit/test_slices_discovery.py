@@ -247,3 +247,45 @@ def test_screened_search_reports_the_exact_counts_of_the_full_search(tmp_path, m
     mask = ((df.cat2 == "u1") & (df.num5 >= float(top["num5"][3:]))).to_numpy()
     first = screened.found[0]
     assert first.size == mask.sum() and first.error == (df.y != df.pred)[mask].sum()
+
+
+@pytest.mark.parametrize("signed", [False, True])
+def test_triple_cells_equal_row_mask_counts(tmp_path, signed):
+    """Order-3 counting (pair-prefix bincounts, cumulative tables, one axis at a time, sizes
+    and 0/1 errors packed in one int64) against a direct count of each cell's rows; the
+    cells returned are exactly the allowed ones, in np.nonzero order; `_triangles` counts
+    them."""
+    df, _ = _planted(3000, 4, lambda d: (d.cat1 == "v2") & (d.num3 >= 7))
+    con, table = _open(tmp_path, df)
+    cols = [c for c in df.columns if c not in ("y", "pred")]
+    enc, _ = fit_encodings(table, cols)
+    data = load(table, enc, "y", "accuracy", "pred")
+    con.close()
+    rng = np.random.default_rng(9)
+    # A 0/1 error (the packed path) or a signed real-valued one (two float weights).
+    err = ((data.y != data.pred).astype(float) if not signed
+           else rng.normal(0, 1, data.n).round(3))
+    lat = disc._Lattice(data, cols, err, signed, 30, 0.95, True, 100)
+    assert lat.binary is not signed
+    combos = np.array([(0, 1, 2), (0, 1, 5), (0, 3, 7), (2, 4, 6)], np.int64)
+    w = lat.width
+    m_ab, m_ac, m_bc = (rng.random((len(combos), w, w)) < 0.4 for _ in range(3))
+    counter = disc._TripleCounter(lat, None, lat._codes(None))
+    block, cell, s, u = counter.cell_stats(combos, m_ab, m_ac, m_bc)
+    grid = m_ab[:, :, :, None] & m_ac[:, :, None, :] & m_bc[:, None, :, :]
+    want_block, *_ = np.nonzero(grid)
+    np.testing.assert_array_equal(block, want_block)
+    np.testing.assert_array_equal(cell, np.flatnonzero(grid.reshape(len(combos), -1)) % w ** 3)
+    np.testing.assert_array_equal(disc._triangles(
+        np.concatenate([m_ab, m_ac, m_bc]), np.arange(4), np.arange(4, 8), np.arange(8, 12)),
+        grid.reshape(len(combos), -1).sum(axis=1))
+    for b, c, size, *sums in zip(block, cell, s, *u, strict=True):
+        i, j, k = np.unravel_index(c, (w, w, w))
+        rows = np.ones(data.n, bool)
+        for col, pred in zip(combos[b], (i, j, k), strict=True):
+            f = lat.f[col]
+            rows &= f.masks[pred][f.codes] if pred < len(f.masks) else False
+        assert size == rows.sum()
+        want = [err[rows].clip(min=0).sum(), (-err[rows]).clip(min=0).sum()] if signed \
+            else [err[rows].sum()]
+        np.testing.assert_allclose(sums, want, atol=1e-9)
