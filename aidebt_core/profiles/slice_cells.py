@@ -19,14 +19,16 @@ column combinations of order 1..max_order in `combinations` order and `cell` is 
 written in base `pad` (the largest code count). Only non-empty cells are stored, so a chunk
 holds at most sum over combinations of min(prod of code counts, labelled rows) cells; for 20
 columns of 11 codes at order 3 that is at most 220 + 22,990 + 1,517,340 cells (measured in
-docs/profiles.md). Counted with one GROUP BY GROUPING SETS per batch of combinations, in SQL
-that DuckDB and Spark SQL both run.
+docs/profiles.md). A config whose cells could pass MAX_CELLS (2,000,000) a chunk is counted at
+a lower order (`bounded_order`). Counted with one GROUP BY GROUPING SETS per batch of
+combinations, in SQL that DuckDB and Spark SQL both run.
 """
 
 from __future__ import annotations
 
+import base64
 import itertools
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 
 import numpy as np
@@ -36,7 +38,10 @@ from aidebt_core.slices.encode import Encoding
 NAME = "slices"
 INT_FIELDS = ("n", "correct", "y1", "p1", "tp")
 SUM_FIELDS = ("score", "r_pos", "r_neg", "r_sq")
-SETS_PER_QUERY = 16   # grouping sets per query (Spark expands each row once per set)
+# Grouping sets per query: DuckDB hashes each set apart (16 measured best at 10k rows);
+# Spark expands each row once per set but pays ~1-3 s a job, so it takes more at once.
+MAX_CELLS = 2_000_000  # cells a chunk may need at most (~90 MB in memory): order lowered beyond
+SETS_PER_QUERY = {"duckdb": 16, "spark": 64}
 
 
 def encoding_from_dict(data) -> Encoding:
@@ -143,23 +148,38 @@ class Section:
         return Section(merged, ints, sums, max(self.r_max, other.r_max))
 
     def to_dict(self) -> dict:
-        out = {"key": self.key.tolist(), "r_max": self.r_max}
+        """Columns as base64 of little-endian int64 / float64 arrays (a million cells as
+        JSON numbers would cost ~0.5 GB of Python objects to write; doubles round-trip)."""
+        out = {"cells": self.cells, "r_max": self.r_max, "key": _pack(self.key, "<i8")}
         for i, f in enumerate(INT_FIELDS):
-            out[f] = self.ints[:, i].tolist()
+            out[f] = _pack(self.ints[:, i], "<i8")
         for i, f in enumerate(SUM_FIELDS[:self.sums.shape[1]]):
-            out[f] = self.sums[:, i].tolist()
+            out[f] = _pack(self.sums[:, i], "<f8")
         return out
 
     @classmethod
     def from_dict(cls, data) -> Section:
-        key = np.asarray(data["key"], dtype=np.int64)
-        ints = np.asarray([data[f] for f in INT_FIELDS], dtype=np.int64).reshape(
-            len(INT_FIELDS), key.size).T
+        n = int(data["cells"])
+        key = _unpack(data["key"], "<i8", n)
+        ints = np.stack([_unpack(data[f], "<i8", n) for f in INT_FIELDS], axis=1)
         present = [f for f in SUM_FIELDS if f in data]
-        sums = np.asarray([data[f] for f in present], dtype=np.float64).reshape(
-            len(present), key.size).T
-        return cls(key, np.ascontiguousarray(ints), np.ascontiguousarray(sums),
-                   float(data.get("r_max", 0.0)))
+        sums = (np.stack([_unpack(data[f], "<f8", n) for f in present], axis=1) if present
+                else np.zeros((n, 0), np.float64))
+        if key.size > 1 and not bool(np.all(key[1:] > key[:-1])):
+            raise ValueError("slice cells out of order")
+        return cls(key, np.ascontiguousarray(ints.reshape(n, len(INT_FIELDS))),
+                   np.ascontiguousarray(sums), float(data.get("r_max", 0.0)))
+
+
+def _pack(values: np.ndarray, dtype: str) -> str:
+    return base64.b64encode(np.ascontiguousarray(values, dtype=dtype).tobytes()).decode("ascii")
+
+
+def _unpack(text, dtype: str, n: int) -> np.ndarray:
+    raw = base64.b64decode(str(text), validate=True)
+    if len(raw) != 8 * n:
+        raise ValueError("slice cells of the wrong length")
+    return np.frombuffer(raw, dtype=dtype).astype(np.int64 if "i" in dtype else np.float64)
 
 
 def _widen(sums: np.ndarray, width: int) -> np.ndarray:
@@ -270,8 +290,9 @@ def _count(ctx, config: Config, source: str) -> dict[str, Section]:
     aggs = aggregates(config)
     keys, chunk_keys, values = [], [], []
     combos = config.combos
-    for start in range(0, len(combos), SETS_PER_QUERY):
-        batch = combos[start:start + SETS_PER_QUERY]
+    per = SETS_PER_QUERY.get(ctx.engine, 16)
+    for start in range(0, len(combos), per):
+        batch = combos[start:start + per]
         sets = ", ".join("(k, " + ", ".join(codes[i] for i in c) + ")" for c in batch)
         used = sorted({i for c in batch for i in c})
         select = ", ".join(["k", *(codes[i] for i in used), *aggs])
@@ -321,10 +342,19 @@ def _section(key: np.ndarray, value: np.ndarray, with_score: bool) -> Section:
     return Section(key, np.ascontiguousarray(ints), sums, r_max)
 
 
-def cell_bound(config: Config, rows: int) -> int:
-    """The most cells a chunk of `rows` labelled rows can hold under `config`."""
+def cell_bound(config: Config, rows: int | None = None) -> int:
+    """The most cells a chunk of `rows` labelled rows (any number: None) can hold."""
     counts = [e.n_codes for e in config.encodings]
-    return sum(min(int(np.prod([counts[i] for i in c])), rows) for c in config.combos)
+    return sum(min(int(np.prod([counts[i] for i in c])), rows or 1 << 62)
+               for c in config.combos)
+
+
+def bounded_order(config: Config) -> int:
+    """The largest order <= config.max_order whose cells stay within MAX_CELLS a chunk."""
+    order = config.max_order
+    while order > 1 and cell_bound(replace(config, max_order=order)) > MAX_CELLS:
+        order -= 1
+    return order
 
 
 __all__ = ["NAME", "Config", "Section", "cell_bound", "compute", "empty"]

@@ -107,8 +107,15 @@ def make_config(profiles: Sequence, columns: Sequence[str], types, *, target: st
     if whole.performance is not None:
         confusion = whole.performance.confusion
     pos = resolve_classes(confusion, metric, target, positive, numeric)
-    return Config(tuple(encodings), max_order, target, prediction, score, pos, numeric,
-                  bins, max_values), notes
+    config = Config(tuple(encodings), max_order, target, prediction, score, pos, numeric,
+                    bins, max_values)
+    order = slice_cells.bounded_order(config)
+    if order < max_order:
+        notes.append(f"{len(encodings)} columns of up to {config.pad} codes: slices from "
+                     f"profiles are counted up to {order} conditions (at order {max_order} a "
+                     f"chunk could hold over {slice_cells.MAX_CELLS:,} cells).")
+        config = replace(config, max_order=order)
+    return config, notes
 
 
 # ------------------------------------------------------------------------------ metrics
@@ -180,9 +187,12 @@ def analyse_cells(cur: Cells, ref: Cells | None, metric: str, *, by: Sequence[st
                           f"profiles the metrics are {', '.join(METRICS)}.")
     if not 0 < alpha_fdr < 1:
         raise OptionError(f"The FDR level must be between 0 and 1 (got {alpha_fdr}).")
-    if not 1 <= max_order <= cur.config.max_order:
-        raise OptionError(f"The profile counts slices of up to {cur.config.max_order} "
-                          f"conditions (asked {max_order}); {REPROFILE} and a larger order.")
+    if max_order < 1:
+        raise OptionError(f"max order must be 1, 2 or 3 (got {max_order}).")
+    if max_order > cur.config.max_order:
+        notes = [*notes, f"The profile counts slices of up to {cur.config.max_order} "
+                         f"condition(s); searched up to {cur.config.max_order}, not {max_order}."]
+        max_order = cur.config.max_order
     if objective not in OBJECTIVES:
         raise OptionError(f"Unknown objective '{objective}': use {' or '.join(OBJECTIVES)}.")
     if objective == "calibration" and (not cur.with_score or cur.config.positive is None):

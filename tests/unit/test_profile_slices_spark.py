@@ -1,0 +1,78 @@
+"""The "slices" section on Spark (a real Spark Connect server, tests/spark_fixtures.py) equals
+DuckDB's, and `aidebt slices spark:parquet:...` finds the exact path's slices."""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+from contextlib import chdir, redirect_stderr, redirect_stdout
+
+import numpy as np
+import pyarrow.parquet as pq
+import pytest
+
+from aidebt_core.cli import main
+from aidebt_core.data import ROWS, connect, open_table, quote_ident
+from aidebt_core.engines.spark import SparkOptions, open_spark_source
+from aidebt_core.profiles import slice_cells as sc
+from aidebt_core.profiles.sections import SqlContext
+from aidebt_core.profiles.slices import spark_context
+from aidebt_core.slices.encode import fit_encodings
+from aidebt_core.workspace import Workspace
+from tests.spark_fixtures import shared_connect_server
+from tests.unit.test_profile_slices_data import CHANNEL, INCOME, OUTPUTS, planted
+
+ROLES = ["--target", OUTPUTS["target"], "--prediction", OUTPUTS["prediction"],
+         "--score", OUTPUTS["score"]]
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory):
+    d = tmp_path_factory.mktemp("slices_spark")
+    pq.write_table(planted(0), d / "data.parquet")
+    return d
+
+
+@pytest.fixture(scope="module")
+def remote() -> str:
+    return shared_connect_server()
+
+
+def test_spark_section_equals_duckdb_section(folder, remote):
+    ws = Workspace.at(folder)
+    con = connect(ws)
+    table = open_table(con, ws, "data.parquet")
+    columns = [c for c in table.column_types if c not in OUTPUTS.values()]
+    encodings, _ = fit_encodings(table, columns)
+    config = sc.Config(tuple(encodings), 3, "repaid", "y_pred", "y_pred_proba", "1", True)
+    duck = sc.compute(SqlContext(lambda sql: table.execute(sql).fetchall(), ROWS, "''",
+                                 quote_ident, "duckdb"), None, config)[""]
+    con.close()
+    source = open_spark_source(f"spark:parquet:{folder}/data.parquet",
+                               SparkOptions(remote=remote))
+    spark = sc.compute(spark_context(source, "''"), None, config)[""]
+    assert spark.cells == duck.cells > 50_000
+    np.testing.assert_array_equal(spark.key, duck.key)
+    np.testing.assert_array_equal(spark.ints, duck.ints)
+    np.testing.assert_allclose(spark.sums, duck.sums, rtol=1e-9, atol=1e-9)
+    assert math.isclose(spark.r_max, duck.r_max, rel_tol=1e-12)
+
+
+def _json(folder, *args) -> dict:
+    out, err = io.StringIO(), io.StringIO()
+    with chdir(folder), redirect_stdout(out), redirect_stderr(err):
+        code = main([*args])
+    assert code == 0, err.getvalue()
+    return json.loads(out.getvalue())
+
+
+def test_spark_source_finds_the_exact_paths_slices(folder, remote):
+    columns = f"{INCOME},{CHANNEL},age,dti,year,flag,back\\slash"
+    args = [*ROLES, "--format", "json", "--max-order", "2", "--columns", columns]
+    exact = _json(folder, "slices", "data.parquet", *args)
+    spark = _json(folder, "slices", f"spark:parquet:{folder}/data.parquet", *args,
+                  "--spark-remote", remote)
+    assert spark["slices"][0]["slice"] == {INCOME: "< 31100", CHANNEL: "mobile"}
+    for key in ("slices", "overall", "overall_ci", "rows", "search", "summary"):
+        assert spark[key] == exact[key], key
