@@ -33,6 +33,7 @@ from aidebt_core.plots.drift import (
     multivariate_figure,
 )
 from aidebt_core.plots.theme import format_value
+from aidebt_core.profiles.multivariate import STATISTIC, multivariate_route
 from aidebt_core.profiles.over_time import (
     ViewUnavailable,
     first_timestamp,
@@ -84,11 +85,13 @@ def over_time(data, columns: tuple, kinds: tuple, chunking: str, method: str, si
 def multivariate(data, numeric: tuple, categorical: tuple, chunking: str, sigmas: float,
                  min_rows: int, slice_spec: Slice):
     ref, cur = _tables(data, slice_spec)
-    if not (reads_rows(ref) and reads_rows(cur)):
-        return ("The PCA needs each row; a saved profile or a Spark source holds counts only, "
-                "so multivariate drift is not computed from it.")
-    return multivariate_drift(ref, cur, list(numeric), list(categorical), chunking,
-                              data.timestamp, sigmas=sigmas, min_rows=min_rows)
+    try:   # from the profiles' moments for a saved profile, Spark or very large sides
+        routed = multivariate_route(ref, cur, list(numeric), list(categorical), chunking,
+                                    data.timestamp, sigmas=sigmas, min_rows=min_rows)
+    except ViewUnavailable as why:
+        return f"Multivariate drift not computed: {why}"
+    return routed or multivariate_drift(ref, cur, list(numeric), list(categorical), chunking,
+                                        data.timestamp, sigmas=sigmas, min_rows=min_rows)
 
 
 def recent_words(chunking: str, k: int) -> str:
@@ -332,6 +335,12 @@ else:
                "columns change (a broken correlation), rows are rebuilt worse even if each "
                "column alone looks unchanged. Each chunk's threshold follows its own size. "
                f"First alert: {mv.first_alert() or 'none'}.")
+    mv_settings = dict(mv.settings)
+    if mv_settings.get("source") == "profiles":
+        left_out = mv_settings.get("left_out") or ()
+        st.caption(f"From the profiles: the {STATISTIC}, numeric columns only"
+                   + (f" ({', '.join(map(md, left_out))} left out: categorical columns need "
+                      "the rows)" if left_out else "") + ".")
     st.plotly_chart(multivariate_figure(mv), width="stretch", key="drift_mv")
 
 st.download_button("Download HTML report", report_builder(result, trend, mv),

@@ -101,7 +101,7 @@ def over_time_section(reference, current, result, timestamp: str | None,
                           "time.")
     names = [c.name for c in compared]
     kinds = ["numeric" if c.kind == "numeric" else "categorical" for c in compared]
-    from aidebt_core.profiles.over_time import ViewUnavailable, over_time_route, reads_rows
+    from aidebt_core.profiles.over_time import ViewUnavailable, over_time_route
 
     try:   # from profiles when the sides are (or are large enough to be read as) profiles
         trend = over_time_route(reference, current, names, kinds, chunking, timestamp,
@@ -113,13 +113,19 @@ def over_time_section(reference, current, result, timestamp: str | None,
              ).with_inputs(result.inputs)
     mv = None
     unavailable = {}
-    if len(names) >= 2 and not (reads_rows(reference) and reads_rows(current)):
-        unavailable["multivariate"] = MULTIVARIATE_NEEDS_ROWS
-    elif len(names) >= 2:
+    if len(names) >= 2:
+        from aidebt_core.profiles.multivariate import multivariate_route
+
         numeric = [n for n, k in zip(names, kinds, strict=True) if k == "numeric"]
         categorical = [n for n, k in zip(names, kinds, strict=True) if k != "numeric"]
-        mv = multivariate_drift(reference, current, numeric, categorical, chunking, timestamp,
-                                min_rows=min_rows).with_inputs(result.inputs)
+        try:   # from the profiles' moments when the route says profiles
+            mv = multivariate_route(reference, current, numeric, categorical, chunking,
+                                    timestamp, min_rows=min_rows) or multivariate_drift(
+                reference, current, numeric, categorical, chunking, timestamp,
+                min_rows=min_rows)
+            mv = mv.with_inputs(result.inputs)
+        except ViewUnavailable as why:
+            unavailable["multivariate"] = f"not computed: {why}"
     found = trend.recent_alerts(recent)
     payload = {"over_time": _over_time_json(trend, chunking, recent, found),
                "multivariate": _multivariate_json(mv)}
@@ -134,9 +140,6 @@ def over_time_section(reference, current, result, timestamp: str | None,
         text += "".join(f"\n{view}: {why}" for view, why in unavailable.items())
     return OverTimeSection(jsonable(payload), text, found, trend, mv)
 
-
-MULTIVARIATE_NEEDS_ROWS = ("not computed: the PCA needs each row (a saved profile or a Spark "
-                           "source holds counts only)")
 
 
 def _unavailable(why: str) -> OverTimeSection:
@@ -173,7 +176,18 @@ def _multivariate_json(mv) -> dict | None:
     return {"columns": list(mv.columns), "components": mv.components,
             "error": list(mv.errors), "threshold": mv.upper,
             "chunk_thresholds": list(mv.uppers), "alert": [bool(a) for a in mv.alerts],
+            **_from_profiles(mv),
             "first_alert": mv.first_alert()}
+
+
+def _from_profiles(mv) -> dict:
+    """What a multivariate result from profiles measured and left out (profiles/
+    multivariate.py: RMS error of complete rows from moments, numeric columns only)."""
+    settings = dict(mv.settings)
+    if settings.get("source") != "profiles":
+        return {}
+    return {"source": "profiles", "statistic": settings["statistic"],
+            "left_out": list(settings.get("left_out", ()))}
 
 
 def _text(trend, mv, chunking: Chunking, recent: int, found: dict) -> str:

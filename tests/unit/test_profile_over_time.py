@@ -182,9 +182,9 @@ def test_cli_from_saved_profiles_and_above_the_row_threshold(sides, capsys):
     assert [c["partial"] for c in large["over_time"]["chunks"]] == [
         c.partial for c in exact.chunks]
     assert "Partial periods" in saved["over_time"]["note"]
-    assert large["multivariate"] is not None    # a DuckDB table still reads rows for the PCA
-    assert saved["multivariate"] is None
-    assert "PCA needs each row" in saved["unavailable"]["multivariate"]
+    assert large["multivariate"]["source"] == "profiles"   # from the moments of the tables
+    assert saved["multivariate"] is None   # saved without the cross section: said why
+    assert "saved without the cross-column counts" in saved["unavailable"]["multivariate"]
 
 
 def test_a_profile_that_cannot_give_the_view_says_why_in_one_line(sides, capsys):
