@@ -16,7 +16,7 @@ import threading
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -111,6 +111,9 @@ class SparkSource:
     options: SparkOptions
     frame: Any  # pyspark.sql.DataFrame (Connect or classic)
     columns: tuple[tuple[str, str], ...]  # (name, Spark simple type string)
+    # Aggregates one job computed for a later one on the same source (spark_plan.SUMMARIES),
+    # so the plan does not read the reference again for what role inference already read.
+    memo: dict = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def label(self) -> str:

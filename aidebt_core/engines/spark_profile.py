@@ -3,89 +3,74 @@
 The same functions as `aidebt_core.profiles.duckdb_engine`, with a `SparkSource` in place of a
 DuckDB `Table`, and the same semantics (docs/profiles.md "Semantics every engine reproduces
 exactly"): the bin expressions are the shared `grid_sql` / `plan_bin_sql` text, the plan is
-made by the shared `planning` code from the same exact counts, so a Spark profile equals the
-DuckDB profile of the same rows (sums up to float rounding).
+made by the shared `planning` code from the same exact counts (spark_plan.py), so a Spark
+profile equals the DuckDB profile of the same rows (sums up to float rounding).
 
-Spark jobs per side: (A) one aggregate grouped by chunk with a grand-total row (rollup): rows,
-missing/inf, min/max/sums per column, and the side's approximate distinct count of the
-exact-planned numeric columns; (B) one count grouped by (chunk, column, value-or-bin) over the
-columns unpivoted with `inline`, the categorical top-k cut in Spark by a window, so what is
-collected is bounded by top-k, the grid and max_exact, never by the row count; (C) two small
-group-bys for the label × prediction counts and score histograms.
+A side's profile is ONE Spark job, one read of the source: every row is unpivoted (`inline`)
+into one entry per profiled column — (column, tag: value / missing / infinite, text value,
+numeric value or bin, the finite value) — plus one for its label × prediction and one for its
+score bin, and counted by (chunk, entry) with the sum, sum of squares, min and max of the
+finite values. Over those counts (small: bounded by top-k, the grid and max_exact, never by
+the row count) Spark then re-bins an exact-planned column whose side has more than max_exact
+distinct values (an exact distinct count by `dense_rank`), and cuts each categorical column to
+its top-k values per chunk by a window. The rows per chunk, missing and infinite counts and
+the sums are read off those counts in Python. Sections (profiles/sections.py) run their own
+SQL over the source as a temporary view (`sql_context`).
 """
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 
 from aidebt_core.engines.spark import SparkSource, spark_column, spark_errors
+from aidebt_core.engines.spark_plan import (
+    APPROX_RSD,
+    SUMMARIES,
+    plan_profile,
+    require,
+    summary_of,
+)
+from aidebt_core.engines.spark_sql import (
+    INF,
+    NULL_DOUBLE,
+    NULL_TEXT,
+    ZERO,
+    fetch_rows,
+    fetch_table,
+    finite_value,
+    functions,
+    num,
+    text,
+    unwrap,
+    window,
+)
 from aidebt_core.errors import SchemaError
 from aidebt_core.profiles import planning
 from aidebt_core.profiles.model import (
     ALL_ROWS,
     CATEGORICAL,
-    DEFAULT_MAX_EXACT,
-    DEFAULT_TOP_K,
     NO_TIMESTAMP,
     NUMERIC,
     PERIODS,
-    POINT_SHARE,
     ChunkProfile,
     ColumnPlan,
     ColumnProfile,
     DatasetProfile,
-    PerformanceCounts,
     ProfilePlan,
     grid_sql,
     performance_counts,
-    to_bins,
 )
 from aidebt_core.schema import Schema
 
 ENGINE = "spark"
-APPROX_RSD = 0.05  # HyperLogLog relative error (Spark default; 0.01 costs seconds per column): well
-#                   inside planning.APPROX_FACTOR = 4
-_TOTAL = "__aidebt_total"  # grouping flag of the rollup's grand-total row
-_KEY = "__aidebt_chunk"  # the chunk key column added for job A (no clash with user columns)
-
-
-# ------------------------------------------------------------------------------ SQL snippets
-
-def _unwrap(source) -> SparkSource:
-    """A SparkSource, or the one a SparkTable (engines/spark_table.py) carries."""
-    inner = getattr(source, "source", None)
-    return inner if isinstance(inner, SparkSource) else source
-
-
-def _num(col: str) -> str:
-    return f"CAST({spark_column(col)} AS DOUBLE)"
-
-
-def _finite(col: str) -> str:
-    v = _num(col)
-    return f"({v} IS NOT NULL AND NOT isnan({v}) AND abs({v}) != CAST('Infinity' AS DOUBLE))"
-
-
-def _finite_value(col: str) -> str:
-    """The DOUBLE value when finite, else NULL (Spark's aggregates skip NULLs)."""
-    return f"(CASE WHEN {_finite(col)} THEN {_num(col)} END)"
-
-
-def _guarded(col: str) -> str:
-    """The value with NULL/NaN/inf as 0.0, so a bin's CAST(floor(...) AS BIGINT) never sees
-    them (ANSI mode fails on such casts); the caller's CASE drops those rows anyway."""
-    return f"(CASE WHEN {_finite(col)} THEN {_num(col)} ELSE CAST(0.0 AS DOUBLE) END)"
-
-
-def _text(col: str | None) -> str:
-    return "CAST(NULL AS STRING)" if col is None else f"CAST({spark_column(col)} AS STRING)"
 
 
 def chunk_key_sql(source: SparkSource, plan: ProfilePlan) -> str:
     """The chunk key (docs/profiles.md): '' / 'yyyy-MM-dd' of the period start /
     '(no timestamp)'. Spark sources chunk on a TIMESTAMP or DATE column."""
-    source = _unwrap(source)
+    source = unwrap(source)
     if plan.chunk is None:
         return f"'{ALL_ROWS}'"
     if plan.chunk not in PERIODS:
@@ -99,27 +84,6 @@ def chunk_key_sql(source: SparkSource, plan: ProfilePlan) -> str:
         ts = f"CAST({ts} AS TIMESTAMP_NTZ)"
     return (f"CASE WHEN {ts} IS NULL THEN '{NO_TIMESTAMP}' ELSE "
             f"date_format(date_trunc('{plan.chunk}', {ts}), 'yyyy-MM-dd') END")
-
-
-def _functions(source: SparkSource):
-    """pyspark's functions module for this source's session: Spark Connect has its own."""
-    if _is_connect(source):
-        from pyspark.sql.connect import functions
-    else:
-        from pyspark.sql import functions
-    return functions
-
-
-def _window(source: SparkSource):
-    if _is_connect(source):
-        from pyspark.sql.connect.window import Window
-    else:
-        from pyspark.sql import Window
-    return Window
-
-
-def _is_connect(source: SparkSource) -> bool:
-    return type(source.frame).__module__.startswith("pyspark.sql.connect")
 
 
 # ------------------------------------------------------------------------------ roles, kinds
@@ -158,7 +122,7 @@ def spark_schema(source: SparkSource) -> Schema:
     small estimate (two values, a prediction's few classes) and id-named columns (nearly
     unique or not). Spark's exact count(DISTINCT) of every column would replicate the rows
     once per column. Text timestamps are not recognised here: give a TIMESTAMP/DATE column."""
-    source = _unwrap(source)
+    source = unwrap(source)
     from aidebt_core import schema as rules
 
     types = {name: duckdb_type(kind) for name, kind in source.columns}
@@ -170,13 +134,21 @@ def spark_schema(source: SparkSource) -> Schema:
                   f"count(*) - count({col})"]
         if rules.is_numeric_type(dtype):
             parts += [f"CAST(min({col}) AS DOUBLE)", f"CAST(max({col}) AS DOUBLE)"]
-    with spark_errors(source.label):
-        row = list(source.frame.selectExpr(*parts).collect()[0])
+    # The plan's summaries of the numeric columns ride along (spark_plan.py job 1): finite
+    # count, min and max; the column's own distinct estimate stands for that of its finite
+    # values (they differ by NaN and ±inf at most, and the estimate only chooses how the
+    # plan's counts are read, never what they are).
+    numeric = [n for n, dtype in types.items() if rules.is_numeric_type(dtype)]
+    parts += [f"{agg}({finite_value(n)})" for n in numeric for agg in ("count", "min", "max")]
+    row = list(fetch_rows(source, source.frame.selectExpr(*parts), "roles and summaries")[0])
     rows, pos, stats = int(row[0]), 1, {}
     for name, dtype in types.items():
         width = 4 if rules.is_numeric_type(dtype) else 2
         stats[name] = row[pos: pos + width] + [None] * (4 - width)
         pos += width
+    source.memo[SUMMARIES] = {n: summary_of(n, [*row[pos + 3 * j: pos + 3 * j + 3],
+                                                stats[n][0]])
+                              for j, n in enumerate(numeric)}
     exact = _exact_distinct(source, types, stats, rows) \
         if rows <= rules.EXACT_DISTINCT_MAX_ROWS else {}
     infos = []
@@ -208,8 +180,7 @@ def _exact_distinct(source: SparkSource, types: dict[str, str], stats: dict[str,
             parts[name] = f"count(DISTINCT {col})"
     if not parts:
         return {}
-    with spark_errors(source.label):
-        row = source.frame.selectExpr(*parts.values()).collect()[0]
+    row = fetch_rows(source, source.frame.selectExpr(*parts.values()), "exact distinct")[0]
     return {name: int(value) for name, value in zip(parts, row, strict=True)}
 
 
@@ -217,7 +188,7 @@ def profile_kinds(source: SparkSource, schema: Schema | None = None,
                   columns: Sequence[str] | None = None, categorical: Sequence[str] = (),
                   timestamp: str | None = None) -> list[tuple[str, str]]:
     """(column, kind) a profile keeps, chosen as duckdb_engine.profile_kinds chooses them."""
-    source = _unwrap(source)
+    source = unwrap(source)
     types = {name: duckdb_type(kind) for name, kind in source.columns}
     if columns:
         missing = [c for c in columns if c not in types]
@@ -228,307 +199,257 @@ def profile_kinds(source: SparkSource, schema: Schema | None = None,
                                  categorical, timestamp)
 
 
-# ------------------------------------------------------------------------------ the plan
-
-def plan_profile(source: SparkSource, kinds: Sequence[tuple[str, str]], *,
-                 timestamp: str | None = None, chunk: str | None = None,
-                 target: str | None = None, prediction: str | None = None,
-                 score: str | None = None, top_k: int = DEFAULT_TOP_K,
-                 max_exact: int = DEFAULT_MAX_EXACT) -> ProfilePlan:
-    """The plan from the reference `source`: the three aggregates of `planning` (summaries;
-    exact value counts of the few-valued columns and plan histograms of the others, in one
-    Spark job)."""
-    source = _unwrap(source)
-    _require(source, [n for n, _ in kinds])
-    numeric = [n for n, k in kinds if k == NUMERIC]
-    summaries = _summaries(source, numeric)
-    wanted = [n for n in numeric if planning.wants_value_counts(summaries[n], max_exact)]
-    exprs = {n: _finite_value(n) for n in wanted if summaries[n].count}
-    for n in numeric:
-        if n not in wanted:
-            bin_sql = planning.plan_bin_sql(_guarded(n), summaries[n])
-            exprs[n] = f"(CASE WHEN {_finite(n)} THEN CAST({bin_sql} AS DOUBLE) END)"
-    counts = _value_counts(source, exprs)
-    heavy = _heavy_counts(source, summaries, {n: counts.get(n, {}) for n in numeric
-                                              if n not in wanted})
-    plans: list[ColumnPlan | tuple[str, str]] = []
-    for name, kind in kinds:
-        if kind != NUMERIC:
-            plans.append((name, CATEGORICAL))
-        elif name in wanted:
-            plans.append(planning.numeric_plan(summaries[name], counts.get(name, {}),
-                                               max_exact=max_exact))
-        else:
-            histogram = {int(u): n for u, n in counts.get(name, {}).items()}
-            plans.append(planning.numeric_plan(summaries[name], None, histogram,
-                                               heavy.get(name), max_exact))
-    return planning.make_plan(plans, timestamp=timestamp, chunk=chunk, target=target,
-                              prediction=prediction, score=score, top_k=top_k,
-                              max_exact=max_exact)
-
-
-def _require(source: SparkSource, names: Sequence[str]) -> None:
-    missing = [n for n in names if n not in source.column_names]
-    if missing:
-        raise SchemaError(f"{source.label} has no column(s) {', '.join(map(repr, missing))} "
-                          f"(columns: {', '.join(source.column_names)}).")
-
-
-def _summaries(source: SparkSource, numeric: Sequence[str]
-               ) -> dict[str, planning.NumericSummary]:
-    if not numeric:
-        return {}
-    parts = []
-    for n in numeric:
-        fv = _finite_value(n)
-        parts += [f"count({fv})", f"min({fv})", f"max({fv})",
-                  f"approx_count_distinct({fv}, {APPROX_RSD})"]
-    with spark_errors(source.label):
-        row = source.frame.selectExpr(*parts).collect()[0]
-    out = {}
-    for i, n in enumerate(numeric):
-        count, lo, hi, distinct = row[4 * i: 4 * i + 4]
-        out[n] = planning.NumericSummary(n, int(count), None if lo is None else float(lo),
-                                         None if hi is None else float(hi), int(distinct or 0))
-    return out
-
-
-def _heavy_counts(source: SparkSource, summaries: dict[str, planning.NumericSummary],
-                  plan_histograms: dict[str, dict[float, int]]) -> dict[str, dict[float, int]]:
-    """Step 3b: the values of the heavy plan bins that are heavy themselves (each ≥
-    1/POINT_SHARE of the column's finite values; the lighter ones are never grid points, so
-    they are filtered in Spark instead of collected)."""
-    exprs, keep = {}, []
-    for name, histogram in plan_histograms.items():
-        summary = summaries[name]
-        bins = planning.heavy_plan_bins(summary, {int(u): n for u, n in histogram.items()})
-        if not bins:
-            continue
-        in_bins = (f"{planning.plan_bin_sql(_guarded(name), summary)} IN "
-                   f"({', '.join(map(str, bins))})")
-        exprs[name] = f"(CASE WHEN {_finite(name)} AND {in_bins} THEN {_num(name)} END)"
-        keep.append((len(exprs) - 1, summary.count))
-    if not exprs:
-        return {}
-    heavy = " OR ".join(f"(i = {i} AND count * {POINT_SHARE} >= {n})" for i, n in keep)
-    return _value_counts(source, exprs, heavy)
-
-
-def _value_counts(source: SparkSource, exprs: dict[str, str], where: str = "true"
-                  ) -> dict[str, dict[float, int]]:
-    """{column: {value: count}} of DOUBLE expressions (NULL = not counted), in one job: the
-    columns unpivoted (inline of an array of structs), then one group-by."""
-    if not exprs:
-        return {}
-    names = list(exprs)
-    structs = ", ".join(f"named_struct('i', {i}, 'd', {exprs[n]})" for i, n in enumerate(names))
-    with spark_errors(source.label):
-        rows = (source.frame
-                .selectExpr(f"inline(filter(array({structs}), e -> e.d IS NOT NULL))")
-                .groupBy("i", "d").count().where(where).collect())
-    out: dict[str, dict[float, int]] = {n: {} for n in names}
-    for i, d, n in rows:
-        out[names[i]][float(d)] = int(n)
-    return out
-
-
 # ------------------------------------------------------------------------------ profiles
 
+CONFUSION, SCORE, ROWS = -2, -3, -1  # entry ids beside the columns' own (0, 1, ...)
+VALUE, MISSING, INFINITE = 0, 1, 2   # an entry's tag
+
+
 def compute_profile(source: SparkSource, plan: ProfilePlan) -> DatasetProfile:
-    """`source`'s profile under `plan` (jobs A, B, C of the module docstring)."""
-    source = _unwrap(source)
-    _require(source, list(plan.names))
+    """`source`'s profile under `plan`: one Spark job (module docstring), plus the plan's
+    sections, if any."""
+    source = unwrap(source)
+    require(source, list(plan.names))
     key = chunk_key_sql(source, plan)
-    scalars, side_distinct = _scalars(source, plan, key)
-    limit = planning.APPROX_FACTOR * plan.max_exact
-    counted = {n for n, d in side_distinct.items() if d <= limit}
-    kept, other = _counts(source, plan, key, counted)
-    # A side counted value by value must stay within max_exact distinct values in total.
-    too_many = set()
-    for c in plan.columns:
-        if c.name in counted:
-            distinct = set()
-            for k in scalars:
-                distinct.update(kept.get((k, c.name), {}))
-            if len(distinct) > plan.max_exact:
-                too_many.add(c.name)
-    performance = _performance(source, plan, key)
-    chunks = []
-    for k in sorted(scalars):
-        rows, stats = scalars[k]
-        cols = []
-        for c in plan.columns:
-            prof = _column_profile(c, rows, stats[c.name], kept.get((k, c.name), {}),
-                                   other.get((k, c.name), 0), c.name in counted)
-            if c.name in too_many:
-                prof = to_bins(prof, c.grid)
-            cols.append(prof)
-        chunks.append(ChunkProfile(k, rows, tuple(cols), performance.get(k)))
+    counts = _Counts.read(fetch_table(source, _counts_frame(source, plan, key),
+                                      "profile: counts"), plan)
+    sections = _sections(source, plan)
+    chunks = [ChunkProfile(k, counts.rows(k), tuple(counts.column(k, i, c)
+                                                    for i, c in enumerate(plan.columns)),
+                           counts.performance(k), sections.get(k, ()))
+              for k in counts.keys()]
     types = dict(source.columns)
     return DatasetProfile(plan, tuple(chunks), source.label,
                           tuple((n, duckdb_type(types[n])) for n in plan.names), ENGINE)
 
 
-def _scalars(source: SparkSource, plan: ProfilePlan, key: str
-             ) -> tuple[dict[str, tuple[int, dict[str, tuple]]], dict[str, int]]:
-    """Job A: per chunk (rows, {column: (missing, inf, min, max, sum, sum of squares)}), and
-    the side's approximate distinct count of every exact-planned numeric column (the
-    rollup's grand-total row)."""
-    parts, layout = ["count(*)"], []
-    for c in plan.columns:
-        col = spark_column(c.name)
+def _entry(i: int, tag: str, text_value: str = NULL_TEXT, prediction: str = NULL_TEXT,
+           value: str = NULL_DOUBLE, finite_value: str = NULL_DOUBLE) -> str:
+    return (f"named_struct('i', {i}, 't', {tag}, 's', {text_value}, 'p', {prediction}, "
+            f"'d', {value}, 'v', {finite_value})")
+
+
+def _counts_frame(source: SparkSource, plan: ProfilePlan, key: str):
+    """The job: rows read once, unpivoted into entries, counted; then the small steps over
+    the counts (re-binning, top-k)."""
+    # Three projections: the raw readings; each numeric column's tag and its value with
+    # NULL/NaN/inf as 0.0 (g, projected once: the grid's binary search reads it many times);
+    # the entries. Spark keeps them apart because the later ones read the earlier ones' non-
+    # trivial expressions more than once.
+    read, tagged, entries = [f"{key} AS k"], ["k"], []
+    for i, c in enumerate(plan.columns):
         if c.kind == CATEGORICAL:
-            parts.append(f"count_if({col} IS NULL)")
-            layout.append((c.name, 1))
+            read.append(f"{text(c.name)} AS s{i}")
+            tagged.append(f"s{i}")
+            entries.append(_entry(i, f"CASE WHEN s{i} IS NULL THEN {MISSING} ELSE {VALUE} END",
+                                  f"s{i}"))
             continue
-        v, fv = _num(c.name), _finite_value(c.name)
-        parts += [f"count_if({col} IS NULL OR isnan({v}))",
-                  f"count_if(abs({v}) = CAST('Infinity' AS DOUBLE))",
-                  f"min({fv})", f"max({fv})", f"sum({fv})", f"sum({fv} * {fv})"]
-        width = 6
-        if c.exact:
-            parts.append(f"approx_count_distinct({fv}, {APPROX_RSD})")
-            width = 7
-        layout.append((c.name, width))
-    F = _functions(source)
-    with spark_errors(source.label):
-        rows = (source.frame.withColumn(_KEY, F.expr(key)).rollup(_KEY)
-                .agg(F.grouping_id().alias(_TOTAL), *[F.expr(p) for p in parts]).collect())
-    per_chunk: dict[str, tuple[int, dict[str, tuple]]] = {}
-    side_distinct: dict[str, int] = {}
-    for row in rows:
-        values = list(row[2:])
-        total = bool(row[1])
-        at = 1
-        stats = {}
-        for name, width in layout:
-            stats[name] = tuple(values[at: at + width])
-            at += width
-        if total:
-            side_distinct = {name: int(s[6] or 0) for name, s in stats.items() if len(s) == 7}
-        else:
-            per_chunk[str(row[0])] = (int(values[0]), stats)
-    return per_chunk, side_distinct
-
-
-BINNED_PER_JOB = 4  # binned columns per Spark job: their bin expressions, generated as Java,
-#                    must fit the JVM's 64 KB method limit (else Spark compiles, fails and
-#                    falls back to slower code); categorical and counted columns are cheap
-
-
-def _column_groups(plan: ProfilePlan, counted: set[str]) -> list[list[int]]:
-    """Column indices per job B run: the cheap columns with the first binned ones."""
-    binned = [i for i, c in enumerate(plan.columns) if c.kind == NUMERIC and c.name not in counted]
-    cheap = [i for i in range(len(plan.columns)) if i not in binned]
-    groups = [binned[at: at + BINNED_PER_JOB] for at in range(0, len(binned), BINNED_PER_JOB)]
-    if not groups:
-        return [cheap]
-    groups[0] = sorted(cheap + groups[0])
-    return groups
-
-
-def _counts(source: SparkSource, plan: ProfilePlan, key: str, counted: set[str]
-            ) -> tuple[dict[tuple[str, str], dict], dict[tuple[str, str], int]]:
-    """Job B: {(chunk, column): {value-or-bin: count}} and the rows folded beyond top-k."""
-    kept: dict[tuple[str, str], dict] = {}
-    other: dict[tuple[str, str], int] = {}
-    for group in _column_groups(plan, counted):
-        for k, i, s, d, n, folded in _count_rows(source, plan, key, counted, group):
-            cell = (str(k), plan.columns[i].name)
-            value = s if plan.columns[i].kind == CATEGORICAL else float(d)
-            kept.setdefault(cell, {})[value] = int(n)
-            if folded:
-                other[cell] = int(folded)
-    return kept, other
-
-
-def _count_rows(source: SparkSource, plan: ProfilePlan, key: str, counted: set[str],
-                group: Sequence[int]) -> list:
-    """One job B run over the columns `group` (indices into plan.columns): rows of (chunk,
-    column index, text value, numeric value or bin, count, rows folded beyond top-k)."""
-    # Each column's value is projected once (v{i}, f{i}: finite), and the bin expressions read
-    # those projections: written inline, the value's CASE would be repeated in every branch of
-    # the grid's binary search.
-    projected, structs = [f"{key} AS k"], []
-    for i in group:
-        c = plan.columns[i]
-        if c.kind == CATEGORICAL:
-            projected.append(f"{_text(c.name)} AS s{i}")
-            s, d = f"s{i}", "CAST(NULL AS DOUBLE)"
-        else:
-            projected += [f"{_finite(c.name)} AS f{i}", f"{_guarded(c.name)} AS v{i}"]
-            s = "CAST(NULL AS STRING)"
-            value = f"v{i}" if c.name in counted else f"CAST({grid_sql(f'v{i}', c.grid)} AS DOUBLE)"
-            d = f"(CASE WHEN f{i} THEN {value} END)"
-        structs.append(f"named_struct('i', {i}, 's', {s}, 'd', {d})")
-    categorical = [i for i in group if plan.columns[i].kind == CATEGORICAL]
-    F, Window = _functions(source), _window(source)
-    with spark_errors(source.label):
-        counts = (source.frame.selectExpr(*projected)
-                  .selectExpr("k", f"inline(array({', '.join(structs)}))")
-                  .where("s IS NOT NULL OR d IS NOT NULL")
-                  .groupBy("k", "i", "s", "d").count())
-        # Top-k per (chunk, categorical column) by count descending, then value ascending.
-        window = Window.partitionBy("k", "i").orderBy(F.col("count").desc(), F.col("s").asc())
-        ranked = (counts
-                  .withColumn("rank", F.row_number().over(window))
-                  .withColumn("folded", F.sum(F.when(F.col("rank") > plan.top_k, F.col("count"))
-                                              .otherwise(0)).over(Window.partitionBy("k", "i")))
-                  .where(~F.col("i").isin(categorical) | (F.col("rank") <= plan.top_k)))
-        return ranked.select("k", "i", "s", "d", "count", "folded").collect()
-
-
-def _column_profile(plan: ColumnPlan, rows: int, stats: tuple, counts: dict, other: int,
-                    counted: bool) -> ColumnProfile:
-    if plan.kind == CATEGORICAL:
-        return ColumnProfile(plan.name, CATEGORICAL, rows, int(stats[0]), 0,
-                             tuple(sorted(counts.items())), other)
-    missing, inf, lo, hi, total, total_sq = stats[:6]
-    base = ColumnProfile(plan.name, NUMERIC, rows, int(missing), int(inf),
-                         minimum=None if lo is None else float(lo),
-                         maximum=None if hi is None else float(hi),
-                         total=float(total or 0.0), total_sq=float(total_sq or 0.0))
-    if counted:
-        return replace(base, values=tuple(sorted(counts.items())))
-    bins = [0] * plan.grid.bins
-    for b, n in counts.items():
-        bins[int(b)] = int(n)
-    return replace(base, bins=tuple(bins))
-
-
-def _performance(source: SparkSource, plan: ProfilePlan, key: str
-                 ) -> dict[str, PerformanceCounts]:
-    """Job C: per chunk, label × prediction counts and per-label score histograms."""
-    if not (plan.target or plan.prediction or plan.score):
-        return {}
-    label, pred = _text(plan.target), _text(plan.prediction)
-    with spark_errors(source.label):
-        confusion_rows = (source.frame.selectExpr(f"{key} AS k", f"{label} AS l", f"{pred} AS p")
-                          .groupBy("k", "l", "p").count().collect())
-        score_rows = []
+        read.append(f"{num(c.name)} AS r{i}")
+        tagged += [_tag(f"r{i}", f"t{i}"),
+                   f"CASE WHEN {_finite_raw(f'r{i}')} THEN r{i} ELSE {ZERO} END AS g{i}"]
+        value = f"g{i}" if c.exact else f"CAST({grid_sql(f'g{i}', c.grid)} AS DOUBLE)"
+        entries.append(_entry(i, f"t{i}", value=f"CASE WHEN t{i} = {VALUE} THEN {value} END",
+                              finite_value=f"CASE WHEN t{i} = {VALUE} THEN g{i} END"))
+    if plan.target or plan.prediction or plan.score:
+        read += [f"{text(plan.target)} AS label", f"{text(plan.prediction)} AS prediction"]
+        tagged += ["label", "prediction"]
+        entries.append(_entry(CONFUSION, str(VALUE), "label", "prediction"))
         if plan.score and plan.score_grid is not None:
-            s = plan.score
-            bin_sql = grid_sql("v", plan.score_grid)  # v projected once (see _counts)
-            score_rows = (source.frame
-                          .selectExpr(f"{key} AS k", f"{label} AS l", f"{_finite(s)} AS f",
-                                      f"{_guarded(s)} AS v")
-                          .selectExpr("k", "l", f"CASE WHEN f THEN {bin_sql} END AS b")
-                          .groupBy("k", "l", "b").count().collect())
-    confusion: dict[str, list] = {}
-    for k, la, pr, n in confusion_rows:
-        confusion.setdefault(str(k), []).append((la, pr, int(n)))
-    scores: dict[str, dict] = {}
-    missing: dict[str, int] = {}
-    grid = plan.score_grid
-    for k, la, b, n in score_rows:
-        if b is None:
-            missing[str(k)] = missing.get(str(k), 0) + int(n)
-            continue
-        bins = scores.setdefault(str(k), {}).setdefault(la, [0] * grid.bins)
-        bins[int(b)] += int(n)
-    return {k: performance_counts(confusion[k], scores.get(k, {}).items(), missing.get(k, 0))
-            for k in confusion}
+            read.append(f"{num(plan.score)} AS rs")
+            tagged += [_tag("rs", "ts"),
+                       f"CASE WHEN {_finite_raw('rs')} THEN rs ELSE {ZERO} END AS gs"]
+            score_bin = f"CAST({grid_sql('gs', plan.score_grid)} AS DOUBLE)"
+            entries.append(_entry(SCORE, "ts", "label",
+                                  value=f"CASE WHEN ts = {VALUE} THEN {score_bin} END"))
+    if not plan.columns:
+        entries.append(_entry(ROWS, str(VALUE)))
+    F, Window = functions(source), window(source)
+    agg = [F.expr(e) for e in ("count(*) AS n", "sum(v) AS sv", "sum(v * v) AS sq",
+                               "min(v) AS lo", "max(v) AS hi")]
+    counts = (source.frame.selectExpr(*read).selectExpr(*tagged)
+              .selectExpr("k", f"inline(array({', '.join(entries)}))")
+              .groupBy("k", "i", "t", "s", "p", "d").agg(*agg))
+    exact = [i for i, c in enumerate(plan.columns) if c.kind == NUMERIC and c.exact]
+    if exact:
+        counts = _rebinned(counts, plan, exact, F, Window)
+    else:
+        counts = counts.withColumn("binned", F.lit(False))
+    categorical = [i for i, c in enumerate(plan.columns) if c.kind == CATEGORICAL]
+    if categorical:
+        # Top-k per (chunk, column) by count descending, then value ascending; the missing
+        # entry (t = 1) has a partition of its own.
+        cell = Window.partitionBy("k", "i", "t")
+        ranked = counts.withColumn("rank", F.row_number().over(
+            cell.orderBy(F.col("n").desc(), F.col("s").asc())))
+        counts = (ranked
+                  .withColumn("folded", F.sum(F.when(F.col("rank") > plan.top_k, F.col("n"))
+                                              .otherwise(0)).over(cell))
+                  .where(~F.col("i").isin(categorical) | (F.col("rank") <= plan.top_k)))
+    else:
+        counts = counts.withColumn("folded", F.lit(0))
+    return counts.select("k", "i", "t", "s", "p", "d", "binned", "n", "sv", "sq", "lo", "hi",
+                         "folded")
+
+
+def _finite_raw(raw: str) -> str:
+    return f"({raw} IS NOT NULL AND NOT isnan({raw}) AND abs({raw}) != {INF})"
+
+
+def _tag(raw: str, name: str) -> str:
+    """missing: NULL or NaN; infinite: ±inf; else a finite value (docs/profiles.md)."""
+    return (f"CASE WHEN {raw} IS NULL OR isnan({raw}) THEN {MISSING} "
+            f"WHEN abs({raw}) = {INF} THEN {INFINITE} ELSE {VALUE} END AS {name}")
+
+
+def _rebinned(counts, plan: ProfilePlan, exact: Sequence[int], F, Window):
+    """An exact-planned column counted value by value whose side (all chunks) has more than
+    max_exact distinct values is counted on its grid instead (docs/profiles.md): the exact
+    distinct count is the largest dense rank of the values, the bins come from the values."""
+    values = Window.partitionBy("i", "t")
+    ranked = (counts.withColumn("rank", F.dense_rank().over(values.orderBy("d")))
+              .withColumn("nd", F.max("rank").over(values)))
+    over = (f"(i IN ({', '.join(map(str, exact))}) AND t = {VALUE} AND "
+            f"nd > {plan.max_exact})")
+    bins = " ".join(f"WHEN i = {i} THEN CAST({grid_sql('d', plan.columns[i].grid)} AS DOUBLE)"
+                    for i in exact)
+    agg = [F.expr(e) for e in ("sum(n) AS n", "sum(sv) AS sv", "sum(sq) AS sq",
+                               "min(lo) AS lo", "max(hi) AS hi")]
+    return (ranked.selectExpr("k", "i", "t", "s", "p",
+                              f"CASE WHEN {over} THEN CASE {bins} END ELSE d END AS d",
+                              f"{over} AS binned", "n", "sv", "sq", "lo", "hi")
+            .groupBy("k", "i", "t", "s", "p", "d", "binned").agg(*agg))
+
+
+@dataclass
+class _Cell:
+    """One (chunk, column)'s counts as the job returned them."""
+
+    missing: int = 0
+    inf: int = 0
+    other: int = 0
+    binned: bool = False
+    counts: dict = field(default_factory=dict)  # value or bin -> rows
+    minimum: float | None = None
+    maximum: float | None = None
+    total: float = 0.0
+    total_sq: float = 0.0
+
+
+@dataclass
+class _Counts:
+    """The job's result arranged by chunk: cells per column, label × prediction counts,
+    score bins."""
+
+    plan: ProfilePlan
+    cells: dict = field(default_factory=dict)        # (chunk, column index) -> _Cell
+    confusion: dict = field(default_factory=dict)    # chunk -> [(label, prediction, n)]
+    scores: dict = field(default_factory=dict)       # chunk -> {label: [bin counts]}
+    score_missing: dict = field(default_factory=dict)
+
+    @classmethod
+    def read(cls, table, plan: ProfilePlan) -> _Counts:
+        out = cls(plan)
+        columns = [table.column(name).to_pylist() for name in table.column_names]
+        for k, i, t, s, p, d, binned, n, sv, sq, lo, hi, folded in zip(*columns, strict=True):
+            out._add(str(k), i, t, s, p, d, binned, n, sv, sq, lo, hi, folded)
+        return out
+
+    def _add(self, k, i, t, s, p, d, binned, n, sv, sq, lo, hi, folded) -> None:
+        if i == CONFUSION:
+            self.confusion.setdefault(k, []).append((s, p, n))
+            return
+        if i == SCORE:
+            if t != VALUE:
+                self.score_missing[k] = self.score_missing.get(k, 0) + n
+                return
+            bins = self.scores.setdefault(k, {}).setdefault(s, [0] * self.plan.score_grid.bins)
+            bins[int(d)] += n
+            return
+        cell = self.cells.setdefault((k, i), _Cell())
+        if t == MISSING:
+            cell.missing += n
+        elif t == INFINITE:
+            cell.inf += n
+        elif i == ROWS:
+            cell.counts[None] = n
+        elif self.plan.columns[i].kind == CATEGORICAL:
+            cell.counts[s] = n
+            cell.other = folded
+        else:
+            cell.counts[float(d)] = cell.counts.get(float(d), 0) + n
+            cell.binned = cell.binned or bool(binned)
+            cell.minimum = lo if cell.minimum is None else min(cell.minimum, lo)
+            cell.maximum = hi if cell.maximum is None else max(cell.maximum, hi)
+            cell.total += sv
+            cell.total_sq += sq
+
+    def keys(self) -> list[str]:
+        return sorted({k for k, _ in self.cells} | set(self.confusion))
+
+    def rows(self, k: str) -> int:
+        """Every row has an entry for every column (and its label × prediction)."""
+        if self.plan.columns or (k, ROWS) in self.cells:
+            cell = self.cells.get((k, 0 if self.plan.columns else ROWS), _Cell())
+            return cell.missing + cell.inf + cell.other + sum(cell.counts.values())
+        return sum(n for _, _, n in self.confusion.get(k, ()))
+
+    def column(self, k: str, i: int, plan: ColumnPlan) -> ColumnProfile:
+        cell = self.cells.get((k, i), _Cell())
+        rows = self.rows(k)
+        if plan.kind == CATEGORICAL:
+            return ColumnProfile(plan.name, CATEGORICAL, rows, cell.missing, 0,
+                                 tuple(sorted(cell.counts.items())), cell.other)
+        base = ColumnProfile(plan.name, NUMERIC, rows, cell.missing, cell.inf,
+                             minimum=None if cell.minimum is None else float(cell.minimum),
+                             maximum=None if cell.maximum is None else float(cell.maximum),
+                             total=float(cell.total), total_sq=float(cell.total_sq))
+        if plan.exact and not cell.binned:
+            return replace(base, values=tuple(sorted(cell.counts.items())))
+        bins = [0] * plan.grid.bins
+        for b, n in cell.counts.items():
+            bins[int(b)] = n
+        return replace(base, bins=tuple(bins))
+
+    def performance(self, k: str):
+        if k not in self.confusion:
+            return None
+        return performance_counts(self.confusion[k], self.scores.get(k, {}).items(),
+                                  self.score_missing.get(k, 0))
+
+
+_views = itertools.count()
+
+
+def sql_context(source: SparkSource, plan: ProfilePlan):
+    """The SqlContext (profiles/sections.py) over `source` on Spark: its rows as a temporary
+    view (a name for the lazy DataFrame, no data held; one per source, kept for the
+    session), backtick quoting, `spark.sql(...)` collected as `run`."""
+    from aidebt_core.profiles.sections import SqlContext
+
+    source = unwrap(source)
+    session = source.frame.sparkSession
+    view = source.memo.get("view")
+    if view is None:
+        view = f"aidebt_rows_{next(_views)}"
+        with spark_errors(source.label):
+            source.frame.createOrReplaceTempView(view)
+        source.memo["view"] = view
+
+    def run(sql: str) -> list[tuple]:
+        return [tuple(row) for row in fetch_rows(source, session.sql(sql), "section")]
+
+    return SqlContext(run, spark_column(view), chunk_key_sql(source, plan), spark_column,
+                      ENGINE)
+
+
+def _sections(source: SparkSource, plan: ProfilePlan) -> dict[str, tuple]:
+    """The plan's sections per chunk: {chunk key: ((name, Section), ...)}."""
+    if not plan.sections:
+        return {}
+    from aidebt_core.profiles.sections import compute_sections
+
+    return compute_sections(sql_context(source, plan), plan)
 
 
 __all__ = ["chunk_key_sql", "compute_profile", "duckdb_type", "plan_profile", "profile_kinds",
-           "spark_schema"]
+           "spark_schema", "sql_context"]
