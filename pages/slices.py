@@ -16,6 +16,8 @@ from aidebt_app.tables import show_table
 from aidebt_core.analyses import get as analysis
 from aidebt_core.errors import AidebtError
 from aidebt_core.plots.slices import dumbbell_figure, forest_figure
+from aidebt_core.profiles.slices import METRICS as PROFILE_METRICS
+from aidebt_core.profiles.source import is_profile_table
 from aidebt_core.reports.slices import changes_frame
 from aidebt_core.slices import METRICS, apply_slice
 from aidebt_core.slices.breakdown import frame
@@ -42,9 +44,13 @@ def roles(data) -> dict:
     task = ("regression" if target and schema[target].distinct > 20
             and schema[target].dtype.upper() not in ("VARCHAR", "BOOLEAN")
             else "classification")
+    # A saved profile or a Spark source: slices from the profile's cell counts
+    # (aidebt_core/profiles/slices.py), which give the count-based metrics only.
+    counted = any(is_profile_table(t) or getattr(t, "engine", "") == "spark"
+                  for t in (data.reference, data.current) if t is not None)
     return {"target": target, "task": task, "prediction": schema.first("prediction"),
             "score": schema.first("score"), "features": schema.features,
-            "categorical": schema.with_role("categorical", "boolean")}
+            "categorical": schema.with_role("categorical", "boolean"), "counted": counted}
 
 
 def slice_drift(data, spec: tuple[tuple[str, str], ...]) -> dict:
@@ -63,7 +69,8 @@ with guard():
         st.stop()
 
 usable = [m for m, spec in METRICS.items() if spec.task == r["task"]
-          and (r["score"] if spec.needs_score else r["prediction"])]
+          and (r["score"] if spec.needs_score else r["prediction"])
+          and (m in PROFILE_METRICS or not r["counted"])]
 if not usable:
     st.warning("No metric fits these roles: mark a prediction column on the Data page.")
     st.stop()

@@ -550,7 +550,8 @@ def with_section(table, profile, schema, *, columns: Sequence[str] | None = None
         raise SchemaError("--for slices needs the labels and the model's prediction: give "
                           "--target COLUMN and --prediction COLUMN.")
     outputs = {target, prediction, score, profile.plan.timestamp}
-    names = list(columns) if columns else [c for c in schema.features if c not in outputs]
+    names = list(columns) if columns else [c for c in schema.features if c not in outputs
+                                           and c in profile.plan.names]
     whole = profile.overall()
     missing = [c for c in names if c not in profile.plan.names]
     if missing:
