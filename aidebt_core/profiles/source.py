@@ -17,8 +17,8 @@ from aidebt_core.errors import DataSourceError
 from aidebt_core.profiles.model import CATEGORICAL, DatasetProfile, load
 
 _counter = itertools.count()
-FROM_PROFILES = ("drift (per column, over time, multivariate) and performance per chunk with "
-                 "the label-free estimate")
+FROM_PROFILES = ("drift (per column, over time, multivariate), performance per chunk with "
+                 "the label-free estimate, and slices (profiled with --for slices)")
 
 
 class ProfileSourceError(DataSourceError):
