@@ -1,5 +1,7 @@
 """Data: the sources, their sizes, column roles (editable), a preview and summary statistics."""
 
+import zlib
+
 import pandas as pd
 import streamlit as st
 
@@ -13,9 +15,10 @@ from aidebt_app.context import (
     set_role_overrides,
 )
 from aidebt_app.glossary import help_text
-from aidebt_app.tables import show_table
+from aidebt_app.tables import human_header, prepare_table, show_table
 from aidebt_core.data import preview, row_count
 from aidebt_core.profile import profile_table
+from aidebt_core.reports.tables import columns_that_fit
 from aidebt_core.roles import ROLES_FILE, write_dataset_roles
 from aidebt_core.schema import ROLES
 from aidebt_core.sources import describe_sources
@@ -23,6 +26,10 @@ from aidebt_core.textsafe import md
 from aidebt_core.workspace import Workspace
 
 _SAVED = "data_roles_saved"  # the message of the last save, shown once after its rerun
+# The preview shows, without sideways scrolling at 1440 px (the main area is ~980 px wide
+# beside the sidebar), the key columns first and then the inputs that still fit.
+PREVIEW_FIRST = ("id", "timestamp", "target", "prediction", "score")
+PREVIEW_WIDTH_PX = 940
 
 
 def workspace_sources(workspace: str) -> list[dict]:
@@ -131,5 +138,21 @@ st.markdown("**Categorical, boolean, text and time columns**")
 show_table(other, key_columns=["column", "type", "role"], formats={"top_count": "count"})
 
 st.subheader("Preview")
-st.caption("The first 100 reference rows.")
-show_table(pd.DataFrame(facts["preview"]))
+rows = pd.DataFrame(facts["preview"])
+role_of = {c.name: c.role for c in schema.columns}
+key_columns = [c for role in PREVIEW_FIRST for c in rows.columns if role_of.get(c) == role]
+ordered = key_columns + [c for c in rows.columns if c not in key_columns]
+labels = {c: human_header(c) for c in ordered}
+fitting = columns_that_fit(prepare_table(rows[ordered]).display, PREVIEW_WIDTH_PX)
+fitting = [c for c, label in zip(ordered, labels.values(), strict=True) if label in fitting]
+# One picker per set of columns: another data set starts again from the columns that fit.
+picker = f"preview_columns_{zlib.crc32(chr(31).join(ordered).encode()):08x}"
+picked = st.multiselect(
+    "Columns shown", ordered, default=fitting, key=picker, format_func=labels.get,
+    help="The id, time, target and model columns come first, then the inputs in file order. "
+         "Add any column here; with more than fit the width the table scrolls sideways.")
+shown = [c for c in ordered if c in picked] or ordered[:1]
+st.caption(f"The first {len(rows):,} reference rows: {len(shown)} of {len(ordered)} columns"
+           + (" (pick the others above)." if len(shown) < len(ordered) else "."))
+with st.container(key="data_preview"):
+    show_table(rows[shown], key="data_preview_table")

@@ -209,3 +209,31 @@ def readable_table(frame: pd.DataFrame, **options) -> pd.DataFrame:
     `prepare_table`'s; a report has no expander, so `raw_columns` would be left out: leave
     out what a report does not need with `hide`, or fold it into another column."""
     return prepare_table(frame, **options).display
+
+
+# --- fitting a table into a page's width ----------------------------------------------------
+# The dashboard's grid sizes each column to its longest text (header or cell, 14 px sans
+# serif): about 6.6 px a character plus the cell's padding, never narrower than ~50 px.
+CHAR_PX = 6.6
+CELL_PAD_PX = 16
+MIN_COLUMN_PX = 50
+MAX_COLUMN_PX = 420
+
+
+def column_width_px(header: str, cells: Iterable[str]) -> int:
+    """About how wide the grid draws a column holding `header` and the text `cells`."""
+    chars = max([len(str(header)), *(len(str(c)) for c in cells)])
+    return int(min(MAX_COLUMN_PX, max(MIN_COLUMN_PX, chars * CHAR_PX + CELL_PAD_PX)))
+
+
+def columns_that_fit(display: pd.DataFrame, width_px: int) -> list[str]:
+    """The leading columns of `display` (its text, as `prepare_table` gives it) that fit in
+    `width_px` side by side: at least the first one, then each next one while it fits."""
+    shown, used = [], 0
+    for name in display.columns:
+        width = column_width_px(name, display[name])
+        if shown and used + width > width_px:
+            break
+        shown.append(name)
+        used += width
+    return shown

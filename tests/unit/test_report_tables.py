@@ -234,3 +234,27 @@ def test_sample_reports_have_readable_tables(sample_dir, ground_truth):
                          {x.id: x.title for x in q.questions})
     assert problems(audit_report(credit[-1], q, comparison, credit[-2]).to_html()) == []
     assert problems(scorecard_report(build_scorecard(records), records).to_html()) == []
+
+
+def test_columns_that_fit_keep_the_order_and_the_width():
+    from aidebt_core.reports.tables import (
+        CELL_PAD_PX,
+        CHAR_PX,
+        MAX_COLUMN_PX,
+        MIN_COLUMN_PX,
+        column_width_px,
+        columns_that_fit,
+    )
+
+    assert column_width_px("Age", ["34", "40"]) == MIN_COLUMN_PX          # short: the minimum
+    assert column_width_px("Applied at", ["2025-01-01 00:00"]) == int(16 * CHAR_PX + CELL_PAD_PX)
+    assert column_width_px("x", ["y" * 500]) == MAX_COLUMN_PX
+    display = pd.DataFrame({"ID": ["A" * 20], HOSTILE: ["1.5"], "year": ["2025"],
+                            "y_pred_proba": ["0.123"], "Note": ["z" * 60]})
+    widths = [column_width_px(c, display[c]) for c in display.columns]
+    for budget in range(1, sum(widths) + 20, 7):
+        shown = columns_that_fit(display, budget)
+        assert shown == list(display.columns[:len(shown)])              # leading columns, in order
+        assert len(shown) == 1 or sum(widths[:len(shown)]) <= budget     # they fit
+        if len(shown) < len(widths):                                     # the next would not
+            assert sum(widths[:len(shown) + 1]) > budget
