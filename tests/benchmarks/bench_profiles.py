@@ -2,7 +2,7 @@
 against the exact path, in one run.
 
     python tests/benchmarks/bench_profiles.py [--rows 100000000] [--exact-rows 10000000]
-        [--profile-rows-too 10000000] [--data DIR] [--keep]
+        [--profile-rows-too 10000000] [--data DIR] [--keep] [--before REV]
 
 Generates (with DuckDB, as Parquet, in a temporary folder unless --data) a reference and a
 current table of 20 columns (10 numeric: normal, lognormal, heavy-tailed, zero-inflated,
@@ -11,16 +11,22 @@ integers; 10 categorical incl. one with ~5,000 values; NULLs; 6 drifted columns)
 - at `--rows` a side with the defaults (above 20M rows a side: profiles);
 - at `--profile-rows-too` a side through profiles (`--profile-rows 1`), for scale;
 - at `--exact-rows` a side with `--exact` (the old exact path), for comparison.
-Wall time and peak RSS (getrusage of the child) per run; the drift flags of the runs on the
-same data are compared. Results: tests/benchmarks/results/profiles.md. Checks disk space
-first (about 45 bytes a row a side).
+With `--before REV` the profiles run at `--profile-rows-too` is repeated with the code of git
+revision REV (its `aidebt_core` extracted to a temporary folder), alternating with the current
+code, for a before/after on the same machine load.
+Wall time, CPU time (user + system: what the load of a shared machine changes least) and peak
+RSS (getrusage of the child) per run, and the 1-minute load average when each run started;
+the drift flags of the runs on the same data are compared. Results:
+tests/benchmarks/results/profiles.md. Checks disk space first (about 45 bytes a row a side).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -72,20 +78,44 @@ def generate(folder: Path, rows: int, drifted: bool, name: str) -> Path:
     if path.exists():   # a kept --data folder: reuse what an earlier run generated
         return path
     con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")   # DuckDB draws it on stdout after 2 s
     con.execute("SET preserve_insertion_order = false")
     con.execute(f"COPY ({sql}) TO '{path}' (FORMAT parquet, ROW_GROUP_SIZE 1000000)")
     con.close()
     return path
 
 
-def run_drift(ref: Path, cur: Path, *extra: str) -> dict:
-    info = check(measure([AIDEBT, "drift", str(ref), str(cur), "--format", "json", *extra],
-                         timeout=3600), "aidebt drift")
+def run_drift(ref: Path, cur: Path, *extra: str, code: Path | None = None) -> dict:
+    """`aidebt drift REF CUR --format json` in its own process (with `code`'s aidebt_core
+    first on the path when given)."""
+    cmd = [AIDEBT, "drift", str(ref), str(cur), "--format", "json", *extra]
+    if code is not None:   # first on sys.path, before the checkout (the working directory)
+        cmd = [sys.executable, "-c", f"import sys; sys.path.insert(0, {str(code)!r}); "
+               "from aidebt_core.cli import main; sys.exit(main())", *cmd[1:]]
+    load = os.getloadavg()[0]
+    info = check(measure(cmd, timeout=3600), "aidebt drift")
     doc = json.loads(info["out"])
+    info["load"] = load
     info["drifted"] = sorted(doc["drifted_columns"])
     info["binned"] = sum(1 for c in doc["columns"] if not c.get("exact", True))
     info["rows"] = doc["reference_rows"]
     return info
+
+
+def extract(rev: str, folder: Path) -> Path:
+    """`rev`'s aidebt_core in `folder` (git archive: the working tree is not touched)."""
+    archive = subprocess.run(["git", "archive", rev, "aidebt_core"], cwd=ROOT, check=True,
+                             capture_output=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(folder)], input=archive, check=True)
+    return folder
+
+
+def result_row(what: str, n: int, info: dict) -> dict:
+    print(f"{what}: {n:,} rows a side: {info['wall']:.1f} s, CPU {info['cpu']:.1f} s, "
+          f"{info['rss']:.0f} MB (load {info['load']:.1f})", file=sys.stderr)
+    return {"path": what, "rows a side": n, "wall s": info["wall"], "CPU s": info["cpu"],
+            "peak RSS MB": info["rss"], "load avg": info["load"],
+            "binned columns": info["binned"], "drifted": ", ".join(info["drifted"])}
 
 
 def main() -> None:
@@ -95,6 +125,8 @@ def main() -> None:
     parser.add_argument("--profile-rows-too", type=int, default=10_000_000)
     parser.add_argument("--data", type=Path)
     parser.add_argument("--keep", action="store_true")
+    parser.add_argument("--before", metavar="REV",
+                        help="also run the --profile-rows-too case with revision REV's code")
     args = parser.parse_args()
     folder = args.data or Path(tempfile.mkdtemp(prefix="aidebt-bench-profiles-"))
     folder.mkdir(parents=True, exist_ok=True)
@@ -116,15 +148,19 @@ def main() -> None:
         runs = [("profiles (default: above 20M)", args.rows, ()),
                 ("profiles (--profile-rows 1)", args.profile_rows_too, ("--profile-rows", "1")),
                 ("exact (--exact)", args.exact_rows, ("--exact",))]
+        if args.before:
+            old = extract(args.before, Path(tempfile.mkdtemp(prefix="aidebt-before-")))
+            n, extra = args.profile_rows_too, ("--profile-rows", "1")
+            for turn in range(2):   # alternate, so both see the same load
+                rows_out.append(result_row(f"profiles, before ({args.before})", n,
+                                           run_drift(*data[n], *extra, code=old)))
+                rows_out.append(result_row(f"profiles, after (turn {turn + 1})", n,
+                                           run_drift(*data[n], *extra)))
+            shutil.rmtree(old, ignore_errors=True)
         for what, n, extra in runs:
             if what.startswith("profiles (default") and n <= 20_000_000:
                 extra = ("--profile-rows", "1")
-            info = run_drift(*data[n], *extra)
-            print(f"{what}: {n:,} rows a side: {info['wall']:.1f} s, {info['rss']:.0f} MB",
-                  file=sys.stderr)
-            rows_out.append({"path": what, "rows a side": n, "wall s": info["wall"],
-                             "peak RSS MB": info["rss"], "binned columns": info["binned"],
-                             "drifted": ", ".join(info["drifted"])})
+            rows_out.append(result_row(what, n, run_drift(*data[n], *extra)))
     finally:
         if not args.keep and not args.data:
             shutil.rmtree(folder, ignore_errors=True)
@@ -132,7 +168,8 @@ def main() -> None:
     table = markdown_table(rows_out)
     text = (f"# drift through profiles vs exact reads (20 columns, 2 cores)\n\n{table}\n\n"
             f"Same drift flags on every run: {'yes' if len(flags) == 1 else 'NO'} "
-            f"(planted: {', '.join(sorted(DRIFTED))}).\n")
+            f"(planted: {', '.join(sorted(DRIFTED))}). Load average: the machine's 1-minute "
+            f"load when the run started (2 cores; above 2, other work shared them).\n")
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "profiles.md").write_text(text)
     print(text)
