@@ -279,6 +279,7 @@ class _KeysOnly:
         self.chunks = tuple(ChunkProfile(k, s.rows, ()) for k, s in zip(keys, sections,
                                                                           strict=True))
         self.source = label
+        self.plan = None   # no time resolution: partial marks come from the rows' spans
 
 
 __all__ = ["Moments", "STATISTIC", "chunk_error", "moments_of", "multivariate_from_sections",

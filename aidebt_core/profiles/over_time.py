@@ -87,11 +87,38 @@ def _period_chunks(profile: DatasetProfile, kind: str, min_rows: int,
                               "differ (the data changed while it was read?).")
         return list(spans)
     out = []
+    resolution = getattr(profile.plan, "time_resolution", None)
     for i, c in enumerate(dated):
         start = pd.Timestamp(c.key)
-        out.append(Chunk(i, _period_label(kind, start), start, start + _offset(kind), c.rows,
-                         partial=False, too_small=c.rows < min_rows))
+        end = start + _offset(kind)
+        partial = _partial(i, len(dated), start, end, getattr(c, "first", None),
+                           getattr(c, "last", None), resolution)
+        out.append(Chunk(i, _period_label(kind, start), start, end, c.rows,
+                         partial=bool(partial), too_small=c.rows < min_rows))
     return out
+
+
+def spans_known(profile: DatasetProfile) -> bool:
+    """Whether a profile's chunks carry their first/last timestamps (partial marks)."""
+    return all(getattr(c, "first", None) is not None for c in dated_chunks(profile))
+
+
+def _partial(i: int, count: int, start, end, first, last, resolution: str | None) -> bool:
+    """`chunks._period_plan`'s rule: only the first and last periods can be partial, when
+    the data leaves more than PARTIAL_GAP of them uncovered (needs the chunk's first/last
+    timestamps; False when the profile does not hold them)."""
+    import pandas as pd
+
+    from aidebt_core.chunks import PARTIAL_GAP
+    from aidebt_core.timeaxis import _offset as resolution_offset
+
+    if first is None or last is None:
+        return False
+    slack = (end - start) * PARTIAL_GAP
+    covered = pd.Timestamp(last) + (resolution_offset(resolution) if resolution else
+                                    pd.Timedelta(0))
+    return (i == 0 and pd.Timestamp(first) - start > slack) or (
+        i == count - 1 and end - covered > slack)
 
 
 def _chunk_infos(ref: list[Chunk], cur: list[Chunk], chunking: Chunking) -> tuple[ChunkInfo,
@@ -355,7 +382,9 @@ def over_time_from_profiles(reference: DatasetProfile, current: DatasetProfile,
     judged = np.array([not c.too_small for c in chunks], dtype=bool)
     thresholds, chunk_thresholds, low, high, source = _bands(
         values, missing, noise, rows, n_ref, used, sigmas, judged)
-    note = "" if all(s is not None for s in spans) else (
+    known = [s is not None or spans_known(p) for s, p in zip(spans, (reference, current),
+                                                             strict=True)]
+    note = "" if all(known) else (
         "Partial periods are not known from a saved profile or a Spark source (shown as "
         "whole)")
     return OverTimeResult(chunks, tuple(columns), tuple(kinds), tuple(used), values,

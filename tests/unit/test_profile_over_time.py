@@ -206,3 +206,25 @@ def test_a_profile_that_cannot_give_the_view_says_why_in_one_line(sides, capsys)
         assert len(lines) == 1 and reason in lines[0]
     with pytest.raises(ViewUnavailable, match="profiled by month; drift over time by week"):
         over_time_from_profiles(*sides["profiles"], COLUMNS, KINDS, "week")
+
+
+def test_partial_marks_from_chunk_first_and_last_timestamps(sides):
+    """A profile whose chunks carry their first/last timestamps (read when present) gets the
+    partial marks `chunks.plan_chunks` gives the rows."""
+    from types import SimpleNamespace
+
+    from aidebt_core.profiles.over_time import _period_chunks
+
+    frame = pd.read_parquet(sides["folder"] / "cur.parquet")
+    month = frame.booked_at.dt.strftime("%Y-%m-01")
+    spans = frame.groupby(month).booked_at.agg(["min", "max", "size"])
+    profile = SimpleNamespace(source="cur", plan=SimpleNamespace(time_resolution=None),
+                              chunks=[SimpleNamespace(key=k, rows=int(r["size"]),
+                                                      first=r["min"].isoformat(),
+                                                      last=r["max"].isoformat())
+                                      for k, r in spans.iterrows()])
+    got = _period_chunks(profile, "month", 300, None)
+    want = sides["spans"][1]
+    assert [c.partial for c in got] == [c.partial for c in want] == [True, False, False,
+                                                                      False, False, True]
+    assert [c.label for c in got] == [c.label for c in want]
