@@ -216,8 +216,8 @@ class _Lattice(Picker):
         self.err01 = err.astype(np.int64) if self.binary else None
         # A fixed sample of rows: the screen of large data sets, redundancy checks and
         # simplification (exact counts for the slices finally chosen are taken on all rows).
-        rng = np.random.default_rng(0)
-        self.rows = (np.sort(rng.choice(self.n, SCREEN_ROWS, replace=False))
+        # (numpy.random is imported only then: ~10 ms of start-up a small table does not need)
+        self.rows = (np.sort(np.random.default_rng(0).choice(self.n, SCREEN_ROWS, replace=False))
                      if self.n > SCREEN_ROWS else None)
         self.weights = [np.maximum(err, 0), np.maximum(-err, 0)] if signed else [err]
         self.sq = None if self.binary else err * err
