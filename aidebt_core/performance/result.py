@@ -34,6 +34,21 @@ class ChunkValue:
     note: str
     estimated_low: float = np.nan    # the estimate's interval (see analysis.py)
     estimated_high: float = np.nan
+    # From profiles only (profiles/performance.py): the realized value's and the estimate's
+    # bound, 0.0 when exact; None on rows, where both are exact (no JSON keys then).
+    realized_bound: float | None = None
+    estimated_bound: float | None = None
+
+    def exactness(self) -> dict:
+        """JSON `realized_exact`/`realized_bound`, `estimated_exact`/`estimated_bound` (only
+        from profiles: a binned value is never called exact)."""
+        out = {}
+        for name, bound in (("realized", self.realized_bound),
+                            ("estimated", self.estimated_bound)):
+            if bound is not None:
+                out[f"{name}_exact"] = bound == 0.0
+                out[f"{name}_bound"] = bound
+        return out
 
 
 @dataclass(frozen=True)
@@ -159,7 +174,8 @@ class PerformanceResult:
                      "estimated_high": v.estimated_high,
                      "lower": s.band.lower, "upper": s.band.upper,
                      "gap": v.gap, "alert": v.alert, "estimated_alert": v.estimated_alert,
-                     "concept_drift_alert": v.concept_alert, "note": v.note}
+                     "concept_drift_alert": v.concept_alert, "note": v.note,
+                     **v.exactness()}
                     for c, v in zip(self.chunks, s.values, strict=True)]
 
         payload = {
@@ -199,7 +215,8 @@ class PerformanceResult:
                 _num(r["realized"]), _num(r["ci_low"]), _num(r["ci_high"]),
                 _num(r["estimated"]), _num(r["gap"]), bool(r["alert"]),
                 bool(r["estimated_alert"]), bool(r["concept_drift_alert"]), r["note"],
-                _num(r["estimated_low"]), _num(r["estimated_high"])) for r in info["chunks"])
+                _num(r["estimated_low"]), _num(r["estimated_high"]),
+                _bound(r, "realized"), _bound(r, "estimated")) for r in info["chunks"])
             series[metric] = MetricSeries(metric, _band(bands["band"]),
                                           _band(bands["gap_band"]), values)
         return cls(data["metric"], data["task"], data["chunking"], data["target"],
@@ -221,6 +238,12 @@ def _band_parts(band: Band | None) -> list[float] | None:
 
 def _band(parts) -> Band | None:
     return None if parts is None else Band(*(_num(p) for p in parts))
+
+
+def _bound(row: Mapping, name: str) -> float | None:
+    if f"{name}_exact" not in row:
+        return None
+    return np.nan if row[f"{name}_bound"] is None else float(row[f"{name}_bound"])
 
 
 def _num(value) -> float:

@@ -267,5 +267,8 @@ def _series(metric: str, reference: DatasetProfile, current: DatasetProfile, inf
             notes.insert(0, "no labels yet")
         values.append(ChunkValue(r.value, r.low, r.high, est[i], gaps[i], bool(alert),
                                  est_alert, concept, _size_note(info, "; ".join(notes)),
-                                 estimate.low, estimate.high))
+                                 estimate.low, estimate.high,
+                                 0.0 if m.exact else m.bound,
+                                 None if estimates is None else
+                                 0.0 if estimates[i].exact else estimates[i].bound))
     return MetricSeries(metric, band, gap_band, tuple(values))

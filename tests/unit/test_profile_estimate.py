@@ -76,14 +76,13 @@ def test_binned_estimates_lie_within_their_bound_and_alert_alike(binned, metric)
         c.labelled_rows for c in rows[metric].chunks]
     ratios = []
     for info, a, b in zip(prof.chunks, exact.values, got.values, strict=True):
-        bound = float(b.note.split("estimate ±")[1].split(" ")[0])
-        assert 0 < bound < 0.003, info.label
+        bound = b.estimated_bound
+        assert 0 < bound < 0.003 and f"estimate ±{bound:.2g} (bound)" in b.note, info.label
         assert abs(a.estimated - b.estimated) <= bound, (info.label, a.estimated, b.estimated)
         ratios.append(abs(a.estimated - b.estimated) / bound)
         if info.labelled_rows:   # the gap: realized − the estimate on the labelled rows
-            realized_bound = 0.0 if metric != "roc_auc" else float(
-                b.note.split("binned scores: ±")[1].split(" ")[0])
-            assert abs(a.gap - b.gap) <= bound + realized_bound + 1e-12, info.label
+            assert (b.realized_bound == 0) == (metric != "roc_auc")
+            assert abs(a.gap - b.gap) <= bound + b.realized_bound + 1e-12, info.label
         else:
             assert np.isnan(b.gap) and np.isnan(b.realized) and "no labels yet" in b.note
         assert (a.estimated_alert, a.concept_alert) == (b.estimated_alert, b.concept_alert)
@@ -103,7 +102,7 @@ def test_few_distinct_scores_give_the_rows_estimate_exactly(tmp_path):
         exact, got = rows[metric].series[metric], prof.series[metric]
         for a, b in zip(exact.values, got.values, strict=True):
             assert b.estimated == pytest.approx(a.estimated, abs=1e-9), metric
-            assert "estimate ±" not in b.note
+            assert "estimate ±" not in b.note and b.estimated_bound == 0.0
             if np.isfinite(a.gap):
                 assert b.gap == pytest.approx(a.gap, abs=1e-9), metric
         assert [v.estimated_alert for v in got.values] == [
@@ -140,6 +139,15 @@ def test_cli_performance_from_saved_profiles_has_the_estimate(tmp_path, capsys):
                  *roles, "--format", "json"]) == 0
     doc = json.loads(capsys.readouterr().out)
     assert set(doc["metrics"]) == set(METRICS)
+    first = doc["chunks"][0]
+    assert first["estimated_exact"] is False and 0 < first["estimated_bound"] < 0.01
+    assert first["realized_exact"] is False   # ROC AUC from binned scores
+    accuracy = doc["metrics"]["accuracy"]["chunks"][0]
+    assert accuracy["realized_exact"] is True and accuracy["realized_bound"] == 0
+    from aidebt_core.performance.result import PerformanceResult
+
+    back = PerformanceResult.from_dict(doc).series["roc_auc"].values[0]
+    assert back.estimated_bound == pytest.approx(first["estimated_bound"])
     last = doc["chunks"][-1]
     assert last["label"] == "2024-07" and last["realized"] is None
     assert 0.5 < last["estimated"] < 1 and last["estimated_low"] < last["estimated"]
