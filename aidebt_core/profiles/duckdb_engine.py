@@ -1,9 +1,11 @@
 """Profiles computed in DuckDB SQL: aggregates only, no row reaches Python.
 
-`plan_profile(table, ...)` makes the plan from the reference (three aggregate queries, see
-`planning`); `compute_profile(table, plan)` profiles one side in one scan (a `histogram()`
-aggregate per column, grouped by chunk), plus one small query for the label × prediction
-counts and score histograms, and one for the distinct counts of exact numeric columns.
+`plan_profile(table, ...)` makes the plan from the reference (a summary of the numeric
+columns, then per column its value counts or plan histogram and heavy values, see
+`planning`); `compute_profile(table, plan)` profiles one side with one GROUP BY per column
+(grouped by chunk: values, or bins with their min/max/sums), after one approximate distinct
+count of the exact numeric columns (the reference's comes from its plan) and before one
+query for the label × prediction counts and score histograms and the sections.
 The semantics are those of docs/profiles.md (shared with the Spark engine).
 """
 
@@ -324,8 +326,9 @@ def _column_profile(plan: ColumnPlan, counts: dict, rows: int, counted: bool,
 
 
 def _chunk_rows(counts: dict) -> dict[str, int]:
-    """Rows per chunk key from one column's GROUP BY (every row is in one of its groups)."""
-    return {k: sum(int(n[0]) if isinstance(n, list | tuple) else int(n) for n in groups.values())
+    """Rows per chunk key from one column's GROUP BY (every row is in one of its groups):
+    a group holds a count (`_value_counts`) or (count, min, max, sums) (`_binned_counts`)."""
+    return {k: sum(int(n[0]) if isinstance(n, list) else int(n) for n in groups.values())
             for k, groups in counts.items()}
 
 
