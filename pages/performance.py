@@ -194,6 +194,14 @@ if alerts["unlabelled"]:
                + ("only the estimate is shown (shaded)." if has_estimate
                   else "nothing can be measured there."))
 
+bounds = [(v.realized_bound, v.estimated_bound) for v in series.values]
+if any(b is not None for pair in bounds for b in pair):   # from profiles: say what is binned
+    largest = [max((b for b in col if b is not None and np.isfinite(b)), default=0.0)
+               for col in zip(*bounds, strict=True)]
+    st.caption("From profiles: " + "; ".join(
+        f"{what} {'exact' if worst == 0 else f'≈, within ±{worst:.2g} (binned scores)'}"
+        for what, worst in zip(("realized", "estimated"), largest, strict=True)
+        if any(pair[what == "estimated"] is not None for pair in bounds)) + ".")
 st.plotly_chart(figure(performance_figure, result, metric), width="stretch", key="perf_fig")
 if has_estimate:
     st.plotly_chart(figure(gap_figure, result, metric), width="stretch", key="gap_fig")

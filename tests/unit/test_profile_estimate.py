@@ -184,6 +184,10 @@ def test_performance_page_shows_the_estimate_from_saved_profiles(tmp_path):
     assert "ROC AUC, estimated (2024-07)" in cards and cards["Concept-drift alerts"] == "1"
     assert any("2024-06" in w.value for w in at.warning)   # the concept-drift warning
     assert any(c.value.startswith("Needs each row's features") for c in at.caption)
+    assert any(c.value.startswith("From profiles: realized ≈, within ±") and
+               "; estimated ≈, within ±" in c.value for c in at.caption)
     at.segmented_control(key="perf_metric").set_value("accuracy").run()
     assert not at.exception and not any("saved profile" in e.value for e in at.error)
     assert "Accuracy, estimated (2024-07)" in {m.label for m in at.metric}
+    assert any(c.value.startswith("From profiles: realized exact; estimated ≈")
+               for c in at.caption)
