@@ -453,14 +453,37 @@ def sql_context(table, plan=None):
     return make(table, plan if plan is not None else ProfilePlan(()))
 
 
-def config_for(ctx, plan, schema, top_k: int = TOP_K) -> Config:
-    """The config `aidebt profile --for entanglement` asks for: every entanglement feature of
-    `schema` (numeric / categorical as the analysis reads them)."""
+def with_section(table, engine, profile, inputs):
+    """`aidebt profile --for entanglement`: `profile` (of `table`) with the cross section
+    added — its config (every entanglement feature of the inputs' schema among the
+    profiled columns, levels and shifts from `table`) in the plan, each chunk's counts
+    (grouped by the plan's chunk key) in the chunk. `engine` is unused: the SQL context
+    comes from the table's own engine."""
+    from dataclasses import replace
+
     from aidebt_core.entanglement import feature_kinds
+    from aidebt_core.errors import AidebtError
 
-    return make_config(ctx, list(feature_kinds(schema).items()), top_k)
+    plan = profile.plan
+    ctx = sql_context(table, plan)
+    if ctx is None:
+        raise AidebtError(f"{table.label}: this Spark engine offers no SQL context for "
+                          "profile sections; --for entanglement cannot run on it yet.")
+    kinds = [(n, k) for n, k in feature_kinds(inputs.schema).items() if n in plan.names]
+    config = make_config(ctx, kinds)
+    counted = compute(ctx, plan, config)
+    lost = [c.key for c in profile.chunks if c.key not in counted]
+    if lost:
+        raise AidebtError(f"{table.label}: the cross counts found no rows in chunk(s) "
+                          f"{', '.join(lost)} that the profile holds; profile it again.")
+    chunks = tuple(replace(c, sections=tuple(sorted(
+        [(n, s) for n, s in c.sections if n != NAME] + [(NAME, counted[c.key])],
+        key=lambda t: t[0]))) for c in profile.chunks)
+    sections = tuple(sorted([c for c in plan.sections if c.name != NAME] + [config],
+                            key=lambda c: c.name))
+    return replace(profile, plan=replace(plan, sections=sections), chunks=chunks)
 
 
-__all__ = ["NAME", "OTHER", "TOP_K", "Config", "Section", "compute", "config_for",
+__all__ = ["NAME", "OTHER", "TOP_K", "Config", "Section", "compute",
            "duckdb_context", "make_config", "pair_index", "pairs_of", "sql_context", "text_literal",
-           "triangle_index", "triangle_of"]
+           "triangle_index", "triangle_of", "with_section"]
