@@ -56,7 +56,10 @@ from aidebt_core.reports.audit import audit_report, headline_label, headline_tex
 from aidebt_core.textsafe import md
 
 NEW = "➕ New model…"
-MEASURE_WAIT = 0.5   # seconds the first open waits for the measurement before drawing the form
+# The form is drawn at once, never waiting for the measurement (a cold one takes seconds; a
+# finished one is simply there): a small fragment looks every MEASURE_POLL seconds whether it
+# ended and then reruns the page once with the proposed levels.
+MEASURE_POLL = 1.0
 CLOSING = "closing"
 SECTIONS = [*DIMENSIONS, CLOSING]
 
@@ -92,7 +95,7 @@ prefill = st.toggle("Pre-fill from measurements on the selected data", value=Tru
 evidence = None
 measuring = False
 if prefill:
-    job = background_evidence(selection, model, wait=MEASURE_WAIT)
+    job = background_evidence(selection, model)
     with guard():
         evidence = evidence_if_ready(job)
     measuring = evidence is None
@@ -143,7 +146,7 @@ if measuring:
             "selected data… the proposed levels appear when ready; you can start answering.",
             icon=":material/hourglass_top:")
 
-    @st.fragment(run_every=1.5)
+    @st.fragment(run_every=MEASURE_POLL)
     def _wait_for_measurement() -> None:
         if job.done():
             st.rerun(scope="app")

@@ -163,8 +163,13 @@ IDLE_JS = """() => {
 }"""
 
 
-def settle(page, recorder: Recorder, start: float, expect_run: bool) -> float:
-    """Seconds from `start` until the page settled (see the module docstring)."""
+def settle(page, recorder: Recorder, start: float, expect_run: bool,
+           run_grace: float = 5.0) -> float:
+    """Seconds from `start` until the page settled (see the module docstring). With
+    `expect_run`, a script run must have finished after `start`, unless none came within
+    `run_grace` seconds (a click that reruns nothing); a first render always runs the page, so
+    it waits for that run however long it takes (a busy machine can take over 5 s: the page
+    looked idle before its run had even drawn the form)."""
     deadline = start + SETTLE_TIMEOUT
     first_idle = None
     confirmations = 0
@@ -172,7 +177,7 @@ def settle(page, recorder: Recorder, start: float, expect_run: bool) -> float:
         ran = any(t > start for t in recorder.finished)
         idle = page.evaluate(IDLE_JS)
         now = time.perf_counter()
-        waited_for_run = ran or not expect_run or now - start > 5.0
+        waited_for_run = ran or not expect_run or now - start > run_grace
         if idle and waited_for_run:
             if first_idle is None:
                 first_idle = now
@@ -211,7 +216,8 @@ def serve_and_measure(checkout: Path, pages: list[str], repeat: int, browser, la
                 try:
                     start = time.perf_counter()
                     page.goto(f"{url}/{path}", wait_until="commit")
-                    firsts.append(settle(page, recorder, start, expect_run=True))
+                    firsts.append(settle(page, recorder, start, expect_run=True,
+                                         run_grace=SETTLE_TIMEOUT))
                     actions.append(_interact(page, recorder, path))
                 except Exception as exc:  # noqa: BLE001 - reported, shown as n/a
                     print(f"[{label}] {path}: {type(exc).__name__}: {str(exc)[:300]}",
