@@ -60,6 +60,13 @@ class Picker:
             out.append(self.mask_cache[(fi, pi)])
         return out
 
+    def _on_sample(self, key, values: np.ndarray) -> np.ndarray:
+        """`values` on the row sample, kept (simplification reads the same columns again)."""
+        cache = self.__dict__.setdefault("_sample_cache", {})
+        if key not in cache:
+            cache[key] = values[self.rows]
+        return cache[key]
+
     def _simplify(self, feats, preds):
         """Drop conditions that add nothing, one at a time: a condition that keeps >= 95% of
         the rows of the slice without it, or whose removed rows do not differ from the slice
@@ -75,8 +82,9 @@ class Picker:
         if len(feats) < 2:
             return tuple(feats), tuple(preds)
         rows = self.rows
-        err = self.err if rows is None else self.err[rows]
-        codes = [self.f[fi].codes if rows is None else self.f[fi].codes[rows] for fi in feats]
+        err = self.err if rows is None else self._on_sample("err", self.err)
+        codes = [self.f[fi].codes if rows is None else self._on_sample(fi, self.f[fi].codes)
+                 for fi in feats]
         shape = tuple(self.f[fi].k for fi in feats)
         joint = np.ravel_multi_index(codes, shape)
         size = int(np.prod(shape))
