@@ -32,6 +32,7 @@ from aidebt_app.audit_widgets import (
     sign_off_control,
     starting_values,
     sync_from_widgets,
+    widget_keys,
     withdraw_control,
 )
 from aidebt_app.auth import signed_in_user
@@ -256,15 +257,15 @@ def _autosave(now: Now, participants_text: str, actions: list[TrackedAction]) ->
 # form is a fragment (switching the dimension redraws only it), each question card is a
 # fragment of its own, and so are the live score panel and the checks below the form. A card's
 # widget reruns its card, the score and the checks, and the dimension switch only when the
-# question became answered or unanswered (its "(done/total)" counts change). The other eight
-# cards are not sent again. Every part reads the kept `values` after `sync_from_widgets`, so
+# question became answered or unanswered (its "(done/total)" counts change). The dimension's
+# other cards are not sent again. Every part reads the kept `values` after `sync_from_widgets`, so
 # the order in which the parts rerun does not matter.
 CARD, SCORE, CHECKS, DIMS, FORM = ("aud_card_", "aud_score", "aud_checks", "aud_dims",
                                     "aud_form")
 
 
 def _card_changed(qid: str) -> None:
-    level = st.session_state.get(f"{key}_{qid}_level")
+    level = st.session_state.get(widget_keys(f"{key}_{qid}")["choice"])
     parts = [f"{CARD}{qid}", SCORE, CHECKS]
     if (level is None) != (values[qid].get("choice") is None):
         parts.append(DIMS)
