@@ -30,6 +30,11 @@ def features(data) -> list[str]:
 
 
 def pair(data, a: str, b: str, exclude: tuple):
+    """The pair's rows per period, or None when a side is a profile (no rows to plot)."""
+    from aidebt_core.profiles.entanglement import reads_rows
+
+    if not all(reads_rows(t) for t in (data.reference, data.current) if t is not None):
+        return None
     kinds = feature_kinds(data.schema, exclude=exclude)
     return pair_view({"reference": data.reference, "current": data.current}, a, b, kinds)
 
@@ -111,9 +116,13 @@ choice = st.selectbox("Pair (largest change first)", labels, key="ent_pair")
 if choice:
     first, second = choice.split(" × ", 1)
     with guard():
-        st.plotly_chart(pair_figure(run_on_data(pair, selection, first, second, tuple(exclude),
-                                                spinner="Reading the pair…")),
-                        width="stretch", key="ent_pair_fig")
+        view = run_on_data(pair, selection, first, second, tuple(exclude),
+                           spinner="Reading the pair…")
+        if view is None:
+            st.info("The drill-down plots rows, and a profile source has none; the matrix "
+                    "and tables above come from its counts.", icon=":material/info:")
+        else:
+            st.plotly_chart(pair_figure(view), width="stretch", key="ent_pair_fig")
 
 st.subheader("Ripple risk")
 st.caption(f"Risk = importance (scaled to the most important feature) × strongest association. "

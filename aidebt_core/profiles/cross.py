@@ -445,7 +445,8 @@ def sql_context(table, plan=None):
     if getattr(table, "engine", "") != "spark":
         return duckdb_context(table, plan)
     profiler = table.profiler()
-    make = getattr(profiler, "sql_context", None)
+    # HX and HL asked HK for this function under two names: either one serves.
+    make = getattr(profiler, "sql_context", None) or getattr(profiler, "section_context", None)
     if make is None:
         return None
     from aidebt_core.profiles.model import ProfilePlan

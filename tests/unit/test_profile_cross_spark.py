@@ -34,7 +34,8 @@ _views = itertools.count()
 def spark_context(source) -> SqlContext:
     """The engine's own SqlContext when it offers one (engines/spark_profile.sql_context),
     else one over a temp view of the source's frame (the same SQL either way)."""
-    make = getattr(spark_profile, "sql_context", None)
+    make = getattr(spark_profile, "sql_context", None) or getattr(spark_profile,
+                                                                  "section_context", None)
     if make is not None:
         return make(source, ProfilePlan(()))
     view = f"aidebt_cross_test_{next(_views)}"

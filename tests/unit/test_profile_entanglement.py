@@ -75,7 +75,7 @@ def test_other_levels_of_a_side_profiled_with_the_reference_levels_are_noted(tmp
                for n in profiled.notes)
 
 
-def _saved(tmp_path, frame, name, with_cross=True):
+def saved_profile(tmp_path, frame, name, with_cross=True):
     table = open_frame(tmp_path, frame, name)
     schema = infer_schema(table)
     kinds = engine.profile_kinds(table, schema)
@@ -99,8 +99,8 @@ def _cli(capsys, *args):
 def test_cli_saved_profiles_equal_the_rows(tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
     ref, cur = cross_frame(21, 3000), cross_frame(22, 3000, shift=3.0, broken=True)
-    _saved(tmp_path, ref, "ref")
-    _saved(tmp_path, cur, "cur")
+    saved_profile(tmp_path, ref, "ref")
+    saved_profile(tmp_path, cur, "cur")
     roles = ["--timestamp", "when"]
     code, out, err = _cli(capsys, "ref.parquet", "cur.parquet", "--max-rows", "0",
                           "--format", "json", *roles)
@@ -165,7 +165,7 @@ def test_cli_table_above_the_profile_switch_equals_exact(tmp_path, capsys, monke
 
 def test_profile_without_the_section_says_how_to_get_it(tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    _saved(tmp_path, cross_frame(41, 500), "plain", with_cross=False)
+    saved_profile(tmp_path, cross_frame(41, 500), "plain", with_cross=False)
     code, out, err = _cli(capsys, "plain.aidebt")
     assert code == 2 and out == ""
     lines = err.strip().splitlines()
@@ -175,7 +175,7 @@ def test_profile_without_the_section_says_how_to_get_it(tmp_path, capsys, monkey
 
 def test_spearman_from_a_profile_is_refused_in_one_line(tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    _saved(tmp_path, cross_frame(42, 500), "ref")
+    saved_profile(tmp_path, cross_frame(42, 500), "ref")
     code, out, err = _cli(capsys, "ref.aidebt", "--method", "spearman")
     assert code == 2 and len(err.strip().splitlines()) == 1
     assert "Spearman" in err and "rank" in err
@@ -185,7 +185,7 @@ def test_analyse_on_a_saved_profile_ranks_ripple_without_importance(tmp_path):
     from aidebt_core.data import connect
     from aidebt_core.workspace import Workspace
 
-    path = _saved(tmp_path, cross_frame(43, 1500), "ref")
+    path = saved_profile(tmp_path, cross_frame(43, 1500), "ref")
     table = open_profile(connect(Workspace.at(tmp_path)), path, "ref.aidebt")
     result = analyse(table, None, table.schema_override)
     assert result.current is None and result.reference.rows_used == 1500
