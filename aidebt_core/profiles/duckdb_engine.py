@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 import weakref
 from collections.abc import Sequence
+from dataclasses import replace
 
 from aidebt_core.data import ROWS, Table, quote_ident
 from aidebt_core.profiles import planning
@@ -102,9 +103,14 @@ def plan_profile(table: Table, kinds: Sequence[tuple[str, str]], *,
                                                max_exact))
         else:
             plans.append((name, CATEGORICAL))
-    return planning.make_plan(plans, timestamp=timestamp, chunk=chunk, target=target,
+    plan = planning.make_plan(plans, timestamp=timestamp, chunk=chunk, target=target,
                               prediction=prediction, score=score, top_k=top_k,
                               max_exact=max_exact)
+    if chunk is None:
+        return plan
+    from aidebt_core.timeaxis import time_axis
+
+    return replace(plan, time_resolution=time_axis(table, timestamp).resolution)
 
 
 def _finite_values(names: Sequence[str]) -> str:
@@ -346,15 +352,29 @@ def compute_profile(table: Table, plan: ProfilePlan) -> DatasetProfile:
     performance = _performance(table, plan, key)
     extra = compute_sections(SqlContext(lambda sql: table.execute(sql).fetchall(), ROWS, key,
                                         quote_ident, "duckdb"), plan)
+    spans = _time_spans(table, plan, key)
     chunks = []
     for k in sorted(rows):
         cols = tuple(_column_profile(c, dict(counts[c.name].get(k, {})), rows[k],
                                      c.name in counted, plan.top_k) for c in plan.columns)
-        chunks.append(ChunkProfile(k, rows[k], cols, performance.get(k), extra.get(k, ())))
+        chunks.append(ChunkProfile(k, rows[k], cols, performance.get(k), extra.get(k, ()),
+                                   *spans.get(k, (None, None))))
     types = table.column_types
     # A side counted value by value must stay within max_exact distinct values in total.
     return side_rule(DatasetProfile(plan, tuple(chunks), table.label,
                                     tuple((n, types[n]) for n in plan.names), "duckdb"))
+
+
+def _time_spans(table: Table, plan: ProfilePlan, key: str) -> dict[str, tuple[str, str]]:
+    """Per dated chunk, its first and last time value as TIME_FORMAT text."""
+    if plan.chunk is None:
+        return {}
+    from aidebt_core.timeaxis import timestamp_sql
+
+    ts, text = timestamp_sql(table, plan.timestamp), "'%Y-%m-%dT%H:%M:%S.%f'"
+    return {str(k): (first, last) for k, first, last in table.execute(
+        f"SELECT {key}, strftime(min({ts}), {text}), strftime(max({ts}), {text}) FROM {ROWS} "
+        "GROUP BY 1").fetchall() if first is not None}
 
 
 def _performance(table: Table, plan: ProfilePlan, key: str) -> dict[str, PerformanceCounts]:

@@ -43,6 +43,7 @@ DEFAULT_TOP_K = 10_000          # categorical values kept per chunk (as drift's 
 DEFAULT_MAX_EXACT = 2_000       # a numeric column with at most this many distinct values is
 #                                 counted value by value (exact statistics)
 PERIODS = ("day", "week", "month", "quarter", "year")
+TIME_FORMAT = "YYYY-MM-DDTHH:MM:SS.ffffff"   # a chunk's first/last time (fixed width)
 
 
 # ---------------------------------------------------------------------------- the grid
@@ -255,6 +256,8 @@ class ProfilePlan:
     top_k: int = DEFAULT_TOP_K
     max_exact: int = DEFAULT_MAX_EXACT
     sections: tuple = ()                # section configs (profiles/sections.py), by name
+    time_resolution: str | None = None  # the span one time value stands for (a year column's
+    #                                     2019 is all of 2019): TimeAxis.resolution
 
     def column(self, name: str) -> ColumnPlan:
         for c in self.columns:
@@ -273,7 +276,8 @@ class ProfilePlan:
                 "score": self.score,
                 "score_grid": self.score_grid.to_dict() if self.score_grid else None,
                 "top_k": self.top_k, "max_exact": self.max_exact,
-                "sections": [c.to_dict() for c in self.sections]}
+                "sections": [c.to_dict() for c in self.sections],
+                "time_resolution": self.time_resolution}
 
     def section(self, name: str):
         """The config of section `name`, or None when the plan does not count it."""
@@ -290,7 +294,8 @@ class ProfilePlan:
                    int(data.get("top_k", DEFAULT_TOP_K)),
                    int(data.get("max_exact", DEFAULT_MAX_EXACT)),
                    tuple(sorted((config_from_dict(c) for c in data.get("sections", ())),
-                                key=lambda c: c.name)))
+                                key=lambda c: c.name)),
+                   _opt_str(data.get("time_resolution")))
 
 
 # ---------------------------------------------------------------------------- profiles
@@ -389,6 +394,10 @@ class ChunkProfile:
     columns: tuple[ColumnProfile, ...]
     performance: PerformanceCounts | None = None
     sections: tuple = ()    # ((name, Section), ...) sorted by name: profiles/sections.py
+    # The chunk's first and last time values (TIME_FORMAT text; None without chunking), so
+    # a first or last period the data covers only in part can be marked partial.
+    first: str | None = None
+    last: str | None = None
 
     def column(self, name: str) -> ColumnProfile:
         for c in self.columns:
@@ -406,6 +415,8 @@ class ChunkProfile:
                "performance": self.performance.to_dict() if self.performance else None}
         if self.sections:
             out["sections"] = {name: s.to_dict() for name, s in self.sections}
+        if self.first is not None:
+            out["first"], out["last"] = self.first, self.last
         return out
 
     @classmethod
@@ -416,7 +427,8 @@ class ChunkProfile:
                                 for name, s in (data.get("sections") or {}).items()))
         return cls(str(data["key"]), int(data["rows"]),
                    tuple(ColumnProfile.from_dict(c) for c in data["columns"]),
-                   PerformanceCounts.from_dict(perf) if perf else None, sections)
+                   PerformanceCounts.from_dict(perf) if perf else None, sections,
+                   _opt_str(data.get("first")), _opt_str(data.get("last")))
 
 
 @dataclass(frozen=True)
@@ -561,8 +573,12 @@ def merge_chunks(a: ChunkProfile, b: ChunkProfile, plan: ProfilePlan) -> ChunkPr
     if a.sections and b.sections:
         from aidebt_core.profiles.sections import merge_sections
         sections = merge_sections(a.sections, b.sections)
+    # TIME_FORMAT text is fixed-width, so text order is time order.
+    first = _min(a.first, b.first) if a.first is not None and b.first is not None else None
+    last = _max(a.last, b.last) if a.last is not None and b.last is not None else None
     return ChunkProfile(a.key, a.rows + b.rows, cols,
-                        _merge_performance(a.performance, b.performance), sections)
+                        _merge_performance(a.performance, b.performance), sections,
+                        first, last)
 
 
 def merge(a: DatasetProfile, b: DatasetProfile) -> DatasetProfile:

@@ -6,6 +6,7 @@ one. Same chunks and flags; exact statistics equal (≤ 1e-9); binned ones withi
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -118,8 +119,16 @@ def test_profile_path_gives_the_rows_chunks_flags_and_statistics(sides):
     assert back.exact == got.exact and np.allclose(back.bounds, got.bounds, equal_nan=True)
 
 
-def test_without_spans_only_the_partial_marks_are_unknown(sides):
+def test_profiles_carry_their_chunks_first_and_last_times_for_partial_marks(sides):
+    """Without the rows' chunk plan the profile's own first/last times per chunk give the
+    same partial marks; a profile without them (format 1) gets none and says so."""
     got = over_time_from_profiles(*sides["profiles"], COLUMNS, KINDS, "month")
+    _compare(sides["exact"], got)
+    assert [c.partial for c in got.chunks] == [c.partial for c in sides["exact"].chunks]
+    assert "Partial periods" not in (got.note or "")
+    bare = tuple(replace(p, chunks=tuple(replace(c, first=None, last=None) for c in p.chunks))
+                 for p in sides["profiles"])
+    got = over_time_from_profiles(*bare, COLUMNS, KINDS, "month")
     _compare(sides["exact"], got)
     assert not any(c.partial for c in got.chunks) and "Partial periods" in got.note
 
@@ -178,10 +187,12 @@ def test_cli_from_saved_profiles_and_above_the_row_threshold(sides, capsys):
         assert by_name["amount"]["exact"] is False and max(by_name["amount"]["bound"]) > 0
         assert by_name["tier"]["exact"] is True and "bound" not in by_name["tier"]
         assert got["recent_alerts"] == exact.recent_alerts(1)
-    # tables above the threshold: partial marks from the rows; a saved profile: said so
-    assert [c["partial"] for c in large["over_time"]["chunks"]] == [
-        c.partial for c in exact.chunks]
-    assert "Partial periods" in saved["over_time"]["note"]
+    # partial marks: from the rows above the threshold, from the chunks' first/last times
+    # in a saved profile
+    for doc in (large, saved):
+        assert [c["partial"] for c in doc["over_time"]["chunks"]] == [
+            c.partial for c in exact.chunks]
+    assert "Partial periods" not in (saved["over_time"].get("note") or "")
     assert large["multivariate"]["source"] == "profiles"   # from the moments of the tables
     assert saved["multivariate"] is None   # saved without the cross section: said why
     assert "saved without the cross-column counts" in saved["unavailable"]["multivariate"]
