@@ -232,41 +232,45 @@ def _entry(i: int, tag: str, text_value: str = NULL_TEXT, prediction: str = NULL
 def _counts_frame(source: SparkSource, plan: ProfilePlan, key: str):
     """The job: rows read once, unpivoted into entries, counted; then the small steps over
     the counts (re-binning, top-k)."""
-    # Three projections: the raw readings; each numeric column's tag and its value with
+    # Four projections: the raw readings; each numeric column's tag and its value with
     # NULL/NaN/inf as 0.0 (g, projected once: the grid's binary search reads it many times);
-    # the entries. Spark keeps them apart because the later ones read the earlier ones' non-
-    # trivial expressions more than once.
-    read, tagged, entries = [f"{key} AS k"], ["k"], []
+    # the value or bin (d) of each entry; the entries, of plain column references, so the
+    # generator that unpivots them (evaluated without generated code when the stage is too
+    # large for it) does no arithmetic. Spark keeps the projections apart because each reads
+    # the previous one's non-trivial expressions more than once.
+    read, tagged, binned, entries = [f"{key} AS k"], ["k"], ["k"], []
     for i, c in enumerate(plan.columns):
         if c.kind == CATEGORICAL:
             read.append(f"{text(c.name)} AS s{i}")
             tagged.append(f"s{i}")
-            entries.append(_entry(i, f"CASE WHEN s{i} IS NULL THEN {MISSING} ELSE {VALUE} END",
-                                  f"s{i}"))
+            binned += [f"s{i}", f"CASE WHEN s{i} IS NULL THEN {MISSING} ELSE {VALUE} END AS t{i}"]
+            entries.append(_entry(i, f"t{i}", f"s{i}"))
             continue
         read.append(f"{num(c.name)} AS r{i}")
         tagged += [_tag(f"r{i}", f"t{i}"),
                    f"CASE WHEN {_finite_raw(f'r{i}')} THEN r{i} ELSE {ZERO} END AS g{i}"]
         value = f"g{i}" if c.exact else f"CAST({grid_sql(f'g{i}', c.grid)} AS DOUBLE)"
-        entries.append(_entry(i, f"t{i}", value=f"CASE WHEN t{i} = {VALUE} THEN {value} END",
-                              finite_value=f"CASE WHEN t{i} = {VALUE} THEN g{i} END"))
+        binned += [f"t{i}", f"CASE WHEN t{i} = {VALUE} THEN {value} END AS d{i}",
+                   f"CASE WHEN t{i} = {VALUE} THEN g{i} END AS v{i}"]
+        entries.append(_entry(i, f"t{i}", value=f"d{i}", finite_value=f"v{i}"))
     if plan.target or plan.prediction or plan.score:
         read += [f"{text(plan.target)} AS label", f"{text(plan.prediction)} AS prediction"]
         tagged += ["label", "prediction"]
+        binned += ["label", "prediction"]
         entries.append(_entry(CONFUSION, str(VALUE), "label", "prediction"))
         if plan.score and plan.score_grid is not None:
             read.append(f"{num(plan.score)} AS rs")
             tagged += [_tag("rs", "ts"),
                        f"CASE WHEN {_finite_raw('rs')} THEN rs ELSE {ZERO} END AS gs"]
             score_bin = f"CAST({grid_sql('gs', plan.score_grid)} AS DOUBLE)"
-            entries.append(_entry(SCORE, "ts", "label",
-                                  value=f"CASE WHEN ts = {VALUE} THEN {score_bin} END"))
+            binned += ["ts", f"CASE WHEN ts = {VALUE} THEN {score_bin} END AS ds"]
+            entries.append(_entry(SCORE, "ts", "label", value="ds"))
     if not plan.columns:
         entries.append(_entry(ROWS, str(VALUE)))
     F, Window = functions(source), window(source)
     agg = [F.expr(e) for e in ("count(*) AS n", "sum(v) AS sv", "sum(v * v) AS sq",
                                "min(v) AS lo", "max(v) AS hi")]
-    counts = (source.frame.selectExpr(*read).selectExpr(*tagged)
+    counts = (source.frame.selectExpr(*read).selectExpr(*tagged).selectExpr(*binned)
               .selectExpr("k", f"inline(array({', '.join(entries)}))")
               .groupBy("k", "i", "t", "s", "p", "d").agg(*agg))
     exact = [i for i, c in enumerate(plan.columns) if c.kind == NUMERIC and c.exact]

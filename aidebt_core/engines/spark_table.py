@@ -21,7 +21,7 @@ from aidebt_core.engines.spark import SparkOptions, SparkSource, open_spark_sour
 from aidebt_core.errors import DataSourceError
 
 _counter = itertools.count()
-FROM_SPARK = "drift (per column) and performance per chunk"
+FROM_SPARK = "the analyses that read profiles (docs/profiles.md, 'What runs from profiles')"
 
 
 class SparkSourceError(DataSourceError):
