@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 
+import numpy as np
 import pytest
 
 from aidebt_core.engines import spark_profile
@@ -82,3 +83,33 @@ def test_spark_literals_read_back_as_the_values(sides):
     values = HOSTILE + ["", "''", "\t", "ü€😀", "a\\u0041"]
     sql = "SELECT " + ", ".join(cross.text_literal(v, "spark") for v in values)
     assert list(ctx.run(sql)[0]) == values
+
+
+def test_cli_entanglement_on_spark_sources_equals_the_rows(tmp_path, capsys, monkeypatch):
+    """`aidebt entanglement spark:parquet:REF spark:parquet:CUR`: Spark computes each side's
+    cross section; matrices and changes equal the DuckDB row path on the same files."""
+    import json
+
+    from aidebt_core.cli import main
+    from tests.unit.test_profile_entanglement import assert_same_change
+
+    monkeypatch.chdir(tmp_path)
+    cross_frame(71, 1500).to_parquet(tmp_path / "ref.parquet")
+    cross_frame(72, 1500, broken=True).to_parquet(tmp_path / "cur.parquet")
+    roles = ["--format", "json", "--timestamp", "when", "--columns",
+             'year,twin,inc"ome; DROP,it\'s `q`,region,branch']
+    assert main(["entanglement", "ref.parquet", "cur.parquet", "--max-rows", "0",
+                 *roles]) == 0
+    exact = json.loads(capsys.readouterr().out)
+    code = main(["entanglement", f"spark:parquet:{tmp_path}/ref.parquet",
+                 f"spark:parquet:{tmp_path}/cur.parquet", "--spark-remote",
+                 shared_connect_server(), *roles])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    spark = json.loads(out)
+    assert spark["columns"] == exact["columns"] and spark["methods"] == exact["methods"]
+    assert np.nanmax(np.abs(np.array(spark["matrix"], dtype=float)
+                            - np.array(exact["matrix"], dtype=float))) <= 1e-9
+    assert_same_change(spark, exact)
+    assert any("ranks features by their strongest association alone" in n
+               for n in spark["notes"])
