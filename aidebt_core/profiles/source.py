@@ -18,7 +18,8 @@ from aidebt_core.profiles.model import CATEGORICAL, DatasetProfile, load
 
 _counter = itertools.count()
 FROM_PROFILES = ("drift (per column, over time, multivariate), performance per chunk with "
-                 "the label-free estimate, and slices (profiled with --for slices)")
+                 "the label-free estimate, slices (profiled with --for slices) and "
+                 "entanglement (profiled with --for entanglement)")
 
 
 class ProfileSourceError(DataSourceError):
