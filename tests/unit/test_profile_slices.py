@@ -151,3 +151,27 @@ def test_roc_auc_and_a_profile_without_the_section_refused_in_one_line(folder):
     assert code == 0, err
     code, _, err = run(folder, "slices", "plain.aidebt", *ws)
     assert code == 2 and "--for slices" in err and len(err.strip().splitlines()) == 1
+
+
+def test_profile_chunked_by_month_merges_to_the_same_answer(folder):
+    """Per-month sections (`--chunk month`), merged over the months, give the rows' answer."""
+    import numpy as np
+    import pyarrow as pa
+
+    table = planted(3)
+    days = np.random.default_rng(3).integers(0, 120, table.num_rows)
+    when = pa.array(np.datetime64("2025-01-01") + days.astype("timedelta64[D]"))
+    pq.write_table(table.append_column("applied_at", when), folder / "dated.parquet")
+    dated = [*ROLES, "--timestamp", "applied_at"]
+    code, _, err = run(folder, "profile", "dated.parquet", *dated, "--chunk", "month",
+                       "--for", "slices", "--out", "dated.aidebt")
+    assert code == 0, err
+    from aidebt_core.profiles.model import load
+
+    profile = load(folder / "dated.aidebt")
+    assert len(profile.chunks) == 4
+    assert all(c.section("slices").cells > 0 for c in profile.chunks)
+    shown = ["--format", "json", "--max-order", "2"]
+    exact = run(folder, "slices", "dated.parquet", *dated, *shown)[1]
+    saved = run(folder, "slices", "dated.aidebt", *shown)[1]
+    same_answer(exact, saved)

@@ -43,7 +43,9 @@ def test_spark_section_equals_duckdb_section(folder, remote):
     ws = Workspace.at(folder)
     con = connect(ws)
     table = open_table(con, ws, "data.parquet")
-    columns = [c for c in table.column_types if c not in OUTPUTS.values()]
+    # 8 of the 12 features (every hostile name, NaN/inf, integer year, a boolean): Spark's
+    # grouping sets cost ~2 s per 16 combinations on the test server
+    columns = [INCOME, CHANNEL, "dti", "year", "back\\slash", "score a", "名前_b", "flag"]
     encodings, _ = fit_encodings(table, columns)
     config = sc.Config(tuple(encodings), 3, "repaid", "y_pred", "y_pred_proba", "1", True)
     duck = sc.compute(SqlContext(lambda sql: table.execute(sql).fetchall(), ROWS, "''",
@@ -52,7 +54,7 @@ def test_spark_section_equals_duckdb_section(folder, remote):
     source = open_spark_source(f"spark:parquet:{folder}/data.parquet",
                                SparkOptions(remote=remote))
     spark = sc.compute(spark_context(source, "''"), None, config)[""]
-    assert spark.cells == duck.cells > 50_000
+    assert spark.cells == duck.cells > 15_000
     np.testing.assert_array_equal(spark.key, duck.key)
     np.testing.assert_array_equal(spark.ints, duck.ints)
     np.testing.assert_allclose(spark.sums, duck.sums, rtol=1e-9, atol=1e-9)
