@@ -40,6 +40,7 @@ INT_FIELDS = ("n", "correct", "y1", "p1", "tp")
 SUM_FIELDS = ("score", "r_pos", "r_neg", "r_sq")
 # Grouping sets per query: DuckDB hashes each set apart (16 measured best at 10k rows);
 # Spark expands each row once per set but pays ~1-3 s a job, so it takes more at once.
+MATERIALIZE_ROWS = 2_000_000   # DuckDB keeps the codes of at most this many rows (~80 MB)
 MAX_CELLS = 2_000_000  # cells a chunk may need at most (~90 MB in memory): order lowered beyond
 SETS_PER_QUERY = {"duckdb": 16, "spark": 64}
 
@@ -270,12 +271,15 @@ _tables = itertools.count()
 def compute(ctx, plan, config: Config) -> dict[str, Section]:
     """Per chunk key: the non-empty cells of every combination of up to max_order columns.
 
-    DuckDB first stores the rows' codes in a temporary table (the code expressions are
-    evaluated once, not once per query); Spark reads them as a sub-query of each query."""
+    DuckDB first stores the rows' codes in a temporary table when there are at most
+    MATERIALIZE_ROWS rows (the code expressions are evaluated once, not once per query; above
+    that the table would cost more memory than the profile is meant to use); otherwise, and
+    on Spark, each query reads them from a sub-query."""
     if not config.encodings:
         return {}
     inner = inner_sql(ctx, config)
-    if ctx.engine == "duckdb":
+    if ctx.engine == "duckdb" and int(ctx.run(f"SELECT count(*) FROM {ctx.rows}")[0][0]) \
+            <= MATERIALIZE_ROWS:
         name = f"aidebt_slice_codes_{next(_tables)}"
         ctx.run(f"CREATE OR REPLACE TEMP TABLE {name} AS {inner}")
         try:

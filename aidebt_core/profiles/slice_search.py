@@ -178,7 +178,7 @@ class CellLattice(_Lattice):
         self.evaluated += block.size
         return block, cell, totals[0], totals[1:]
 
-    def _level3(self, k, pairs, s2, u2, rows, codes) -> None:
+    def _level3(self, k, pairs, s2, u2, *_rows_codes) -> None:
         """Level 3 as `_Lattice._level3` does it (same order of blocks, same bound, same
         tests), counting the allowed cells with `cell_stats` on the section's cells."""
         triples = np.array(list(itertools.combinations(range(k), 3)), np.int64)
