@@ -281,6 +281,17 @@ def _coded(ctx, config: Config, with_numeric: bool) -> str:
     return f"(SELECT {', '.join(parts)} FROM {ctx.rows}) AS cross_codes"
 
 
+def _chunk_group(ctx) -> tuple[str, str]:
+    """(what to select as the chunk key, what to add to every grouping set). An unchunked
+    key is a constant: selected as such and left out of the sets, since hashing it with
+    every set's codes costs as much as the codes themselves (measured: 6.5 -> 3.4 s for
+    45 pairs on 1M rows in DuckDB)."""
+    key = ctx.key.strip()
+    if key.startswith("'") and key.endswith("'") and "'" not in key[1:-1]:
+        return key, ""
+    return "k", "k, "
+
+
 def _level_query(ctx, config: Config) -> str:
     """Per chunk and categorical column: rows per code, and the numeric sums per code."""
     m = len(config.categorical)
@@ -288,8 +299,9 @@ def _level_query(ctx, config: Config) -> str:
     aggs = ["count(*)"]
     for i in range(len(config.numeric)):
         aggs += [f"count(a{i})", f"sum(a{i})", f"sum(a{i} * a{i})"]
-    sets = ", ".join(f"(k, c{i})" for i in range(m))
-    return (f"SELECT k, {codes}, {', '.join(aggs)} FROM {_coded(ctx, config, True)} "
+    key, grouped = _chunk_group(ctx)
+    sets = ", ".join(f"({grouped}c{i})" for i in range(m))
+    return (f"SELECT {key}, {codes}, {', '.join(aggs)} FROM {_coded(ctx, config, True)} "
             f"GROUP BY GROUPING SETS ({sets})")
 
 
@@ -297,8 +309,9 @@ def _table_query(ctx, config: Config) -> str:
     """Per chunk and categorical pair: rows per (code, code)."""
     m = len(config.categorical)
     codes = ", ".join(f"c{i}" for i in range(m))
-    sets = ", ".join(f"(k, c{i}, c{j})" for i, j in pairs_of(m))
-    return (f"SELECT k, {codes}, count(*) FROM {_coded(ctx, config, False)} "
+    key, grouped = _chunk_group(ctx)
+    sets = ", ".join(f"({grouped}c{i}, c{j})" for i, j in pairs_of(m))
+    return (f"SELECT {key}, {codes}, count(*) FROM {_coded(ctx, config, False)} "
             f"GROUP BY GROUPING SETS ({sets})")
 
 
