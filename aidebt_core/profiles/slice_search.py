@@ -15,11 +15,13 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Sequence
 from dataclasses import replace
 from types import SimpleNamespace
 
 import numpy as np
 
+from aidebt_core.profiles.slice_cells import INT_FIELDS, SUM_FIELDS
 from aidebt_core.slices import intervals as iv
 from aidebt_core.slices.define import Predicate, SliceDef
 from aidebt_core.slices.discovery import _Feature, _Lattice, box_sums
@@ -44,14 +46,18 @@ class Cells:
         self.n = int(self.totals.get("n", 0))
 
     def sums(self, cols, pad: int) -> dict[str, np.ndarray]:
+        """Every field (kept for the next call: the report's checks reread few regions)."""
         cols = tuple(int(c) for c in cols)
         if (cols, pad) not in self._cache:
-            if len(self._cache) > 4096:
+            if len(self._cache) > 256:
                 self._cache.clear()
-            self._cache[(cols, pad)] = self._sums(cols, pad)
+            self._cache[(cols, pad)] = self.fields(cols, pad)
         return self._cache[(cols, pad)]
 
-    def _sums(self, cols: tuple[int, ...], pad: int) -> dict[str, np.ndarray]:
+    def fields(self, cols, pad: int, names: Sequence[str] | None = None
+               ) -> dict[str, np.ndarray]:
+        """The named fields (all when None) of the columns `cols`, not kept."""
+        cols = tuple(int(c) for c in cols)
         config, sec = self.config, self.section
         order = tuple(sorted(cols))
         if len(set(cols)) != len(cols) or len(cols) > config.max_order:
@@ -67,13 +73,18 @@ class Cells:
         axes = [digits[order.index(c)] for c in cols]
         flat = np.ravel_multi_index(tuple(axes), (pad,) * len(cols)) if cols else cell
         out = {}
-        fields = ["n", "correct", "y1", "p1", "tp"]
-        for i, f in enumerate(fields):
-            out[f] = _scatter(flat, sec.ints[lo:hi, i], pad, len(cols), np.int64)
-        out["errors"] = out["n"] - out["correct"]
+        want = set(names) if names is not None else None
+        if want is not None and "errors" in want:
+            want |= {"n", "correct"}
+        for i, f in enumerate(INT_FIELDS):
+            if want is None or f in want:
+                out[f] = _scatter(flat, sec.ints[lo:hi, i], pad, len(cols), np.int64)
+        if "correct" in out:
+            out["errors"] = out["n"] - out["correct"]
         if self.with_score:
-            for i, f in enumerate(("score", "r_pos", "r_neg", "r_sq")):
-                out[f] = _scatter(flat, sec.sums[lo:hi, i], pad, len(cols), np.float64)
+            for i, f in enumerate(SUM_FIELDS):
+                if want is None or f in want:
+                    out[f] = _scatter(flat, sec.sums[lo:hi, i], pad, len(cols), np.float64)
         return out
 
 
@@ -129,8 +140,9 @@ class CellLattice(_Lattice):
 
     def _dense(self, combos: np.ndarray):
         size, stats = [], [[] for _ in self._stat_fields()]
+        names = ("n", *self._stat_fields())
         for combo in combos:
-            d = self.cells.sums(self.col[combo], self.pad)
+            d = self.cells.fields(self.col[combo], self.pad, names)
             size.append(d["n"])
             for out, f in zip(stats, self._stat_fields(), strict=True):
                 out.append(d[f])
