@@ -226,43 +226,69 @@ def question_card(q: Question, key: str, ctx: CardContext,
     """One question in a bordered box; widget keys are `{key}_level`, `_note`, `_evidence`,
     `_tier` and `_evdate`, seeded from `ctx.values` (see `seed`). Every widget calls
     `on_change` when changed (the page reruns just this card and the live score). Returns the
-    fields as entered (the tier always named)."""
+    fields as entered (the tier always named).
+
+    The card shows the question, the measurement and the level; the note, evidence, discussion,
+    tier and evidence date are typed in the card's "Note & evidence" popover (the browser
+    builds its inputs only when it is opened: 9 cards drew 27 empty text boxes before) and
+    what is filled in is shown under the level as text."""
     keys = widget_keys(key)
     tiers = tier_options(q)
     seed(key, ctx.values, q)
-    tier_now = st.session_state.get(keys["tier"]) or q.weight
+    state = st.session_state
+    tier_now = state.get(keys["tier"]) or q.weight
+    filled = sum(bool(state.get(k)) for k in (keys["note"], keys["evidence"],
+                                               f"{key}_discussion", keys["evidence_date"]))
     with st.container(border=True, key=f"{key}_box"):
         head, more = st.columns([4, 2], vertical_alignment="center")
         head.markdown(f"**{q.id} · {q.title}** — {TIER_ICON.get(tier_now, tier_now)}")
-        with more.popover("Tier & date", icon=":material/tune:", key=f"{key}_more",
-                          width="stretch"):
-            tier = st.selectbox("Weight tier", tiers, key=keys["tier"],
-                                disabled=len(tiers) == 1, on_change=on_change,
-                                help="Raise the weight for this model's context; a critical "
-                                     "item cannot be lowered.")
-            day = st.date_input("Evidence date", key=keys["evidence_date"], format="YYYY-MM-DD",
-                                on_change=on_change,
-                                help=f"Evidence older than {q.cadence_days} days before the "
-                                     "audit date counts one level lower.")
+        with more.popover("Note & evidence" + (f" ({filled})" if filled else ""),
+                          icon=":material/edit_note:", key=f"{key}_more", width="stretch"):
+            note = st.text_input("Note", key=keys["note"], on_change=on_change,
+                                 help="Why this level; required for N/A and for a level other "
+                                      "than the measured proposal.")
+            ev = st.text_input("Evidence link or text", key=keys["evidence"],
+                               on_change=on_change, placeholder=q.evidence_hint)
+            talk = st.text_input("Discussion (meeting notes)", key=f"{key}_discussion",
+                                 on_change=on_change,
+                                 placeholder="what the meeting said about this question")
+            a, b = st.columns(2)
+            tier = a.selectbox("Weight tier", tiers, key=keys["tier"],
+                               disabled=len(tiers) == 1, on_change=on_change,
+                               help="Raise the weight for this model's context; a critical "
+                                    "item cannot be lowered.")
+            day = b.date_input("Evidence date", key=keys["evidence_date"], format="YYYY-MM-DD",
+                               on_change=on_change,
+                               help=f"Evidence older than {q.cadence_days} days before the "
+                                    "audit date counts one level lower.")
         st.caption(f"{q.text} *Why:* {q.why}")
         _measurement_note(q, ctx)
         choice = st.radio("Level", CHOICES, horizontal=True, key=keys["choice"],
                           format_func=level_label, on_change=on_change)
+        lines = []
         if ctx.carried_from and ctx.origin in (CARRIED, CARRIED_MEASURED):
-            st.caption(f":violet[carried over from {md(ctx.carried_from)}]")
+            lines.append(f":violet[carried over from {md(ctx.carried_from)}]")
         if choice is not None and choice != NA:
-            st.caption(f"Level {choice}: {q.levels[int(choice)]}")
-        a, b = st.columns(2)
-        note = a.text_input("Note", key=keys["note"], on_change=on_change,
-                            help="Why this level; required for N/A and for a level other "
-                                 "than the measured proposal.")
-        ev = b.text_input("Evidence link or text", key=keys["evidence"], on_change=on_change,
-                          placeholder=q.evidence_hint)
-        talk = st.text_input("Discussion (meeting notes)", key=f"{key}_discussion",
-                             on_change=on_change,
-                             placeholder="what the meeting said about this question")
+            lines.append(f"Level {choice}: {q.levels[int(choice)]}")
+        lines += _details_lines(note, ev, talk, day)
+        if lines:
+            st.caption("  \n".join(lines))
     return {"choice": choice, "note": note, "evidence": ev, "tier": tier,
             "evidence_date": day.isoformat() if day else "", "discussion": talk}
+
+
+def _details_lines(note: str, evidence: str, discussion: str, day: date | None) -> list[str]:
+    """What was typed in the card's popover, as text under the level (reviewers read it at a
+    glance without opening anything)."""
+    lines = []
+    if note.strip():
+        lines.append(f"**Note:** {md(note.strip())}")
+    if evidence.strip() or day:
+        dated = f" (dated {day.isoformat()})" if day else ""
+        lines.append(f"**Evidence:** {md(evidence.strip()) or '—'}{dated}")
+    if discussion.strip():
+        lines.append(f"**Discussion:** {md(discussion.strip())}")
+    return lines
 
 
 def _measurement_note(q: Question, ctx: CardContext) -> None:
