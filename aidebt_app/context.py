@@ -60,6 +60,8 @@ def page_header(title: str, caption: str = "") -> None:
     st.title(title)
     selection = st.session_state.get(_SELECTION)
     where = f"Data: {md(selection.describe())}" if selection else ""
+    if selection and any(s.startswith("spark:") for s in selection.sources):
+        where += " — read by Apache Spark: computed from profiles (counts; no row leaves Spark)"
     st.caption(" · ".join(part for part in (caption, where) if part))
 
 

@@ -238,8 +238,13 @@ def input_files(workspace: str | Path, specs: Iterable[str]) -> tuple[Path, ...]
 
     A spec that names no readable file raises the same `AidebtError` opening it would."""
     ws = Workspace.at(workspace)
-    files = [file for spec in specs if spec.strip()
+    files = [file for spec in specs if spec.strip() and not spec.strip().startswith("spark:")
              for file in ws.expand(spec.strip().partition(TABLE_SEPARATOR)[0])]
+    if any(spec.strip().startswith("spark:") for spec in specs):
+        # A Spark source has no local file to stamp; the file that lists it does.
+        from aidebt_core.engines.spark_workspace import SPARK_FILE
+
+        files.append(ws.folder / SPARK_FILE)
     return (*dict.fromkeys(files), ws.folder / ROLES_FILE)
 
 

@@ -58,7 +58,21 @@ def scan_sources(workspace: Workspace) -> SourceScan:
             sources.append(name)
         if problem is not None:
             unreadable.append((name, problem))
-    return SourceScan(tuple(sources), tuple(unreadable), truncated)
+    spark, problem = _spark_sources(workspace)
+    if problem is not None:
+        unreadable.append(problem)
+    return SourceScan(tuple(sources + spark), tuple(unreadable), truncated)
+
+
+def _spark_sources(workspace: Workspace) -> tuple[list[str], tuple[str, str] | None]:
+    """The spark: sources the workspace's aidebt-spark.yaml lists (aidebt_core/engines/
+    spark_workspace.py), or the file's problem."""
+    from aidebt_core.engines.spark_workspace import SPARK_FILE, read_workspace_spark
+
+    try:
+        return list(read_workspace_spark(workspace.folder).sources), None
+    except Exception as exc:  # noqa: BLE001 - a bad file must not hide the data files
+        return [], (SPARK_FILE, _first_line(exc))
 
 
 def _data_files(workspace: Workspace) -> tuple[list[Path], bool]:
@@ -120,12 +134,15 @@ def describe_sources(workspace: Workspace) -> list[dict]:
     scan = scan_sources(workspace)
     rows = []
     for source in scan.sources:
+        if source.startswith("spark:"):  # read by Spark where it lives: no local file
+            rows.append({"source": source, "format": "spark", "size_mb": None, "problem": ""})
+            continue
         path = workspace.folder / source.partition(TABLE_SEPARATOR)[0]
         rows.append({"source": source, "format": DATA_FORMATS[path.suffix.lower()],
                      "size_mb": path.stat().st_size / 1e6, "problem": ""})
     for name, reason in scan.unreadable:
         path = workspace.folder / name
         size = path.stat().st_size / 1e6 if path.exists() else 0.0
-        rows.append({"source": name, "format": DATA_FORMATS[path.suffix.lower()],
+        rows.append({"source": name, "format": DATA_FORMATS.get(path.suffix.lower(), "spark"),
                      "size_mb": size, "problem": reason})
     return rows

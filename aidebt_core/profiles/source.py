@@ -103,6 +103,10 @@ def open_source(con, workspace, spec: str) -> Table:
     from aidebt_core.data import open_table
     from aidebt_core.profiles.model import is_profile_path
 
+    if str(spec).strip().startswith("spark:"):  # only the workspace's aidebt-spark.yaml ones
+        from aidebt_core.engines.spark_workspace import open_workspace_spark
+
+        return open_workspace_spark(con, workspace, spec)
     if is_profile_path(spec):
         path = workspace.resolve(str(spec).strip())
         if not path.is_file():
