@@ -151,6 +151,10 @@ def test_roc_auc_and_a_profile_without_the_section_refused_in_one_line(folder):
     assert code == 0, err
     code, _, err = run(folder, "slices", "plain.aidebt", *ws)
     assert code == 2 and "--for slices" in err and len(err.strip().splitlines()) == 1
+    code, _, err = run(folder, "profile", "data.parquet", *ROLES, "--for", "slices,nothing",
+                       "--out", "x.aidebt")
+    assert code == 2 and "--for nothing" in err and len(err.strip().splitlines()) == 1
+    assert not (folder / "x.aidebt").exists()
 
 
 def test_profile_chunked_by_month_merges_to_the_same_answer(folder):
