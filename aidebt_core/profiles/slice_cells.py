@@ -278,23 +278,27 @@ def compute(ctx, plan, config: Config) -> dict[str, Section]:
     if not config.encodings:
         return {}
     inner = inner_sql(ctx, config)
-    if ctx.engine == "duckdb" and int(ctx.run(f"SELECT count(*) FROM {ctx.rows}")[0][0]) \
-            <= MATERIALIZE_ROWS:
-        name = f"aidebt_slice_codes_{next(_tables)}"
-        ctx.run(f"CREATE OR REPLACE TEMP TABLE {name} AS {inner}")
-        try:
-            return _count(ctx, config, name)
-        finally:
-            ctx.run(f"DROP TABLE IF EXISTS {name}")
-    return _count(ctx, config, f"({inner}) AS g")
+    per = SETS_PER_QUERY.get(ctx.engine, 16)
+    if ctx.engine == "duckdb":
+        rows = int(ctx.run(f"SELECT count(*) FROM {ctx.rows}")[0][0])
+        # Above ~100k rows one GROUP BY per combination beats grouping sets in DuckDB
+        # (0.11 vs 0.16 s per combination at 1M rows); below, the query overhead dominates.
+        per = per if rows <= 100_000 else 1
+        if rows <= MATERIALIZE_ROWS:
+            name = f"aidebt_slice_codes_{next(_tables)}"
+            ctx.run(f"CREATE OR REPLACE TEMP TABLE {name} AS {inner}")
+            try:
+                return _count(ctx, config, name, per)
+            finally:
+                ctx.run(f"DROP TABLE IF EXISTS {name}")
+    return _count(ctx, config, f"({inner}) AS g", per)
 
 
-def _count(ctx, config: Config, source: str) -> dict[str, Section]:
+def _count(ctx, config: Config, source: str, per: int) -> dict[str, Section]:
     codes = [f"c{i}" for i in range(len(config.encodings))]
     aggs = aggregates(config)
     keys, chunk_keys, values = [], [], []
     combos = config.combos
-    per = SETS_PER_QUERY.get(ctx.engine, 16)
     for start in range(0, len(combos), per):
         batch = combos[start:start + per]
         sets = ", ".join("(k, " + ", ".join(codes[i] for i in c) + ")" for c in batch)
