@@ -20,13 +20,17 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from aidebt_core.errors import OptionError, SchemaError
-from aidebt_core.profiles import slice_cells
-from aidebt_core.profiles.slice_cells import Config
-from aidebt_core.profiles.slice_search import Cells, search_cells
+
+if TYPE_CHECKING:   # imported where used: `aidebt slices` below the switch never needs them
+    from aidebt_core.profiles.slice_cells import Config
+    from aidebt_core.profiles.slice_search import Cells
+
+SECTION = "slices"   # SECTION
 
 METRICS = ("accuracy", "error_rate", "precision", "recall", "f1", "positive_rate")
 PROPORTION = {"accuracy": ("correct", "n"), "error_rate": ("errors", "n"),
@@ -98,6 +102,7 @@ def make_config(profiles: Sequence, columns: Sequence[str], types, *, target: st
     """The section config from whole-side column profiles (reference first) and, for the
     binned numeric columns, the reference's SqlContext."""
     from aidebt_core.profiles.fit_slices import fit
+    from aidebt_core.profiles.slice_cells import MAX_CELLS, Config, bounded_order
 
     encodings, notes = fit(profiles, columns, types, ctx=ctx, bins=bins,
                            max_values=max_values, user_edges=edges)
@@ -109,11 +114,11 @@ def make_config(profiles: Sequence, columns: Sequence[str], types, *, target: st
     pos = resolve_classes(confusion, metric, target, positive, numeric)
     config = Config(tuple(encodings), max_order, target, prediction, score, pos, numeric,
                     bins, max_values)
-    order = slice_cells.bounded_order(config)
+    order = bounded_order(config)
     if order < max_order:
         notes.append(f"{len(encodings)} columns of up to {config.pad} codes: slices from "
                      f"profiles are counted up to {order} conditions (at order {max_order} a "
-                     f"chunk could hold over {slice_cells.MAX_CELLS:,} cells).")
+                     f"chunk could hold over {MAX_CELLS:,} cells).")
         config = replace(config, max_order=order)
     return config, notes
 
@@ -173,12 +178,23 @@ def analyse_cells(cur: Cells, ref: Cells | None, metric: str, *, by: Sequence[st
                   features: Sequence[str], max_order: int = 3, min_size: int | None = None,
                   top_k: int = 10, alpha: float = 0.95, confidence: float = 0.95,
                   objective: str = "error", min_share: float | None = None,
-                  alpha_fdr: float = 0.05, notes: Sequence[str] = (), rows_total: int = 0):
+                  alpha_fdr: float = 0.05, notes: Sequence[str] = (), rows_total: int = 0,
+                  min_gap: float | None = None):
     """`slices.analysis.analyse` on cell counts (same structure, same numbers)."""
+    from aidebt_core.profiles.slice_search import search_cells
     from aidebt_core.slices import breakdown as bd
     from aidebt_core.slices import intervals as iv
-    from aidebt_core.slices.analysis import CANDIDATES, GAP_LABEL, SliceResult, _rank, _worse
+    from aidebt_core.slices.analysis import (
+        CANDIDATES,
+        GAP_LABEL,
+        RELATIVE_GAP,
+        SliceResult,
+        _rank,
+        _worse,
+        material,
+    )
     from aidebt_core.slices.discovery import OBJECTIVES, default_min_size
+    from aidebt_core.slices.entry import MIN_GAP
     from aidebt_core.slices.metrics import metric_spec
 
     if metric not in METRICS:
@@ -217,6 +233,10 @@ def analyse_cells(cur: Cells, ref: Cells | None, metric: str, *, by: Sequence[st
     overall_st = evaluate(_one(cur.totals), cur.totals, metric, confidence)
     overall = bd.Overall(float(overall_st.metric[0]), float(overall_st.ci_low[0]),
                          float(overall_st.ci_high[0]), cur.n)
+    min_gap = MIN_GAP if min_gap is None else float(min_gap)
+    if not (math.isfinite(min_gap) and min_gap >= 0):
+        raise OptionError(f"The minimum gap must be a number >= 0 (got {min_gap}).")
+    gap = min_gap * abs(overall.metric) if metric in RELATIVE_GAP else min_gap
     ref_overall = None
     if ref is not None:
         st = evaluate(_one(ref.totals), ref.totals, metric, confidence)
@@ -230,7 +250,8 @@ def analyse_cells(cur: Cells, ref: Cells | None, metric: str, *, by: Sequence[st
                          f"slices; the {bd.MAX_GROUPS} largest are shown.")
         q = iv.bh_qvalues([s.p_value for s in by_stats])
         by_stats = tuple(replace(s, q_value=float(qv), significant=bool(
-            qv < alpha_fdr and _worse(s.metric, overall.metric, spec.higher_is_better)))
+            qv < alpha_fdr and _worse(s.metric, overall.metric, spec.higher_is_better)
+            and material(s.metric, overall.metric, spec.higher_is_better, gap)))
             for s, qv in zip(by_stats, q, strict=True))
     if min_share is not None:
         min_size = max(30, math.ceil(min_share * cur.n))
@@ -259,7 +280,7 @@ def analyse_cells(cur: Cells, ref: Cells | None, metric: str, *, by: Sequence[st
                                       float(st.p_value[0]), math.nan, f.score))
     found = _rank(found, result.tests, alpha_fdr, overall.metric if found_overall is None
                   else found_overall, spec.higher_is_better if found_overall is None
-                  else "gap")[:top_k]
+                  else "gap", min_gap if found_overall is not None else gap)[:top_k]
     search_info = {"objective": objective, "loss": result.loss, "mean_error": result.mean_error,
                    "min_size": result.min_size, "alpha": result.alpha,
                    "max_order": max_order, "tests": result.tests,
@@ -278,7 +299,7 @@ def analyse_cells(cur: Cells, ref: Cells | None, metric: str, *, by: Sequence[st
     return SliceResult(metric, spec.label, spec.higher_is_better, spec.loss, overall,
                        ref_overall, tuple(by), by_stats, tuple(found), changes,
                        breakdown_changes, search_info, tuple(notes), (), alpha_fdr,
-                       found_label, found_overall)
+                       found_label, found_overall, min_gap)
 
 
 def _calibration_stat(cells: Cells, f, pad: int, confidence: float):
@@ -406,10 +427,14 @@ def spark_context(source, key: str):
 
 def count_section(table, plan, config: Config, whole: bool = True) -> dict:
     """{chunk key: Section} of a table side under `config` (one key, '' when `whole`)."""
+    from aidebt_core.profiles import slice_cells
+
     return slice_cells.compute(section_context(table, plan, whole), plan, config)
 
 
 def _whole(sections: dict, config: Config):
+    from aidebt_core.profiles import slice_cells
+
     out = None
     for s in sections.values():
         out = s if out is None else out.merge(s)
@@ -440,7 +465,7 @@ def fold_notes(config: Config, columns) -> list[str]:
 
 
 def saved_config(profile_table) -> Config:
-    config = profile_table.profile.plan.section(slice_cells.NAME)
+    config = profile_table.profile.plan.section(SECTION)
     if config is None:
         raise OptionError(f"{profile_table.label} holds no slice counts: {REPROFILE}.")
     return config
@@ -458,6 +483,8 @@ def slices_route(data, options):
     if not decide(reference if reference is not None else current,
                   current if reference is not None else None).use:
         return None
+    from aidebt_core.profiles.slice_search import Cells
+
     schema = data.schema
     target = schema.first("target")
     prediction, score = schema.first("prediction"), schema.first("score")
@@ -486,7 +513,7 @@ def slices_route(data, options):
                     raise OptionError(f"{t.label} counts slices with other encodings than "
                                       f"{saved[0].label}; profile both with --like.")
                 whole = t.profile.overall()
-                side_cells.append((Cells(whole.section(slice_cells.NAME), config), whole.rows))
+                side_cells.append((Cells(whole.section(SECTION), config), whole.rows))
             else:
                 sec = _whole(count_section(t, plan, config), config)
                 side_cells.append((Cells(sec, config), _rows(t)))
@@ -516,7 +543,8 @@ def slices_route(data, options):
                            max_order=options.max_order, min_size=options.min_size,
                            top_k=options.top_k, alpha=options.alpha,
                            objective=options.objective, min_share=options.min_share,
-                           alpha_fdr=options.alpha_fdr, notes=notes, rows_total=rows_total)
+                           alpha_fdr=options.alpha_fdr, notes=notes, rows_total=rows_total,
+                           min_gap=getattr(options, "min_gap", None))
     labels = [source_label(t) for t in sides]
     return replace(result, notes=(*result.notes, f"Computed from profiles ({', '.join(labels)})."))
 
@@ -546,6 +574,8 @@ def with_section(table, profile, schema, *, columns: Sequence[str] | None = None
                  max_order: int = 3, bins: int = 10, max_values: int = 20):
     """`profile` (of `table`) with the slices section added per chunk: encodings fitted on
     the table itself, as `aidebt slices` on the rows would fit them."""
+    from aidebt_core.profiles import slice_cells
+
     target = schema.first("target")
     prediction, score = schema.first("prediction"), schema.first("score")
     if not target or not prediction:
@@ -564,15 +594,15 @@ def with_section(table, profile, schema, *, columns: Sequence[str] | None = None
                             target=target, prediction=prediction, score=score, ctx=ctx,
                             max_order=max_order, bins=bins, max_values=max_values)
     plan = replace(profile.plan, sections=tuple(sorted(
-        (*(c for c in profile.plan.sections if c.name != slice_cells.NAME), config),
+        (*(c for c in profile.plan.sections if c.name != SECTION), config),
         key=lambda c: c.name)))
     counted = count_section(table, plan, config, whole=False)
     chunks = []
     for chunk in profile.chunks:
         section = counted.get(chunk.key, slice_cells.empty(bool(score)))
-        others = tuple((n, s) for n, s in chunk.sections if n != slice_cells.NAME)
+        others = tuple((n, s) for n, s in chunk.sections if n != SECTION)
         chunks.append(replace(chunk, sections=tuple(sorted(
-            (*others, (slice_cells.NAME, section)), key=lambda x: x[0]))))
+            (*others, (SECTION, section)), key=lambda x: x[0]))))
     return replace(profile, plan=plan, chunks=tuple(chunks))
 
 
@@ -581,7 +611,7 @@ def add_for_profile(table, profile, inputs, args):
     when its plan, from --like, already counts it)."""
     from aidebt_core.profiles.model import DatasetProfile
 
-    if profile.plan.section(slice_cells.NAME) is not None:
+    if profile.plan.section(SECTION) is not None:
         return profile
     out = with_section(table, profile, inputs.schema)
     assert isinstance(out, DatasetProfile)
