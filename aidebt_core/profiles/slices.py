@@ -515,6 +515,12 @@ def slices_route(data, options):
                 whole = t.profile.overall()
                 side_cells.append((Cells(whole.section(SECTION), config), whole.rows))
             else:
+                needed = [*config.columns, config.target, config.prediction, config.score]
+                missing = [c for c in needed if c and c not in t.column_types]
+                if missing:
+                    raise SchemaError(f"{t.label} lacks column(s) "
+                                      f"{', '.join(map(repr, missing))} that the slices of "
+                                      f"{saved[0].label} are counted on.")
                 sec = _whole(count_section(t, plan, config), config)
                 side_cells.append((Cells(sec, config), _rows(t)))
         notes += fold_notes(config, [*options.by, *features])
