@@ -484,18 +484,19 @@ class _TripleCounter:
         pick = (lambda x: x) if rows is None else (lambda x: x[rows])
         self.n = int(codes[0].size)
         self.width = 2 if self.packed else 1
-        # Per column: code + 1 (the table's border is code 0), times 2 plus the error bit.
-        shifted = np.stack([c.astype(np.int64) + 1 for c in codes])
-        self.head_a = shifted * (self.side * self.side * self.width)
-        self.head_b = shifted * (self.side * self.width)
-        # The third column's part, plus its own block of the bincount (column c at c * cells).
-        self.tail = shifted * self.width
+        self.codes = codes
+        # A row's index in its block: ((code a + 1) * side + code b + 1) * side + code c + 1
+        # (the tables' border is code 0), times 2 plus the error bit when packed. The third
+        # column's part per column, plus its own block of the bincount (column c at c * cells);
+        # int32 (at most columns * cells * 2) to keep a wide table's copy small.
+        self.tail = np.stack([c.astype(np.int32) + 1 for c in codes]) * np.int32(self.width)
         if self.packed:
-            self.tail += pick(lattice.err01)
+            self.tail += pick(lattice.err01).astype(np.int32)
             self.weights = []
         else:
             self.weights = [pick(w) for w in lattice.weights]
-        self.tail += (np.arange(len(codes)) * (self.cells * self.width))[:, None]
+        self.tail += (np.arange(len(codes), dtype=np.int32)
+                      * np.int32(self.cells * self.width))[:, None]
         self.per = max(1, BATCH_ENTRIES // max(self.n, 1))  # third columns per bincount
 
     def _tables(self, combos: np.ndarray) -> list[np.ndarray]:
@@ -515,9 +516,12 @@ class _TripleCounter:
             third = combos[start:stop, 2]
             span = int(third[-1] - third[0]) + 1
             # Index of (c, code a, code b, code c[, error]), counted from the first c's block.
-            idx = self.tail[third]
-            idx += self.head_a[a] + self.head_b[b] - int(third[0]) * (cells * width)
-            idx = idx.ravel()
+            head = (self.codes[a].astype(np.int64) + 1) * self.side
+            head += self.codes[b]
+            head += 1
+            head *= self.side * width
+            head -= int(third[0]) * (cells * width)
+            idx = (self.tail[third] + head).ravel()
             counts = np.bincount(idx, minlength=span * cells * width)
             pos = third - third[0]
             if self.packed:
