@@ -18,8 +18,9 @@ section's size is bounded by the columns and `top_k`, not the rows. Spearman's �
 row's rank, which no sum of products gives: it is not in the section (profiles/entanglement.py
 refuses it in one line).
 
-SQL: three aggregate queries per side (numeric sums grouped by chunk; per level sums with
-GROUPING SETS; contingency counts with GROUPING SETS), identical on DuckDB and Spark SQL.
+SQL: a light count of each numeric column's finite rows (the pairs of complete columns need
+only Σxy), then three aggregate queries per side (numeric sums grouped by chunk; per-level
+sums with GROUPING SETS; contingency counts with GROUPING SETS), the same on DuckDB and Spark.
 """
 
 from __future__ import annotations
@@ -238,35 +239,50 @@ def _code_sql(ctx, column: str, levels: Sequence[str]) -> str:
     return f"CASE WHEN {ctx.quote(column)} IS NULL THEN -1 {whens}ELSE {len(levels)} END"
 
 
-def _zero(ctx) -> str:
-    return "CAST(0 AS DOUBLE)"
+_ZERO, _ONE = "CAST(0 AS DOUBLE)", "CAST(1 AS DOUBLE)"
 
 
-def _numeric_query(ctx, config: Config) -> str:
-    """Per chunk: rows, per-column and pairwise-complete sums, complete-case moments."""
+def _complete_columns(ctx, config: Config) -> frozenset[int]:
+    """The numeric columns finite on every row of this side (one light aggregate): their
+    pairs need only Σxy, the rest being the columns' own sums, and when all are, the
+    complete case is every row. Spark's planning time grows with the number of aggregates
+    (20 numeric columns: 1,471 aggregates took 42 s on 20k rows, 1,140 simpler ones 15 s)."""
+    if not config.numeric:
+        return frozenset()
+    finite = ", ".join(f"count({ctx.finite(c)})" for c in config.numeric)
+    rows, *counts = ctx.run(f"SELECT count(*), {finite} FROM {ctx.rows}")[0]
+    return frozenset(i for i, n in enumerate(counts) if int(n) == int(rows))
+
+
+def _numeric_query(ctx, config: Config, complete: frozenset[int]) -> str:
+    """Per chunk: rows, per-column and pairwise-complete sums, complete-case moments.
+    a_i is x_i − shift_i with 0 where x_i is not finite and m_i its 0/1 presence, so every
+    pairwise-complete sum is a plain sum of products (no CASE per aggregate)."""
     p = len(config.numeric)
     inner = [f"{ctx.key} AS k"] + [f"{ctx.finite(c)} AS f{i}"
                                    for i, c in enumerate(config.numeric)]
     middle = ["k"] + [f"f{i}" for i in range(p)]
-    middle += [f"f{i} - {double_literal(s)} AS a{i}" for i, s in enumerate(config.shifts)]
-    if p:
-        every = " AND ".join(f"f{i} IS NOT NULL" for i in range(p))
-        middle.append(f"CASE WHEN {every} THEN {_zero(ctx)} END AS z")
+    middle += [f"coalesce(f{i} - {double_literal(s)}, {_ZERO}) AS a{i}"
+               for i, s in enumerate(config.shifts)]
+    middle += [f"CASE WHEN f{i} IS NULL THEN {_ZERO} ELSE {_ONE} END AS m{i}" for i in range(p)]
+    every = len(complete) == p
+    if p and not every:
+        all_present = " AND ".join(f"f{i} IS NOT NULL" for i in range(p))
+        middle.append(f"CASE WHEN {all_present} THEN {_ONE} ELSE {_ZERO} END AS z")
     aggs = ["count(*)"]
     for i in range(p):
-        aggs += [f"count(a{i})", f"min(f{i})", f"max(f{i})", f"sum(a{i})", f"sum(a{i} * a{i})"]
+        aggs += [f"count(f{i})", f"min(f{i})", f"max(f{i})", f"sum(a{i})", f"sum(a{i} * a{i})"]
     for i, j in pairs_of(p):
-        both = f"a{i} IS NOT NULL AND a{j} IS NOT NULL"
-        aggs += [f"count(CASE WHEN {both} THEN 1 END)",
-                 f"sum(CASE WHEN a{j} IS NOT NULL THEN a{i} END)",
-                 f"sum(CASE WHEN a{i} IS NOT NULL THEN a{j} END)",
-                 f"sum(CASE WHEN a{j} IS NOT NULL THEN a{i} * a{i} END)",
-                 f"sum(CASE WHEN a{i} IS NOT NULL THEN a{j} * a{j} END)",
-                 f"sum(a{i} * a{j})"]
-    if p:
-        aggs.append("count(z)")
-        aggs += [f"sum(a{i} + z)" for i in range(p)]
-        aggs += [f"sum(a{i} * a{j} + z)" for i, j in triangle_of(p)]
+        if i in complete and j in complete:
+            aggs.append(f"sum(a{i} * a{j})")
+        else:
+            aggs += [f"sum(m{i} * m{j})", f"sum(a{i} * m{j})", f"sum(a{j} * m{i})",
+                     f"sum(a{i} * a{i} * m{j})", f"sum(a{j} * a{j} * m{i})",
+                     f"sum(a{i} * a{j})"]
+    if p and not every:
+        aggs.append("sum(z)")
+        aggs += [f"sum(a{i} * z)" for i in range(p)]
+        aggs += [f"sum(a{i} * a{j} * z)" for i, j in triangle_of(p)]
     return (f"SELECT k, {', '.join(aggs)} FROM (SELECT {', '.join(middle)} FROM "
             f"(SELECT {', '.join(inner)} FROM {ctx.rows}) AS cross_r1) AS cross_r2 GROUP BY k")
 
@@ -319,36 +335,52 @@ def _f(x) -> float:
     return 0.0 if x is None else float(x)
 
 
-def _numeric_part(row: Sequence, p: int) -> dict:
-    """Section fields from one row of `_numeric_query` (after k)."""
+def _numeric_part(row: Sequence, p: int, complete: frozenset[int]) -> dict:
+    """Section fields from one row of `_numeric_query` (after k); the sums the query leaves
+    out for complete columns are their own column sums (every row of the chunk has them)."""
     at = 1
-    out: dict = {"rows": int(row[0])}
+    rows = int(row[0])
+    out: dict = {"rows": rows}
     per = [row[at + 5 * i: at + 5 * i + 5] for i in range(p)]
     at += 5 * p
+    sums, squares = tuple(_f(v[3]) for v in per), tuple(_f(v[4]) for v in per)
     out.update(count=tuple(int(v[0]) for v in per),
                minimum=tuple(None if v[1] is None else float(v[1]) for v in per),
                maximum=tuple(None if v[2] is None else float(v[2]) for v in per),
-               sums=tuple(_f(v[3]) for v in per), squares=tuple(_f(v[4]) for v in per))
-    pairs = [row[at + 6 * k: at + 6 * k + 6] for k in range(len(pairs_of(p)))]
-    at += 6 * len(pairs)
-    out.update(pair_rows=tuple(int(v[0]) for v in pairs),
-               pair_sums_a=tuple(_f(v[1]) for v in pairs),
-               pair_sums_b=tuple(_f(v[2]) for v in pairs),
-               pair_squares_a=tuple(_f(v[3]) for v in pairs),
-               pair_squares_b=tuple(_f(v[4]) for v in pairs),
-               pair_products=tuple(_f(v[5]) for v in pairs))
-    if p:
-        out["complete_rows"] = int(row[at])
+               sums=sums, squares=squares)
+    pairs: list[tuple] = []
+    for i, j in pairs_of(p):
+        if i in complete and j in complete:
+            pairs.append((rows, sums[i], sums[j], squares[i], squares[j], _f(row[at])))
+            at += 1
+        else:
+            n, *rest = row[at: at + 6]
+            pairs.append((int(round(_f(n))), *(_f(v) for v in rest)))
+            at += 6
+    out.update(pair_rows=tuple(v[0] for v in pairs), pair_sums_a=tuple(v[1] for v in pairs),
+               pair_sums_b=tuple(v[2] for v in pairs),
+               pair_squares_a=tuple(v[3] for v in pairs),
+               pair_squares_b=tuple(v[4] for v in pairs),
+               pair_products=tuple(v[5] for v in pairs))
+    if p and len(complete) == p:   # every row is a complete case
+        products = {(i, j): v[5] for (i, j), v in zip(pairs_of(p), pairs, strict=True)}
+        out.update(complete_rows=rows, complete_sums=sums, complete_products=tuple(
+            squares[i] if i == j else products[(i, j)] for i, j in triangle_of(p)))
+    elif p:
+        out["complete_rows"] = int(round(_f(row[at])))
         out["complete_sums"] = tuple(_f(v) for v in row[at + 1: at + 1 + p])
         out["complete_products"] = tuple(_f(v) for v in row[at + 1 + p:])
     return out
 
 
 def compute(ctx, plan, config: Config) -> dict[str, Section]:
-    """Per chunk key, the section of `ctx.rows` (three aggregate queries; see the module
-    docstring). `plan` is unused: the config holds everything the section needs."""
+    """Per chunk key, the section of `ctx.rows` (a light count of each numeric column's
+    finite rows, then three aggregate queries; see the module docstring). `plan` is unused:
+    the config holds everything the section needs."""
     p, m = len(config.numeric), len(config.categorical)
-    base = {str(r[0]): _numeric_part(r[1:], p) for r in ctx.run(_numeric_query(ctx, config))}
+    complete = _complete_columns(ctx, config)
+    base = {str(r[0]): _numeric_part(r[1:], p, complete)
+            for r in ctx.run(_numeric_query(ctx, config, complete))}
     sizes = [len(lv) + 1 for lv in config.levels]
     levels = {k: [[0] * s for s in sizes] for k in base}
     g_counts = {k: [[0] * (s * p) for s in sizes] for k in base}
