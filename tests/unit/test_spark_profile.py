@@ -233,3 +233,59 @@ def test_chunking_on_a_text_column_is_refused(spark, data_dir):
     with pytest.raises(SchemaError, match="TIMESTAMP or DATE"):
         spark_profile.compute_profile(source, make_plan([("branch", "categorical")],
                                                         timestamp="channel", chunk="month"))
+
+
+# ------------------------------------------------------------------------------ jobs, heavy values
+
+def test_a_side_is_one_spark_job_and_the_plan_reuses_role_inference(spark, data_dir, plans):
+    """What each profile costs in Spark jobs (engines/spark_sql.JOBS records every fetch)."""
+    from aidebt_core.engines import spark_sql
+
+    ref = open_spark_source(f"spark:parquet:{data_dir}/ref.parquet", spark)
+    spark_sql.JOBS.clear()
+    kinds = spark_profile.profile_kinds(ref, timestamp="applied_at")
+    plan = spark_profile.plan_profile(ref, kinds, **dict(ROLES, top_k=12))
+    assert plan == plans[1]
+    # roles + the plan's summaries in one aggregate; the exact distinct counts (small data);
+    # value counts (3,000 rows: every numeric column has few enough values to be counted,
+    # so no heavy-value job; test_heavy_values_... covers that one).
+    assert list(spark_sql.JOBS) == ["roles and summaries", "exact distinct",
+                                    "plan: value counts and plan histograms"]
+    spark_sql.JOBS.clear()
+    spark_profile.compute_profile(ref, plan)
+    assert list(spark_sql.JOBS) == ["profile: counts"]
+
+
+def test_heavy_values_sharing_a_sub_bin_with_others_are_found_exactly(duck, spark, tmp_path):
+    """A heavy value whose sub-bin (1/2^32 of the range) also holds lighter values needs the
+    exact values of that sub-bin: the plan (its points) equals DuckDB's."""
+    rng = np.random.default_rng(5)
+    n = 20_000  # > 4 x max_exact distinct values: planned through the plan histogram
+    wide = rng.uniform(-1e6, 1e6, n)
+    wide[: n // 4] = 12.5                 # heavy: a quarter of the rows
+    wide[n // 4: n // 4 + 30] = 12.5 + 1e-9   # lighter neighbours in its sub-bin
+    wide[-50:] = 7_000.25                 # heavy-ish: 50 rows, under 1/64 of n (not a point)
+    import pyarrow as pa
+
+    pq.write_table(pa.table({"wide": wide, "grp": rng.choice(["a", "b"], n)}),
+                   tmp_path / "heavy.parquet")
+    ws = Workspace.at(tmp_path)
+    con = connect(ws)
+    try:
+        table = open_table(con, ws, "heavy.parquet")
+        kinds = [("wide", "numeric")]
+        duck_plan = duckdb_engine.plan_profile(table, kinds)
+        from aidebt_core.engines import spark_sql
+
+        source = open_spark_source(f"spark:parquet:{tmp_path}/heavy.parquet", spark)
+        spark_sql.JOBS.clear()
+        spark_plan = spark_profile.plan_profile(source, kinds)
+        assert "plan: values of mixed heavy sub-bins" in spark_sql.JOBS
+        assert spark_plan == duck_plan
+        assert 12.5 in spark_plan.column("wide").grid.points
+        assert 12.5 + 1e-9 not in spark_plan.column("wide").grid.points
+        assert 7_000.25 not in spark_plan.column("wide").grid.points
+        assert_same_profile(duckdb_engine.compute_profile(table, duck_plan),
+                            spark_profile.compute_profile(source, spark_plan))
+    finally:
+        con.close()
