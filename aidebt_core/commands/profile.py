@@ -17,7 +17,8 @@ HELP = "write a saved profile (counts and histograms, no rows) of a data source"
 
 # --for ANALYSIS -> "module:function(table, profile, inputs, args) -> DatasetProfile" adding
 # the profile section(s) that analysis reads (docs/profiles.md).
-FOR_SECTIONS = {"slices": "aidebt_core.profiles.slices:add_for_profile"}
+FOR_SECTIONS = {"slices": "aidebt_core.profiles.slices:add_for_profile",
+                "entanglement": "aidebt_core.profiles.cross:with_section"}
 
 
 def wanted_sections(values) -> list[str]:

@@ -499,12 +499,12 @@ def sql_context(table, plan=None):
     return make(table, plan if plan is not None else ProfilePlan(()))
 
 
-def with_section(table, engine, profile, inputs):
-    """`aidebt profile --for entanglement`: `profile` (of `table`) with the cross section
-    added — its config (every entanglement feature of the inputs' schema among the
-    profiled columns, levels and shifts from `table`) in the plan, each chunk's counts
-    (grouped by the plan's chunk key) in the chunk. `engine` is unused: the SQL context
-    comes from the table's own engine."""
+def with_section(table, profile, inputs, args=None):
+    """`aidebt profile --for entanglement` (commands/profile.py FOR_SECTIONS): `profile` (of
+    `table`) with the cross section added — its config (every entanglement feature of the
+    inputs' schema among the profiled columns, levels and shifts from `table`, replacing a
+    config a `--like` plan brought) in the plan, each chunk's counts (grouped by the plan's
+    chunk key) in the chunk. The SQL runs on the table's own engine; `args` is unused."""
     from dataclasses import replace
 
     from aidebt_core.entanglement import feature_kinds

@@ -244,8 +244,7 @@ def test_with_section_adds_it_to_a_saved_profile(tmp_path):
     plan = engine.plan_profile(table, kinds, timestamp="when", chunk="month")
     profile = engine.compute_profile(table, plan)
     assert profile.chunks[0].section("cross") is None
-    added = cross.with_section(table, engine, profile, SimpleNamespace(
-        schema=infer_schema(table)))
+    added = cross.with_section(table, profile, SimpleNamespace(schema=infer_schema(table)))
     config = added.plan.section("cross")
     assert set(config.numeric) | set(config.categorical) <= set(KINDS)
     assert "twin" in config.numeric and "region" in config.categorical

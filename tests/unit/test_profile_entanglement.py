@@ -13,11 +13,9 @@ import pytest
 from aidebt_core.cli import main
 from aidebt_core.entanglement import analyse, association_matrix
 from aidebt_core.errors import AidebtError, OptionError
-from aidebt_core.profiles import cross, model
-from aidebt_core.profiles import duckdb_engine as engine
+from aidebt_core.profiles import cross
 from aidebt_core.profiles.entanglement import matrix_from_section, side_section
 from aidebt_core.profiles.source import open_profile
-from aidebt_core.schema import infer_schema
 from tests.unit.test_profile_cross import KINDS, cross_frame, open_frame
 
 
@@ -76,17 +74,12 @@ def test_other_levels_of_a_side_profiled_with_the_reference_levels_are_noted(tmp
 
 
 def saved_profile(tmp_path, frame, name, with_cross=True):
-    table = open_frame(tmp_path, frame, name)
-    schema = infer_schema(table)
-    kinds = engine.profile_kinds(table, schema)
-    plan = engine.plan_profile(table, kinds, timestamp="when", chunk="month")
-    profile = engine.compute_profile(table, plan)
-    if with_cross:
-        from types import SimpleNamespace
-
-        profile = cross.with_section(table, engine, profile, SimpleNamespace(schema=schema))
+    """`aidebt profile NAME.parquet --timestamp when --chunk month [--for entanglement]`."""
+    frame.to_parquet(tmp_path / f"{name}.parquet")
     path = tmp_path / f"{name}.aidebt"
-    model.save(profile, path)
+    wanted = ["--for", "entanglement"] if with_cross else []
+    assert main(["profile", str(tmp_path / f"{name}.parquet"), "--timestamp", "when",
+                 "--chunk", "month", "--out", str(path), "--format", "json", *wanted]) == 0
     return path
 
 
@@ -101,6 +94,7 @@ def test_cli_saved_profiles_equal_the_rows(tmp_path, capsys, monkeypatch):
     ref, cur = cross_frame(21, 3000), cross_frame(22, 3000, shift=3.0, broken=True)
     saved_profile(tmp_path, ref, "ref")
     saved_profile(tmp_path, cur, "cur")
+    capsys.readouterr()   # aidebt profile's own output
     roles = ["--timestamp", "when"]
     code, out, err = _cli(capsys, "ref.parquet", "cur.parquet", "--max-rows", "0",
                           "--format", "json", *roles)
@@ -166,6 +160,7 @@ def test_cli_table_above_the_profile_switch_equals_exact(tmp_path, capsys, monke
 def test_profile_without_the_section_says_how_to_get_it(tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
     saved_profile(tmp_path, cross_frame(41, 500), "plain", with_cross=False)
+    capsys.readouterr()
     code, out, err = _cli(capsys, "plain.aidebt")
     assert code == 2 and out == ""
     lines = err.strip().splitlines()
@@ -176,6 +171,7 @@ def test_profile_without_the_section_says_how_to_get_it(tmp_path, capsys, monkey
 def test_spearman_from_a_profile_is_refused_in_one_line(tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
     saved_profile(tmp_path, cross_frame(42, 500), "ref")
+    capsys.readouterr()
     code, out, err = _cli(capsys, "ref.aidebt", "--method", "spearman")
     assert code == 2 and len(err.strip().splitlines()) == 1
     assert "Spearman" in err and "rank" in err
