@@ -78,3 +78,21 @@ def test_spark_source_finds_the_exact_paths_slices(folder, remote):
     assert spark["slices"][0]["slice"] == {INCOME: "< 31100", CHANNEL: "mobile"}
     for key in ("slices", "overall", "overall_ci", "rows", "search", "summary"):
         assert spark[key] == exact[key], key
+
+
+def test_spark_profile_for_slices_saved_and_read_back(folder, remote):
+    """`aidebt profile spark:... --for slices` counts the section in Spark; slices read from
+    the saved file equal the exact path's on the same rows."""
+    columns = f"{INCOME},{CHANNEL},year,flag"
+    out, err = io.StringIO(), io.StringIO()
+    with chdir(folder), redirect_stdout(out), redirect_stderr(err):
+        code = main(["profile", f"spark:parquet:{folder}/data.parquet", *ROLES, "--columns",
+                     f"{columns},{','.join(OUTPUTS.values())}", "--for", "slices",
+                     "--out", "spark.aidebt", "--spark-remote", remote])
+    assert code == 0, err.getvalue()
+    args = ["--format", "json", "--max-order", "2"]
+    saved = _json(folder, "slices", "spark.aidebt", *args)
+    exact = _json(folder, "slices", "data.parquet", *ROLES, *args, "--columns", columns)
+    assert saved["slices"][0]["slice"] == {INCOME: "< 31100", CHANNEL: "mobile"}
+    for key in ("slices", "overall", "overall_ci", "rows", "search", "summary"):
+        assert saved[key] == exact[key], key
