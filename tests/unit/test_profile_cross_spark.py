@@ -113,3 +113,14 @@ def test_cli_entanglement_on_spark_sources_equals_the_rows(tmp_path, capsys, mon
     assert_same_change(spark, exact)
     assert any("ranks features by their strongest association alone" in n
                for n in spark["notes"])
+    # a profile saved from Spark, chunked by month, with the section: the same matrix
+    remote = shared_connect_server()
+    assert main(["profile", f"spark:parquet:{tmp_path}/ref.parquet", "--spark-remote", remote,
+                 "--timestamp", "when", "--chunk", "month", "--for", "entanglement",
+                 "--out", str(tmp_path / "ref.aidebt"), "--format", "json"]) == 0
+    capsys.readouterr()
+    assert main(["entanglement", "ref.aidebt", *roles]) == 0
+    saved = json.loads(capsys.readouterr().out)
+    assert saved["columns"] == exact["columns"]
+    assert np.nanmax(np.abs(np.array(saved["matrix"], dtype=float)
+                            - np.array(exact["matrix"], dtype=float))) <= 1e-9
