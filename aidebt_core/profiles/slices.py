@@ -467,7 +467,8 @@ def fold_notes(config: Config, columns) -> list[str]:
 def saved_config(profile_table) -> Config:
     config = profile_table.profile.plan.section(SECTION)
     if config is None:
-        raise OptionError(f"{profile_table.label} holds no slice counts: {REPROFILE}.")
+        raise OptionError(f"{profile_table.label} is a saved profile without slice counts: "
+                          f"{REPROFILE}.")
     return config
 
 
