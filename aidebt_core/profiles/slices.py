@@ -524,6 +524,10 @@ def slices_route(data, options):
                                       f"{saved[0].label} are counted on.")
                 sec = _whole(count_section(t, plan, config), config)
                 side_cells.append((Cells(sec, config), _rows(t)))
+        if options.positive is not None and str(options.positive) != str(config.positive) \
+                and _as_float(options.positive) != _as_float(config.positive):
+            raise OptionError(f"{saved[0].label} counts {config.positive!r} as the positive "
+                              f"class (fixed when it was profiled), not {options.positive!r}.")
         notes += fold_notes(config, [*options.by, *features])
         if options.bins != config.bins or options.edges:
             notes.append(f"From a saved profile the slice bins are the profile's "
