@@ -88,7 +88,7 @@ objective = right.radio(
          "calibration: observed positive rate far from the mean score (the model is "
          "confidently wrong); the slices then show observed rate, mean score and their gap.")
 with st.expander("Discovery settings"):
-    c1, c2, c3, c4, c5 = st.columns(5)
+    c1, c2, c3, c4, c5, c6 = st.columns(6)
     max_order = c1.slider("Conditions per slice", 1, 3, DEFAULTS.max_order, key="slices_order")
     min_share = c2.slider("Minimum slice size (% of rows)", 0.2, 10.0, 1.0, 0.2,
                           key="slices_min", help="Default: 1% of the rows, at least 30 rows.")
@@ -97,6 +97,11 @@ with st.expander("Discovery settings"):
                      help="Quantiles of the reference period.")
     alpha_fdr = c5.select_slider("Significance (FDR)", FDR_LEVELS, DEFAULTS.alpha_fdr,
                                  key="slices_fdr", help=help_text("q-value"))
+    min_gap = c6.number_input(
+        "Minimum gap", 0.0, 1.0, DEFAULTS.min_gap, 0.01, key="slices_min_gap",
+        help="A slice counts as significantly worse only when it is also at least this much "
+             "worse than overall (on the metric's scale; for MAE/RMSE a share of overall): "
+             "large data make tiny gaps significant. `aidebt slices --min-gap`.")
     features = st.multiselect("Columns to search", r["features"], default=r["features"],
                               key="slices_features")
 
@@ -105,7 +110,7 @@ with guard():
     options = replace(DEFAULTS, metric=metric, by=tuple(by), features=tuple(features),
                       max_order=max_order, top_k=top_k, objective=objective, bins=bins,
                       min_share=None if min_share == 1.0 else min_share / 100,
-                      alpha_fdr=alpha_fdr)
+                      alpha_fdr=alpha_fdr, min_gap=float(min_gap))
     res = run_analysis("slices", selection, options, spinner="Searching slices…")
 
 label = res.metric_label

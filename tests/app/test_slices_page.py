@@ -296,3 +296,10 @@ def test_page_does_not_flag_tiny_gaps_on_large_clean_data(run_page, tmp_path, ca
     assert not page["Significant"].any() and not breakdown_table(at)["Significant"].any()
     assert _metrics(at)["Weak slices (q < 0.05)"] == "0"
     assert any("at least 0.02 worse" in str(i.value) for i in at.info)
+    # The page's own control, as --min-gap 0: the retail gap is flagged in both.
+    at.number_input(key="slices_min_gap").set_value(0.0).run()
+    loose = _cli_json(capsys, str(tmp_path / "loans.parquet"), "--target", "repaid",
+                      "--prediction", "y_hat", "--by", "segment", "--min-gap", "0")
+    _same_slices(found_table(at), loose)
+    flagged = breakdown_table(at).set_index("Slice")["Significant"]
+    assert bool(flagged["segment = retail"])
