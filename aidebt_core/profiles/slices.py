@@ -391,8 +391,9 @@ def section_context(table, plan, whole: bool = True):
 
     engine = _engine(table)
     key = f"'{ALL_ROWS}'" if whole else engine.chunk_key_sql(table, plan)
-    if hasattr(engine, "section_context"):
-        return replace(engine.section_context(table, plan), key=key)
+    offered = getattr(engine, "section_context", None) or getattr(engine, "sql_context", None)
+    if offered is not None:
+        return replace(offered(table, plan), key=key)
     if getattr(table, "engine", "duckdb") == "spark":
         return spark_context(getattr(table, "source", table), key)
     from aidebt_core.data import ROWS, quote_ident
