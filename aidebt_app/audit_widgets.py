@@ -323,14 +323,18 @@ _MAX_JOBS = 16
 _EXECUTOR = ThreadPoolExecutor(max_workers=1, thread_name_prefix="aidebt-audit-evidence")
 
 
-def background_evidence(selection, model: str, wait: float = 0.0) -> Future:
+def background_evidence(selection, model: str, wait: float = 0.0,
+                        start: bool = True) -> Future | None:
     """The measurement for `model` on the selection, started once per (data files, model) and
     shared by every session: the page opens at once and shows the measured answers when the
-    run ends (a rewritten data file changes the selection's fingerprint: a fresh run)."""
+    run ends (a rewritten data file changes the selection's fingerprint: a fresh run). With
+    `start=False` only a measurement already started (or done) is returned, else None."""
     job = (selection.fingerprint(), model)
     with _JOBS_LOCK:
         future = _JOBS.get(job)
         if future is None:
+            if not start:
+                return None
             future = _EXECUTOR.submit(evidence_for_selection, selection, model)
             _JOBS[job] = future
         _JOBS.move_to_end(job)

@@ -58,8 +58,9 @@ from aidebt_core.textsafe import md
 
 NEW = "➕ New model…"
 # The form is drawn at once, never waiting for the measurement (a cold one takes seconds; a
-# finished one is simply there): a small fragment looks every MEASURE_POLL seconds whether it
-# ended and then reruns the page once with the proposed levels.
+# finished one is simply there). A new measurement starts at the END of the run that needs it,
+# so its thread does not compete with drawing the page; a small fragment looks every
+# MEASURE_POLL seconds whether it ended and then reruns the page once with the proposed levels.
 MEASURE_POLL = 1.0
 CLOSING = "closing"
 SECTIONS = [*DIMENSIONS, CLOSING]
@@ -95,10 +96,11 @@ prefill = st.toggle("Pre-fill from measurements on the selected data", value=Tru
                     key="aud_prefill", help=f"Data: {md(selection.describe())}")
 evidence = None
 measuring = False
+job = None
 if prefill:
-    job = background_evidence(selection, model)
+    job = background_evidence(selection, model, start=False)   # else started at the end
     with guard():
-        evidence = evidence_if_ready(job)
+        evidence = evidence_if_ready(job) if job is not None else None
     measuring = evidence is None
 with guard():
     stored = store.read(model)
@@ -149,7 +151,8 @@ if measuring:
 
     @st.fragment(run_every=MEASURE_POLL)
     def _wait_for_measurement() -> None:
-        if job.done():
+        running = background_evidence(selection, model, start=False)
+        if running is not None and running.done():
             st.rerun(scope="app")
 
     _wait_for_measurement()
@@ -529,3 +532,6 @@ if history:
         withdraw_control(store, history, auditor, key)
 else:
     st.caption("No saved audit of this model yet.")
+
+if prefill and job is None:
+    background_evidence(selection, model)   # the page is drawn: now measure (see MEASURE_POLL)
