@@ -30,13 +30,18 @@ def features(data) -> list[str]:
 
 
 def pair(data, a: str, b: str, exclude: tuple):
-    """The pair's rows per period, or None when a side is a profile (no rows to plot)."""
-    from aidebt_core.profiles.entanglement import reads_rows
+    """The pair per period: from rows, or for a categorical pair of saved profiles from
+    their counts; None when a side has no rows to plot (a profile's numeric pair, Spark)."""
+    from aidebt_core.profiles.entanglement import pair_crosstab, reads_rows
+    from aidebt_core.profiles.source import is_profile_table
 
-    if not all(reads_rows(t) for t in (data.reference, data.current) if t is not None):
-        return None
     kinds = feature_kinds(data.schema, exclude=exclude)
-    return pair_view({"reference": data.reference, "current": data.current}, a, b, kinds)
+    sides = {"reference": data.reference, "current": data.current}
+    if not all(reads_rows(t) for t in sides.values() if t is not None):
+        if all(is_profile_table(t) for t in sides.values() if t is not None):
+            return pair_crosstab({k: t for k, t in sides.items() if t is not None}, a, b, kinds)
+        return None
+    return pair_view(sides, a, b, kinds)
 
 
 page_header("Entanglement", "Changing anything changes everything: features that move "
@@ -119,8 +124,9 @@ if choice:
         view = run_on_data(pair, selection, first, second, tuple(exclude),
                            spinner="Reading the pair…")
         if view is None:
-            st.info("The drill-down plots rows, and a profile source has none; the matrix "
-                    "and tables above come from its counts.", icon=":material/info:")
+            st.info("This drill-down plots rows, and a profile source has none (a pair of "
+                    "categorical features is drawn from a saved profile's counts); the matrix "
+                    "and tables above come from the counts.", icon=":material/info:")
         else:
             st.plotly_chart(pair_figure(view), width="stretch", key="ent_pair_fig")
 

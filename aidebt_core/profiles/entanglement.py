@@ -246,5 +246,61 @@ def _table(section: cross.Section, config: cross.Config, ca: int, cb: int) -> np
     return table[table.sum(axis=1) > 0][:, table.sum(axis=0) > 0]
 
 
-__all__ = ["SPEARMAN_REFUSED", "matrix_from_section", "profile_matrices", "reads_rows",
-           "side_section"]
+def pair_crosstab(periods: Mapping[str, ProfileTable], a: str, b: str,
+                  kinds: Mapping[str, str]):
+    """The drill-down of a categorical pair from saved profiles: per period the counts of
+    the pair's levels as `entanglement.drilldown.pair_view` gives them from rows (the
+    `DRILL_LEVELS` most frequent of each side, the rest folded), read from the contingency
+    counts. None when a column is numeric (a scatter or box plot needs rows)."""
+    import pandas as pd
+
+    from aidebt_core.entanglement.drilldown import DRILL_LEVELS, PairView
+
+    if kinds.get(a) != CATEGORICAL or kinds.get(b) != CATEGORICAL or a == b:
+        return None
+    frames = []
+    for period, table in periods.items():
+        section, config = side_section(table, kinds)
+        if a not in config.categorical or b not in config.categorical:
+            raise SchemaError(f"'{a}' or '{b}' is not in the cross-column counts of "
+                              f"{table.label}.")
+        ca, cb = config.categorical.index(a), config.categorical.index(b)
+        labels_a = _drill_labels(section, config, ca, DRILL_LEVELS)
+        labels_b = _drill_labels(section, config, cb, DRILL_LEVELS)
+        if not labels_a or not labels_b:
+            raise SchemaError(f"'{a}' or '{b}' is entirely missing in {table.label}.")
+        m = len(config.categorical)
+        lo, hi = min(ca, cb), max(ca, cb)
+        counts: dict[tuple[str, str], int] = {}
+        for x, y, n in section.tables[cross.pair_index(lo, hi, m)]:
+            code_a, code_b = (x, y) if ca < cb else (y, x)
+            key = (labels_a[1][code_a], labels_b[1][code_b])
+            counts[key] = counts.get(key, 0) + n
+        cells = [(la, lb) for la in labels_a[0] for lb in labels_b[0]]
+        frames.append(pd.DataFrame({"period": period, a: [c[0] for c in cells],
+                                    b: [c[1] for c in cells],
+                                    "count": [counts.get(c, 0) for c in cells]}))
+    return PairView(a, b, CATEGORICAL, CATEGORICAL, pd.concat(frames, ignore_index=True))
+
+
+def _drill_labels(section: cross.Section, config: cross.Config, c: int, top_k: int):
+    """(labels in order, label of each code): the side's levels with rows, most frequent
+    first (count descending, then value), cut as the encoder cuts at `top_k`."""
+    counts = section.level_counts[c]
+    levels = config.levels[c]
+    present = sorted(((-n, v) for v, n in zip(levels, counts, strict=False) if n),
+                     key=lambda t: t)
+    ranked = [v for _, v in present]
+    other = counts[-1]
+    if not config.folded(c) and len(ranked) + (1 if other else 0) <= top_k:
+        labels = ranked + ([OTHER] if other else [])
+    else:
+        labels = ranked[:top_k - 1] + [OTHER]
+    kept = set(labels)
+    by_code = {code: (v if v in kept else OTHER) for code, v in enumerate(levels)}
+    by_code[len(levels)] = OTHER
+    return labels, by_code
+
+
+__all__ = ["SPEARMAN_REFUSED", "matrix_from_section", "pair_crosstab", "profile_matrices",
+           "reads_rows", "side_section"]

@@ -202,3 +202,34 @@ def test_a_profile_made_with_other_columns_is_noted(tmp_path):
     assert any("'branch' not in the profile's cross-column counts" in n for n in profiled.notes)
     with pytest.raises(AidebtError, match="at least two"):
         matrix_from_section(section, replace(config), {"year": "numeric"}, "auto", "a")
+
+
+def test_categorical_drill_down_from_saved_profiles_equals_the_rows(tmp_path):
+    """The page's drill-down of a categorical pair: from saved profiles' contingency counts,
+    the same cells and counts as from the rows (12 levels a side kept, the rest folded)."""
+    from aidebt_core.data import connect, open_table
+    from aidebt_core.entanglement.drilldown import pair_view
+    from aidebt_core.profiles.entanglement import pair_crosstab
+    from aidebt_core.workspace import Workspace
+
+    ref, cur = cross_frame(81, 3000), cross_frame(82, 2000, broken=True)
+    saved_profile(tmp_path, ref, "ref")
+    saved_profile(tmp_path, cur, "cur")
+    con = connect(Workspace.at(tmp_path))
+    ws = Workspace.at(tmp_path)
+    rows = {"reference": open_table(con, ws, "ref.parquet"),
+            "current": open_table(con, ws, "cur.parquet")}
+    profiles = {"reference": open_profile(con, tmp_path / "ref.aidebt", "ref.aidebt"),
+                "current": open_profile(con, tmp_path / "cur.aidebt", "cur.aidebt")}
+    for a, b in (("branch", "it's `q`"), ("region", "verified"), ("it's `q`", "branch")):
+        want = pair_view(rows, a, b, KINDS).frame
+        got = pair_crosstab(profiles, a, b, KINDS).frame
+        key = ["period", a, b]
+        want = want.sort_values(key).reset_index(drop=True)
+        got = got.sort_values(key).reset_index(drop=True)
+        assert got.equals(want.astype(got.dtypes.to_dict())), (a, b)
+        assert (got["count"] > 0).sum() >= 6
+        if "branch" in (a, b):   # 120 branches: 11 kept and the rest folded, as from rows
+            assert "(other)" in set(got["branch"])
+            assert got.groupby("period")["branch"].nunique().eq(12).all()
+    assert pair_crosstab(profiles, "year", "branch", KINDS) is None

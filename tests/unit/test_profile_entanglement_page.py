@@ -27,7 +27,13 @@ def test_entanglement_page_runs_from_saved_profiles(tmp_path):
                for c in at.caption)
     infos = [i.value.replace("\\", "") for i in at.info]
     assert any("ranks features by their strongest association alone" in i for i in infos)
-    assert any(i.startswith("The drill-down plots rows") for i in infos)
+    assert any(i.startswith("This drill-down plots rows") for i in infos)
+    # a categorical pair is drawn from the profiles' contingency counts
+    pair = next(o for o in at.selectbox(key="ent_pair").options
+                if set(o.split(" × ")) <= {"region", "branch", "verified", "it's `q`"})
+    at.selectbox(key="ent_pair").set_value(pair).run()
+    assert not at.exception and not at.error, [e.value for e in (*at.exception, *at.error)]
+    assert not any(i.value.startswith("This drill-down") for i in at.info)
     metrics = {m.label: m.value for m in at.metric}
     assert int(metrics["Changed pairs"]) >= 1          # twin no longer follows year
     assert int(metrics["Redundant groups"]) >= 1       # twin ~ year in the reference
