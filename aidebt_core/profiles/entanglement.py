@@ -16,6 +16,7 @@ outside them count as one "(other)" level; Spearman's ρ is refused (it needs ra
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from types import SimpleNamespace
 
 import numpy as np
@@ -66,7 +67,12 @@ def profile_matrices(reference, current, kinds: Mapping[str, str], method: str =
             out.append(None)
             continue
         section, config = side_section(table, kinds, top_k)
-        out.append(matrix_from_section(section, config, kinds, method, _label(table)))
+        matrix = matrix_from_section(section, config, kinds, method, _label(table))
+        if config.top_k != top_k:   # a saved profile's levels were cut when it was made
+            matrix = replace(matrix, notes=(*matrix.notes, (
+                f"{table.label} keeps the {config.top_k} categories a column had when it was "
+                f"profiled, not the {top_k} asked for.")))
+        out.append(matrix)
     return out[0], out[1]
 
 

@@ -188,6 +188,9 @@ def test_analyse_on_a_saved_profile_ranks_ripple_without_importance(tmp_path):
     assert any("ranks features by their strongest association alone" in m
                for m in result.messages)
     assert result.ripple.table["importance"].isna().all()
+    fewer = analyse(table, None, table.schema_override, top_k=10)
+    assert "ref.aidebt keeps the 50 categories a column had when it was profiled, not the 10 " \
+        "asked for." in fewer.notes
     with pytest.raises(OptionError, match="Spearman"):
         analyse(table, None, table.schema_override, method="spearman")
 
