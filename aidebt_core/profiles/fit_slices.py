@@ -152,11 +152,8 @@ def binned_ranks(ctx, name: str, column, grid, bins: int) -> tuple[Ranks, bool]:
         elif counts[p]:
             values.append(math.nan)       # not read: a stand-in block
             weights.append(int(counts[p]))
-    return _StandIn(np.array(values), np.array(weights, dtype=np.int64)), whole in (1, None)
-
-
-class _StandIn(Ranks):
-    """Ranks where unread blocks are NaN; numeric_edges only reads values next to cuts."""
+    # Unread bins are NaN blocks: binned_edges reads only the values next to the cuts.
+    return Ranks(np.array(values), np.array(weights, dtype=np.int64)), whole in (1, None)
 
 
 def binned_edges(ranks: Ranks, bins: int) -> list[float]:
@@ -171,10 +168,8 @@ def binned_edges(ranks: Ranks, bins: int) -> list[float]:
         at = int(np.searchsorted(cum, j, side="right"))
         while at < values.size and not values[at] >= cut:
             at += 1
-        if at > 0 and at < values.size and not math.isnan(values[at - 1]):
+        if 0 < at < values.size and not math.isnan(values[at - 1]):
             edges.add(shortest_between(float(values[at - 1]), float(values[at])))
-        elif at == 0:
-            continue
     return sorted(edges)
 
 

@@ -540,7 +540,7 @@ def slices_route(data, options):
         ctx = section_context(sides[0], plan)
         types = sides[0].column_types
         config, notes = make_config(
-            [w_with_plan(w, profiles[0]) for w in wholes],
+            [_Whole(w, profiles[0].plan) for w in wholes],
             list(dict.fromkeys([*options.by, *features])), types, target=target,
             prediction=prediction, score=score, ctx=ctx, metric=metric,
             positive=options.positive, max_order=max(options.max_order, len(options.by)),
@@ -568,7 +568,8 @@ def _rows(table) -> int:
 
 
 class _Whole:
-    """A merged chunk with its plan (what fit_slices reads: columns, performance, plan)."""
+    """A side's merged chunk with its plan: what fit_slices and make_config read (columns,
+    performance counts, and the plan's grids)."""
 
     def __init__(self, chunk, plan):
         self.chunk, self.plan = chunk, plan
@@ -576,10 +577,6 @@ class _Whole:
 
     def column(self, name):
         return self.chunk.column(name)
-
-
-def w_with_plan(whole, profile) -> _Whole:
-    return _Whole(whole, profile.plan)
 
 
 def with_section(table, profile, schema, *, columns: Sequence[str] | None = None,
