@@ -5,10 +5,13 @@ profile and a table above the profile switch; what it cannot do says so in one l
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import replace
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from aidebt_core.cli import main
 from aidebt_core.entanglement import analyse, association_matrix
@@ -236,3 +239,24 @@ def test_categorical_drill_down_from_saved_profiles_equals_the_rows(tmp_path):
             assert "(other)" in set(got["branch"])
             assert got.groupby("period")["branch"].nunique().eq(12).all()
     assert pair_crosstab(profiles, "year", "branch", KINDS) is None
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[
+    HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(seed=st.integers(0, 10_000), n=st.integers(2, 200), top_k=st.integers(2, 8),
+       method=st.sampled_from(["auto", "theils_u"]))
+def test_matrix_from_profiles_equals_the_rows_on_small_odd_data(tmp_path_factory, seed, n,
+                                                                  top_k, method):
+    """Few rows (pairs under 3 rows, columns constant or missing by chance), few levels:
+    the same matrix, blanks and reasons as the rows."""
+    frame = cross_frame(seed, n)
+    table = open_frame(tmp_path_factory.mktemp("odd"), frame, "a")
+    kinds = dict(KINDS)
+    try:
+        exact = association_matrix(table, kinds, method, top_k=top_k, max_rows=None)
+    except AidebtError as exc:   # fewer than two usable columns: the same refusal
+        with pytest.raises(AidebtError, match=re.escape(str(exc)[:40])):
+            matrix_from_section(*side_section(table, kinds, top_k), kinds, method, "a")
+        return
+    section, config = side_section(table, kinds, top_k)
+    assert_same_matrix(exact, matrix_from_section(section, config, kinds, method, table.label))
