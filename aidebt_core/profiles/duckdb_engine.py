@@ -348,7 +348,11 @@ def compute_profile(table: Table, plan: ProfilePlan) -> DatasetProfile:
     counts = {c.name: (_binned_counts(table, c, key) if c.kind == NUMERIC
                        and c.name not in counted else _value_counts(table, c, key))
               for c in plan.columns}
-    rows = _chunk_rows(counts[plan.columns[0].name])
+    if plan.columns:
+        rows = _chunk_rows(counts[plan.columns[0].name])
+    else:   # a plan for its sections only: the rows per chunk are all it counts itself
+        rows = {str(k): int(n) for k, n in table.execute(
+            f"SELECT {key} AS k, count(*) FROM {ROWS} GROUP BY ALL").fetchall()}
     performance = _performance(table, plan, key)
     extra = compute_sections(SqlContext(lambda sql: table.execute(sql).fetchall(), ROWS, key,
                                         quote_ident, "duckdb"), plan)
