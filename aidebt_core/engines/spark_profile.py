@@ -6,7 +6,7 @@ exactly"): the bin expressions are the shared `grid_sql` / `plan_bin_sql` text, 
 made by the shared `planning` code from the same exact counts (spark_plan.py), so a Spark
 profile equals the DuckDB profile of the same rows (sums up to float rounding).
 
-A side's profile is ONE Spark job, one read of the source: every row is unpivoted (`inline`)
+A side's profile is ONE Spark job, one read of the source: every row is unpivoted (`unpivot`)
 into one entry per profiled column — (column, tag: value / missing / infinite, text value,
 numeric value or bin, the finite value) — plus one for its label × prediction and one for its
 score bin, and counted by (chunk, entry) with the sum, sum of squares, min and max of the
@@ -234,10 +234,9 @@ def _counts_frame(source: SparkSource, plan: ProfilePlan, key: str):
     the counts (re-binning, top-k)."""
     # Four projections: the raw readings; each numeric column's tag and its value with
     # NULL/NaN/inf as 0.0 (g, projected once: the grid's binary search reads it many times);
-    # the value or bin (d) of each entry; the entries, of plain column references, so the
-    # generator that unpivots them (evaluated without generated code when the stage is too
-    # large for it) does no arithmetic. Spark keeps the projections apart because each reads
-    # the previous one's non-trivial expressions more than once.
+    # the value or bin (d) of each entry; the entries, structs of plain column references.
+    # Spark keeps the projections apart because each reads the previous one's non-trivial
+    # expressions more than once.
     read, tagged, binned, entries = [f"{key} AS k"], ["k"], ["k"], []
     for i, c in enumerate(plan.columns):
         if c.kind == CATEGORICAL:
@@ -270,8 +269,12 @@ def _counts_frame(source: SparkSource, plan: ProfilePlan, key: str):
     F, Window = functions(source), window(source)
     agg = [F.expr(e) for e in ("count(*) AS n", "sum(v) AS sv", "sum(v * v) AS sq",
                                "min(v) AS lo", "max(v) AS hi")]
+    # The unpivot is Spark's own (an Expand of one compiled projection per entry), measured
+    # 3x faster than a generator over an array of the entries on 1M rows.
+    names = [f"e{j}" for j in range(len(entries))]
     counts = (source.frame.selectExpr(*read).selectExpr(*tagged).selectExpr(*binned)
-              .selectExpr("k", f"inline(array({', '.join(entries)}))")
+              .selectExpr("k", *[f"{e} AS {n}" for e, n in zip(entries, names, strict=True)])
+              .unpivot(["k"], names, "entry", "e").select("k", "e.*")
               .groupBy("k", "i", "t", "s", "p", "d").agg(*agg))
     exact = [i for i, c in enumerate(plan.columns) if c.kind == NUMERIC and c.exact]
     if exact:
