@@ -5,10 +5,15 @@ aidebt_core.audit; this module is what only a Streamlit page needs."""
 
 from __future__ import annotations
 
+import multiprocessing
+import sys
 import threading
+import types
 from collections import OrderedDict
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -30,6 +35,7 @@ from aidebt_core.audit.records import (
 from aidebt_core.audit.rules import QuestionFinding
 from aidebt_core.audit.session import CHOICES, NA, RawInput, tier_options
 from aidebt_core.audit.store import AuditStore, default_store_path
+from aidebt_core.errors import AidebtError
 from aidebt_core.textsafe import md
 from aidebt_core.workspace import Workspace
 
@@ -320,7 +326,44 @@ def _measurement_note(q: Question, ctx: CardContext) -> None:
 _JOBS: OrderedDict[tuple, Future] = OrderedDict()
 _JOBS_LOCK = threading.Lock()
 _MAX_JOBS = 16
-_EXECUTOR = ThreadPoolExecutor(max_workers=1, thread_name_prefix="aidebt-audit-evidence")
+_EXECUTOR: ProcessPoolExecutor | None = None     # made on first use, see _executor()
+
+
+def _executor() -> ProcessPoolExecutor:
+    """One worker process for the measurements (called under _JOBS_LOCK). A measurement is
+    seconds of CPU-heavy Python: in a thread of the server it held the GIL that every page run
+    needs (each first render and click on any page waited for it); in a process it runs beside
+    them on another core. Spawned, not forked: the server has threads (DuckDB, tornado)."""
+    global _EXECUTOR
+    if _EXECUTOR is None:
+        _EXECUTOR = ProcessPoolExecutor(max_workers=1,
+                                        mp_context=multiprocessing.get_context("spawn"))
+    return _EXECUTOR
+
+
+def _submit(selection, model: str) -> Future:
+    global _EXECUTOR
+    with _bare_main():
+        try:
+            return _executor().submit(evidence_for_selection, selection, model)
+        except BrokenProcessPool:      # the worker died (killed, out of memory): a new one
+            _EXECUTOR = None
+            return _executor().submit(evidence_for_selection, selection, model)
+
+
+@contextmanager
+def _bare_main():
+    """A spawned process first imports the parent's __main__, and in a Streamlit server that
+    is the page script being run: the worker would run the whole app (without a server, with a
+    screenful of warnings). While the worker is started (in `submit`) __main__ is an empty
+    module; the measurement itself needs only aidebt_core."""
+    saved = sys.modules.get("__main__")
+    sys.modules["__main__"] = types.ModuleType("__main__")
+    try:
+        yield
+    finally:
+        if saved is not None:
+            sys.modules["__main__"] = saved
 
 
 def background_evidence(selection, model: str, wait: float = 0.0,
@@ -335,7 +378,7 @@ def background_evidence(selection, model: str, wait: float = 0.0,
         if future is None:
             if not start:
                 return None
-            future = _EXECUTOR.submit(evidence_for_selection, selection, model)
+            future = _submit(selection, model)
             _JOBS[job] = future
         _JOBS.move_to_end(job)
         while len(_JOBS) > _MAX_JOBS:
@@ -350,7 +393,16 @@ def background_evidence(selection, model: str, wait: float = 0.0,
 
 def evidence_if_ready(future: Future) -> Evidence | None:
     """The measurement once it is there (its error raised), else None."""
-    return future.result() if future.done() else None
+    if not future.done():
+        return None
+    try:
+        return future.result()
+    except BrokenProcessPool as exc:
+        with _JOBS_LOCK:               # measured again on the next open
+            for job in [j for j, f in _JOBS.items() if f is future]:
+                del _JOBS[job]
+        raise AidebtError("The measurement stopped before it finished (its process ended, "
+                          "e.g. out of memory); reload the page to measure again.") from exc
 
 
 # --------------------------------------------------------------------------- store and history

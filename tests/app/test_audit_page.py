@@ -551,3 +551,34 @@ def test_a_level_click_reruns_only_its_card_the_score_and_the_checks(run_page, s
     assert [r.key for r in at.fragment_trees[-1].radio] == [second]
     assert at.radio(key=first).value == "3" and at.radio(key=second).value == "1"
     assert store.load_draft("pricing")["inputs"][data[0].id]["choice"] == "3"   # autosaved
+
+
+def test_the_measurement_runs_in_its_own_process_and_a_dead_one_is_said(tmp_path,
+                                                                        monkeypatch):
+    """The measurement runs in a worker process (not a thread holding the server's GIL),
+    started without re-running the server's __main__ (the page script); if that process dies,
+    the page says so in one line and the next open measures again."""
+    import os
+    import sys
+
+    from aidebt_app import audit_widgets as aw
+    from aidebt_core.errors import AidebtError
+    _, selection = _own_folder(tmp_path, monkeypatch)  # two rows: measured in a moment
+    model = f"process-test-{time.time_ns()}"          # a job of its own
+    main = sys.modules["__main__"]
+    assert aw.background_evidence(selection, model, start=False) is None
+    job = aw.background_evidence(selection, model)
+    assert sys.modules["__main__"] is main                                 # put back
+    workers = list(aw._EXECUTOR._processes.values())
+    assert len(workers) == 1 and workers[0].pid != os.getpid()
+    workers[0].kill()
+    deadline = time.time() + 60
+    while not job.done():
+        assert time.time() < deadline
+        time.sleep(0.1)
+    with pytest.raises(AidebtError, match="measurement stopped before it finished"):
+        aw.evidence_if_ready(job)
+    again = aw.background_evidence(selection, model)                       # a new worker
+    assert again is not job and aw.background_evidence(selection, model, start=False) is again
+    evidence = again.result(timeout=MEASURE_TIMEOUT)
+    assert evidence.prefills and aw.evidence_if_ready(again) is evidence
