@@ -443,7 +443,9 @@ def sql_context(source: SparkSource, plan: ProfilePlan):
         source.memo["view"] = view
 
     def run(sql: str) -> list[tuple]:
-        return [tuple(row) for row in fetch_rows(source, session.sql(sql), "section")]
+        # columnar (Arrow), not a Row object per result row: a section's cells can be many
+        table = fetch_table(source, session.sql(sql), "section")
+        return list(zip(*(c.to_pylist() for c in table.columns), strict=True))
 
     return SqlContext(run, spark_column(view), chunk_key_sql(source, plan), spark_column,
                       ENGINE)
