@@ -289,3 +289,48 @@ def test_heavy_values_sharing_a_sub_bin_with_others_are_found_exactly(duck, spar
                             spark_profile.compute_profile(source, spark_plan))
     finally:
         con.close()
+
+
+def test_sections_of_the_plan_are_computed_by_spark_per_chunk_as_by_duckdb(duck, spark,
+                                                                             data_dir, plans):
+    """compute_profile runs the plan's sections through sql_context and attaches them per
+    chunk: the "cross" section (profiles/cross.py) equals DuckDB's chunk by chunk."""
+    from dataclasses import replace
+
+    from aidebt_core.engines import spark_sql
+    from aidebt_core.profiles import cross
+
+    plan = plans[0]
+    kinds = [("income", "numeric"), ("credit_score", "numeric"), ("region", "categorical"),
+             ("branch", "categorical")]
+    config = cross.make_config(cross.duckdb_context(duck["cur"]), kinds)
+    plan = replace(plan, sections=(config,))
+    duck_profile = duckdb_engine.compute_profile(duck["cur"], plan)
+    source = open_spark_source(f"spark:parquet:{data_dir}/cur", spark)
+    spark_sql.JOBS.clear()
+    spark_result = spark_profile.compute_profile(source, plan)
+    assert list(spark_sql.JOBS)[0] == "profile: counts" and "section" in spark_sql.JOBS
+    assert_same_profile(duck_profile, spark_result)
+    assert len(spark_result.chunks) == 7
+    for x, y in zip(duck_profile.chunks, spark_result.chunks, strict=True):
+        a, b = x.section(cross.NAME), y.section(cross.NAME)
+        assert a is not None and b is not None, x.key
+        _assert_close(a.to_dict(), b.to_dict(), x.key)
+    assert sum(y.rows for y in spark_result.chunks) == ROWS
+
+
+def _assert_close(a, b, where) -> None:
+    """Equal structure; numbers equal to 1e-9 (sums are float64 in any order), text equal."""
+    if isinstance(a, dict):
+        assert a.keys() == b.keys(), where
+        for k in a:
+            _assert_close(a[k], b[k], (where, k))
+    elif isinstance(a, list | tuple):
+        assert len(a) == len(b), where
+        for i, (x, y) in enumerate(zip(a, b, strict=True)):
+            _assert_close(x, y, (where, i))
+    elif isinstance(a, float) or isinstance(b, float):
+        assert (a is None and b is None) or math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9) \
+            or (math.isnan(a) and math.isnan(b)), where
+    else:
+        assert a == b, where
