@@ -175,7 +175,8 @@ register(Analysis(
                    "note")))
 register(Analysis(
     "entanglement", "Feature entanglement",
-    "aidebt_core.entanglement.entry:EntanglementOptions", "aidebt_core.entanglement.entry:run",
+    "aidebt_core.entanglement.entry:EntanglementOptions",
+    "aidebt_core.profiles.entanglement:entanglement_run",
     "aidebt_core.reports.entanglement:entanglement_report",
     evidence=f"{_P}:entanglement_items", measurements=("entanglement", "redundancy"),
     command="aidebt_core.commands.entanglement", core="aidebt_core.entanglement",
@@ -183,7 +184,7 @@ register(Analysis(
     frame_columns=("a", "b", "value", "method", "rows", "note")))
 register(Analysis(
     "slices", "Slices", "aidebt_core.slices.entry:SlicesOptions",
-    "aidebt_core.slices.entry:run", "aidebt_core.reports.slices:slices_report",
+    "aidebt_core.profiles.slices:slices_run", "aidebt_core.reports.slices:slices_report",
     evidence=f"{_P}:slices_items", measurements=("slices",),
     command="aidebt_core.commands.slices", core="aidebt_core.slices", need_current=False,
     frame_columns=("slice", "size", "share", "metric", "ci_low", "ci_high", "p_value",

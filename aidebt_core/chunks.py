@@ -174,12 +174,12 @@ def _period_plan(table: Table, chunking: Chunking, axis: TimeAxis):
     chunks = []
     for i, (k, n, lo, hi) in enumerate(present):
         start = pd.Timestamp(k)
-        end = start + _offset(chunking.kind)
+        end = start + period_offset(chunking.kind)
         # Only the edges of the data can be partial; a gap inside is a quiet period.
         slack = (end - start) * PARTIAL_GAP
         partial = (i == 0 and pd.Timestamp(lo) - start > slack) or (
             i == len(present) - 1 and end - axis.covered_until(hi) > slack)
-        chunks.append(Chunk(i, _period_label(chunking.kind, start), start, end, int(n),
+        chunks.append(Chunk(i, period_label(chunking.kind, start), start, end, int(n),
                             partial=bool(partial)))
     # Index = position of the row's period among the sorted period starts (a bound list).
     # The keys are timestamps DuckDB itself produced, written back as typed literals.
@@ -213,13 +213,13 @@ def _row_plan(table: Table, chunking: Chunking, ts: str | None):
     return inner, chunks, missing
 
 
-def _offset(kind: str) -> pd.DateOffset:
+def period_offset(kind: str) -> pd.DateOffset:
     return {"day": pd.DateOffset(days=1), "week": pd.DateOffset(weeks=1),
             "month": pd.DateOffset(months=1), "quarter": pd.DateOffset(months=3),
             "year": pd.DateOffset(years=1)}[kind]
 
 
-def _period_label(kind: str, start: pd.Timestamp) -> str:
+def period_label(kind: str, start: pd.Timestamp) -> str:
     if kind == "day":
         return start.strftime("%Y-%m-%d")
     if kind == "week":

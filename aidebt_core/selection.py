@@ -23,10 +23,9 @@ from aidebt_core.data import (
     open_table,
 )
 from aidebt_core.errors import AidebtError
-from aidebt_core.profiles.source import open_source
 from aidebt_core.roles import ROLES_FILE, DatasetDefaults, read_roles_file, resolve_schema
 from aidebt_core.schema import FEATURE_ROLES, Schema, infer_schema
-from aidebt_core.sources import list_sources
+from aidebt_core.sources import list_sources, open_source
 from aidebt_core.timeaxis import split_on_timestamp, time_candidates, timestamp_sql
 from aidebt_core.workspace import TABLE_SEPARATOR, Workspace, default_sample_dir
 

@@ -146,3 +146,25 @@ def describe_sources(workspace: Workspace) -> list[dict]:
         rows.append({"source": name, "format": DATA_FORMATS.get(path.suffix.lower(), "spark"),
                      "size_mb": size, "problem": reason})
     return rows
+
+
+def open_source(con, workspace, spec: str):
+    """A data source by its spec: a Spark source the workspace lists (aidebt-spark.yaml), a
+    saved profile (`.aidebt`, inside the workspace) as a ProfileTable, anything else as
+    `data.open_table` opens it. Here, not in profiles/ or engines/, since it joins the two."""
+    from aidebt_core.data import open_table
+    from aidebt_core.errors import DataSourceError
+    from aidebt_core.profiles.model import is_profile_path
+    from aidebt_core.profiles.source import open_profile
+
+    if str(spec).strip().startswith("spark:"):  # only the workspace's aidebt-spark.yaml ones
+        from aidebt_core.engines.spark_workspace import open_workspace_spark
+
+        return open_workspace_spark(con, workspace, spec)
+    if is_profile_path(spec):
+        path = workspace.resolve(str(spec).strip())
+        if not path.is_file():
+            raise DataSourceError(f"'{spec}': no such profile file.")
+        return open_profile(con, path, str(spec))
+    return open_table(con, workspace, spec)
+

@@ -74,10 +74,10 @@ class TimeAxis:
 
         if self.resolution is None:
             return pd.Timestamp(last)
-        return pd.Timestamp(last) + _offset(self.resolution)
+        return pd.Timestamp(last) + resolution_offset(self.resolution)
 
 
-def _offset(unit: str) -> pd.DateOffset:
+def resolution_offset(unit: str) -> pd.DateOffset:
     import pandas as pd
 
     return {"day": pd.DateOffset(days=1), "month": pd.DateOffset(months=1),

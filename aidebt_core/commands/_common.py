@@ -87,7 +87,7 @@ def _open(con, workspace: Workspace, spec: str, args: argparse.Namespace | None 
     A `spark:` spec is read by Spark (aidebt_core/engines), a `.aidebt` file is a saved
     profile (aidebt_core/profiles/source.py)."""
     from aidebt_core.engines.spark import is_spark_spec
-    from aidebt_core.profiles.source import open_source
+    from aidebt_core.sources import open_source
 
     if is_spark_spec(spec):
         from aidebt_core.engines.spark import SparkOptions

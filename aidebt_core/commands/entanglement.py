@@ -50,18 +50,19 @@ def register(sub) -> None:
 def run(args) -> int:
     from aidebt_core.analyses import inputs_identity
     from aidebt_core.commands._common import emit, open_inputs, print_excluded, write_report
-    from aidebt_core.entanglement import analyse, feature_kinds
+    from aidebt_core.entanglement import feature_kinds
+    from aidebt_core.profiles.entanglement import analyse_routed
 
     categorical = {c: "categorical" for c in parse_columns(args.categorical) or ()}
     columns, exclude = parse_columns(args.columns), parse_columns(args.exclude) or []
     with open_inputs(args, need_current=False, extra_roles=categorical) as inputs:
         schema = inputs.schema
         inputs.require_flat(columns)
-        result = analyse(inputs.reference, inputs.current, schema, columns=columns,
-                         exclude=exclude, method=args.method,
-                         group_threshold=args.threshold, change_threshold=args.change_threshold,
-                         top_k=args.top_k, max_rows=args.max_rows or None
-                         ).with_inputs(inputs_identity(inputs))
+        result = analyse_routed(
+            inputs.reference, inputs.current, schema, columns=columns, exclude=exclude,
+            method=args.method, group_threshold=args.threshold,
+            change_threshold=args.change_threshold, top_k=args.top_k,
+            max_rows=args.max_rows or None).with_inputs(inputs_identity(inputs))
         used = list(feature_kinds(schema, columns, exclude))
         roles = inputs.payload(used, {c: "--exclude" for c in exclude}
                                | {c: "not in --columns" for c in schema.features

@@ -270,7 +270,7 @@ def multivariate_drift(reference: Table, current: Table, numeric: Sequence[str],
     else:
         centre = float(np.nanmean(ref_err))
         spread = np.full(len(chunks), 0.1 * centre)
-    typical = _typical(spread, judged, len(ref_err))
+    typical = typical_spread(spread, judged, len(ref_err))
     settings = (("chunking", str(chunking)), ("timestamp", timestamp),
                 ("variance", float(variance)), ("sigmas", float(sigmas)),
                 ("rows_per_chunk", int(rows_per_chunk)), ("seed", int(seed)),
@@ -290,7 +290,7 @@ def _scored(rows: pd.DataFrame, chunks: int) -> np.ndarray:
     return counts.reindex(range(chunks), fill_value=0).to_numpy(dtype=float)
 
 
-def _typical(spread: np.ndarray, judged: np.ndarray, n_ref: int) -> float:
+def typical_spread(spread: np.ndarray, judged: np.ndarray, n_ref: int) -> float:
     """The band half-width of a typical judged current chunk (else of any chunk)."""
     current = spread[n_ref:][judged[n_ref:]]
     pool = current[np.isfinite(current)] if len(current) else spread[np.isfinite(spread)]

@@ -67,7 +67,7 @@ def over_time_method(name: str) -> str:
     return name if name in over_time_methods() else methods.AUTO
 
 
-def _chunk_method(name: str, kind: str) -> methods.Method:
+def chunk_method(name: str, kind: str) -> methods.Method:
     """The method scoring `kind` chunks: `name` (or its counterpart), or the effect size."""
     method = methods.resolve(name, kind)
     return method if method.over_time else methods.auto_method(kind, methods.LARGE)
@@ -263,7 +263,7 @@ def drift_over_time(reference: Table, current: Table, columns: Sequence[str],
     values_of = [_numeric_values(table, plan, numeric)
                  for table, plan in ((reference, plans[0]), (current, plans[1]))]
     for i, (col, kind) in enumerate(zip(columns, kinds, strict=True)):
-        scorer = _chunk_method(method, kind)
+        scorer = chunk_method(method, kind)
         if kind == "numeric":
             row, sizes, null = _numeric_row(values_of[0][col], values_of[1][col], scorer)
         else:
@@ -278,7 +278,7 @@ def drift_over_time(reference: Table, current: Table, columns: Sequence[str],
         missing[:, offset:offset + len(plan.chunks)] = block
     rows = np.array([c.rows for c in chunks], dtype=float)
     judged = np.array([not c.too_small for c in chunks], dtype=bool)
-    thresholds, chunk_thresholds, low, high, source = _bands(
+    thresholds, chunk_thresholds, low, high, source = alert_bands(
         values, missing, noise, rows, n_ref, used, sigmas, judged)
     return OverTimeResult(chunks, tuple(columns), tuple(kinds), tuple(used), values,
                           thresholds, chunk_thresholds, missing, low, high, source,
@@ -286,7 +286,7 @@ def drift_over_time(reference: Table, current: Table, columns: Sequence[str],
                           method)
 
 
-def _bands(values: np.ndarray, missing: np.ndarray, noise: np.ndarray, rows: np.ndarray,
+def alert_bands(values: np.ndarray, missing: np.ndarray, noise: np.ndarray, rows: np.ndarray,
            n_ref: int, used: list[str], k: float, judged: np.ndarray):
     # Bands come from the judged reference chunks only: a too-small chunk's value is noise.
     ref_judged = np.flatnonzero(judged[:n_ref])

@@ -83,19 +83,19 @@ def analyse(reference: Table, current: Table | None, schema: Schema,
             method: str = "auto", group_threshold: float = DEFAULT_GROUP_THRESHOLD,
             change_threshold: float = DEFAULT_CHANGE_THRESHOLD, top_k: int = DEFAULT_TOP_K,
             max_rows: int | None = DEFAULT_MAX_ROWS, importance: Importance | None = None,
-            tracking_uri: str | None = None, seed: int = 0) -> EntanglementResult:
+            tracking_uri: str | None = None, seed: int = 0,
+            matrices: tuple[AssociationMatrix, AssociationMatrix | None] | None = None,
+            rows_readable: bool = True) -> EntanglementResult:
     """Entanglement of the schema's features (or `columns`) on reference (and current) data.
 
     Importance for the ripple risk: `importance` if given, else the importances the
     production model's run logged in the MLflow store at `tracking_uri`, else mutual
     information with the score (see `default_importance`).
+    `matrices` (reference, current) computed elsewhere — from profiles' cross sections, see
+    aidebt_core/profiles/entanglement.py `analyse_routed` — replace reading the rows;
+    `rows_readable` False says the reference has no rows to measure importance on.
     """
-    from aidebt_core.profiles.entanglement import profile_matrices, reads_rows
-
     kinds = feature_kinds(schema, columns, exclude)
-    # A saved profile, a Spark source or a table above the profile switch: the matrices come
-    # from the profiles' cross sections (same numbers, all rows); else from the rows.
-    matrices = profile_matrices(reference, current, kinds, method, top_k)
     if matrices is None:
         ref = association_matrix(reference, kinds, method, top_k, max_rows, seed)
     else:
@@ -113,7 +113,7 @@ def analyse(reference: Table, current: Table | None, schema: Schema,
         except TrackingError as exc:
             messages.append(f"Logged feature importances could not be read ({exc}); "
                             "importance falls back to mutual information.")
-    if importance is None and reads_rows(reference):
+    if importance is None and rows_readable:
         importance = default_importance(reference, schema, kinds, seed)
     elif importance is None:
         messages.append(f"{reference.label} is read through profiles, which hold no rows to "

@@ -23,12 +23,19 @@ class EntanglementOptions:
     mlflow_importance: bool = False
 
 
+def analyse_options(data, options: EntanglementOptions) -> dict:
+    """`entanglement.analyse`'s keyword arguments for `options` on `data`."""
+    return {"method": options.method, "group_threshold": options.threshold,
+            "change_threshold": options.change_threshold, "top_k": options.top_k,
+            "max_rows": options.max_rows or None, "exclude": options.exclude,
+            "tracking_uri": (getattr(data, "tracking_uri", None) or None)
+            if options.mlflow_importance else None}
+
+
 def run(data, options: EntanglementOptions) -> EntanglementResult:
+    """From the rows. The registered analysis is profiles/entanglement.py `entanglement_run`,
+    which reads saved profiles, Spark sources and large tables through their cross sections
+    and falls back to this."""
     from aidebt_core.entanglement import analyse
 
-    return analyse(data.reference, data.current, data.schema, method=options.method,
-                   group_threshold=options.threshold, change_threshold=options.change_threshold,
-                   top_k=options.top_k, max_rows=options.max_rows or None,
-                   exclude=options.exclude,
-                   tracking_uri=(getattr(data, "tracking_uri", None) or None)
-                   if options.mlflow_importance else None)
+    return analyse(data.reference, data.current, data.schema, **analyse_options(data, options))

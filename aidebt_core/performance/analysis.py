@@ -42,12 +42,12 @@ from aidebt_core.performance.concept import (
 )
 from aidebt_core.performance.estimation import ESTIMABLE, Calibrator, expected_metric
 from aidebt_core.performance.realized import (
-    _Z,
     BINARY_METRICS,
     LABEL_METRICS,
     METRIC_NAMES,
     REGRESSION_METRICS,
     SCORE_METRICS,
+    Z_INTERVAL,
     Estimate,
     realized_metric,
 )
@@ -277,19 +277,19 @@ def _series(metric: str, ref: _Chunked, cur: _Chunked, probs: list[np.ndarray] |
     labels_ok = [not (c.too_small or c.too_few_labels) for c in infos]
     ref_raw = raw[:n_ref]
     widths = [(r.high - r.low) / 2 for r, *_ in ref_raw]
-    band = _band([r.value for r, *_ in ref_raw], widths, labels_ok[:n_ref], k,
+    band = estimate_band([r.value for r, *_ in ref_raw], widths, labels_ok[:n_ref], k,
                  METRIC_NAMES[metric])
     gaps = [r.value - el for r, _, el, _ in raw]
     gap_band = None
     if estimable:
-        gap_band = _band(gaps[:n_ref], widths, labels_ok[:n_ref], k,
+        gap_band = estimate_band(gaps[:n_ref], widths, labels_ok[:n_ref], k,
                          f"{METRIC_NAMES[metric]} gap")
-    unit = _noise_per_root_row([r for r, *_ in ref_raw], infos[:n_ref], labels_ok[:n_ref])
+    unit = noise_per_root_row([r for r, *_ in ref_raw], infos[:n_ref], labels_ok[:n_ref])
     values = []
     for (real, est, _, note), gap, info, judged in zip(raw, gaps, infos, labels_ok,
                                                        strict=True):
         rows_ok = not info.too_small
-        half = _Z * unit / np.sqrt(info.rows) if info.rows else np.nan
+        half = Z_INTERVAL * unit / np.sqrt(info.rows) if info.rows else np.nan
         estimate = Estimate(est, est - half, est + half)
         est_alert = rows_ok and interval_worse_than_band(metric, estimate, band)
         if judged and np.isfinite(real.value):
@@ -301,22 +301,22 @@ def _series(metric: str, ref: _Chunked, cur: _Chunked, probs: list[np.ndarray] |
         values.append(ChunkValue(
             realized=real.value, ci_low=real.low, ci_high=real.high, estimated=est, gap=gap,
             alert=bool(alert), estimated_alert=bool(est_alert), concept_alert=concept,
-            note=_size_note(info, note), estimated_low=estimate.low,
+            note=size_note(info, note), estimated_low=estimate.low,
             estimated_high=estimate.high))
     return MetricSeries(metric, band, gap_band, tuple(values))
 
 
-def _noise_per_root_row(reference: list[Estimate], infos: list[ChunkInfo],
+def noise_per_root_row(reference: list[Estimate], infos: list[ChunkInfo],
                         judged: list[bool]) -> float:
     """A chunk value's standard error times √(labelled rows), the median over the judged
     reference chunks (NaN when none has an interval)."""
-    units = [(r.high - r.low) / 2 / _Z * np.sqrt(c.labelled_rows)
+    units = [(r.high - r.low) / 2 / Z_INTERVAL * np.sqrt(c.labelled_rows)
              for r, c, ok in zip(reference, infos, judged, strict=True)
              if ok and c.labelled_rows and np.isfinite(r.high - r.low)]
     return float(np.median(units)) if units else np.nan
 
 
-def _band(values: list[float], half_widths: list[float], judged: list[bool], k: float,
+def estimate_band(values: list[float], half_widths: list[float], judged: list[bool], k: float,
           what: str) -> Band:
     """The band from judged reference chunks; from all of them if fewer than two are judged
     (a short reference of small chunks is still usable, if wide)."""
@@ -326,7 +326,7 @@ def _band(values: list[float], half_widths: list[float], judged: list[bool], k: 
     return band_from_reference(values, half_widths, k, what)
 
 
-def _size_note(info: ChunkInfo, note: str) -> str:
+def size_note(info: ChunkInfo, note: str) -> str:
     """Say why a chunk is not judged, before any other note."""
     if info.too_small:
         return f"too small to judge ({info.rows:,} rows)" + (f"; {note}" if note else "")

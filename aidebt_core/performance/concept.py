@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from aidebt_core.errors import SchemaError
-from aidebt_core.performance.realized import _Z, LOWER_IS_BETTER
+from aidebt_core.performance.realized import LOWER_IS_BETTER, Z_INTERVAL
 
 DEFAULT_K = 3.0
 
@@ -55,7 +55,7 @@ def band_from_reference(values, half_widths, k: float = DEFAULT_K, what: str = "
                           f"is defined (found {int(ok.sum())}); use a finer chunking or a longer "
                           "reference period.")
     spread = float(np.std(values[ok], ddof=1))
-    se = half_widths[ok & np.isfinite(half_widths)] / _Z
+    se = half_widths[ok & np.isfinite(half_widths)] / Z_INTERVAL
     noise = float(np.sqrt(np.mean(se**2))) if len(se) else 0.0
     return Band(float(np.mean(values[ok])), max(spread, noise), k)
 

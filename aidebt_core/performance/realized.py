@@ -26,7 +26,7 @@ METRIC_NAMES = {"roc_auc": "ROC AUC", "accuracy": "Accuracy", "precision": "Prec
                 "mae": "MAE", "rmse": "RMSE"}
 CONFIDENCE = 0.95
 BOOTSTRAP_DRAWS = 2000
-_Z = NormalDist().inv_cdf(0.5 + CONFIDENCE / 2)
+Z_INTERVAL = NormalDist().inv_cdf(0.5 + CONFIDENCE / 2)
 _EPS = float(np.finfo(np.float64).eps)   # scikit-learn's log_loss clips at float64 eps
 
 
@@ -72,7 +72,7 @@ def roc_auc(y: np.ndarray, score: np.ndarray) -> Estimate:
     v10 = (r_pos - midranks(x)) / n
     v01 = 1.0 - (r_neg - midranks(z)) / m
     var = (v10.var(ddof=1) if m > 1 else 0.0) / m + (v01.var(ddof=1) if n > 1 else 0.0) / n
-    half = _Z * np.sqrt(var)
+    half = Z_INTERVAL * np.sqrt(var)
     return Estimate(float(auc), float(max(0.0, auc - half)), float(min(1.0, auc + half)))
 
 
@@ -81,9 +81,9 @@ def wilson(successes: float, trials: float) -> Estimate:
     if trials <= 0:
         return Estimate.undefined()
     p = successes / trials
-    denom = 1 + _Z**2 / trials
-    centre = (p + _Z**2 / (2 * trials)) / denom
-    half = _Z * np.sqrt(p * (1 - p) / trials + _Z**2 / (4 * trials**2)) / denom
+    denom = 1 + Z_INTERVAL**2 / trials
+    centre = (p + Z_INTERVAL**2 / (2 * trials)) / denom
+    half = Z_INTERVAL * np.sqrt(p * (1 - p) / trials + Z_INTERVAL**2 / (4 * trials**2)) / denom
     return Estimate(float(p), float(centre - half), float(centre + half))
 
 
@@ -93,7 +93,7 @@ def mean_interval(values: np.ndarray) -> Estimate:
     if n == 0:
         return Estimate.undefined()
     mean = float(values.mean())
-    half = _Z * float(values.std(ddof=1)) / np.sqrt(n) if n > 1 else 0.0
+    half = Z_INTERVAL * float(values.std(ddof=1)) / np.sqrt(n) if n > 1 else 0.0
     return Estimate(mean, mean - half, mean + half)
 
 

@@ -34,6 +34,7 @@ from aidebt_core.entanglement.matrix import (
     AssociationMatrix,
     assemble_matrix,
 )
+from aidebt_core.entanglement.result import EntanglementResult
 from aidebt_core.errors import AidebtError, OptionError, SchemaError
 from aidebt_core.profiles import cross
 from aidebt_core.profiles.source import ProfileTable
@@ -308,5 +309,25 @@ def _drill_labels(section: cross.Section, config: cross.Config, c: int, top_k: i
     return labels, by_code
 
 
-__all__ = ["SPEARMAN_REFUSED", "matrix_from_section", "pair_crosstab", "profile_matrices",
-           "reads_rows", "side_section"]
+def analyse_routed(reference, current, schema, **options) -> EntanglementResult:
+    """`entanglement.analyse` with the matrices from profiles' cross sections when the route
+    says profiles (a saved profile, a Spark source, a table above the row switch)."""
+    from aidebt_core.entanglement import analyse, feature_kinds
+
+    kinds = feature_kinds(schema, options.get("columns"), options.get("exclude", ()))
+    matrices = profile_matrices(reference, current, kinds, options.get("method", "auto"),
+                                options.get("top_k", cross.TOP_K))
+    return analyse(reference, current, schema, matrices=matrices,
+                   rows_readable=reads_rows(reference), **options)
+
+
+def entanglement_run(data, options) -> EntanglementResult:
+    """The registered entanglement analysis (aidebt_core/analyses.py)."""
+    from aidebt_core.entanglement.entry import analyse_options
+
+    return analyse_routed(data.reference, data.current, data.schema,
+                          **analyse_options(data, options))
+
+
+__all__ = ["SPEARMAN_REFUSED", "analyse_routed", "entanglement_run", "matrix_from_section",
+           "pair_crosstab", "profile_matrices", "reads_rows", "side_section"]

@@ -37,8 +37,7 @@ import numpy as np
 from aidebt_core.errors import SchemaError
 from aidebt_core.performance.estimation import Calibrator
 from aidebt_core.performance.realized import f1_from_counts
-from aidebt_core.profiles.model import ChunkProfile, DatasetProfile, Grid
-from aidebt_core.profiles.performance import _as_01
+from aidebt_core.profiles.model import ChunkProfile, DatasetProfile, Grid, label_as_01
 
 CONFUSION = ("accuracy", "precision", "recall", "f1")
 ESTIMABLE_FROM_PROFILES = ("roc_auc", *CONFUSION)
@@ -76,7 +75,7 @@ def _chunk_bins(chunk: ChunkProfile, grid: Grid, order: np.ndarray) -> _Bins:
     for label, bins in perf.score_bins:
         counts = np.asarray(bins, dtype=np.float64)
         rows += counts
-        y = _as_01(label)
+        y = label_as_01(label)
         if y is None:
             continue
         if y not in (0.0, 1.0):
@@ -88,7 +87,7 @@ def _chunk_bins(chunk: ChunkProfile, grid: Grid, order: np.ndarray) -> _Bins:
     predicted = predicted_labelled = 0
     by_label = {0.0: [0, 0], 1.0: [0, 0]}
     for label, pred, n in perf.confusion:
-        p, y = _as_01(pred), _as_01(label)
+        p, y = label_as_01(pred), label_as_01(label)
         if y in by_label:
             by_label[y][0] += n
         if p != 1.0:

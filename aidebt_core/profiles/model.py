@@ -551,6 +551,21 @@ def _none_last(x: str | None) -> tuple[bool, str]:
     return (x is None, x or "")
 
 
+def label_as_01(text: str | None) -> float | None:
+    """A label/prediction as 0/1 from the text the engine cast it to ('1', '1.0', 'true'):
+    None when missing, NaN when not a number."""
+    if text is None:
+        return None
+    low = text.strip().lower()
+    if low in ("true", "false"):
+        return 1.0 if low == "true" else 0.0
+    try:
+        value = float(low)
+    except ValueError:
+        return math.nan
+    return value if not math.isnan(value) else None
+
+
 def performance_counts(confusion: Iterable[tuple], score_bins: Iterable[tuple],
                        score_missing: int) -> PerformanceCounts:
     """PerformanceCounts in canonical order (labels, then predictions; None last)."""
@@ -684,6 +699,7 @@ __all__ = ["ALL_ROWS", "CATEGORICAL", "POINT_SHARE", "ChunkProfile", "ColumnPlan
            "DatasetProfile", "FORMAT", "Grid", "NO_TIMESTAMP", "NUMERIC", "OTHER", "PLAN_BINS",
            "PerformanceCounts", "ProfilePlan", "SUFFIX", "VERSION", "double_literal",
            "grid_from_edges", "grid_from_plan_histogram", "grid_sql", "heavy", "is_profile_path",
+           "label_as_01",
            "load",
            "merge", "merge_chunks", "merge_columns", "performance_counts", "plan_bin_width",
            "save", "side_rule", "to_bins"]

@@ -35,7 +35,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from aidebt_core.chunks import MIN_CHUNK_ROWS, Chunking, plan_chunks
-from aidebt_core.drift.multivariate import MultivariateResult, _typical
+from aidebt_core.drift.multivariate import MultivariateResult, typical_spread
 from aidebt_core.errors import SchemaError
 from aidebt_core.profiles import cross
 from aidebt_core.profiles.over_time import (
@@ -170,7 +170,7 @@ def multivariate_from_sections(ref_sections: Sequence[cross.Section],
     else:
         centre = float(np.nanmean(errors[:n_ref]))
         spread = np.full(len(chunks), 0.1 * centre)
-    typical = _typical(spread, judged, n_ref)
+    typical = typical_spread(spread, judged, n_ref)
     settings = (*settings, ("variance", float(variance)), ("sigmas", float(sigmas)),
                 ("numeric", tuple(numeric)), ("categorical", ()), ("source", "profiles"),
                 ("statistic", STATISTIC))

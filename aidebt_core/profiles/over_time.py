@@ -42,8 +42,8 @@ from aidebt_core.drift.noise import (
 from aidebt_core.drift.over_time import (
     MAX_CATEGORIES,
     OverTimeResult,
-    _bands,
-    _chunk_method,
+    alert_bands,
+    chunk_method,
     over_time_methods,
 )
 from aidebt_core.errors import AidebtError, SchemaError
@@ -77,7 +77,7 @@ def _period_chunks(profile: DatasetProfile, kind: str, min_rows: int,
     rows, which knows partial periods) when given and matching, else from the keys."""
     import pandas as pd
 
-    from aidebt_core.chunks import _offset, _period_label
+    from aidebt_core.chunks import period_label, period_offset
 
     dated = dated_chunks(profile)
     if spans is not None:
@@ -90,10 +90,10 @@ def _period_chunks(profile: DatasetProfile, kind: str, min_rows: int,
     resolution = getattr(profile.plan, "time_resolution", None)
     for i, c in enumerate(dated):
         start = pd.Timestamp(c.key)
-        end = start + _offset(kind)
+        end = start + period_offset(kind)
         partial = _partial(i, len(dated), start, end, getattr(c, "first", None),
                            getattr(c, "last", None), resolution)
-        out.append(Chunk(i, _period_label(kind, start), start, end, c.rows,
+        out.append(Chunk(i, period_label(kind, start), start, end, c.rows,
                          partial=bool(partial), too_small=c.rows < min_rows))
     return out
 
@@ -110,7 +110,7 @@ def _partial(i: int, count: int, start, end, first, last, resolution: str | None
     import pandas as pd
 
     from aidebt_core.chunks import PARTIAL_GAP
-    from aidebt_core.timeaxis import _offset as resolution_offset
+    from aidebt_core.timeaxis import resolution_offset
 
     if first is None or last is None:
         return False
@@ -361,7 +361,7 @@ def over_time_from_profiles(reference: DatasetProfile, current: DatasetProfile,
                               "profile it with --categorical to match.")
         ref_cols = [c.column(name) for c in ref_chunks]
         cur_cols = [c.column(name) for c in cur_chunks]
-        scorer = _chunk_method(method, kind)
+        scorer = chunk_method(method, kind)
         if kind == CATEGORICAL:
             row, sizes, null, folded = _categorical(ref_cols, cur_cols, scorer)
             exact.append(not folded)
@@ -380,7 +380,7 @@ def over_time_from_profiles(reference: DatasetProfile, current: DatasetProfile,
                       for c in (*ref_cols, *cur_cols)]
     rows = np.array([c.rows for c in chunks], dtype=float)
     judged = np.array([not c.too_small for c in chunks], dtype=bool)
-    thresholds, chunk_thresholds, low, high, source = _bands(
+    thresholds, chunk_thresholds, low, high, source = alert_bands(
         values, missing, noise, rows, n_ref, used, sigmas, judged)
     known = [s is not None or spans_known(p) for s, p in zip(spans, (reference, current),
                                                              strict=True)]

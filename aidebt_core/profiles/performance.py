@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from aidebt_core.errors import OptionError, SchemaError
-from aidebt_core.profiles.model import ChunkProfile, DatasetProfile, Grid
+from aidebt_core.profiles.model import ChunkProfile, DatasetProfile, Grid, label_as_01
 
 FROM_COUNTS = ("accuracy", "precision", "recall", "f1")
 FROM_HISTOGRAMS = ("roc_auc",)
@@ -37,25 +37,11 @@ class ChunkMetric:
     bound: float | None = None
 
 
-def _as_01(text: str | None) -> float | None:
-    """A label/prediction as 0/1 (text as the engine cast it: '1', '1.0', 'true')."""
-    if text is None:
-        return None
-    low = text.strip().lower()
-    if low in ("true", "false"):
-        return 1.0 if low == "true" else 0.0
-    try:
-        value = float(low)
-    except ValueError:
-        return math.nan
-    return value if not math.isnan(value) else None
-
-
 def confusion_counts(chunk: ChunkProfile) -> tuple[int, int, int, int]:
     """(tp, fp, fn, tn) over the chunk's labelled rows (label and prediction known)."""
     tp = fp = fn = tn = 0
     for label, pred, n in chunk.performance.confusion:
-        y, p = _as_01(label), _as_01(pred)
+        y, p = label_as_01(label), label_as_01(pred)
         if y is None or p is None:
             continue
         if y not in (0.0, 1.0) or p not in (0.0, 1.0):
@@ -73,7 +59,8 @@ def confusion_counts(chunk: ChunkProfile) -> tuple[int, int, int, int]:
 
 
 def _labelled(chunk: ChunkProfile) -> int:
-    return sum(n for label, _, n in chunk.performance.confusion if _as_01(label) is not None)
+    return sum(n for label, _, n in chunk.performance.confusion
+               if label_as_01(label) is not None)
 
 
 def score_histograms(chunk: ChunkProfile, grid: Grid) -> tuple[np.ndarray, np.ndarray]:
@@ -82,7 +69,7 @@ def score_histograms(chunk: ChunkProfile, grid: Grid) -> tuple[np.ndarray, np.nd
     pos = np.zeros(grid.bins)
     neg = np.zeros(grid.bins)
     for label, bins in chunk.performance.score_bins:
-        y = _as_01(label)
+        y = label_as_01(label)
         if y == 1:
             pos += np.asarray(bins, float)
         elif y == 0:
@@ -194,14 +181,14 @@ def _chunk_infos(reference: DatasetProfile, current: DatasetProfile, metric: str
     """The dated chunks of both sides, labelled as the rows path labels them."""
     import pandas as pd
 
-    from aidebt_core.chunks import Chunk, Chunking, _offset, _period_label, side_labels
+    from aidebt_core.chunks import Chunk, Chunking, period_label, period_offset, side_labels
     from aidebt_core.performance.result import ChunkInfo
 
     kind = reference.plan.chunk
     sides = []
     for profile in (reference, current):
-        sides.append([(Chunk(0, _period_label(kind, pd.Timestamp(m.key)), pd.Timestamp(m.key),
-                             pd.Timestamp(m.key) + _offset(kind), m.rows), m.labelled)
+        sides.append([(Chunk(0, period_label(kind, pd.Timestamp(m.key)), pd.Timestamp(m.key),
+                             pd.Timestamp(m.key) + period_offset(kind), m.rows), m.labelled)
                       for m in chunk_metrics(profile, metric)
                       if m.key not in ("", "(no timestamp)")])
     labels = side_labels([c for c, _ in sides[0]], [c for c, _ in sides[1]], Chunking(kind))
@@ -218,9 +205,9 @@ def _series(metric: str, reference: DatasetProfile, current: DatasetProfile, inf
     """One metric's series as `performance.analysis._series` builds it on rows: the band
     from judged reference chunks, the label-free estimate (profiles/estimate.py) with its
     interval, the gap band, and the realized / estimate / concept-drift alerts."""
-    from aidebt_core.performance.analysis import _band, _noise_per_root_row, _size_note
+    from aidebt_core.performance.analysis import estimate_band, noise_per_root_row, size_note
     from aidebt_core.performance.concept import interval_outside, interval_worse_than_band
-    from aidebt_core.performance.realized import _Z, METRIC_NAMES, Estimate
+    from aidebt_core.performance.realized import METRIC_NAMES, Z_INTERVAL, Estimate
     from aidebt_core.performance.result import ChunkValue, MetricSeries
     from aidebt_core.profiles.estimate import ESTIMABLE_FROM_PROFILES, chunk_estimates
 
@@ -237,16 +224,16 @@ def _series(metric: str, reference: DatasetProfile, current: DatasetProfile, inf
     judged = [not (c.too_small or c.too_few_labels) for c in infos]
     widths = [(r.high - r.low) / 2 for r in realized[:n_ref]]
     name = METRIC_NAMES[metric]
-    band = _band([r.value for r in realized[:n_ref]], widths, judged[:n_ref], k, name)
+    band = estimate_band([r.value for r in realized[:n_ref]], widths, judged[:n_ref], k, name)
     est = [e.value for e in estimates] if estimates else [math.nan] * len(raw)
     gaps = ([r.value - e.labelled for r, e in zip(realized, estimates, strict=True)]
             if estimates else [math.nan] * len(raw))
-    gap_band = (_band(gaps[:n_ref], widths, judged[:n_ref], k, f"{name} gap")
+    gap_band = (estimate_band(gaps[:n_ref], widths, judged[:n_ref], k, f"{name} gap")
                 if estimates else None)
-    unit = _noise_per_root_row(realized[:n_ref], infos[:n_ref], judged[:n_ref])
+    unit = noise_per_root_row(realized[:n_ref], infos[:n_ref], judged[:n_ref])
     values = []
     for i, (m, r, info, ok) in enumerate(zip(raw, realized, infos, judged, strict=True)):
-        half = _Z * unit / np.sqrt(info.rows) if info.rows else math.nan
+        half = Z_INTERVAL * unit / np.sqrt(info.rows) if info.rows else math.nan
         estimate = Estimate(est[i], est[i] - half, est[i] + half)
         est_alert = bool(estimates and not info.too_small
                          and interval_worse_than_band(metric, estimate, band))
@@ -266,7 +253,7 @@ def _series(metric: str, reference: DatasetProfile, current: DatasetProfile, inf
         if not m.labelled:
             notes.insert(0, "no labels yet")
         values.append(ChunkValue(r.value, r.low, r.high, est[i], gaps[i], bool(alert),
-                                 est_alert, concept, _size_note(info, "; ".join(notes)),
+                                 est_alert, concept, size_note(info, "; ".join(notes)),
                                  estimate.low, estimate.high,
                                  0.0 if m.exact else m.bound,
                                  None if estimates is None else

@@ -24,7 +24,7 @@ import numpy as np
 from aidebt_core.profiles.slice_cells import INT_FIELDS, SUM_FIELDS
 from aidebt_core.slices import intervals as iv
 from aidebt_core.slices.define import Predicate, SliceDef
-from aidebt_core.slices.discovery import _Feature, _Lattice, box_sums
+from aidebt_core.slices.discovery import Lattice, SliceFeature, box_sums
 from aidebt_core.slices.pick import SIMPLIFY_TRIES, SUPPORT_LEVEL, VACUOUS, Found, Search
 
 
@@ -94,8 +94,8 @@ def _scatter(flat, values, pad, order, dtype) -> np.ndarray:
     return out.reshape((pad,) * order)
 
 
-class CellLattice(_Lattice):
-    """`discovery._Lattice` counting from cells (see the module docstring)."""
+class CellLattice(Lattice):
+    """`discovery.Lattice` counting from cells (see the module docstring)."""
 
     def __init__(self, cells: Cells, names, signed: bool, min_size: int, alpha: float,
                  ranges: bool, pool_size: int):
@@ -119,7 +119,7 @@ class CellLattice(_Lattice):
         encs = {e.column: e for e in cells.config.encodings}
         shim = SimpleNamespace(encoding=lambda c: encs[c],
                                codes={c: np.zeros(0, np.int16) for c in names})
-        self.f = [_Feature(shim, c, ranges) for c in names]
+        self.f = [SliceFeature(shim, c, ranges) for c in names]
         self.col = np.array([cells.index[c] for c in names], np.int64)
         self.support = SUPPORT_LEVEL / max(1, sum(len(f.labels) for f in self.f))
         self.pad = max(f.k for f in self.f)
@@ -157,7 +157,7 @@ class CellLattice(_Lattice):
         return s, u
 
     def cell_stats(self, combos: np.ndarray, allowed: np.ndarray, rows=None, codes=None):
-        """As `_Lattice.cell_stats`: the allowed predicate combinations only."""
+        """As `Lattice.cell_stats`: the allowed predicate combinations only."""
         size, sums = self._dense(combos)
         order = combos.shape[1]
         block, *axes = np.nonzero(allowed)
@@ -191,7 +191,7 @@ class CellLattice(_Lattice):
         return block, cell, totals[0], totals[1:]
 
     def _level3(self, k, pairs, s2, u2, *_rows_codes) -> None:
-        """Level 3 as `_Lattice._level3` does it (same order of blocks, same bound, same
+        """Level 3 as `Lattice._level3` does it (same order of blocks, same bound, same
         tests), counting the allowed cells with `cell_stats` on the section's cells."""
         triples = np.array(list(itertools.combinations(range(k), 3)), np.int64)
         self.combos[3] = triples

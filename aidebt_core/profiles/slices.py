@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from aidebt_core.errors import OptionError, SchemaError
+from aidebt_core.errors import DataSourceError, OptionError, SchemaError
 
 if TYPE_CHECKING:   # imported where used: `aidebt slices` below the switch never needs them
     from aidebt_core.profiles.slice_cells import Config
@@ -137,7 +137,7 @@ def evaluate(groups: dict, totals: dict, metric: str, confidence: float = 0.95):
     """`slices.metrics.evaluate` from counts: each group (arrays of sums) against the rest
     (totals minus the group)."""
     from aidebt_core.slices import intervals as iv
-    from aidebt_core.slices.metrics import GroupStats, _from_sums, f1_se
+    from aidebt_core.slices.metrics import GroupStats, f1_se, stats_from_sums
 
     size = np.asarray(groups["n"], dtype=np.int64)
     g = _sums(groups, metric)
@@ -151,10 +151,10 @@ def evaluate(groups: dict, totals: dict, metric: str, confidence: float = 0.95):
         p = iv.two_proportion_p(k, n, t[0] - k, t[1] - n)
         return GroupStats(size, value, low, high, p, se, n)
     z = iv.z_value(confidence)
-    value = _from_sums(metric, g)
+    value = stats_from_sums(metric, g)
     rest = [a - b for a, b in zip(t, g, strict=True)]
     se, rest_se = f1_se(*g), f1_se(*rest)
-    p = iv.normal_diff_p(value, se, _from_sums(metric, rest), rest_se)
+    p = iv.normal_diff_p(value, se, stats_from_sums(metric, rest), rest_se)
     low, high = np.clip(value - z * se, 0, 1), np.clip(value + z * se, 0, 1)
     return GroupStats(size, value, low, high, p, se, size.astype(float))
 
@@ -189,9 +189,9 @@ def analyse_cells(cur: Cells, ref: Cells | None, metric: str, *, by: Sequence[st
         GAP_LABEL,
         RELATIVE_GAP,
         SliceResult,
-        _rank,
-        _worse,
+        is_worse,
         material,
+        rank_slices,
     )
     from aidebt_core.slices.discovery import OBJECTIVES, default_min_size
     from aidebt_core.slices.entry import MIN_GAP
@@ -250,7 +250,7 @@ def analyse_cells(cur: Cells, ref: Cells | None, metric: str, *, by: Sequence[st
                          f"slices; the {bd.MAX_GROUPS} largest are shown.")
         q = iv.bh_qvalues([s.p_value for s in by_stats])
         by_stats = tuple(replace(s, q_value=float(qv), significant=bool(
-            qv < alpha_fdr and _worse(s.metric, overall.metric, spec.higher_is_better)
+            qv < alpha_fdr and is_worse(s.metric, overall.metric, spec.higher_is_better)
             and material(s.metric, overall.metric, spec.higher_is_better, gap)))
             for s, qv in zip(by_stats, q, strict=True))
     if min_share is not None:
@@ -278,7 +278,7 @@ def analyse_cells(cur: Cells, ref: Cells | None, metric: str, *, by: Sequence[st
             found.append(bd.SliceStat(f.slice, f.size, f.size / cur.n, float(st.metric[0]),
                                       float(st.ci_low[0]), float(st.ci_high[0]),
                                       float(st.p_value[0]), math.nan, f.score))
-    found = _rank(found, result.tests, alpha_fdr, overall.metric if found_overall is None
+    found = rank_slices(found, result.tests, alpha_fdr, overall.metric if found_overall is None
                   else found_overall, spec.higher_is_better if found_overall is None
                   else "gap", min_gap if found_overall is not None else gap)[:top_k]
     search_info = {"objective": objective, "loss": result.loss, "mean_error": result.mean_error,
@@ -385,45 +385,16 @@ def _engine(table):
 
 
 def section_context(table, plan, whole: bool = True):
-    """The SqlContext of a table side: DuckDB's, or Spark's over a temporary view of the
-    source (the engine's own `section_context` when it offers one)."""
+    """The SqlContext of a table side on its own engine (DuckDB, or Spark through the Spark
+    engine's `sql_context`), keyed by chunk or as one chunk when `whole`."""
+    from aidebt_core.profiles import cross
     from aidebt_core.profiles.model import ALL_ROWS
 
-    engine = _engine(table)
-    key = f"'{ALL_ROWS}'" if whole else engine.chunk_key_sql(table, plan)
-    offered = getattr(engine, "section_context", None) or getattr(engine, "sql_context", None)
-    if offered is not None:
-        return replace(offered(table, plan), key=key)
-    if getattr(table, "engine", "duckdb") == "spark":
-        return spark_context(getattr(table, "source", table), key)
-    from aidebt_core.data import ROWS, quote_ident
-    from aidebt_core.profiles.sections import SqlContext
-
-    return SqlContext(lambda sql: table.execute(sql).fetchall(), ROWS, key, quote_ident,
-                      "duckdb")
-
-
-_views = iter(range(1, 1 << 62))
-
-
-def spark_context(source, key: str):
-    """A SqlContext running Spark SQL over `source` (a SparkSource) as a temporary view of
-    its session (dropped with the session); results come back as counts only."""
-    from aidebt_core.engines.spark import spark_column, spark_errors
-    from aidebt_core.engines.spark_sql import fetch_table
-    from aidebt_core.profiles.sections import SqlContext
-
-    session = source.frame.sparkSession
-    view = f"aidebt_slice_rows_{next(_views)}"
-    with spark_errors(source.label):
-        source.frame.createOrReplaceTempView(view)
-
-    def run(sql: str) -> list[tuple]:
-        # columnar (Arrow) rather than a Row object per result row: 10x less Python work
-        table = fetch_table(source, session.sql(sql), "slices: cells")
-        return list(zip(*(c.to_pylist() for c in table.columns), strict=True))
-
-    return SqlContext(run, spark_column(view), key, spark_column, "spark")
+    key = f"'{ALL_ROWS}'" if whole else _engine(table).chunk_key_sql(table, plan)
+    ctx = cross.sql_context(table, plan)
+    if ctx is None:
+        raise DataSourceError(f"{table.label}: its engine offers no SQL for slice counts.")
+    return replace(ctx, key=key)
 
 
 def count_section(table, plan, config: Config, whole: bool = True) -> dict:
@@ -471,6 +442,17 @@ def saved_config(profile_table) -> Config:
         raise OptionError(f"{profile_table.label} is a saved profile without slice counts: "
                           f"{REPROFILE}.")
     return config
+
+
+def slices_run(data, options):
+    """The registered Slices analysis (aidebt_core/analyses.py): from the profile's slice
+    cells when the route says profiles, else from the rows (`slices.entry.run`)."""
+    routed = slices_route(data, options)
+    if routed is not None:
+        return routed
+    from aidebt_core.slices.entry import run
+
+    return run(data, options)
 
 
 def slices_route(data, options):

@@ -95,21 +95,3 @@ def profile_schema(table: ProfileTable):
 
 def is_profile_table(table) -> bool:
     return isinstance(table, ProfileTable)
-
-
-def open_source(con, workspace, spec: str) -> Table:
-    """A data source by its spec: a saved profile (`.aidebt`, inside the workspace) as a
-    ProfileTable, anything else as `data.open_table` opens it."""
-    from aidebt_core.data import open_table
-    from aidebt_core.profiles.model import is_profile_path
-
-    if str(spec).strip().startswith("spark:"):  # only the workspace's aidebt-spark.yaml ones
-        from aidebt_core.engines.spark_workspace import open_workspace_spark
-
-        return open_workspace_spark(con, workspace, spec)
-    if is_profile_path(spec):
-        path = workspace.resolve(str(spec).strip())
-        if not path.is_file():
-            raise DataSourceError(f"'{spec}': no such profile file.")
-        return open_profile(con, path, str(spec))
-    return open_table(con, workspace, spec)

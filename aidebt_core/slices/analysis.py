@@ -20,8 +20,8 @@ from aidebt_core.slices import intervals as iv
 from aidebt_core.slices.define import Predicate, SliceDef
 from aidebt_core.slices.discovery import search
 from aidebt_core.slices.encode import fit_encodings
-from aidebt_core.slices.entry import MIN_GAP
 from aidebt_core.slices.metrics import SliceData, load, metric_spec
+from aidebt_core.slices.thresholds import MIN_GAP
 
 if TYPE_CHECKING:  # keep drift (and pandas) out of the computation's imports
     import pandas as pd
@@ -277,7 +277,7 @@ def analyse(current: Table, target: str, prediction: str | None = None,
                          f"slices; the {bd.MAX_GROUPS} largest are shown.")
         q = iv.bh_qvalues([s.p_value for s in by_stats])
         by_stats = tuple(replace(s, q_value=float(qv), significant=bool(
-            qv < alpha_fdr and _worse(s.metric, overall.metric, spec.higher_is_better)
+            qv < alpha_fdr and is_worse(s.metric, overall.metric, spec.higher_is_better)
             and material(s.metric, overall.metric, spec.higher_is_better, gap)))
             for s, qv in zip(by_stats, q, strict=True))
     found, search_info, found_label, found_overall = (), {}, None, None
@@ -296,7 +296,7 @@ def analyse(current: Table, target: str, prediction: str | None = None,
                                   float(st.ci_low[0]), float(st.ci_high[0]),
                                   float(st.p_value[0]), math.nan, f.score)
                      for f, st in zip(result.found, metrics, strict=True)]
-        found = _rank(found, result.tests, alpha_fdr, overall.metric if found_overall is None
+        found = rank_slices(found, result.tests, alpha_fdr, overall.metric if found_overall is None
                       else found_overall, spec.higher_is_better if found_overall is None
                       else "gap", min_gap if found_overall is not None else gap)[:top_k]
         search_info = {"objective": objective, "loss": result.loss, "mean_error": result.mean_error,
@@ -318,7 +318,7 @@ def analyse(current: Table, target: str, prediction: str | None = None,
                        found_label, found_overall, min_gap)
 
 
-def _worse(value: float, overall: float, direction) -> bool:
+def is_worse(value: float, overall: float, direction) -> bool:
     """Worse than overall: lower (higher is better), higher (lower is better), or for a
     calibration gap further from zero; never for a metric without a better direction."""
     if direction is None or math.isnan(value):
@@ -338,14 +338,14 @@ def material(value: float, overall: float, direction, gap: float) -> bool:
     return abs(value - overall) >= gap
 
 
-def _rank(stats: list[bd.SliceStat], tests: int, alpha_fdr: float, overall: float,
+def rank_slices(stats: list[bd.SliceStat], tests: int, alpha_fdr: float, overall: float,
           direction, gap: float = 0.0) -> list[bd.SliceStat]:
     """q-values (BH over the `tests` slices examined; those not shown count as p = 1, which is
     conservative), the significance flag (q below the level, worse than overall by at least
     `gap`), and the order: significant first, then by score."""
     q = iv.bh_qvalues([s.p_value for s in stats], max(tests, len(stats)))
     out = [replace(s, q_value=float(qv),
-                   significant=bool(qv < alpha_fdr and _worse(s.metric, overall, direction)
+                   significant=bool(qv < alpha_fdr and is_worse(s.metric, overall, direction)
                                     and material(s.metric, overall, direction, gap)))
            for s, qv in zip(stats, q, strict=True)]
     return sorted(out, key=lambda s: (not s.significant, -(s.score or 0.0)))

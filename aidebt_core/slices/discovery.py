@@ -131,7 +131,7 @@ def box_sums(cells: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(out)
 
 
-class _Feature:
+class SliceFeature:
     """A column's codes and its predicates as code intervals [lo, hi)."""
 
     def __init__(self, data: SliceData, column: str, ranges: bool):
@@ -195,7 +195,7 @@ def search(data: SliceData, metric: str, features: Sequence[str] | None = None,
     names = list(features) if features is not None else [e.column for e in data.encodings]
     if not names:
         raise SchemaError("Pick at least one column to search slices on.")
-    lattice = _Lattice(data, names, err, objective == "calibration", min_size, alpha, ranges,
+    lattice = Lattice(data, names, err, objective == "calibration", min_size, alpha, ranges,
                        max(100, 20 * top_k))
     if lattice.ebar == 0:
         return Search((), loss, 0.0, min_size, alpha, 0, 0, 0)
@@ -203,7 +203,7 @@ def search(data: SliceData, metric: str, features: Sequence[str] | None = None,
     return lattice.select(top_k, max_overlap, loss)
 
 
-class _Lattice(Picker):
+class Lattice(Picker):
     """Level-wise search. Per predicate combination: size `s` and the error statistics `u`
     (the error sum; for a signed gap its positive and negative parts), whose signed sum is `e`."""
 
@@ -226,7 +226,7 @@ class _Lattice(Picker):
         self.offset = 0.0 if signed else 1.0
         self.etot, self.qtot = float(err.sum()), float((err * err).sum())
         self.min_size, self.alpha, self.pool_size = min_size, alpha, pool_size
-        self.f = [_Feature(data, c, ranges) for c in names]
+        self.f = [SliceFeature(data, c, ranges) for c in names]
         self.support = SUPPORT_LEVEL / max(1, sum(len(f.labels) for f in self.f))
         self.pad = max(f.k for f in self.f)
         self.width = max(len(f.labels) for f in self.f)
@@ -476,7 +476,7 @@ class _TripleCounter:
     With a 0/1 error the size and the error count share one int64 (size << 32 | errors), so
     every step handles one table (exact: both stay below 2**31 in every partial box sum)."""
 
-    def __init__(self, lattice: _Lattice, rows, codes):
+    def __init__(self, lattice: Lattice, rows, codes):
         self.lat = lattice
         self.side = lattice.pad + 1
         self.cells = self.side ** 3

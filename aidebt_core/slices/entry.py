@@ -15,15 +15,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from aidebt_core.errors import SchemaError
+from aidebt_core.slices.thresholds import MIN_GAP  # noqa: F401  (re-exported)
 
 if TYPE_CHECKING:  # the result module imports numpy
     from aidebt_core.slices.analysis import SliceResult
 
-# "Significantly worse" also needs a gap a review would act on: at least this far from overall
-# on the metric's scale (a share of the overall value for MAE/RMSE, whose unit is the target's).
-# On large data a gap of a thousandth is significant and still not a finding. The audit's
-# slice rule uses the same default.
-MIN_GAP = 0.02
 
 
 @dataclass(frozen=True)
@@ -59,15 +55,12 @@ def default_metric(schema) -> str:
 
 
 def run(data, options: SlicesOptions) -> SliceResult:
-    from aidebt_core.profiles.slices import slices_route
+    """From the rows. The registered analysis is profiles/slices.py `slices_run`, which reads
+    saved profiles, Spark sources and large tables through their slice cells and falls back
+    to this."""
     from aidebt_core.slices.analysis import analyse
     from aidebt_core.slices.define import check_edges
 
-    # A saved profile, a Spark source or a table above the row switch: from the profile's
-    # slice cells (aidebt_core/profiles/slices.py, owned by HL), else the rows below.
-    routed = slices_route(data, options)
-    if routed is not None:
-        return routed
     schema = data.schema
     target = schema.first("target")
     prediction, score = schema.first("prediction"), schema.first("score")

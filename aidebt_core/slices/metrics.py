@@ -240,7 +240,7 @@ def _additive_parts(data: SliceData, name: str) -> list[np.ndarray]:
     return [np.abs(diff) if name == "mae" else diff * diff, np.ones(data.n)]
 
 
-def _from_sums(name: str, sums: list[np.ndarray]) -> np.ndarray:
+def stats_from_sums(name: str, sums: list[np.ndarray]) -> np.ndarray:
     with np.errstate(invalid="ignore", divide="ignore"):
         if name == "f1":
             tp, pp, ap = sums
@@ -274,10 +274,10 @@ def evaluate(data: SliceData, group: np.ndarray, n_groups: int, metric: str,
     parts = _additive_parts(data, metric)
     sums = [np.bincount(gi, weights=x, minlength=n_groups + 1)[:n_groups] for x in parts]
     totals = [x.sum() for x in parts]
-    value = _from_sums(metric, sums)
+    value = stats_from_sums(metric, sums)
     z = iv.z_value(confidence)
     if metric == "f1":
-        rest = _from_sums(metric, [t - s for t, s in zip(totals, sums, strict=True)])
+        rest = stats_from_sums(metric, [t - s for t, s in zip(totals, sums, strict=True)])
         se = f1_se(*sums)
         rest_se = f1_se(*[t - s for t, s in zip(totals, sums, strict=True)])
         p = iv.normal_diff_p(value, se, rest, rest_se)

@@ -110,7 +110,7 @@ def test_an_estimate_alerts_only_when_its_interval_clears_the_band(tmp_path):
     realized AUC's noise on the reference chunks (SE·√n, median) at the chunk's row count."""
     from aidebt_core.data import connect, open_table
     from aidebt_core.performance import analyse_performance
-    from aidebt_core.performance.realized import _Z
+    from aidebt_core.performance.realized import Z_INTERVAL
     from aidebt_core.timeaxis import split_on_timestamp
     from aidebt_core.workspace import Workspace
 
@@ -138,9 +138,9 @@ def test_an_estimate_alerts_only_when_its_interval_clears_the_band(tmp_path):
     assert june["estimated"] < lower < june["estimated_high"]          # point out, interval in
     assert not june["alert"] and not june["estimated_alert"]
     reference = table[table["period"] == "reference"]
-    unit = np.median((reference["ci_high"] - reference["ci_low"]) / 2 / _Z
+    unit = np.median((reference["ci_high"] - reference["ci_low"]) / 2 / Z_INTERVAL
                      * np.sqrt(reference["labelled_rows"]))
     for row in (may, june):
-        half = _Z * unit / np.sqrt(row["rows"])
+        half = Z_INTERVAL * unit / np.sqrt(row["rows"])
         assert (row["estimated_low"], row["estimated_high"]) == pytest.approx(
             (row["estimated"] - half, row["estimated"] + half), rel=1e-12)

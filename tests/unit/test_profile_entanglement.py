@@ -14,10 +14,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from aidebt_core.cli import main
-from aidebt_core.entanglement import analyse, association_matrix
+from aidebt_core.entanglement import association_matrix
 from aidebt_core.errors import AidebtError, OptionError
 from aidebt_core.profiles import cross
-from aidebt_core.profiles.entanglement import matrix_from_section, side_section
+from aidebt_core.profiles.entanglement import analyse_routed, matrix_from_section, side_section
 from aidebt_core.profiles.source import open_profile
 from tests.unit.test_profile_cross import KINDS, cross_frame, open_frame
 
@@ -186,16 +186,16 @@ def test_analyse_on_a_saved_profile_ranks_ripple_without_importance(tmp_path):
 
     path = saved_profile(tmp_path, cross_frame(43, 1500), "ref")
     table = open_profile(connect(Workspace.at(tmp_path)), path, "ref.aidebt")
-    result = analyse(table, None, table.schema_override)
+    result = analyse_routed(table, None, table.schema_override)
     assert result.current is None and result.reference.rows_used == 1500
     assert any("ranks features by their strongest association alone" in m
                for m in result.messages)
     assert result.ripple.table["importance"].isna().all()
-    fewer = analyse(table, None, table.schema_override, top_k=10)
+    fewer = analyse_routed(table, None, table.schema_override, top_k=10)
     assert "ref.aidebt keeps the 50 categories a column had when it was profiled, not the 10 " \
         "asked for." in fewer.notes
     with pytest.raises(OptionError, match="Spearman"):
-        analyse(table, None, table.schema_override, method="spearman")
+        analyse_routed(table, None, table.schema_override, method="spearman")
 
 
 def test_a_profile_made_with_other_columns_is_noted(tmp_path):

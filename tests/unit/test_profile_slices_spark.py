@@ -7,6 +7,7 @@ import io
 import json
 import math
 from contextlib import chdir, redirect_stderr, redirect_stdout
+from dataclasses import replace
 
 import numpy as np
 import pyarrow.parquet as pq
@@ -15,9 +16,10 @@ import pytest
 from aidebt_core.cli import main
 from aidebt_core.data import ROWS, connect, open_table, quote_ident
 from aidebt_core.engines.spark import SparkOptions, open_spark_source
+from aidebt_core.engines.spark_profile import sql_context
 from aidebt_core.profiles import slice_cells as sc
+from aidebt_core.profiles.model import ProfilePlan
 from aidebt_core.profiles.sections import SqlContext
-from aidebt_core.profiles.slices import spark_context
 from aidebt_core.slices.encode import fit_encodings
 from aidebt_core.workspace import Workspace
 from tests.spark_fixtures import shared_connect_server
@@ -53,7 +55,8 @@ def test_spark_section_equals_duckdb_section(folder, remote):
     con.close()
     source = open_spark_source(f"spark:parquet:{folder}/data.parquet",
                                SparkOptions(remote=remote))
-    spark = sc.compute(spark_context(source, "''"), None, config)[""]
+    ctx = replace(sql_context(source, ProfilePlan(())), key="''")
+    spark = sc.compute(ctx, None, config)[""]
     assert spark.cells == duck.cells > 15_000
     np.testing.assert_array_equal(spark.key, duck.key)
     np.testing.assert_array_equal(spark.ints, duck.ints)

@@ -265,7 +265,7 @@ def test_triple_cells_equal_row_mask_counts(tmp_path, signed):
     # A 0/1 error (the packed path) or a signed real-valued one (two float weights).
     err = ((data.y != data.pred).astype(float) if not signed
            else rng.normal(0, 1, data.n).round(3))
-    lat = disc._Lattice(data, cols, err, signed, 30, 0.95, True, 100)
+    lat = disc.Lattice(data, cols, err, signed, 30, 0.95, True, 100)
     assert lat.binary is not signed
     combos = np.array([(0, 1, 2), (0, 1, 5), (0, 3, 7), (2, 4, 6)], np.int64)
     w = lat.width

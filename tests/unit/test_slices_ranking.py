@@ -11,7 +11,7 @@ from scipy import stats
 
 from aidebt_core.data import connect, open_table
 from aidebt_core.slices import analyse
-from aidebt_core.slices.analysis import _rank
+from aidebt_core.slices.analysis import rank_slices
 from aidebt_core.slices.breakdown import SliceStat
 from aidebt_core.slices.define import Predicate, SliceDef
 from aidebt_core.workspace import Workspace
@@ -27,7 +27,7 @@ def test_significant_slices_come_first_whatever_their_score():
               _stat("small_real", 0.50, 1e-30, 0.5),
               _stat("better", 0.99, 1e-40, 2.0),        # significant difference, but better
               _stat("medium_real", 0.60, 1e-20, 1.0)]
-    ranked = _rank(stats_, tests=1000, alpha_fdr=0.05, overall=0.85, direction=True)
+    ranked = rank_slices(stats_, tests=1000, alpha_fdr=0.05, overall=0.85, direction=True)
     assert [s.slice.predicates[0].label for s in ranked] == [
         "medium_real", "small_real", "big_noise", "better"]
     assert [s.significant for s in ranked] == [True, True, False, False]

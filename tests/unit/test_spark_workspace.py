@@ -16,9 +16,8 @@ from aidebt_core.engines.spark_workspace import (
     read_workspace_spark,
 )
 from aidebt_core.errors import DataSourceError, SandboxError
-from aidebt_core.profiles.source import open_source
 from aidebt_core.selection import FILES, Selection, input_fingerprint
-from aidebt_core.sources import describe_sources, scan_sources
+from aidebt_core.sources import describe_sources, open_source, scan_sources
 from aidebt_core.workspace import Workspace
 
 UNREACHABLE = "sc://127.0.0.1:9"  # discard port: nothing listens
