@@ -115,7 +115,11 @@ def test_audit_records_the_signed_in_user_as_auditor(served):
     assert not [t for t in at.text_input if t.label == "Auditor(s)"]
     at.text_input(key="aud_new_model").input("signin-model").run()
     at.segmented_control(key="aud_section").set_value("evaluation").run()  # E1's dimension
-    at.radio(key="aud_signin-model_E1_level").set_value("1")
+    # A widget in a fragment reruns only that fragment, and AppTest then holds only its
+    # elements: run the whole page again to reach the rest, as the browser still shows it.
+    at.run()
+    at.radio(key="aud_signin-model_E1_level").set_value("1").run()
+    at.run()
     at.text_input(key="aud_version").input("1")          # saving needs a version, and a form
     at.checkbox(key="aud_signin-model_partial").check().run()   # this short only as partial
     at.button(key="aud_save").click().run()
