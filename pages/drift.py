@@ -38,8 +38,8 @@ from aidebt_core.profiles.over_time import (
     ViewUnavailable,
     first_timestamp,
     over_time_route,
-    reads_rows,
 )
+from aidebt_core.profiles.source import reads_rows
 from aidebt_core.slices.define import apply_slice, parse_slice
 from aidebt_core.textsafe import md
 from aidebt_core.timeaxis import timestamp_sql

@@ -32,8 +32,8 @@ def features(data) -> list[str]:
 def pair(data, a: str, b: str, exclude: tuple):
     """The pair per period: from rows, or for a categorical pair of saved profiles from
     their counts; None when a side has no rows to plot (a profile's numeric pair, Spark)."""
-    from aidebt_core.profiles.entanglement import pair_crosstab, reads_rows
-    from aidebt_core.profiles.source import is_profile_table
+    from aidebt_core.profiles.entanglement import pair_crosstab
+    from aidebt_core.profiles.source import is_profile_table, reads_rows
 
     kinds = feature_kinds(data.schema, exclude=exclude)
     sides = {"reference": data.reference, "current": data.current}

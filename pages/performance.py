@@ -19,7 +19,7 @@ from aidebt_core.performance.notes import alert_notes, headline
 from aidebt_core.performance.relationship import rank_relationships
 from aidebt_core.performance.result import realized_judged
 from aidebt_core.plots.performance import gap_figure, performance_figure, relationship_figure
-from aidebt_core.profiles.over_time import reads_rows
+from aidebt_core.profiles.source import reads_rows
 from aidebt_core.reports.performance import EXPLANATION
 from aidebt_core.textsafe import md
 

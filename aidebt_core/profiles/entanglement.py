@@ -37,16 +37,11 @@ from aidebt_core.entanglement.matrix import (
 from aidebt_core.entanglement.result import EntanglementResult
 from aidebt_core.errors import AidebtError, OptionError, SchemaError
 from aidebt_core.profiles import cross
-from aidebt_core.profiles.source import ProfileTable
+from aidebt_core.profiles.source import ProfileTable, reads_rows
 
 SPEARMAN_REFUSED = ("Spearman's ρ needs each row's rank, which a profile does not keep "
                     "(it holds sums of products: Pearson r is exact); use --method auto or "
                     "pearson, or give the rows with --exact below the profile switch.")
-
-
-def reads_rows(table) -> bool:
-    """Whether the local process can read `table`'s rows (not a saved profile, not Spark)."""
-    return not isinstance(table, ProfileTable) and getattr(table, "engine", "") != "spark"
 
 
 def profile_matrices(reference, current, kinds: Mapping[str, str], method: str = "auto",
@@ -330,4 +325,4 @@ def entanglement_run(data, options) -> EntanglementResult:
 
 
 __all__ = ["SPEARMAN_REFUSED", "analyse_routed", "entanglement_run", "matrix_from_section",
-           "pair_crosstab", "profile_matrices", "reads_rows", "side_section"]
+           "pair_crosstab", "profile_matrices", "side_section"]

@@ -44,8 +44,8 @@ from aidebt_core.profiles.over_time import (
     _period_chunks,
     check_chunked_period,
     dated_chunks,
-    reads_rows,
 )
+from aidebt_core.profiles.source import reads_rows
 
 STATISTIC = "root mean squared reconstruction error (complete rows, from moments)"
 

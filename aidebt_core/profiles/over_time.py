@@ -413,13 +413,6 @@ def check_chunked(reference: DatasetProfile, current: DatasetProfile,
 
 # ---------------------------------------------------------------------------- the route
 
-def reads_rows(table) -> bool:
-    """A DuckDB table (rows at hand), not a saved profile or a Spark source."""
-    from aidebt_core.profiles.source import ProfileTable
-
-    return not isinstance(table, ProfileTable) and getattr(table, "engine", "") != "spark"
-
-
 def over_time_route(reference, current, columns: Sequence[str], kinds: Sequence[str],
                     chunking: Chunking | str, timestamp: str | None, *, method: str = "auto",
                     sigmas: float = 3.0, min_rows: int = MIN_CHUNK_ROWS
@@ -429,7 +422,7 @@ def over_time_route(reference, current, columns: Sequence[str], kinds: Sequence[
     DuckDB tables keep the rows path; from a saved profile or Spark they are ViewUnavailable,
     as is a profile chunked by another period (one line saying why)."""
     from aidebt_core.profiles.route import decide, side_profiles
-    from aidebt_core.profiles.source import ProfileTable
+    from aidebt_core.profiles.source import ProfileTable, reads_rows
 
     if not decide(reference, current).use:
         return None
@@ -479,4 +472,4 @@ def check_chunked_period(chunking: Chunking) -> None:
 
 
 __all__ = ["ViewUnavailable", "check_chunked", "counted_wasserstein_null", "dated_chunks",
-           "first_timestamp", "over_time_from_profiles", "over_time_route", "reads_rows"]
+           "first_timestamp", "over_time_from_profiles", "over_time_route"]

@@ -95,3 +95,9 @@ def profile_schema(table: ProfileTable):
 
 def is_profile_table(table) -> bool:
     return isinstance(table, ProfileTable)
+
+
+def reads_rows(table) -> bool:
+    """Whether this process can read `table`'s rows: a DuckDB table, not a saved profile or a
+    Spark source (whose rows stay in the warehouse)."""
+    return not isinstance(table, ProfileTable) and getattr(table, "engine", "") != "spark"
