@@ -191,7 +191,7 @@ def analyse_cells(cur: Cells, ref: Cells | None, metric: str, *, by: Sequence[st
         SliceResult,
         is_worse,
         material,
-        rank_slices,
+        ranked_found,
     )
     from aidebt_core.slices.discovery import OBJECTIVES, default_min_size
     from aidebt_core.slices.entry import MIN_GAP
@@ -278,14 +278,9 @@ def analyse_cells(cur: Cells, ref: Cells | None, metric: str, *, by: Sequence[st
             found.append(bd.SliceStat(f.slice, f.size, f.size / cur.n, float(st.metric[0]),
                                       float(st.ci_low[0]), float(st.ci_high[0]),
                                       float(st.p_value[0]), math.nan, f.score))
-    found = rank_slices(found, result.tests, alpha_fdr, overall.metric if found_overall is None
-                  else found_overall, spec.higher_is_better if found_overall is None
-                  else "gap", min_gap if found_overall is not None else gap)[:top_k]
-    search_info = {"objective": objective, "loss": result.loss, "mean_error": result.mean_error,
-                   "min_size": result.min_size, "alpha": result.alpha,
-                   "max_order": max_order, "tests": result.tests,
-                   "evaluated": result.evaluated, "pruned_blocks": result.pruned_blocks,
-                   "columns": list(features), "alpha_fdr": alpha_fdr}
+    found, search_info = ranked_found(found, result, alpha_fdr, overall.metric, found_overall,
+                                      spec.higher_is_better, gap, min_gap, top_k, objective,
+                                      max_order, features)
     if not found:
         notes.append(f"No slice of at least {result.min_size:,} rows is worse than average.")
     if bounded:

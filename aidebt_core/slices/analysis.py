@@ -296,14 +296,9 @@ def analyse(current: Table, target: str, prediction: str | None = None,
                                   float(st.ci_low[0]), float(st.ci_high[0]),
                                   float(st.p_value[0]), math.nan, f.score)
                      for f, st in zip(result.found, metrics, strict=True)]
-        found = rank_slices(found, result.tests, alpha_fdr, overall.metric if found_overall is None
-                      else found_overall, spec.higher_is_better if found_overall is None
-                      else "gap", min_gap if found_overall is not None else gap)[:top_k]
-        search_info = {"objective": objective, "loss": result.loss, "mean_error": result.mean_error,
-                       "min_size": result.min_size, "alpha": result.alpha,
-                       "max_order": max_order, "tests": result.tests,
-                       "evaluated": result.evaluated, "pruned_blocks": result.pruned_blocks,
-                       "columns": list(features), "alpha_fdr": alpha_fdr}
+        found, search_info = ranked_found(found, result, alpha_fdr, overall.metric,
+                                          found_overall, spec.higher_is_better, gap, min_gap,
+                                          top_k, objective, max_order, features)
         if not found:
             notes.append("No slice of at least "
                          f"{result.min_size:,} rows is worse than average.")
@@ -338,8 +333,27 @@ def material(value: float, overall: float, direction, gap: float) -> bool:
     return abs(value - overall) >= gap
 
 
+def ranked_found(found: list[bd.SliceStat], result, alpha_fdr: float, overall: float,
+                 found_overall: float | None, higher_is_better, gap: float, min_gap: float,
+                 top_k: int, objective: str, max_order: int, features
+                 ) -> tuple[list[bd.SliceStat], dict]:
+    """The found slices ranked (significant first) and cut to `top_k`, with the search's
+    description — one place for the rows path and the profiles path. Ranked on the metric
+    against `overall`, or on the calibration gap against `found_overall` when given."""
+    if found_overall is None:
+        ranked = rank_slices(found, result.tests, alpha_fdr, overall, higher_is_better, gap)
+    else:
+        ranked = rank_slices(found, result.tests, alpha_fdr, found_overall, "gap", min_gap)
+    info = {"objective": objective, "loss": result.loss, "mean_error": result.mean_error,
+            "min_size": result.min_size, "alpha": result.alpha, "max_order": max_order,
+            "tests": result.tests, "evaluated": result.evaluated,
+            "pruned_blocks": result.pruned_blocks, "columns": list(features),
+            "alpha_fdr": alpha_fdr}
+    return ranked[:top_k], info
+
+
 def rank_slices(stats: list[bd.SliceStat], tests: int, alpha_fdr: float, overall: float,
-          direction, gap: float = 0.0) -> list[bd.SliceStat]:
+                direction, gap: float = 0.0) -> list[bd.SliceStat]:
     """q-values (BH over the `tests` slices examined; those not shown count as p = 1, which is
     conservative), the significance flag (q below the level, worse than overall by at least
     `gap`), and the order: significant first, then by score."""
