@@ -183,20 +183,25 @@ def _chunk_infos(reference: DatasetProfile, current: DatasetProfile, metric: str
 
     from aidebt_core.chunks import Chunk, Chunking, period_label, period_offset, side_labels
     from aidebt_core.performance.result import ChunkInfo
+    from aidebt_core.profiles.over_time import _period_chunks
 
     kind = reference.plan.chunk
     sides = []
     for profile in (reference, current):
+        # partial first/last periods from the chunks' first/last times (as drift over time)
+        partial = {c.start.strftime("%Y-%m-%d"): c.partial
+                   for c in _period_chunks(profile, kind, 0, None)}
         sides.append([(Chunk(0, period_label(kind, pd.Timestamp(m.key)), pd.Timestamp(m.key),
-                             pd.Timestamp(m.key) + period_offset(kind), m.rows), m.labelled)
+                             pd.Timestamp(m.key) + period_offset(kind), m.rows), m.labelled,
+                       partial.get(m.key, False))
                       for m in chunk_metrics(profile, metric)
                       if m.key not in ("", "(no timestamp)")])
-    labels = side_labels([c for c, _ in sides[0]], [c for c, _ in sides[1]], Chunking(kind))
+    labels = side_labels([c[0] for c in sides[0]], [c[0] for c in sides[1]], Chunking(kind))
     infos = []
     for period, chunks, names in zip(("reference", "current"), sides, labels, strict=True):
-        for (c, labelled), label in zip(chunks, names, strict=True):
+        for (c, labelled, is_partial), label in zip(chunks, names, strict=True):
             infos.append(ChunkInfo(len(infos), label, c.start, c.end, c.rows, labelled, period,
-                                   too_small=c.rows < min_rows,
+                                   partial=is_partial, too_small=c.rows < min_rows,
                                    too_few_labels=labelled < min_labels))
     return infos
 

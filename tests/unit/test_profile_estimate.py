@@ -191,3 +191,15 @@ def test_performance_page_shows_the_estimate_from_saved_profiles(tmp_path):
     assert "Accuracy, estimated (2024-07)" in {m.label for m in at.metric}
     assert any(c.value.startswith("From profiles: realized exact; estimated ≈")
                for c in at.caption)
+
+
+def test_partial_first_and_last_months_from_profiles_match_the_rows(tmp_path):
+    """A profile's chunks carry their first/last times, so performance from profiles marks
+    the partial first and last months as the rows path does."""
+    ref = repayments(6_000, 11, "2024-01-17", 4)     # 2024-01-17 .. mid-May
+    cur = repayments(5_000, 12, "2024-06-20", 3)     # 2024-06-20 .. mid-September
+    rows, got = _both(tmp_path, ref, cur)
+    want = [(c.label, c.partial) for c in rows["accuracy"].chunks]
+    assert [(c.label, c.partial) for c in got.chunks] == want
+    assert [label for label, partial in want if partial] == [
+        "2024-01", "2024-05", "2024-06", "2024-09"]
