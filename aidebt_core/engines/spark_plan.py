@@ -16,8 +16,9 @@ Jobs on the reference (each one read of it):
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
-from aidebt_core.engines.spark import SparkSource
+from aidebt_core.engines.spark import SparkSource, spark_column
 from aidebt_core.engines.spark_sql import fetch_rows, finite, finite_value, guarded, num, unwrap
 from aidebt_core.errors import SchemaError
 from aidebt_core.profiles import planning
@@ -66,9 +67,25 @@ def plan_profile(source: SparkSource, kinds: Sequence[tuple[str, str]], *,
             histogram = {int(u): n for u, n in counts.get(name, {}).items()}
             plans.append(planning.numeric_plan(summaries[name], None, histogram,
                                                heavy.get(name), max_exact))
-    return planning.make_plan(plans, timestamp=timestamp, chunk=chunk, target=target,
+    plan = planning.make_plan(plans, timestamp=timestamp, chunk=chunk, target=target,
                               prediction=prediction, score=score, top_k=top_k,
                               max_exact=max_exact)
+    if chunk is None or timestamp is None:
+        return plan
+    return replace(plan, time_resolution=time_resolution(source, timestamp))
+
+
+def time_resolution(source: SparkSource, column: str) -> str | None:
+    """How much time one value stands for, as timeaxis.TimeAxis.resolution says it for
+    DuckDB: a DATE column, or timestamps all at midnight, are days; else None."""
+    source = unwrap(source)
+    if source.column_type(column) == "date":
+        return "day"
+    ts = spark_column(column)
+    row = fetch_rows(source, source.frame.selectExpr(
+        f"min(CASE WHEN {ts} = date_trunc('day', {ts}) THEN 1 ELSE 0 END)"),
+        "plan: time resolution")[0]
+    return "day" if row[0] == 1 else None
 
 
 def require(source: SparkSource, names: Sequence[str]) -> None:

@@ -79,11 +79,31 @@ def chunk_key_sql(source: SparkSource, plan: ProfilePlan) -> str:
     if not kind.startswith(("timestamp", "date")):
         raise SchemaError(f"Column {plan.timestamp!r} of {source.label} is {kind}: a Spark "
                           "source is chunked on a TIMESTAMP or DATE column.")
-    ts = spark_column(plan.timestamp or "")
-    if kind == "date":  # a date as a wall-clock midnight: no session time zone involved
-        ts = f"CAST({ts} AS TIMESTAMP_NTZ)"
+    ts = timestamp_sql(source, plan.timestamp or "")
     return (f"CASE WHEN {ts} IS NULL THEN '{NO_TIMESTAMP}' ELSE "
             f"date_format(date_trunc('{plan.chunk}', {ts}), 'yyyy-MM-dd') END")
+
+
+def timestamp_sql(source: SparkSource, column: str) -> str:
+    """A TIMESTAMP or DATE column as the timestamp chunks are cut from."""
+    ts = spark_column(column)
+    if unwrap(source).column_type(column) == "date":  # a wall-clock midnight: no time zone
+        ts = f"CAST({ts} AS TIMESTAMP_NTZ)"
+    return ts
+
+
+def _time_spans(source: SparkSource, plan: ProfilePlan, key: str) -> dict[str, tuple]:
+    """Per dated chunk, its first and last time as fixed-width text (profiles.model
+    TIME_FORMAT, as DuckDB writes it): they mark partial first/last periods."""
+    if plan.chunk is None:
+        return {}
+    ts, text = timestamp_sql(source, plan.timestamp or ""), "'yyyy-MM-dd''T''HH:mm:ss.SSSSSS'"
+    view = sql_context(source, plan).rows   # the source's temporary view
+    frame = source.frame.sparkSession.sql(
+        f"SELECT {key}, date_format(min({ts}), {text}), date_format(max({ts}), {text}) "
+        f"FROM {view} GROUP BY 1")
+    rows = fetch_rows(source, frame, "profile: chunk first/last times")
+    return {str(k): (first, last) for k, first, last in rows if first is not None}
 
 
 # ------------------------------------------------------------------------------ roles, kinds
@@ -214,9 +234,11 @@ def compute_profile(source: SparkSource, plan: ProfilePlan) -> DatasetProfile:
     counts = _Counts.read(fetch_table(source, _counts_frame(source, plan, key),
                                       "profile: counts"), plan)
     sections = _sections(source, plan)
+    spans = _time_spans(source, plan, key)
     chunks = [ChunkProfile(k, counts.rows(k), tuple(counts.column(k, i, c)
                                                     for i, c in enumerate(plan.columns)),
-                           counts.performance(k), sections.get(k, ()))
+                           counts.performance(k), sections.get(k, ()),
+                           *spans.get(k, (None, None)))
               for k in counts.keys()]
     types = dict(source.columns)
     return DatasetProfile(plan, tuple(chunks), source.label,
@@ -435,6 +457,7 @@ def sql_context(source: SparkSource, plan: ProfilePlan):
 
     source = unwrap(source)
     session = source.frame.sparkSession
+    key = chunk_key_sql(source, plan) if plan is not None else "''"
     view = source.memo.get("view")
     if view is None:
         view = f"aidebt_rows_{next(_views)}"
@@ -447,8 +470,7 @@ def sql_context(source: SparkSource, plan: ProfilePlan):
         table = fetch_table(source, session.sql(sql), "section")
         return list(zip(*(c.to_pylist() for c in table.columns), strict=True))
 
-    return SqlContext(run, spark_column(view), chunk_key_sql(source, plan), spark_column,
-                      ENGINE)
+    return SqlContext(run, spark_column(view), key, spark_column, ENGINE)
 
 
 def _sections(source: SparkSource, plan: ProfilePlan) -> dict[str, tuple]:

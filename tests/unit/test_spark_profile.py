@@ -92,6 +92,7 @@ def assert_same_profile(a: DatasetProfile, b: DatasetProfile) -> None:
     assert [c.key for c in a.chunks] == [c.key for c in b.chunks]
     for x, y in zip(a.chunks, b.chunks, strict=True):
         assert (x.key, x.rows) == (y.key, y.rows)
+        assert (x.first, x.last) == (y.first, y.last), x.key   # partial-period marks
         assert x.performance == y.performance, x.key
         for cx, cy in zip(x.columns, y.columns, strict=True):
             dx, dy = cx.to_dict(), cy.to_dict()
@@ -249,11 +250,14 @@ def test_a_side_is_one_spark_job_and_the_plan_reuses_role_inference(spark, data_
     # roles + the plan's summaries in one aggregate; the exact distinct counts (small data);
     # value counts (3,000 rows: every numeric column has few enough values to be counted,
     # so no heavy-value job; test_heavy_values_... covers that one).
+    # A chunked plan also reads whether the timestamps are whole days (one aggregate of the
+    # timestamp column), and a chunked profile each chunk's first/last time (partial marks).
     assert list(spark_sql.JOBS) == ["roles and summaries", "exact distinct",
-                                    "plan: value counts and plan histograms"]
+                                    "plan: value counts and plan histograms",
+                                    "plan: time resolution"]
     spark_sql.JOBS.clear()
     spark_profile.compute_profile(ref, plan)
-    assert list(spark_sql.JOBS) == ["profile: counts"]
+    assert list(spark_sql.JOBS) == ["profile: counts", "profile: chunk first/last times"]
 
 
 def test_heavy_values_sharing_a_sub_bin_with_others_are_found_exactly(duck, spark, tmp_path):
