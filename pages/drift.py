@@ -209,9 +209,11 @@ if trend is not None:
     judged_ratios = np.where(trend.judged, trend.ratios, np.nan)
     table.insert(table.columns.get_loc("drifted") + 1, "recent_alert",
                  [c in recent_alerts for c in table["column"]])
+    # A line needs two judged chunks: the grid draws one point as a bare number.
     table.insert(table.columns.get_loc("recent_alert") + 1, "trend",
-                 [[None if np.isnan(v) else float(v)
-                   for v in judged_ratios[trend.columns.index(c)]] for c in table["column"]])
+                 [[None if np.isnan(v) else float(v) for v in row]
+                  if np.count_nonzero(~np.isnan(row)) >= 2 else None
+                  for row in (judged_ratios[trend.columns.index(c)] for c in table["column"])])
 # Fit 1440 px: the kind is in the method's name, and empty columns carry nothing.
 table = table.drop(columns=["kind"])
 for name in ("new_categories", "vanished_categories", "note"):

@@ -145,7 +145,8 @@ def test_two_small_files_without_timestamp(run_page, tmp_path):
     table = at.dataframe[0].value.set_index("column")
     assert set(table.index[table["drifted"]]) == expected and "x" in expected
     assert set(table["method"]) == {"ks", "chi2"}  # 400 rows < 1,000: the tests decide
-    assert len(table.loc["x", "trend"]) == 8  # 4 row chunks a side
+    # 4 row chunks of 100 a side: too small to judge, so no line (one needs 2 judged chunks)
+    assert table.loc["x", "trend"] is None
 
 
 def _generated_module():
