@@ -41,10 +41,9 @@ from aidebt_core.profiles import cross
 from aidebt_core.profiles.over_time import (
     ViewUnavailable,
     _chunk_infos,
-    _period_chunks,
     check_chunked_period,
-    dated_chunks,
 )
+from aidebt_core.profiles.periods import dated_chunks, period_chunks
 from aidebt_core.profiles.source import reads_rows
 
 STATISTIC = "root mean squared reconstruction error (complete rows, from moments)"
@@ -258,7 +257,7 @@ def multivariate_route(reference, current, numeric: Sequence[str],
         profiles.append(_KeysOnly(keys, sections, table.label))
         spans.append(plan_chunks(table, chunking, timestamp, min_rows=min_rows).chunks
                      if reads_rows(table) else None)
-    chunks = _chunk_infos(*(_period_chunks(p, chunking.kind, min_rows, s)
+    chunks = _chunk_infos(*(period_chunks(p, chunking.kind, min_rows, s)
                             for p, s in zip(profiles, spans, strict=True)), chunking)
     result = multivariate_from_sections(sides[0], sides[1], config, list(numeric), chunks,
                                         variance=variance, sigmas=sigmas,
@@ -270,7 +269,7 @@ def multivariate_route(reference, current, numeric: Sequence[str],
 
 
 class _KeysOnly:
-    """What `_period_chunks` reads of a profile (dated chunk keys and rows), for a table side
+    """What `period_chunks` reads of a profile (dated chunk keys and rows), for a table side
     counted through its section only."""
 
     def __init__(self, keys, sections, label):

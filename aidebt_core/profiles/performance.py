@@ -183,14 +183,14 @@ def _chunk_infos(reference: DatasetProfile, current: DatasetProfile, metric: str
 
     from aidebt_core.chunks import Chunk, Chunking, period_label, period_offset, side_labels
     from aidebt_core.performance.result import ChunkInfo
-    from aidebt_core.profiles.over_time import _period_chunks
+    from aidebt_core.profiles.periods import period_chunks
 
     kind = reference.plan.chunk
     sides = []
     for profile in (reference, current):
         # partial first/last periods from the chunks' first/last times (as drift over time)
         partial = {c.start.strftime("%Y-%m-%d"): c.partial
-                   for c in _period_chunks(profile, kind, 0, None)}
+                   for c in period_chunks(profile, kind, 0, None)}
         sides.append([(Chunk(0, period_label(kind, pd.Timestamp(m.key)), pd.Timestamp(m.key),
                              pd.Timestamp(m.key) + period_offset(kind), m.rows), m.labelled,
                        partial.get(m.key, False))

@@ -224,7 +224,7 @@ def test_partial_marks_from_chunk_first_and_last_timestamps(sides):
     partial marks `chunks.plan_chunks` gives the rows."""
     from types import SimpleNamespace
 
-    from aidebt_core.profiles.over_time import _period_chunks
+    from aidebt_core.profiles.periods import period_chunks
 
     frame = pd.read_parquet(sides["folder"] / "cur.parquet")
     month = frame.booked_at.dt.strftime("%Y-%m-01")
@@ -234,7 +234,7 @@ def test_partial_marks_from_chunk_first_and_last_timestamps(sides):
                                                       first=r["min"].isoformat(),
                                                       last=r["max"].isoformat())
                                       for k, r in spans.iterrows()])
-    got = _period_chunks(profile, "month", 300, None)
+    got = period_chunks(profile, "month", 300, None)
     want = sides["spans"][1]
     assert [c.partial for c in got] == [c.partial for c in want] == [True, False, False,
                                                                       False, False, True]
