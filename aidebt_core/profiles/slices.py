@@ -183,14 +183,12 @@ def analyse_cells(cur: Cells, ref: Cells | None, metric: str, *, by: Sequence[st
     """`slices.analysis.analyse` on cell counts (same structure, same numbers)."""
     from aidebt_core.profiles.slice_search import search_cells
     from aidebt_core.slices import breakdown as bd
-    from aidebt_core.slices import intervals as iv
     from aidebt_core.slices.analysis import (
         CANDIDATES,
         GAP_LABEL,
         RELATIVE_GAP,
         SliceResult,
-        is_worse,
-        material,
+        flag_breakdown,
         ranked_found,
     )
     from aidebt_core.slices.discovery import OBJECTIVES, default_min_size
@@ -248,11 +246,8 @@ def analyse_cells(cur: Cells, ref: Cells | None, metric: str, *, by: Sequence[st
         if len(by_stats) == bd.MAX_GROUPS:
             notes.append(f"Breaking down by {', '.join(by)} gives more than {bd.MAX_GROUPS} "
                          f"slices; the {bd.MAX_GROUPS} largest are shown.")
-        q = iv.bh_qvalues([s.p_value for s in by_stats])
-        by_stats = tuple(replace(s, q_value=float(qv), significant=bool(
-            qv < alpha_fdr and is_worse(s.metric, overall.metric, spec.higher_is_better)
-            and material(s.metric, overall.metric, spec.higher_is_better, gap)))
-            for s, qv in zip(by_stats, q, strict=True))
+        by_stats = flag_breakdown(by_stats, alpha_fdr, overall.metric, spec.higher_is_better,
+                                  gap)
     if min_share is not None:
         min_size = max(30, math.ceil(min_share * cur.n))
     min_size = default_min_size(cur.n) if min_size is None else int(min_size)

@@ -275,11 +275,8 @@ def analyse(current: Table, target: str, prediction: str | None = None,
         if len(by_stats) == bd.MAX_GROUPS:
             notes.append(f"Breaking down by {', '.join(by)} gives more than {bd.MAX_GROUPS} "
                          f"slices; the {bd.MAX_GROUPS} largest are shown.")
-        q = iv.bh_qvalues([s.p_value for s in by_stats])
-        by_stats = tuple(replace(s, q_value=float(qv), significant=bool(
-            qv < alpha_fdr and is_worse(s.metric, overall.metric, spec.higher_is_better)
-            and material(s.metric, overall.metric, spec.higher_is_better, gap)))
-            for s, qv in zip(by_stats, q, strict=True))
+        by_stats = flag_breakdown(by_stats, alpha_fdr, overall.metric, spec.higher_is_better,
+                                  gap)
     found, search_info, found_label, found_overall = (), {}, None, None
     if discover:
         if min_share is not None:
@@ -331,6 +328,17 @@ def material(value: float, overall: float, direction, gap: float) -> bool:
     if direction == "gap":
         return abs(value) - abs(overall) >= gap
     return abs(value - overall) >= gap
+
+
+def flag_breakdown(stats: Sequence[bd.SliceStat], alpha_fdr: float, overall: float,
+                   higher_is_better, gap: float) -> tuple[bd.SliceStat, ...]:
+    """A breakdown's q-values (BH over its groups) and significance flags: q below the level,
+    worse than overall and by at least the minimum gap — for the rows and profiles paths."""
+    q = iv.bh_qvalues([s.p_value for s in stats])
+    return tuple(replace(s, q_value=float(qv), significant=bool(
+        qv < alpha_fdr and is_worse(s.metric, overall, higher_is_better)
+        and material(s.metric, overall, higher_is_better, gap)))
+        for s, qv in zip(stats, q, strict=True))
 
 
 def ranked_found(found: list[bd.SliceStat], result, alpha_fdr: float, overall: float,
