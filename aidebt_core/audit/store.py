@@ -126,7 +126,9 @@ def saved_audits(path: str | Path) -> list[AuditRecord]:
 
 
 def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
+    # Microseconds: two saves of one day in the same second must still keep their order
+    # (the history sorts by day, then save time), e.g. an audit and the one that supersedes it.
+    return datetime.now(UTC).isoformat(timespec="microseconds")
 
 
 def _read_only(path: Path) -> sqlite3.Connection:

@@ -353,3 +353,12 @@ def test_export_never_overwrites_the_store_or_an_existing_file(tmp_path):
     assert target.read_text() == "keep me"
     assert store.write_export(target, force=True) == 1
     assert json.loads(target.read_text())["audits"][0]["model"] == "m"
+
+
+def test_saves_of_one_day_within_a_second_keep_their_order(tmp_path):
+    """The history sorts by day, then save time: ten saves in well under a second come back
+    in the order they were made, and the last is the latest (was: a random tie by id)."""
+    store = AuditStore(tmp_path / "a.sqlite")
+    saved = [store.save_audit(_record(level=i % 4)) for i in range(10)]
+    assert [a.id for a in store.list_audits("m")] == [s.id for s in saved]
+    assert store.latest("m").id == saved[-1].id
