@@ -221,20 +221,11 @@ def _add_cells(a: Cells, b: Cells) -> Cells:
 
 # ------------------------------------------------------------------------------ SQL
 
-def text_literal(value: str, engine: str) -> str:
-    """A string constant both engines read as `value`: Spark SQL processes backslash escapes
-    in literals (and joins adjacent literals, so '' is no escape there); DuckDB doubles
-    quotes and leaves backslashes alone."""
-    if engine == "spark":
-        return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
-    return "'" + value.replace("'", "''") + "'"
-
-
 def _code_sql(ctx, column: str, levels: Sequence[str]) -> str:
     """The column's level code: -1 when NULL, its position among `levels`, else len(levels)
     (the "(other)" code)."""
     text = ctx.text(column)
-    whens = "".join(f"WHEN {text} = {text_literal(v, ctx.engine)} THEN {i} "
+    whens = "".join(f"WHEN {text} = {ctx.literal(v)} THEN {i} "
                     for i, v in enumerate(levels))
     return f"CASE WHEN {ctx.quote(column)} IS NULL THEN -1 {whens}ELSE {len(levels)} END"
 
@@ -531,5 +522,5 @@ def with_section(table, profile, inputs, args=None):
 
 
 __all__ = ["NAME", "OTHER", "TOP_K", "Config", "Section", "compute",
-           "duckdb_context", "make_config", "pair_index", "pairs_of", "sql_context", "text_literal",
+           "duckdb_context", "make_config", "pair_index", "pairs_of", "sql_context",
            "triangle_index", "triangle_of", "with_section"]

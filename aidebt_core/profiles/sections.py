@@ -63,6 +63,12 @@ class SqlContext:
         """The column as text (the categorical reading of docs/profiles.md)."""
         return f"CAST({self.quote(column)} AS {self.text_type})"
 
+    def literal(self, text: str) -> str:
+        """A string constant this engine reads back as `text`: Spark SQL processes backslash
+        escapes in literals (and joins adjacent ones, so '' is no escape there); DuckDB
+        doubles quotes and leaves backslashes alone."""
+        return text_literal(text, self.engine)
+
     def finite(self, column: str) -> str:
         """The column as a double, NULL where it is missing, NaN or ±inf (CASE without ELSE)."""
         v = self.num(column)
@@ -70,6 +76,13 @@ class SqlContext:
             return (f"(CASE WHEN {v} IS NOT NULL AND NOT isnan({v}) AND abs({v}) != "
                     f"CAST('Infinity' AS DOUBLE) THEN {v} END)")
         return f"(CASE WHEN isfinite({v}) THEN {v} END)"
+
+
+def text_literal(text: str, engine: str) -> str:
+    """`SqlContext.literal` for an engine named by string ("duckdb" | "spark")."""
+    if engine == "spark":
+        return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+    return "'" + text.replace("'", "''") + "'"
 
 
 def module(name: str) -> ModuleType:
@@ -109,4 +122,4 @@ def compute_sections(ctx: SqlContext, plan) -> dict[str, tuple[tuple[str, Any], 
 
 
 __all__ = ["SECTION_MODULES", "SqlContext", "compute_sections", "config_from_dict",
-           "merge_sections", "module", "section_from_dict"]
+           "merge_sections", "module", "section_from_dict", "text_literal"]

@@ -196,13 +196,6 @@ def empty(with_score: bool) -> Section:
 
 # ------------------------------------------------------------------------------ SQL
 
-def literal(ctx, text: str) -> str:
-    """A string literal both engines read back as `text` (Spark also escapes backslashes)."""
-    if ctx.engine == "spark":
-        return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
-    return "'" + text.replace("'", "''") + "'"
-
-
 def double(value: float) -> str:
     """A double constant as docs/profiles.md writes them (same double in both engines)."""
     return f"CAST('{float(value)!r}' AS DOUBLE)"
@@ -215,7 +208,7 @@ def code_sql(ctx, enc: Encoding, alias: str) -> str:
         bins = " + ".join(f"(CASE WHEN {alias} >= {double(e)} THEN 1 ELSE 0 END)"
                           for e in enc.edges) or "0"
         return f"(CASE WHEN {alias} IS NULL THEN {enc.missing_code} ELSE {bins} END)"
-    whens = " ".join(f"WHEN {alias} = {literal(ctx, v)} THEN {i}"
+    whens = " ".join(f"WHEN {alias} = {ctx.literal(v)} THEN {i}"
                      for i, v in enumerate(enc.values))
     return f"(CASE WHEN {alias} IS NULL THEN {enc.missing_code} {whens} ELSE {enc.other_code} END)"
 
@@ -227,7 +220,7 @@ def _label(ctx, config: Config, column: str) -> str:
 def _positive(ctx, config: Config) -> str:
     if config.numeric_labels:
         return double(float(config.positive))
-    return literal(ctx, config.positive)
+    return ctx.literal(config.positive)
 
 
 def inner_sql(ctx, config: Config) -> str:

@@ -18,6 +18,7 @@ from aidebt_core.data import connect, open_table
 from aidebt_core.entanglement.encode import DEFAULT_TOP_K
 from aidebt_core.profiles import cross, model
 from aidebt_core.profiles import duckdb_engine as engine
+from aidebt_core.profiles.sections import text_literal
 from aidebt_core.workspace import Workspace
 
 HOSTILE = ["a", "b\\x", "c'd", "é\nz", "$levels0", "\\'", "x\\\\'y"]
@@ -256,7 +257,7 @@ def test_text_literal_reads_back_on_duckdb():
 
     con = duckdb.connect()
     for value in HOSTILE + ["", "''", "\t", "ü€😀"]:
-        assert con.execute(f"SELECT {cross.text_literal(value, 'duckdb')}").fetchone()[0] \
+        assert con.execute(f"SELECT {text_literal(value, 'duckdb')}").fetchone()[0] \
             == value
 
 

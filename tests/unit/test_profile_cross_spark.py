@@ -17,7 +17,7 @@ from aidebt_core.entanglement import association_matrix
 from aidebt_core.profiles import cross
 from aidebt_core.profiles.entanglement import matrix_from_section
 from aidebt_core.profiles.model import ProfilePlan
-from aidebt_core.profiles.sections import SqlContext
+from aidebt_core.profiles.sections import SqlContext, text_literal
 from tests.spark_fixtures import shared_connect_server
 from tests.unit.test_profile_cross import (
     HOSTILE,
@@ -81,7 +81,7 @@ def test_spark_literals_read_back_as_the_values(sides):
     _, source = sides
     ctx = spark_context(source)
     values = HOSTILE + ["", "''", "\t", "ü€😀", "a\\u0041"]
-    sql = "SELECT " + ", ".join(cross.text_literal(v, "spark") for v in values)
+    sql = "SELECT " + ", ".join(text_literal(v, "spark") for v in values)
     assert list(ctx.run(sql)[0]) == values
 
 
