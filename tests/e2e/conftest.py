@@ -109,6 +109,26 @@ def wait_for_app(page) -> None:
         page.wait_for_timeout(300)
 
 
+def choose_option(page, label: str, option: str, typed: str | None = None) -> None:
+    """Pick `option` in the select box `label` (typing `typed` first to filter the list). A
+    script run still drawing the page can redraw the box and close or replace its list under
+    the click, so wait for the page, then retry."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    for _ in range(3):
+        wait_for_app(page)
+        page.get_by_label(label, exact=True).click()
+        if typed:
+            page.keyboard.type(typed)
+        try:
+            page.get_by_role("option", name=option, exact=True).click(timeout=10_000)
+        except PlaywrightTimeout:
+            page.keyboard.press("Escape")
+            continue
+        return
+    pytest.fail(f"the {label!r} list never showed {option!r}")
+
+
 def assert_no_exception(page) -> None:
     boxes = page.locator('[data-testid="stException"]')
     if boxes.count():

@@ -5,9 +5,8 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
-from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from tests.e2e.conftest import aidebt_serve, browser_pages, wait_for_app
+from tests.e2e.conftest import aidebt_serve, browser_pages, choose_option, wait_for_app
 
 pytestmark = pytest.mark.e2e
 SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
@@ -66,28 +65,11 @@ def _overlaps(boxes: list[dict]) -> list[tuple[int, int]]:
             if boxes[i]["x"] + boxes[i]["width"] > boxes[i + 1]["x"]]
 
 
-def _choose(page, label: str, option: str) -> None:
-    """Pick `option` in the select box `label`. A script run still drawing the page can
-    redraw the box and close its list under the click, so wait for the page, then retry."""
-    for _ in range(3):
-        wait_for_app(page)
-        page.get_by_label(label, exact=True).click()
-        choice = page.get_by_role("option", name=option, exact=True)
-        try:
-            choice.wait_for(timeout=10_000)
-        except PlaywrightTimeout:
-            page.keyboard.press("Escape")
-            continue
-        choice.click()
-        return
-    pytest.fail(f"the {label!r} list never showed {option!r}")
-
-
 def test_daily_chunks_have_readable_date_labels(open_page):
     page = open_page("drift", expect_text="Multivariate drift", name="drift-month")
     wait_for_app(page)
     page.get_by_text("Method, thresholds, columns and chunks").click()
-    _choose(page, "Chunk by", "day")
+    choose_option(page, "Chunk by", "day")
     heat = page.locator(".js-plotly-plot", has_text="Drift per chunk")
     heat.get_by_text("2025-12-").first.wait_for(timeout=120_000)
     wait_for_app(page)

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import wait_for_app
+from tests.e2e.conftest import choose_option, wait_for_app
 
 pytestmark = pytest.mark.e2e
 SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
@@ -55,10 +55,9 @@ def test_switching_metric_in_the_browser(open_page):
 def test_without_a_score_no_estimate_parts(open_page):
     page = open_page("performance", expect_text="How the feature → target relation changed",
                      name="performance-before-no-score")
+    wait_for_app(page)
     page.get_by_text("Columns and chunks").first.click()
-    page.get_by_label("Score", exact=True).click()
-    page.keyboard.type("(none)")
-    page.get_by_role("option", name="(none)", exact=True).click()
+    choose_option(page, "Score", "(none)", typed="(none)")
     page.get_by_text("No score column").first.wait_for(timeout=60_000)
     wait_for_app(page)   # stale elements of the previous run go once the run ends
     expect(page.locator(".js-plotly-plot").first).to_contain_text(
