@@ -236,11 +236,8 @@ def _bounds_from(cols: Sequence[Mapping], chunks: int) -> np.ndarray | None:
                      for c in cols], dtype=float).reshape(len(cols), chunks)
 
 
-def drift_over_time(reference: Table, current: Table, columns: Sequence[str],
-                    kinds: Sequence[str], chunking: Chunking | str,
-                    timestamp: str | None = None, method: str = "auto",
-                    sigmas: float = 3.0, min_rows: int = MIN_CHUNK_ROWS) -> OverTimeResult:
-    """Chunk both sides the same way and score every chunk of every column vs the reference."""
+def check_options(method: str, columns: Sequence[str], sigmas: float) -> None:
+    """The options drift over time refuses, from rows or from profiles alike."""
     if method not in over_time_methods():
         raise SchemaError(f"Unknown drift-over-time method '{method}'. Use one of "
                           f"{', '.join(over_time_methods())}.")
@@ -248,6 +245,14 @@ def drift_over_time(reference: Table, current: Table, columns: Sequence[str],
         raise SchemaError("Pick at least one column to follow over time.")
     if not (np.isfinite(sigmas) and sigmas > 0):
         raise SchemaError(f"The band width must be a positive number of stds, not {sigmas}.")
+
+
+def drift_over_time(reference: Table, current: Table, columns: Sequence[str],
+                    kinds: Sequence[str], chunking: Chunking | str,
+                    timestamp: str | None = None, method: str = "auto",
+                    sigmas: float = 3.0, min_rows: int = MIN_CHUNK_ROWS) -> OverTimeResult:
+    """Chunk both sides the same way and score every chunk of every column vs the reference."""
+    check_options(method, columns, sigmas)
     chunking = Chunking.parse(chunking) if isinstance(chunking, str) else chunking
     plans = [plan_chunks(reference, chunking, timestamp, min_rows=min_rows),
              plan_chunks(current, chunking, timestamp, min_rows=min_rows)]

@@ -43,8 +43,8 @@ from aidebt_core.drift.over_time import (
     MAX_CATEGORIES,
     OverTimeResult,
     alert_bands,
+    check_options,
     chunk_method,
-    over_time_methods,
 )
 from aidebt_core.errors import AidebtError, SchemaError
 from aidebt_core.profiles.drift import binned_measures
@@ -281,13 +281,7 @@ def over_time_from_profiles(reference: DatasetProfile, current: DatasetProfile,
     """`drift.over_time.drift_over_time` from two profiles chunked by `chunking`'s period.
     `spans`: per side, the `chunks.Chunk`s of its rows when they are at hand (partial marks)."""
     chunking = Chunking.parse(chunking) if isinstance(chunking, str) else chunking
-    if method not in over_time_methods():
-        raise SchemaError(f"Unknown drift-over-time method '{method}'. Use one of "
-                          f"{', '.join(over_time_methods())}.")
-    if not columns:
-        raise SchemaError("Pick at least one column to follow over time.")
-    if not (np.isfinite(sigmas) and sigmas > 0):
-        raise SchemaError(f"The band width must be a positive number of stds, not {sigmas}.")
+    check_options(method, columns, sigmas)
     check_chunked(reference, current, chunking)
     ref_chunks, cur_chunks = dated_chunks(reference), dated_chunks(current)
     chunks = _chunk_infos(period_chunks(reference, chunking.kind, min_rows, spans[0]),

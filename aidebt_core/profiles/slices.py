@@ -336,7 +336,6 @@ def _breakdown(cells: Cells, columns: list[str], metric: str, confidence: float)
 def _compare(ref: Cells, cur: Cells, slices, metric: str, confidence: float):
     """`breakdown.compare` from counts."""
     from aidebt_core.slices import breakdown as bd
-    from aidebt_core.slices import intervals as iv
     from aidebt_core.slices.metrics import metric_spec
 
     spec = metric_spec(metric)
@@ -348,15 +347,7 @@ def _compare(ref: Cells, cur: Cells, slices, metric: str, confidence: float):
             st = evaluate(_one(_box(cells, sdef, pad)), cells.totals, metric, confidence)
             rows.append((bd._stat(sdef, st, 0, cells.n, float("nan")), st))
         sides.append(rows)
-    p = []
-    for (r, rst), (c, cst) in zip(*sides, strict=True):
-        if spec.kind == "proportion":
-            k1, n1 = rst.metric[0] * rst.trials[0], rst.trials[0]
-            k2, n2 = cst.metric[0] * cst.trials[0], cst.trials[0]
-            p.append(float(iv.two_proportion_p(np.nan_to_num(k2), n2, np.nan_to_num(k1), n1)))
-        else:
-            p.append(float(iv.normal_diff_p(c.metric, cst.se[0], r.metric, rst.se[0])))
-    q = iv.bh_qvalues(p)
+    p, q = bd.change_tests(*sides, spec.kind)
     out = []
     for (r, _), (c, _), pv, qv, sdef in zip(*sides, p, q, slices, strict=True):
         change = c.metric - r.metric

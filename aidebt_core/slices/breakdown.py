@@ -167,6 +167,20 @@ class Change:
                 "worsened": self.worsened}
 
 
+def change_tests(ref, cur, kind: str) -> tuple[list[float], np.ndarray]:
+    """p-values (two-proportion test, or normal difference of means) and BH q-values of each
+    slice's change from reference to current; `ref`/`cur` are (SliceStat, its stats) pairs."""
+    p = []
+    for (r, rst), (c, cst) in zip(ref, cur, strict=True):
+        if kind == "proportion":
+            k1, n1 = rst.metric[0] * rst.trials[0], rst.trials[0]
+            k2, n2 = cst.metric[0] * cst.trials[0], cst.trials[0]
+            p.append(float(iv.two_proportion_p(np.nan_to_num(k2), n2, np.nan_to_num(k1), n1)))
+        else:
+            p.append(float(iv.normal_diff_p(c.metric, cst.se[0], r.metric, rst.se[0])))
+    return p, iv.bh_qvalues(p)
+
+
 def compare(reference: SliceData, current: SliceData, slices: Sequence[SliceDef], metric: str,
             confidence: float = 0.95, n_boot: int = 200, seed: int = 0,
             level: float = 0.05) -> list[Change]:
@@ -179,15 +193,7 @@ def compare(reference: SliceData, current: SliceData, slices: Sequence[SliceDef]
     cur = [_with_rows(s, st, current.n) for s, st in
            zip(slices, slice_stats(current, slices, metric, confidence, n_boot, seed + 7919),
                strict=True)]
-    p = []
-    for (r, rst), (c, cst) in zip(ref, cur, strict=True):
-        if spec.kind == "proportion":
-            k1, n1 = rst.metric[0] * rst.trials[0], rst.trials[0]
-            k2, n2 = cst.metric[0] * cst.trials[0], cst.trials[0]
-            p.append(float(iv.two_proportion_p(np.nan_to_num(k2), n2, np.nan_to_num(k1), n1)))
-        else:
-            p.append(float(iv.normal_diff_p(c.metric, cst.se[0], r.metric, rst.se[0])))
-    q = iv.bh_qvalues(p)
+    p, q = change_tests(ref, cur, spec.kind)
     out = []
     for (r, _), (c, _), pv, qv, sdef in zip(ref, cur, p, q, slices, strict=True):
         change = c.metric - r.metric
